@@ -1,0 +1,21 @@
+package dev.flood.api;
+
+/**
+ * A snapshot of the engine's counters since it opened.
+ *
+ * @param steps                 forward passes run
+ * @param promptTokens          prompt tokens processed (prefill and scoring)
+ * @param generatedTokens       tokens sampled
+ * @param completedRequests     requests finished, successfully or not
+ * @param failedRequests        requests finished with an error
+ * @param runningRequests       requests holding cache right now
+ * @param waitingRequests       requests queued for admission right now
+ * @param meanRunningBatch      mean number of requests per step over all steps
+ * @param busySeconds           wall time spent inside steps
+ * @param generatedTokensPerSecond generated tokens over busy seconds
+ * @param cache                 the KV cache's state right now
+ */
+public record EngineMetrics(long steps, long promptTokens, long generatedTokens, long completedRequests,
+                            long failedRequests, int runningRequests, int waitingRequests, double meanRunningBatch,
+                            double busySeconds, double generatedTokensPerSecond, CacheStats cache) {
+}

@@ -1,0 +1,32 @@
+package dev.flood.api;
+
+import java.util.List;
+
+/**
+ * What one request produced. On failure {@code finishReason} is {@link FinishReason#ERROR}, {@code error} says
+ * why, and the other fields hold what was known (possibly nothing).
+ *
+ * @param text             the decoded completion (special tokens skipped), cut before any stop string
+ * @param tokenIds         the generated ids, including a final EOS or stop token if one ended generation
+ * @param promptTokens     tokens in the prompt as the model saw it
+ * @param completionTokens generated tokens ({@code tokenIds.size()})
+ * @param finishReason     stop, length or error
+ * @param logprobs         one entry per generated token when the request asked for logprobs, else empty
+ * @param error            null unless finishReason is ERROR
+ */
+public record GenerationResult(String text, List<Integer> tokenIds, int promptTokens, int completionTokens,
+                               FinishReason finishReason, List<TokenLogprobs> logprobs, String error) {
+
+    public GenerationResult {
+        tokenIds = List.copyOf(tokenIds);
+        logprobs = List.copyOf(logprobs);
+    }
+
+    public static GenerationResult failed(String error, int promptTokens) {
+        return new GenerationResult("", List.of(), promptTokens, 0, FinishReason.ERROR, List.of(), error);
+    }
+
+    public boolean isError() {
+        return finishReason == FinishReason.ERROR;
+    }
+}
