@@ -19,8 +19,8 @@ import java.util.Objects;
  * @param rope                 rotary embedding parameters
  * @param maxPositions         the model's context length ({@code max_position_embeddings})
  * @param tieWordEmbeddings    whether the lm_head reuses the embedding table
- * @param attentionBias        whether q/k/v projections carry a bias (Qwen2, or Llama with {@code attention_bias})
- * @param qkNorm               whether queries and keys get a per-head RMSNorm before rotary (Qwen3)
+ * @param attentionBias        config.json's {@code attention_bias}; architectures that always have q/k/v biases
+ *                             (Qwen2) say so in their model class instead
  * @param bosTokenId           beginning-of-sequence id, or -1 if none
  * @param eosTokenIds          end-of-sequence ids from config.json and generation_config.json, possibly empty
  * @param dtype                the checkpoint's declared dtype ({@code bfloat16}, {@code float16}, {@code float32})
@@ -39,7 +39,6 @@ public record ModelConfig(
         int maxPositions,
         boolean tieWordEmbeddings,
         boolean attentionBias,
-        boolean qkNorm,
         int bosTokenId,
         List<Integer> eosTokenIds,
         String dtype) {
