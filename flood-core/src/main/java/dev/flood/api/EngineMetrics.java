@@ -13,9 +13,11 @@ package dev.flood.api;
  * @param meanRunningBatch      mean number of requests per step over all steps
  * @param busySeconds           wall time spent inside steps
  * @param generatedTokensPerSecond generated tokens over busy seconds
+ * @param preemptions           times a running request gave up its cache to be recomputed later
  * @param cache                 the KV cache's state right now
  */
 public record EngineMetrics(long steps, long promptTokens, long generatedTokens, long completedRequests,
                             long failedRequests, int runningRequests, int waitingRequests, double meanRunningBatch,
-                            double busySeconds, double generatedTokensPerSecond, CacheStats cache) {
+                            double busySeconds, double generatedTokensPerSecond, long preemptions,
+                            CacheStats cache) {
 }

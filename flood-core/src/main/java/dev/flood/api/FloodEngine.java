@@ -1,0 +1,48 @@
+package dev.flood.api;
+
+import dev.flood.config.ModelConfig;
+import dev.flood.tokenizer.Tokenizer;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A running Flood engine: one model, one KV cache, one batch shared by every caller. All methods are safe to
+ * call from many threads at once; requests from all callers join the same continuous batch.
+ *
+ * <p>Bad input never throws from the batch methods: a request that cannot run (null prompt, prompt longer
+ * than the context, cache too small) comes back as a result with its {@code error} set, and every other request
+ * in the list still runs.
+ */
+public interface FloodEngine extends AutoCloseable {
+
+    /** Loads the model and starts the engine thread. Throws {@link FloodException} if the model cannot be loaded. */
+    static FloodEngine open(EngineConfig config) {
+        return dev.flood.engine.Engine.open(config);
+    }
+
+    /** Generates a completion for every request; results in input order. Blocks until all are done. */
+    List<GenerationResult> generate(List<GenerateRequest> requests);
+
+    /** Queues one request; the future completes with its result (never exceptionally for bad input). */
+    CompletableFuture<GenerationResult> submit(GenerateRequest request, GenerationListener listener);
+
+    /** Per-token log-probabilities, mean NLL and perplexity of each text; results in input order. */
+    List<ScoreResult> score(List<String> texts);
+
+    /** Queues one text for scoring. */
+    CompletableFuture<ScoreResult> submitScore(String text);
+
+    /** Log-likelihood of each option as a continuation of the prompt (FLOOD-style option scoring). */
+    CompletableFuture<OptionScores> submitOptions(String prompt, List<String> options);
+
+    /** Counters since the engine opened, and the cache's state now. */
+    EngineMetrics metrics();
+
+    ModelConfig modelConfig();
+
+    Tokenizer tokenizer();
+
+    /** Fails queued and running requests with an error result, stops the engine thread and frees the model. */
+    @Override
+    void close();
+}

@@ -1,0 +1,73 @@
+package dev.flood.backend;
+
+import dev.flood.weights.WeightSource;
+import java.util.List;
+
+/**
+ * The batched operations a decoder-only transformer needs, over every scheduled token of a step at once. The
+ * model composes these; it never loops over requests. {@link CpuBackend} implements them in plain fp32 and is
+ * the reference every other backend is tested against.
+ *
+ * <p>Activations are {@code [numTokens, width]}. Packed projections put their parts side by side in columns:
+ * {@code qkv} is {@code [numTokens, qSize + 2 * kvSize]} (queries, then keys, then values, each head-major),
+ * {@code gateUp} is {@code [numTokens, 2 * intermediate]} (gate, then up).
+ */
+public interface Backend extends AutoCloseable {
+
+    String name();
+
+    /** Rows of several checkpoint tensors, each {@code [rows_i, cols]}, stacked into one matrix (fused QKV, gate/up). */
+    Weight loadMatrix(WeightSource source, List<String> names, List<Integer> rowsPerPart, int cols);
+
+    /** One or several checkpoint vectors concatenated (norm weights, packed q/k/v biases). */
+    Weight loadVector(WeightSource source, List<String> names, List<Integer> lengths);
+
+    /** Allocates the segment KV cache: per layer one K and one V slab of {@code [capacityTokens, kvSize]}. */
+    void allocateCache(int numLayers, int capacityTokens, int kvSize);
+
+    /** A scratch activation of {@code [rows, cols]}; contents undefined. Valid for the current step. */
+    Tensor allocate(int rows, int cols);
+
+    /** {@code out[t] = table[tokenIds[t]]}. */
+    void embed(Weight table, ForwardBatch batch, Tensor out);
+
+    /** {@code out[t] = x[t] / rms(x[t]) * weight}, rms over the row with {@code eps} inside the root. */
+    void rmsNorm(Tensor x, Weight weight, float eps, Tensor out);
+
+    /** {@code residual += x}, then {@code out = rmsNorm(residual)}: the add and norm between sublayers. */
+    void addRmsNorm(Tensor residual, Tensor x, Weight weight, float eps, Tensor out);
+
+    /** {@code out = x · weightᵀ (+ bias)}: x {@code [n, in]}, weight {@code [out, in]}, bias {@code [out]} or null. */
+    void linear(Tensor x, Weight weight, Weight bias, Tensor out);
+
+    /**
+     * In place, RMSNorm over each head of {@code heads}, all sharing {@code weight [headDim]} (Qwen3's q_norm and
+     * k_norm).
+     */
+    void headRmsNorm(Tensor x, HeadSpan heads, Weight weight, float eps);
+
+    /** In place, rotary embedding on the query and key heads of {@code qkv} at each token's position. */
+    void rotary(Tensor qkv, AttentionShape shape, RotaryTable rotary, ForwardBatch batch);
+
+    /** Writes each token's keys and values (columns of {@code qkv}) to layer {@code layer}'s slabs at its slot. */
+    void writeCache(int layer, Tensor qkv, AttentionShape shape, ForwardBatch batch);
+
+    /**
+     * Causal attention of each token's query heads over its request's cached keys and values (this step's
+     * included): {@code out [numTokens, qSize]}.
+     */
+    void attention(int layer, Tensor qkv, AttentionShape shape, ForwardBatch batch, Tensor out);
+
+    /** {@code out = silu(gate) * up} with gate and up the two halves of {@code gateUp}'s columns. */
+    void siluMul(Tensor gateUp, Tensor out);
+
+    /** The chosen rows of {@code x}, in order, as a new activation. */
+    Tensor gatherRows(Tensor x, int[] rows);
+
+    /** Copies an activation to the host, row-major. */
+    float[] toHost(Tensor x);
+
+    /** Frees the cache and weights. */
+    @Override
+    void close();
+}

@@ -1,0 +1,56 @@
+package dev.flood.backend;
+
+import java.util.Objects;
+
+/**
+ * Everything one forward pass needs to know about the step it runs: the scheduled tokens of every request,
+ * flattened (prefill chunks and decode tokens alike), and where each request's keys and values live in the
+ * segment KV cache. Built by the scheduler, read by every layer; nothing about a step is kept anywhere else.
+ *
+ * <p>Request {@code r} owns query rows {@code cuSeqlensQ[r] .. cuSeqlensQ[r+1]}. Its context after this step is
+ * {@code contextLens[r]} tokens (those already cached plus its new ones), so its query token {@code i} sits at
+ * position {@code contextLens[r] - queryLen + i} and attends to context tokens {@code 0 ..} that position
+ * (causal, aligned bottom-right). Context token {@code j} is stored at the slot found by walking the request's
+ * extents {@code cuExtents[r] .. cuExtents[r+1]} in order.
+ *
+ * @param tokenIds      [numTokens] token ids
+ * @param positions     [numTokens] positions in their request
+ * @param slotMapping   [numTokens] cache slot each new token's keys and values are written to
+ * @param cuSeqlensQ    [numSeqs + 1] prefix sums of query lengths
+ * @param contextLens   [numSeqs] tokens in each request's context after this step
+ * @param cuExtents     [numSeqs + 1] prefix sums of each request's extent counts
+ * @param extentStarts  [numExtents] first slot of each extent
+ * @param extentLengths [numExtents] slots in each extent
+ * @param logitRows     rows (indices into the tokens) whose next-token logits are needed, ascending
+ */
+public record ForwardBatch(int[] tokenIds, int[] positions, int[] slotMapping, int[] cuSeqlensQ, int[] contextLens,
+                           int[] cuExtents, int[] extentStarts, int[] extentLengths, int[] logitRows) {
+
+    public ForwardBatch {
+        Objects.requireNonNull(tokenIds, "tokenIds");
+        int numTokens = tokenIds.length;
+        int numSeqs = contextLens.length;
+        if (positions.length != numTokens || slotMapping.length != numTokens) {
+            throw new IllegalArgumentException("positions and slotMapping need one entry per token");
+        }
+        if (cuSeqlensQ.length != numSeqs + 1 || cuSeqlensQ[numSeqs] != numTokens) {
+            throw new IllegalArgumentException("cuSeqlensQ must have numSeqs + 1 entries ending at numTokens");
+        }
+        if (cuExtents.length != numSeqs + 1 || cuExtents[numSeqs] != extentStarts.length
+                || extentStarts.length != extentLengths.length) {
+            throw new IllegalArgumentException("cuExtents must have numSeqs + 1 entries ending at numExtents");
+        }
+    }
+
+    public int numTokens() {
+        return tokenIds.length;
+    }
+
+    public int numSeqs() {
+        return contextLens.length;
+    }
+
+    public int queryLen(int seq) {
+        return cuSeqlensQ[seq + 1] - cuSeqlensQ[seq];
+    }
+}

@@ -1,0 +1,259 @@
+package dev.flood.backend.cpu;
+
+import dev.flood.backend.AttentionShape;
+import dev.flood.backend.Backend;
+import dev.flood.backend.ForwardBatch;
+import dev.flood.backend.HeadSpan;
+import dev.flood.backend.RotaryTable;
+import dev.flood.backend.Tensor;
+import dev.flood.backend.Weight;
+import dev.flood.weights.WeightSource;
+import java.util.List;
+
+/**
+ * The reference backend: every operation in plain float32 on the JVM heap, parallel over independent output
+ * elements only. Each output element is computed by one fixed loop whatever the batch, thread count or chunking,
+ * so a request's numbers do not depend on what else runs with it (batch invariance, exactly).
+ */
+public final class CpuBackend implements Backend {
+
+    /** Output tile of {@link #linear}: tokens by output features computed by one task. */
+    private static final int TILE = 16;
+
+    private final Parallel parallel;
+    // [numLayers][capacityTokens * kvSize]: slot s holds its kv heads at [s * kvSize, (s + 1) * kvSize)
+    private float[][] keyCache = new float[0][];
+    private float[][] valueCache = new float[0][];
+
+    public CpuBackend(int threads) {
+        this.parallel = new Parallel(threads);
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public Weight loadMatrix(WeightSource source, List<String> names, List<Integer> rowsPerPart, int cols) {
+        int rows = rowsPerPart.stream().mapToInt(Integer::intValue).sum();
+        CpuTensor w = new CpuTensor(rows, cols);
+        int offset = 0;
+        for (int p = 0; p < names.size(); p++) {
+            float[] part = source.loadFloats(names.get(p), rowsPerPart.get(p), cols);
+            System.arraycopy(part, 0, w.data(), offset, part.length);
+            offset += part.length;
+        }
+        return w;
+    }
+
+    @Override
+    public Weight loadVector(WeightSource source, List<String> names, List<Integer> lengths) {
+        int total = lengths.stream().mapToInt(Integer::intValue).sum();
+        CpuTensor w = new CpuTensor(1, total);
+        int offset = 0;
+        for (int p = 0; p < names.size(); p++) {
+            float[] part = source.loadFloats(names.get(p), lengths.get(p));
+            System.arraycopy(part, 0, w.data(), offset, part.length);
+            offset += part.length;
+        }
+        return w;
+    }
+
+    @Override
+    public void allocateCache(int numLayers, int capacityTokens, int kvSize) {
+        long floats = (long) capacityTokens * kvSize;
+        if (floats > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a CPU cache slab of " + capacityTokens + " tokens x " + kvSize
+                    + " floats exceeds a Java array; use fewer cache tokens");
+        }
+        keyCache = new float[numLayers][(int) floats];
+        valueCache = new float[numLayers][(int) floats];
+    }
+
+    @Override
+    public Tensor allocate(int rows, int cols) {
+        return new CpuTensor(rows, cols);
+    }
+
+    @Override
+    public void embed(Weight table, ForwardBatch batch, Tensor out) {
+        CpuTensor t = CpuTensor.of(table);
+        CpuTensor o = CpuTensor.of(out);
+        int width = t.cols();
+        int[] ids = batch.tokenIds();
+        parallel.forEach(ids.length, row -> System.arraycopy(t.data(), ids[row] * width, o.data(), row * width, width));
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Weight weight, float eps, Tensor out) {
+        CpuTensor in = CpuTensor.of(x);
+        CpuTensor o = CpuTensor.of(out);
+        float[] w = CpuTensor.of(weight).data();
+        parallel.forEach(in.rows(), row -> normRow(in.data(), row * in.cols(), w, eps, o.data(), row * in.cols(), in.cols()));
+    }
+
+    @Override
+    public void addRmsNorm(Tensor residual, Tensor x, Weight weight, float eps, Tensor out) {
+        CpuTensor res = CpuTensor.of(residual);
+        float[] add = CpuTensor.of(x).data();
+        float[] o = CpuTensor.of(out).data();
+        float[] w = CpuTensor.of(weight).data();
+        int width = res.cols();
+        parallel.forEach(res.rows(), row -> {
+            int base = row * width;
+            for (int i = 0; i < width; i++) {
+                res.data()[base + i] += add[base + i];
+            }
+            normRow(res.data(), base, w, eps, o, base, width);
+        });
+    }
+
+    /** RMSNorm of one row as transformers computes it: mean of squares, times rsqrt(mean + eps), then weight. */
+    private static void normRow(float[] x, int from, float[] weight, float eps, float[] out, int to, int width) {
+        double sumSquares = 0;
+        for (int i = 0; i < width; i++) {
+            float v = x[from + i];
+            sumSquares += v * v;
+        }
+        float inverseRms = (float) (1.0 / Math.sqrt((float) (sumSquares / width) + eps));
+        for (int i = 0; i < width; i++) {
+            out[to + i] = weight[i] * (x[from + i] * inverseRms);
+        }
+    }
+
+    @Override
+    public void linear(Tensor x, Weight weight, Weight bias, Tensor out) {
+        CpuTensor in = CpuTensor.of(x);
+        CpuTensor w = CpuTensor.of(weight);
+        CpuTensor o = CpuTensor.of(out);
+        float[] b = bias == null ? null : CpuTensor.of(bias).data();
+        int numTokens = in.rows();
+        int inFeatures = in.cols();
+        int outFeatures = w.rows();
+        if (w.cols() != inFeatures || o.cols() != outFeatures || o.rows() != numTokens) {
+            throw new IllegalArgumentException("linear: x [" + numTokens + ", " + inFeatures + "] weight ["
+                    + outFeatures + ", " + w.cols() + "] out [" + o.rows() + ", " + o.cols() + "]");
+        }
+        int tokenTiles = (numTokens + TILE - 1) / TILE;
+        int featureTiles = (outFeatures + TILE - 1) / TILE;
+        parallel.forEach(tokenTiles * featureTiles, tile -> {
+            int t0 = (tile / featureTiles) * TILE;
+            int f0 = (tile % featureTiles) * TILE;
+            for (int t = t0; t < Math.min(t0 + TILE, numTokens); t++) {
+                for (int f = f0; f < Math.min(f0 + TILE, outFeatures); f++) {
+                    float sum = dot(in.data(), t * inFeatures, w.data(), f * inFeatures, inFeatures);
+                    o.data()[t * outFeatures + f] = b == null ? sum : sum + b[f];
+                }
+            }
+        });
+    }
+
+    /** Dot product with four partial sums in a fixed order (fixed rounding, whatever the caller). */
+    static float dot(float[] a, int aFrom, float[] b, int bFrom, int length) {
+        float s0 = 0;
+        float s1 = 0;
+        float s2 = 0;
+        float s3 = 0;
+        int i = 0;
+        for (; i + 3 < length; i += 4) {
+            s0 += a[aFrom + i] * b[bFrom + i];
+            s1 += a[aFrom + i + 1] * b[bFrom + i + 1];
+            s2 += a[aFrom + i + 2] * b[bFrom + i + 2];
+            s3 += a[aFrom + i + 3] * b[bFrom + i + 3];
+        }
+        for (; i < length; i++) {
+            s0 += a[aFrom + i] * b[bFrom + i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    @Override
+    public void headRmsNorm(Tensor x, HeadSpan heads, Weight weight, float eps) {
+        CpuTensor t = CpuTensor.of(x);
+        float[] w = CpuTensor.of(weight).data();
+        int dim = heads.headDim();
+        parallel.forEach(t.rows() * heads.numHeads(), item -> {
+            int at = (item / heads.numHeads()) * t.cols() + heads.firstColumn() + (item % heads.numHeads()) * dim;
+            normRow(t.data(), at, w, eps, t.data(), at, dim);
+        });
+    }
+
+    @Override
+    public void rotary(Tensor qkv, AttentionShape shape, RotaryTable rotary, ForwardBatch batch) {
+        CpuTensor t = CpuTensor.of(qkv);
+        int half = rotary.half();
+        int headsToRotate = shape.numHeads() + shape.numKvHeads();  // query heads, then key heads, contiguous
+        parallel.forEach(t.rows(), row -> {
+            int position = batch.positions()[row];
+            int table = position * half;
+            for (int h = 0; h < headsToRotate; h++) {
+                int at = row * t.cols() + h * shape.headDim();
+                for (int i = 0; i < half; i++) {
+                    float x1 = t.data()[at + i];
+                    float x2 = t.data()[at + i + half];
+                    float cos = rotary.cos()[table + i];
+                    float sin = rotary.sin()[table + i];
+                    t.data()[at + i] = x1 * cos - x2 * sin;
+                    t.data()[at + i + half] = x2 * cos + x1 * sin;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void writeCache(int layer, Tensor qkv, AttentionShape shape, ForwardBatch batch) {
+        CpuTensor t = CpuTensor.of(qkv);
+        int kvSize = shape.kvSize();
+        float[] keys = keyCache[layer];
+        float[] values = valueCache[layer];
+        parallel.forEach(t.rows(), row -> {
+            int slot = batch.slotMapping()[row];
+            System.arraycopy(t.data(), row * t.cols() + shape.kColumn(), keys, slot * kvSize, kvSize);
+            System.arraycopy(t.data(), row * t.cols() + shape.vColumn(), values, slot * kvSize, kvSize);
+        });
+    }
+
+    @Override
+    public void attention(int layer, Tensor qkv, AttentionShape shape, ForwardBatch batch, Tensor out) {
+        CpuAttention.run(parallel, keyCache[layer], valueCache[layer], CpuTensor.of(qkv), shape, batch,
+                CpuTensor.of(out));
+    }
+
+    @Override
+    public void siluMul(Tensor gateUp, Tensor out) {
+        CpuTensor in = CpuTensor.of(gateUp);
+        CpuTensor o = CpuTensor.of(out);
+        int width = o.cols();
+        parallel.forEach(in.rows(), row -> {
+            for (int i = 0; i < width; i++) {
+                float gate = in.data()[row * in.cols() + i];
+                float up = in.data()[row * in.cols() + width + i];
+                float silu = (float) (gate / (1.0 + Math.exp(-gate)));
+                o.data()[row * width + i] = silu * up;
+            }
+        });
+    }
+
+    @Override
+    public Tensor gatherRows(Tensor x, int[] rows) {
+        CpuTensor in = CpuTensor.of(x);
+        CpuTensor o = new CpuTensor(rows.length, in.cols());
+        for (int r = 0; r < rows.length; r++) {
+            System.arraycopy(in.data(), rows[r] * in.cols(), o.data(), r * in.cols(), in.cols());
+        }
+        return o;
+    }
+
+    @Override
+    public float[] toHost(Tensor x) {
+        return CpuTensor.of(x).data().clone();
+    }
+
+    @Override
+    public void close() {
+        keyCache = new float[0][];
+        valueCache = new float[0][];
+        parallel.close();
+    }
+}

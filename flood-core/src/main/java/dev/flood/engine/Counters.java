@@ -1,0 +1,52 @@
+package dev.flood.engine;
+
+import dev.flood.api.CacheStats;
+import dev.flood.api.EngineMetrics;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Engine counters, written by the engine thread after each step and read as a snapshot from any thread. */
+final class Counters {
+
+    private long steps;
+    private long promptTokens;
+    private long generatedTokens;
+    // also counted from callers' threads, for requests rejected before they reach the engine thread
+    private final AtomicLong completedRequests = new AtomicLong();
+    private final AtomicLong failedRequests = new AtomicLong();
+    private long runningSum;
+    private long busyNanos;
+    private volatile EngineMetrics snapshot;
+
+    Counters(CacheStats initialCache) {
+        snapshot = new EngineMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, initialCache);
+    }
+
+    void step(int numRequests, int numPromptTokens, int numGeneratedTokens, long nanos) {
+        steps++;
+        runningSum += numRequests;
+        promptTokens += numPromptTokens;
+        generatedTokens += numGeneratedTokens;
+        busyNanos += nanos;
+    }
+
+    void completed(boolean failed) {
+        completedRequests.incrementAndGet();
+        if (failed) {
+            failedRequests.incrementAndGet();
+        }
+    }
+
+    void publish(int running, int waiting, long preemptions, CacheStats cache) {
+        double seconds = busyNanos / 1e9;
+        snapshot = new EngineMetrics(steps, promptTokens, generatedTokens, completedRequests.get(), failedRequests.get(), running,
+                waiting, steps == 0 ? 0 : (double) runningSum / steps, seconds,
+                seconds == 0 ? 0 : generatedTokens / seconds, preemptions, cache);
+    }
+
+    EngineMetrics snapshot() {
+        EngineMetrics s = snapshot;
+        return new EngineMetrics(s.steps(), s.promptTokens(), s.generatedTokens(), completedRequests.get(),
+                failedRequests.get(), s.runningRequests(), s.waitingRequests(), s.meanRunningBatch(), s.busySeconds(),
+                s.generatedTokensPerSecond(), s.preemptions(), s.cache());
+    }
+}

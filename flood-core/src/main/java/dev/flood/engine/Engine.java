@@ -1,0 +1,223 @@
+package dev.flood.engine;
+
+import dev.flood.api.EngineConfig;
+import dev.flood.api.EngineMetrics;
+import dev.flood.api.FinishReason;
+import dev.flood.api.FloodEngine;
+import dev.flood.api.GenerateRequest;
+import dev.flood.api.GenerationListener;
+import dev.flood.api.GenerationResult;
+import dev.flood.api.OptionScores;
+import dev.flood.api.ScoreResult;
+import dev.flood.cache.SegmentAllocator;
+import dev.flood.config.ModelConfig;
+import dev.flood.model.CausalLM;
+import dev.flood.tokenizer.Tokenizer;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The engine: one thread runs {@link #loop()} (schedule, forward, post-process) over a batch that every caller
+ * shares; callers on any thread turn their input into {@link Sequence}s ({@link Intake}) and wait on futures.
+ */
+public final class Engine implements FloodEngine {
+
+    private final EngineConfig config;
+    private final LoadedModel loaded;
+    private final Scheduler scheduler;
+    private final Intake intake;
+    private final EngineContext context;
+    private final Counters counters;
+    private final BlockingQueue<Sequence> incoming = new LinkedBlockingQueue<>();
+    private final Thread thread;
+    private volatile boolean closed;
+
+    private Engine(EngineConfig config, LoadedModel loaded) {
+        this.config = config;
+        this.loaded = loaded;
+        SegmentAllocator allocator = loaded.allocator();
+        this.scheduler = new Scheduler(allocator, config.reservation(), config.maxBatchTokens(), config.maxRunningRequests());
+        this.context = loaded.context();
+        this.counters = new Counters(allocator.stats());
+        this.intake = new Intake(config, loaded, counters);
+        this.thread = new Thread(this::loop, "flood-engine");
+        this.thread.setDaemon(true);
+    }
+
+    /** Loads the model named by the config and starts the engine thread. */
+    public static Engine open(EngineConfig config) {
+        Engine engine = new Engine(config, LoadedModel.load(config));
+        engine.thread.start();
+        return engine;
+    }
+
+    private void loop() {
+        while (!closed) {
+            takeIncoming();
+            StepPlan plan = scheduler.schedule();
+            if (!plan.isEmpty()) {
+                step(plan);
+            }
+            counters.publish(scheduler.numRunning(), scheduler.numWaiting(), scheduler.preemptions(), loaded.allocator().stats());
+        }
+        for (Sequence sequence : scheduler.drainAll()) {
+            sequence.work.fail("the engine was closed before this request finished", sequence);
+            counters.completed(true);
+        }
+    }
+
+    private void step(StepPlan plan) {
+        long start = System.nanoTime();
+        float[] logits;
+        try {
+            logits = loaded.model().forward(plan.batch());
+        } catch (RuntimeException e) {
+            for (StepPlan.Scheduled s : plan.scheduled()) {
+                finish(s.sequence(), "step failed: " + e);
+            }
+            return;
+        }
+        int promptTokens = plan.scheduled().stream().mapToInt(s -> Math.max(0,
+                Math.min(s.sequence().numComputed() + s.numTokens(), s.sequence().promptLength) - s.sequence().numComputed())).sum();
+        int generated = postprocess(plan, logits);
+        counters.step(plan.scheduled().size(), promptTokens, generated, System.nanoTime() - start);
+    }
+
+    /** Hands each sequence the logits of its rows; returns the number of tokens sampled. */
+    private int postprocess(StepPlan plan, float[] logits) {
+        int vocab = context.vocabSize();
+        int row = 0;
+        int sampled = 0;
+        for (StepPlan.Scheduled s : plan.scheduled()) {
+            Sequence sequence = s.sequence();
+            int first = sequence.numComputed();
+            sequence.advance(s.numTokens());
+            try {
+                if (sequence.work instanceof Scoring scoring) {
+                    for (int position = first; position < first + s.numTokens(); position++) {
+                        if (position + 1 < sequence.numTokens()) {
+                            scoring.accept(sequence, position, logits, (row++) * vocab, vocab);
+                        }
+                    }
+                    if (scoring.isDone(sequence)) {
+                        scoring.complete(sequence);
+                        finish(sequence, null);
+                    }
+                } else if (sequence.work instanceof Generation generation && sequence.numComputed() == sequence.numTokens()) {
+                    FinishReason finish = generation.accept(sequence, logits, (row++) * vocab, context);
+                    sampled++;
+                    if (finish != null) {
+                        generation.complete(sequence, finish);
+                        finish(sequence, null);
+                    }
+                }
+            } catch (RuntimeException e) {
+                finish(sequence, "post-processing failed: " + e);
+            }
+        }
+        return sampled;
+    }
+
+    /** Frees the sequence's cache; fails its work first if {@code error} is given. */
+    private void finish(Sequence sequence, String error) {
+        if (error != null) {
+            sequence.work.fail(error, sequence);
+        }
+        scheduler.finish(sequence);
+        counters.completed(error != null);
+    }
+
+    private void takeIncoming() {
+        try {
+            if (!scheduler.hasWork()) {
+                Sequence first = incoming.poll(100, TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    scheduler.add(first);
+                }
+            }
+            for (Sequence s; (s = incoming.poll()) != null; ) {
+                scheduler.add(s);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closed = true;
+        }
+    }
+
+    private void enqueue(Sequence sequence) {
+        incoming.add(sequence);
+        if (closed) {
+            incoming.remove(sequence);
+            sequence.work.fail("the engine is closed", sequence);
+        }
+    }
+
+    @Override
+    public CompletableFuture<GenerationResult> submit(GenerateRequest request, GenerationListener listener) {
+        Intake.Admitted<GenerationResult> admitted = intake.generation(request, listener);
+        admitted.sequence().ifPresent(this::enqueue);
+        return admitted.future();
+    }
+
+    @Override
+    public List<GenerationResult> generate(List<GenerateRequest> requests) {
+        List<CompletableFuture<GenerationResult>> futures = requests.stream()
+                .map(r -> submit(r, GenerationListener.NONE)).toList();
+        return futures.stream().map(CompletableFuture::join).toList();
+    }
+
+    @Override
+    public CompletableFuture<ScoreResult> submitScore(String text) {
+        Intake.Admitted<ScoreResult> admitted = intake.scoring(text);
+        admitted.sequence().ifPresent(this::enqueue);
+        return admitted.future();
+    }
+
+    @Override
+    public List<ScoreResult> score(List<String> texts) {
+        List<CompletableFuture<ScoreResult>> futures = texts.stream().map(this::submitScore).toList();
+        return futures.stream().map(CompletableFuture::join).toList();
+    }
+
+    @Override
+    public CompletableFuture<OptionScores> submitOptions(String prompt, List<String> options) {
+        return intake.options(prompt, options, sequence -> enqueue(sequence));
+    }
+
+    @Override
+    public EngineMetrics metrics() {
+        return counters.snapshot();
+    }
+
+    @Override
+    public ModelConfig modelConfig() {
+        return loaded.config();
+    }
+
+    @Override
+    public Tokenizer tokenizer() {
+        return loaded.requireTokenizer();
+    }
+
+    /** The configuration this engine was opened with. */
+    public EngineConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Sequence s; (s = incoming.poll()) != null; ) {
+            s.work.fail("the engine was closed before this request started", s);
+        }
+        loaded.close();
+    }
+}

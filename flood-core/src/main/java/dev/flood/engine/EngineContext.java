@@ -1,0 +1,18 @@
+package dev.flood.engine;
+
+import dev.flood.sampling.Sampler;
+import dev.flood.tokenizer.Tokenizer;
+import java.util.Set;
+
+/**
+ * What post-processing needs to know about the model and tokenizer, fixed for the engine's life.
+ *
+ * @param tokenizer    null when the model folder has no tokenizer (dummy weights with token-id prompts)
+ * @param eosTokenIds  ids that end generation unless a request ignores EOS
+ */
+record EngineContext(Sampler sampler, Tokenizer tokenizer, int vocabSize, int maxPositions, Set<Integer> eosTokenIds) {
+
+    String tokenText(int tokenId) {
+        return tokenizer == null ? null : tokenizer.tokenText(tokenId);
+    }
+}

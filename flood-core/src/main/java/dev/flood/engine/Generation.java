@@ -1,0 +1,97 @@
+package dev.flood.engine;
+
+import dev.flood.api.FinishReason;
+import dev.flood.api.GenerationListener;
+import dev.flood.api.GenerationResult;
+import dev.flood.api.SamplingParams;
+import dev.flood.api.TokenLogprobs;
+import dev.flood.sampling.Sampler;
+import dev.flood.sampling.SamplingState;
+import dev.flood.sampling.StopStrings;
+import dev.flood.tokenizer.IncrementalDetokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A continuation being generated: samples one token per step from the logits of the sequence's last row,
+ * streams text that can no longer change, and decides when to stop.
+ */
+final class Generation implements Work {
+
+    final CompletableFuture<GenerationResult> future = new CompletableFuture<>();
+    private final SamplingParams params;
+    private final SamplingState sampling;
+    private final IncrementalDetokenizer detokenizer;   // null when the engine has no tokenizer
+    private final StopStrings stopStrings;
+    private final GenerationListener listener;
+    private final List<TokenLogprobs> logprobs = new ArrayList<>();
+    private final StringBuilder text = new StringBuilder();
+    private int streamedChars;
+
+    Generation(SamplingParams params, SamplingState sampling, IncrementalDetokenizer detokenizer,
+               GenerationListener listener) {
+        this.params = params;
+        this.sampling = sampling;
+        this.detokenizer = detokenizer;
+        this.stopStrings = new StopStrings(params.stopStrings());
+        this.listener = listener;
+    }
+
+    @Override
+    public boolean needsAllLogits() {
+        return false;
+    }
+
+    /**
+     * Samples the next token from {@code logits[offset .. offset + vocab)}, appends it to the sequence and
+     * returns how the generation finished, or null if it goes on.
+     */
+    FinishReason accept(Sequence sequence, float[] logits, int offset, EngineContext context) {
+        int token = context.sampler().sample(logits, offset, sampling);
+        sampling.accept(token);
+        sequence.append(token);
+        if (params.logprobs() > 0) {
+            logprobs.add(context.sampler().logprobs(logits, offset, context.vocabSize(), token, params.logprobs(),
+                    context::tokenText));
+        }
+        int searchFrom = text.length();
+        if (detokenizer != null) {
+            text.append(detokenizer.add(token));
+        }
+        FinishReason finish = null;
+        int stopAt = stopStrings.findStop(text, searchFrom);
+        if (stopAt >= 0) {
+            text.setLength(stopAt);
+            finish = FinishReason.STOP;
+        } else if ((!params.ignoreEos() && context.eosTokenIds().contains(token)) || params.stopTokenIds().contains(token)) {
+            finish = FinishReason.STOP;
+        } else if (sequence.numGenerated() >= params.maxNewTokens() || sequence.numTokens() >= context.maxPositions()) {
+            finish = FinishReason.LENGTH;
+        }
+        if (finish != null && stopAt < 0 && detokenizer != null) {
+            text.append(detokenizer.flush());
+        }
+        int streamable = finish != null ? text.length() : text.length() - stopStrings.holdBack(text);
+        String delta = streamable > streamedChars ? text.substring(streamedChars, streamable) : "";
+        streamedChars = Math.max(streamedChars, streamable);
+        listener.onTokens(delta, List.of(token));
+        return finish;
+    }
+
+    void complete(Sequence sequence, FinishReason finish) {
+        int[] generated = Arrays.copyOfRange(sequence.tokens(), sequence.promptLength, sequence.numTokens());
+        GenerationResult result = new GenerationResult(text.toString(), Arrays.stream(generated).boxed().toList(),
+                sequence.promptLength, generated.length, finish, logprobs, null);
+        listener.onComplete(result);
+        future.complete(result);
+    }
+
+    @Override
+    public void fail(String error, Sequence sequence) {
+        GenerationResult result = GenerationResult.failed(error, sequence.promptLength);
+        listener.onComplete(result);
+        future.complete(result);
+    }
+}

@@ -1,0 +1,194 @@
+package dev.flood.engine;
+
+import dev.flood.api.EngineConfig;
+import dev.flood.api.FloodException;
+import dev.flood.api.GenerateRequest;
+import dev.flood.api.GenerationListener;
+import dev.flood.api.GenerationResult;
+import dev.flood.api.OptionScores;
+import dev.flood.api.ScoreResult;
+import dev.flood.sampling.SamplingState;
+import dev.flood.tokenizer.IncrementalDetokenizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * Turns callers' input into sequences on the callers' own threads: tokenizes, validates against the model and
+ * the cache, and picks seeds. Input that can never run becomes a completed error result here, so it never
+ * reaches, or holds up, the batch.
+ */
+final class Intake {
+
+    /** A sequence to queue, or none if the input was rejected; the future completes either way. */
+    record Admitted<T>(Optional<Sequence> sequence, CompletableFuture<T> future) {
+    }
+
+    private final EngineConfig config;
+    private final LoadedModel loaded;
+    private final Counters counters;
+    private final AtomicLong serials = new AtomicLong();
+
+    Intake(EngineConfig config, LoadedModel loaded, Counters counters) {
+        this.config = config;
+        this.loaded = loaded;
+        this.counters = counters;
+    }
+
+    Admitted<GenerationResult> generation(GenerateRequest request, GenerationListener listener) {
+        GenerationListener sink = listener == null ? GenerationListener.NONE : listener;
+        long serial = serials.getAndIncrement();
+        int[] ids = null;
+        try {
+            if (request == null) {
+                throw new IllegalArgumentException("request is null");
+            }
+            ids = promptIds(request);
+            int contextLimit = loaded.config().maxPositions();
+            if (ids.length >= contextLimit) {
+                throw new IllegalArgumentException("prompt has " + ids.length + " tokens but the model's context is "
+                        + contextLimit + " tokens, leaving no room to generate");
+            }
+            int maxTokens = (int) Math.min((long) ids.length + request.sampling().maxNewTokens(), contextLimit);
+            checkCache(maxTokens);
+            long seed = request.sampling().seed().orElse(mix(config.seed(), serial));
+            SamplingState sampling = new SamplingState(request.sampling(), seed, loaded.config().vocabSize(), ids);
+            IncrementalDetokenizer detokenizer = loaded.tokenizer() == null ? null : loaded.tokenizer().newDetokenizer(ids);
+            Generation generation = new Generation(request.sampling(), sampling, detokenizer, sink);
+            return new Admitted<>(Optional.of(new Sequence(serial, ids, maxTokens, generation)), generation.future);
+        } catch (IllegalArgumentException | FloodException e) {
+            GenerationResult failed = GenerationResult.failed(e.getMessage(), ids == null ? 0 : ids.length);
+            counters.completed(true);
+            sink.onComplete(failed);
+            return new Admitted<>(Optional.empty(), CompletableFuture.completedFuture(failed));
+        }
+    }
+
+    Admitted<ScoreResult> scoring(String text) {
+        try {
+            if (text == null) {
+                throw new IllegalArgumentException("text is null");
+            }
+            return scoringOf(loaded.requireTokenizer().encode(text));
+        } catch (IllegalArgumentException | FloodException e) {
+            counters.completed(true);
+            return new Admitted<>(Optional.empty(), CompletableFuture.completedFuture(ScoreResult.failed(e.getMessage())));
+        }
+    }
+
+    private Admitted<ScoreResult> scoringOf(int[] ids) {
+        checkIds(ids);
+        if (ids.length > loaded.config().maxPositions()) {
+            throw new IllegalArgumentException("text has " + ids.length + " tokens but the model's context is "
+                    + loaded.config().maxPositions() + " tokens");
+        }
+        if (ids.length < 2) {
+            counters.completed(false);
+            return new Admitted<>(Optional.empty(), CompletableFuture.completedFuture(
+                    ScoreResult.of(java.util.Arrays.stream(ids).boxed().toList(), List.of())));
+        }
+        checkCache(ids.length);
+        Scoring scoring = new Scoring();
+        return new Admitted<>(Optional.of(new Sequence(serials.getAndIncrement(), ids, ids.length, scoring)), scoring.future);
+    }
+
+    /**
+     * Scores each option as a continuation of the prompt: the prompt's ids (with the tokenizer's special tokens)
+     * followed by the option's ids (without them); an option's log-likelihood sums the log-probabilities of its
+     * own tokens.
+     */
+    CompletableFuture<OptionScores> options(String prompt, List<String> options, Consumer<Sequence> enqueue) {
+        List<Admitted<ScoreResult>> admitted = new ArrayList<>();
+        int promptLength;
+        List<Integer> optionLengths = new ArrayList<>();
+        try {
+            if (prompt == null) {
+                throw new IllegalArgumentException("prompt is null");
+            }
+            if (options == null || options.isEmpty()) {
+                throw new IllegalArgumentException("options are null or empty");
+            }
+            int[] promptIds = loaded.requireTokenizer().encode(prompt);
+            promptLength = promptIds.length;
+            for (int i = 0; i < options.size(); i++) {
+                if (options.get(i) == null) {
+                    throw new IllegalArgumentException("option " + i + " is null");
+                }
+                int[] optionIds = loaded.tokenizer().encodeWithoutSpecialTokens(options.get(i));
+                if (optionIds.length == 0) {
+                    throw new IllegalArgumentException("option " + i + " has no tokens");
+                }
+                int[] ids = java.util.Arrays.copyOf(promptIds, promptIds.length + optionIds.length);
+                System.arraycopy(optionIds, 0, ids, promptIds.length, optionIds.length);
+                optionLengths.add(optionIds.length);
+                admitted.add(scoringOf(ids));
+            }
+        } catch (IllegalArgumentException | FloodException e) {
+            counters.completed(true);
+            return CompletableFuture.completedFuture(OptionScores.failed(e.getMessage()));
+        }
+        admitted.forEach(a -> a.sequence().ifPresent(enqueue));
+        int contextTokens = promptLength;
+        CompletableFuture<?>[] futures = admitted.stream().map(Admitted::future).toArray(CompletableFuture[]::new);
+        return CompletableFuture.allOf(futures).thenApply(ignored -> {
+            List<Double> logLikelihoods = new ArrayList<>();
+            int best = 0;
+            for (int i = 0; i < admitted.size(); i++) {
+                ScoreResult result = admitted.get(i).future().join();
+                if (result.isError()) {
+                    return OptionScores.failed("option " + i + ": " + result.error());
+                }
+                double sum = 0;
+                for (int t = contextTokens - 1; t < result.tokenLogprobs().size(); t++) {
+                    sum += result.tokenLogprobs().get(t);
+                }
+                logLikelihoods.add(sum);
+                if (sum > logLikelihoods.get(best)) {
+                    best = i;
+                }
+            }
+            return new OptionScores(logLikelihoods, optionLengths, best, null);
+        });
+    }
+
+    private int[] promptIds(GenerateRequest request) {
+        if (request.prompt() == null && request.promptTokenIds() == null) {
+            throw new IllegalArgumentException("prompt is null");
+        }
+        int[] ids = request.prompt() != null ? loaded.requireTokenizer().encode(request.prompt())
+                : request.promptTokenIds().stream().mapToInt(id -> id == null ? -1 : id).toArray();
+        checkIds(ids);
+        return ids;
+    }
+
+    private void checkIds(int[] ids) {
+        if (ids.length == 0) {
+            throw new IllegalArgumentException("prompt is empty: it has no tokens");
+        }
+        int vocab = loaded.config().vocabSize();
+        for (int id : ids) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+    }
+
+    private void checkCache(int maxTokens) {
+        int capacity = loaded.allocator().capacityTokens();
+        if (maxTokens > capacity) {
+            throw new IllegalArgumentException("request needs " + maxTokens + " KV cache slots (prompt plus max new"
+                    + " tokens) but the cache holds " + capacity + "; raise cacheTokens or lower max tokens");
+        }
+    }
+
+    /** SplitMix64 finalizer: a well-spread default seed per request. */
+    private static long mix(long seed, long serial) {
+        long z = seed + 0x9E3779B97F4A7C15L * (serial + 1);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}

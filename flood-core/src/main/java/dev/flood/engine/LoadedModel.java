@@ -1,0 +1,99 @@
+package dev.flood.engine;
+
+import dev.flood.api.EngineConfig;
+import dev.flood.api.FloodException;
+import dev.flood.backend.Backend;
+import dev.flood.backend.cpu.CpuBackend;
+import dev.flood.cache.SegmentAllocator;
+import dev.flood.config.ModelConfig;
+import dev.flood.config.ModelConfigReader;
+import dev.flood.model.CausalLM;
+import dev.flood.model.ModelRegistry;
+import dev.flood.sampling.Sampler;
+import dev.flood.tokenizer.Tokenizer;
+import dev.flood.weights.DummyWeights;
+import dev.flood.weights.SafetensorsCheckpoint;
+import dev.flood.weights.WeightSource;
+import java.nio.file.Files;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/** A model ready to serve: config, tokenizer, weights on a backend, and the KV cache with its allocator. */
+record LoadedModel(ModelConfig config, Tokenizer tokenizer, Backend backend, CausalLM model,
+                   SegmentAllocator allocator, EngineContext context) implements AutoCloseable {
+
+    /** Most extents one request's cache may be split into. */
+    static final int MAX_EXTENTS_PER_REQUEST = 8;
+
+    static LoadedModel load(EngineConfig config) {
+        ModelConfig modelConfig = ModelConfigReader.read(config.modelPath());
+        ModelRegistry.architecture(modelConfig.architecture());
+        Tokenizer tokenizer = null;
+        if (Files.exists(config.modelPath().resolve("tokenizer.json"))) {
+            tokenizer = Tokenizer.load(config.modelPath());
+        } else if (config.loadFormat() != EngineConfig.LoadFormat.DUMMY) {
+            throw new FloodException("no tokenizer.json in " + config.modelPath());
+        }
+        Backend backend = openBackend(config);
+        try {
+            CausalLM model;
+            try (WeightSource weights = config.loadFormat() == EngineConfig.LoadFormat.DUMMY
+                    ? new DummyWeights(modelConfig, config.seed())
+                    : SafetensorsCheckpoint.open(config.modelPath())) {
+                model = CausalLM.load(modelConfig, weights, backend);
+            }
+            int cacheTokens = cacheTokens(config, modelConfig);
+            backend.allocateCache(modelConfig.numLayers(), cacheTokens, modelConfig.kvSize());
+            Set<Integer> eos = new LinkedHashSet<>(modelConfig.eosTokenIds());
+            EngineContext context = new EngineContext(new Sampler(), tokenizer, modelConfig.vocabSize(),
+                    modelConfig.maxPositions(), Set.copyOf(eos));
+            return new LoadedModel(modelConfig, tokenizer, backend, model,
+                    new SegmentAllocator(cacheTokens, MAX_EXTENTS_PER_REQUEST), context);
+        } catch (RuntimeException e) {
+            backend.close();
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+            throw e;
+        }
+    }
+
+    private static Backend openBackend(EngineConfig config) {
+        if (config.backend().equals("cpu")) {
+            return new CpuBackend(config.threads());
+        }
+        throw new FloodException("the CUDA backend is not available in this build of Flood; use backend 'cpu'");
+    }
+
+    /**
+     * The configured cache size, or by default as many token slots as fit in half the heap left after loading
+     * the weights (fp32 keys and values for every layer), capped at what the running requests could ever use.
+     */
+    private static int cacheTokens(EngineConfig config, ModelConfig model) {
+        if (config.cacheTokens() > 0) {
+            return config.cacheTokens();
+        }
+        Runtime runtime = Runtime.getRuntime();
+        long freeHeap = runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory());
+        long bytesPerToken = 2L * model.numLayers() * model.kvSize() * Float.BYTES;
+        long byMemory = freeHeap / 2 / bytesPerToken;
+        long byUse = (long) config.maxRunningRequests() * model.maxPositions();
+        long bySlab = (Integer.MAX_VALUE - 8) / model.kvSize();
+        return (int) Math.max(1, Math.min(Math.min(byMemory, byUse), bySlab));
+    }
+
+    Tokenizer requireTokenizer() {
+        if (tokenizer == null) {
+            throw new FloodException("this model folder has no tokenizer.json; give prompts as token ids");
+        }
+        return tokenizer;
+    }
+
+    @Override
+    public void close() {
+        backend.close();
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
+    }
+}

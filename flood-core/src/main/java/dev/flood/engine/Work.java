@@ -1,0 +1,14 @@
+package dev.flood.engine;
+
+/**
+ * What a sequence is for: generating a continuation, or scoring its own tokens. The scheduler asks which rows
+ * need logits; the post-processor hands it those logits and learns whether it is finished.
+ */
+sealed interface Work permits Generation, Scoring {
+
+    /** Whether every row of a chunk needs logits (scoring) or only the last row of the sequence (generation). */
+    boolean needsAllLogits();
+
+    /** Ends the work with an error (bad input found late, a failed step, the engine closing). */
+    void fail(String error, Sequence sequence);
+}

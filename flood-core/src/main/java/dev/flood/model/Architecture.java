@@ -1,0 +1,16 @@
+package dev.flood.model;
+
+import dev.flood.config.ModelConfig;
+
+/**
+ * One Hugging Face architecture: which optional layer parts it has and where its checkpoint keeps each
+ * weight. Adding an architecture is one class implementing this plus one line in {@link ModelRegistry}.
+ */
+public interface Architecture {
+
+    DecoderOptions options(ModelConfig config);
+
+    default WeightNames weightNames() {
+        return WeightNames.LLAMA;
+    }
+}

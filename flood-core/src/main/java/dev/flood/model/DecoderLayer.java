@@ -1,0 +1,88 @@
+package dev.flood.model;
+
+import dev.flood.backend.AttentionShape;
+import dev.flood.backend.Backend;
+import dev.flood.backend.ForwardBatch;
+import dev.flood.backend.HeadSpan;
+import dev.flood.backend.RotaryTable;
+import dev.flood.backend.Tensor;
+import dev.flood.backend.Weight;
+import dev.flood.config.ModelConfig;
+import dev.flood.weights.WeightSource;
+import java.util.List;
+
+/**
+ * One pre-norm decoder layer shared by every Llama-family architecture: attention with packed QKV (optional
+ * biases, optional q/k head norms), then a SiLU-gated MLP with packed gate/up.
+ */
+final class DecoderLayer {
+
+    private final int index;
+    private final AttentionShape shape;
+    private final float eps;
+    final Weight inputNorm;           // [hidden]
+    private final Weight qkv;         // [qSize + 2 * kvSize, hidden]: q_proj, k_proj, v_proj rows
+    private final Weight qkvBias;     // [qSize + 2 * kvSize] or null
+    private final Weight qNorm;       // [headDim] or null
+    private final Weight kNorm;       // [headDim] or null
+    private final Weight oProj;       // [hidden, qSize]
+    private final Weight postNorm;    // [hidden]
+    private final Weight gateUp;      // [2 * intermediate, hidden]: gate_proj, up_proj rows
+    private final Weight down;        // [hidden, intermediate]
+
+    DecoderLayer(int index, ModelConfig config, DecoderOptions options, WeightNames names, WeightSource source,
+                 Backend backend) {
+        this.index = index;
+        this.shape = AttentionShape.of(config.numHeads(), config.numKvHeads(), config.headDim());
+        this.eps = (float) config.rmsNormEps();
+        int hidden = config.hiddenSize();
+        List<Integer> qkvRows = List.of(config.qSize(), config.kvSize(), config.kvSize());
+        List<String> qkvModules = List.of(names.layer(index, names.qProj()), names.layer(index, names.kProj()),
+                names.layer(index, names.vProj()));
+        inputNorm = backend.loadVector(source, List.of(names.layer(index, names.inputNorm())), List.of(hidden));
+        qkv = backend.loadMatrix(source, qkvModules.stream().map(WeightNames::weight).toList(), qkvRows, hidden);
+        qkvBias = options.qkvBias()
+                ? backend.loadVector(source, qkvModules.stream().map(WeightNames::bias).toList(), qkvRows) : null;
+        qNorm = options.qkNorm()
+                ? backend.loadVector(source, List.of(names.layer(index, names.qNorm())), List.of(config.headDim())) : null;
+        kNorm = options.qkNorm()
+                ? backend.loadVector(source, List.of(names.layer(index, names.kNorm())), List.of(config.headDim())) : null;
+        oProj = backend.loadMatrix(source, List.of(WeightNames.weight(names.layer(index, names.oProj()))),
+                List.of(hidden), config.qSize());
+        postNorm = backend.loadVector(source, List.of(names.layer(index, names.postAttentionNorm())), List.of(hidden));
+        gateUp = backend.loadMatrix(source, List.of(WeightNames.weight(names.layer(index, names.gateProj())),
+                WeightNames.weight(names.layer(index, names.upProj()))),
+                List.of(config.intermediateSize(), config.intermediateSize()), hidden);
+        down = backend.loadMatrix(source, List.of(WeightNames.weight(names.layer(index, names.downProj()))),
+                List.of(hidden), config.intermediateSize());
+    }
+
+    /**
+     * Runs the layer on {@code normed} (this layer's input norm already applied to {@code residual}); adds both
+     * sublayers' outputs to {@code residual} and leaves {@code nextNorm(residual)} in {@code normed}.
+     */
+    void forward(Backend backend, ForwardBatch batch, RotaryTable rotary, Tensor residual, Tensor normed,
+                 Weight nextNorm) {
+        int numTokens = batch.numTokens();
+        Tensor qkvOut = backend.allocate(numTokens, shape.qkvWidth());
+        backend.linear(normed, qkv, qkvBias, qkvOut);
+        if (qNorm != null) {
+            backend.headRmsNorm(qkvOut, new HeadSpan(0, shape.numHeads(), shape.headDim()), qNorm, eps);
+            backend.headRmsNorm(qkvOut, new HeadSpan(shape.kColumn(), shape.numKvHeads(), shape.headDim()), kNorm, eps);
+        }
+        backend.rotary(qkvOut, shape, rotary, batch);
+        backend.writeCache(index, qkvOut, shape, batch);
+        Tensor attention = backend.allocate(numTokens, shape.qSize());
+        backend.attention(index, qkvOut, shape, batch, attention);
+        Tensor projected = backend.allocate(numTokens, normed.cols());
+        backend.linear(attention, oProj, null, projected);
+        backend.addRmsNorm(residual, projected, postNorm, eps, normed);
+
+        Tensor gateUpOut = backend.allocate(numTokens, gateUp.rows());
+        backend.linear(normed, gateUp, null, gateUpOut);
+        Tensor activated = backend.allocate(numTokens, gateUp.rows() / 2);
+        backend.siluMul(gateUpOut, activated);
+        backend.linear(activated, down, null, projected);
+        backend.addRmsNorm(residual, projected, nextNorm, eps, normed);
+    }
+}

@@ -1,0 +1,11 @@
+package dev.flood.model;
+
+import dev.flood.config.ModelConfig;
+
+/** {@code Qwen3ForCausalLM}: Llama with a per-head RMSNorm on queries and keys before rotary. */
+final class Qwen3 implements Architecture {
+    @Override
+    public DecoderOptions options(ModelConfig config) {
+        return new DecoderOptions(config.attentionBias(), true);
+    }
+}

@@ -1,0 +1,110 @@
+package dev.flood.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flood.api.EngineConfig;
+import dev.flood.api.EngineConfig.CacheReservation;
+import dev.flood.api.FloodEngine;
+import dev.flood.api.GenerateRequest;
+import dev.flood.api.GenerationListener;
+import dev.flood.api.GenerationResult;
+import dev.flood.api.SamplingParams;
+import dev.flood.testing.Fixtures;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * 64 requests of mixed lengths, greedy and seeded sampling, give exactly the tokens each gives alone: submitted
+ * together, submitted from several threads, and squeezed through a small cache with incremental reservation (so
+ * requests are preempted and recomputed).
+ */
+class BatchInvarianceTest {
+
+    private static final long SEED = System.nanoTime();
+    private static List<GenerateRequest> requests;
+    private static List<List<Integer>> alone;
+
+    @BeforeAll
+    static void runEachAlone() {
+        Random random = new Random(SEED);
+        requests = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            int length = 1 + random.nextInt(i % 8 == 0 ? 300 : 60);
+            List<Integer> ids = new ArrayList<>();
+            ids.add(0);
+            for (int j = 1; j < length; j++) {
+                ids.add(3 + random.nextInt(1021));
+            }
+            SamplingParams.Builder params = SamplingParams.builder().maxNewTokens(4 + random.nextInt(13)).ignoreEos();
+            if (i % 2 == 1) {
+                params.temperature(0.7 + random.nextDouble()).topP(0.9).topK(50).seed(random.nextLong());
+            }
+            requests.add(GenerateRequest.ofTokens(ids, params.build()));
+        }
+        try (FloodEngine engine = FloodEngine.open(config().build())) {
+            alone = new ArrayList<>();
+            for (GenerateRequest request : requests) {
+                alone.add(engine.generate(List.of(request)).get(0).tokenIds());
+            }
+        }
+    }
+
+    private static EngineConfig.Builder config() {
+        return EngineConfig.builder(Fixtures.model("tiny-qwen3")).threads(2);
+    }
+
+    @Test
+    void togetherInOneBatch() {
+        try (FloodEngine engine = FloodEngine.open(config().maxBatchTokens(97).build())) {
+            check(engine.generate(requests), "one batch");
+            assertTrue(engine.metrics().meanRunningBatch() > 8, "mean batch " + engine.metrics().meanRunningBatch());
+        }
+    }
+
+    @Test
+    void fromSeveralThreads() throws Exception {
+        ExecutorService callers = Executors.newFixedThreadPool(4);
+        try (FloodEngine engine = FloodEngine.open(config().maxBatchTokens(131).build())) {
+            List<Future<GenerationResult>> futures = new ArrayList<>();
+            for (GenerateRequest request : requests) {
+                futures.add(callers.submit(() -> engine.submit(request, GenerationListener.NONE).join()));
+            }
+            List<GenerationResult> results = new ArrayList<>();
+            for (Future<GenerationResult> f : futures) {
+                results.add(f.get());
+            }
+            check(results, "several threads");
+        } finally {
+            callers.shutdownNow();
+        }
+    }
+
+    @Test
+    void throughPreemptionInASmallCache() {
+        EngineConfig small = config().maxBatchTokens(61).cacheTokens(700).reservation(CacheReservation.INCREMENTAL).build();
+        try (FloodEngine engine = FloodEngine.open(small)) {
+            List<CompletableFuture<GenerationResult>> futures = requests.stream()
+                    .map(r -> engine.submit(r, GenerationListener.NONE)).toList();
+            check(futures.stream().map(CompletableFuture::join).toList(), "small cache");
+            assertTrue(engine.metrics().preemptions() > 0, "the small cache should force preemptions");
+            assertEquals(0, engine.metrics().cache().usedTokens(), "cache freed at the end");
+        }
+    }
+
+    private static void check(List<GenerationResult> results, String how) {
+        for (int i = 0; i < requests.size(); i++) {
+            GenerationResult r = results.get(i);
+            assertFalse(r.isError(), how + " request " + i + ": " + r.error());
+            assertEquals(alone.get(i), r.tokenIds(), how + ": request " + i + " differs from alone (seed " + SEED + ")");
+        }
+    }
+}
