@@ -1,5 +1,7 @@
 package dev.flood.config;
 
+import dev.flood.weights.DType;
+import dev.flood.weights.DType;
 import java.util.List;
 import java.util.Objects;
 
@@ -66,6 +68,15 @@ public record ModelConfig(
         if (!(rmsNormEps > 0)) {
             throw new IllegalArgumentException("rms_norm_eps must be positive, got " + rmsNormEps);
         }
+    }
+
+    /** The checkpoint's dtype as a {@link DType}: {@code bfloat16}, {@code float16}, anything else float32. */
+    public DType storageDtype() {
+        return switch (dtype) {
+            case "bfloat16" -> DType.BF16;
+            case "float16" -> DType.F16;
+            default -> DType.F32;
+        };
     }
 
     /** Query heads that share one key/value head. */

@@ -13,6 +13,14 @@ import java.util.Set;
 record EngineContext(Sampler sampler, Tokenizer tokenizer, int vocabSize, int maxPositions, Set<Integer> eosTokenIds) {
 
     String tokenText(int tokenId) {
-        return tokenizer == null ? null : tokenizer.tokenText(tokenId);
+        return decodable(tokenId) ? tokenizer.tokenText(tokenId) : null;
+    }
+
+    /**
+     * Whether the tokenizer knows the id. Embedding tables are often padded past the tokenizer (Qwen2: 151,936
+     * rows for 151,665 ids); a padding id the model samples stays in the token ids but adds no text.
+     */
+    boolean decodable(int tokenId) {
+        return tokenizer != null && tokenId < tokenizer.vocabSize();
     }
 }

@@ -53,11 +53,10 @@ final class Generation implements Work {
         sampling.accept(token);
         sequence.append(token);
         if (params.logprobs() > 0) {
-            logprobs.add(context.sampler().logprobs(logits, offset, context.vocabSize(), token, params.logprobs(),
-                    context::tokenText));
+            logprobs.add(context.sampler().logprobs(logits, offset, sampling, token, context::tokenText));
         }
         int searchFrom = text.length();
-        if (detokenizer != null) {
+        if (detokenizer != null && context.decodable(token)) {
             text.append(detokenizer.add(token));
         }
         FinishReason finish = null;

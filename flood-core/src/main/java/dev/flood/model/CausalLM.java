@@ -49,7 +49,7 @@ public final class CausalLM {
         Weight finalNorm = backend.loadVector(source, List.of(names.finalNorm()), List.of(hidden));
         Weight lmHead = config.tieWordEmbeddings() ? embed
                 : backend.loadMatrix(source, List.of(names.lmHead()), List.of(config.vocabSize()), hidden);
-        RotaryTable rotary = RotaryTable.of(config.rope(), config.headDim(), config.maxPositions());
+        RotaryTable rotary = RotaryTable.of(config.rope(), config.headDim(), config.maxPositions(), config.storageDtype());
         return new CausalLM(config, backend, rotary, embed, List.copyOf(layers), finalNorm, lmHead);
     }
 

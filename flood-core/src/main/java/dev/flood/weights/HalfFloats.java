@@ -60,4 +60,21 @@ public final class HalfFloats {
         int floatExponent = exponent - HALF_EXPONENT_BIAS + FLOAT_EXPONENT_BIAS;
         return Float.intBitsToFloat(sign | (floatExponent << FLOAT_MANTISSA_BITS) | (mantissa << mantissaShift));
     }
+
+    /**
+     * Rounds a float32 to the nearest IEEE half value, ties to even, returned as the float32 holding it. Halves
+     * have 11 significant bits down to 2^-14 and a fixed step of 2^-24 below (subnormals); past 65504 the
+     * nearest is infinity once the value reaches the midpoint 65520.
+     */
+    public static float roundToF16(float value) {
+        if (Float.isNaN(value) || Float.isInfinite(value)) {
+            return value;
+        }
+        if (Math.abs(value) >= 65520f) {
+            return Math.copySign(Float.POSITIVE_INFINITY, value);
+        }
+        int exponent = Math.max(Math.getExponent(value), -14);
+        double step = Math.scalb(1.0, exponent - HALF_MANTISSA_BITS);
+        return (float) (Math.rint(value / step) * step);
+    }
 }

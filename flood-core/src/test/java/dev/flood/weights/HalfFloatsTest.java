@@ -58,6 +58,25 @@ class HalfFloatsTest {
     }
 
     @Test
+    void roundToF16KeepsEveryHalfAndRoundsMidpointsToEven() {
+        for (int bits = 0; bits < 0x10000; bits++) {
+            float half = HalfFloats.f16ToFloat((short) bits);
+            if (!Float.isNaN(half)) {
+                assertEquals(half, HalfFloats.roundToF16(half), 0f, "half 0x" + Integer.toHexString(bits));
+            }
+        }
+        // 1 + 2^-11 lies halfway between 1 and 1 + 2^-10: ties go to the even mantissa (1)
+        assertEquals(1f, HalfFloats.roundToF16(1f + 0x1p-11f), 0f);
+        // 1 + 3 * 2^-11 lies halfway between 1 + 2^-10 (odd) and 1 + 2^-9 (even)
+        assertEquals(1f + 0x1p-9f, HalfFloats.roundToF16(1f + 3 * 0x1p-11f), 0f);
+        // subnormal step 2^-24: 1.4 steps rounds to 1 step, 2.5 steps to 2 (even)
+        assertEquals(0x1p-24f, HalfFloats.roundToF16(1.4f * 0x1p-24f), 0f);
+        assertEquals(0x1p-23f, HalfFloats.roundToF16(2.5f * 0x1p-24f), 0f);
+        assertEquals(65504f, HalfFloats.roundToF16(65519f), 0f);
+        assertEquals(Float.NEGATIVE_INFINITY, HalfFloats.roundToF16(-65520f), 0f);
+    }
+
+    @Test
     void bf16IsTheTopHalfOfAFloat() {
         assertEquals(1.0f, HalfFloats.bf16ToFloat((short) 0x3F80));
         assertEquals(-2.0f, HalfFloats.bf16ToFloat((short) 0xC000));
