@@ -13,6 +13,7 @@ import dev.flood.cache.SegmentAllocator;
 import dev.flood.config.ModelConfig;
 import dev.flood.model.CausalLM;
 import dev.flood.tokenizer.Tokenizer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -58,10 +59,9 @@ public final class Engine implements FloodEngine {
         while (!closed) {
             takeIncoming();
             StepPlan plan = scheduler.schedule();
-            if (!plan.isEmpty()) {
-                step(plan);
-            }
+            List<Runnable> completions = plan.isEmpty() ? List.of() : step(plan);
             counters.publish(scheduler.numRunning(), scheduler.numWaiting(), scheduler.preemptions(), loaded.allocator().stats());
+            completions.forEach(Runnable::run);
         }
         for (Sequence sequence : scheduler.drainAll()) {
             sequence.work.fail("the engine was closed before this request finished", sequence);
@@ -69,25 +69,31 @@ public final class Engine implements FloodEngine {
         }
     }
 
-    private void step(StepPlan plan) {
+    /**
+     * Runs one planned step; returns the completions of the requests it finished, to be announced once the
+     * engine's metrics include this step.
+     */
+    private List<Runnable> step(StepPlan plan) {
         long start = System.nanoTime();
+        List<Runnable> completions = new ArrayList<>();
         float[] logits;
         try {
             logits = loaded.model().forward(plan.batch());
         } catch (RuntimeException e) {
             for (StepPlan.Scheduled s : plan.scheduled()) {
-                finish(s.sequence(), "step failed: " + e);
+                finish(s.sequence(), "step failed: " + e, completions);
             }
-            return;
+            return completions;
         }
         int promptTokens = plan.scheduled().stream().mapToInt(s -> Math.max(0,
                 Math.min(s.sequence().numComputed() + s.numTokens(), s.sequence().promptLength) - s.sequence().numComputed())).sum();
-        int generated = postprocess(plan, logits);
+        int generated = postprocess(plan, logits, completions);
         counters.step(plan.scheduled().size(), promptTokens, generated, System.nanoTime() - start);
+        return completions;
     }
 
     /** Hands each sequence the logits of its rows; returns the number of tokens sampled. */
-    private int postprocess(StepPlan plan, float[] logits) {
+    private int postprocess(StepPlan plan, float[] logits, List<Runnable> completions) {
         int vocab = context.vocabSize();
         int row = 0;
         int sampled = 0;
@@ -103,28 +109,29 @@ public final class Engine implements FloodEngine {
                         }
                     }
                     if (scoring.isDone(sequence)) {
-                        scoring.complete(sequence);
-                        finish(sequence, null);
+                        finish(sequence, null, completions);
+                        completions.add(() -> scoring.complete(sequence));
                     }
                 } else if (sequence.work instanceof Generation generation && sequence.numComputed() == sequence.numTokens()) {
                     FinishReason finish = generation.accept(sequence, logits, (row++) * vocab, context);
                     sampled++;
                     if (finish != null) {
-                        generation.complete(sequence, finish);
-                        finish(sequence, null);
+                        int[] generatedIds = sequence.generatedTokens();
+                        finish(sequence, null, completions);
+                        completions.add(() -> generation.complete(sequence.promptLength, generatedIds, finish));
                     }
                 }
             } catch (RuntimeException e) {
-                finish(sequence, "post-processing failed: " + e);
+                finish(sequence, "post-processing failed: " + e, completions);
             }
         }
         return sampled;
     }
 
-    /** Frees the sequence's cache; fails its work first if {@code error} is given. */
-    private void finish(Sequence sequence, String error) {
+    /** Frees the sequence's cache now; its failure, if {@code error} is given, is announced with the completions. */
+    private void finish(Sequence sequence, String error, List<Runnable> completions) {
         if (error != null) {
-            sequence.work.fail(error, sequence);
+            completions.add(() -> sequence.work.fail(error, sequence));
         }
         scheduler.finish(sequence);
         counters.completed(error != null);
@@ -149,8 +156,8 @@ public final class Engine implements FloodEngine {
 
     private void enqueue(Sequence sequence) {
         incoming.add(sequence);
-        if (closed) {
-            incoming.remove(sequence);
+        // close() drains the queue after the thread stops; whichever of the two removes the sequence fails it
+        if (closed && incoming.remove(sequence)) {
             sequence.work.fail("the engine is closed", sequence);
         }
     }

@@ -79,10 +79,9 @@ final class Generation implements Work {
         return finish;
     }
 
-    void complete(Sequence sequence, FinishReason finish) {
-        int[] generated = Arrays.copyOfRange(sequence.tokens(), sequence.promptLength, sequence.numTokens());
+    void complete(int promptTokens, int[] generated, FinishReason finish) {
         GenerationResult result = new GenerationResult(text.toString(), Arrays.stream(generated).boxed().toList(),
-                sequence.promptLength, generated.length, finish, logprobs, null);
+                promptTokens, generated.length, finish, logprobs, null);
         listener.onComplete(result);
         future.complete(result);
     }

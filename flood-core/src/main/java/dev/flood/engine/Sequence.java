@@ -50,6 +50,10 @@ final class Sequence {
         return Arrays.copyOf(tokens, numTokens);
     }
 
+    int[] generatedTokens() {
+        return Arrays.copyOfRange(tokens, promptLength, numTokens);
+    }
+
     int numGenerated() {
         return numTokens - promptLength;
     }
