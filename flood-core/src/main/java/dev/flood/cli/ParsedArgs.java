@@ -99,7 +99,7 @@ final class ParsedArgs {
     /** The option's value, or {@code fallback} when it is absent. */
     String string(String name, String fallback) {
         List<String> list = values.get(declared(name).name());
-        return list == null ? fallback : list.get(0);
+        return list == null || list.isEmpty() ? fallback : list.get(0);
     }
 
     /** The option's value; a usage error naming the option when it is absent. */
