@@ -7,6 +7,8 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -71,10 +73,21 @@ public final class Main {
             err.println("Run 'flood " + command.name() + " --help' for usage.");
             return 2;
         } catch (FloodException | IllegalArgumentException | IOException | UncheckedIOException e) {
-            err.println("flood " + command.name() + ": error: " + e.getMessage());
+            err.println("flood " + command.name() + ": error: " + message(e));
             return 1;
         } finally {
             streams.out().flush();
         }
+    }
+
+    /** The message of a failure; file-system errors otherwise say no more than the path. */
+    private static String message(Exception e) {
+        if (e instanceof NoSuchFileException f && f.getReason() == null) {
+            return f.getFile() + ": no such file or directory";
+        }
+        if (e instanceof AccessDeniedException f && f.getReason() == null) {
+            return f.getFile() + ": permission denied";
+        }
+        return e.getMessage();
     }
 }

@@ -23,12 +23,14 @@ import org.apache.parquet.schema.Type;
 final class ParquetInput implements InputReader {
 
     private final ParquetReader<Group> reader;
+    private final Path file;
     private final String field;
     private final long count;
     private long rowNumber;
 
-    private ParquetInput(ParquetReader<Group> reader, String field, long count) {
+    private ParquetInput(ParquetReader<Group> reader, Path file, String field, long count) {
         this.reader = reader;
+        this.file = file;
         this.field = field;
         this.count = count;
     }
@@ -41,6 +43,9 @@ final class ParquetInput implements InputReader {
         try (ParquetFileReader footer = ParquetFileReader.open(input)) {
             schema = footer.getFooter().getFileMetaData().getSchema();
             count = footer.getRecordCount();
+        } catch (RuntimeException e) {
+            // parquet-hadoop reports a file that is not Parquet with a bare RuntimeException
+            throw new FloodException("cannot read Parquet file " + file + ": " + e.getMessage(), e);
         }
         if (!schema.containsField(field)) {
             throw new FloodException(file + " has no column '" + field + "' (columns: "
@@ -63,12 +68,17 @@ final class ParquetInput implements InputReader {
                 return new GroupReadSupport();
             }
         }.build();
-        return new ParquetInput(reader, field, count);
+        return new ParquetInput(reader, file, field, count);
     }
 
     @Override
     public InputItem next() throws IOException {
-        Group row = reader.read();
+        Group row;
+        try {
+            row = reader.read();
+        } catch (RuntimeException e) {
+            throw new FloodException("cannot read row " + (rowNumber + 1) + " of " + file + ": " + e.getMessage(), e);
+        }
         if (row == null) {
             return null;
         }

@@ -93,6 +93,9 @@ final class ParsedArgs {
     }
 
     boolean flag(String name) {
+        if (declared(name).arity() != Option.Arity.FLAG) {
+            throw new IllegalStateException("option --" + name + " is not a flag");
+        }
         return has(name);
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flood.testing.Fixtures;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,6 +105,16 @@ class ParquetTest {
         Cli run = Cli.run("generate", "--model", LLAMA, "--input", input.toString(), "--threads", "2");
         assertEquals(1, run.exitCode(), run.describe());
         assertTrue(run.err().contains(input + " has no column 'prompt' (columns: question, id)"), run.err());
+    }
+
+    @Test
+    void aFileThatIsNotParquetIsNamed() throws IOException {
+        Path input = temp.resolve("prompts.parquet");
+        Files.writeString(input, "{\"prompt\": \"Hello\"}\n");
+        Cli run = Cli.run("generate", "--model", LLAMA, "--input", input.toString(), "--threads", "2");
+        assertEquals(1, run.exitCode(), run.describe());
+        assertTrue(run.err().startsWith("flood generate: error: cannot read Parquet file " + input + ": "), run.err());
+        assertTrue(run.err().contains("is not a Parquet file"), run.err());
     }
 
     /** A file with an optional string column {@code question} and an int column {@code id}. */

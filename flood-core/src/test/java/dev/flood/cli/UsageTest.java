@@ -95,5 +95,8 @@ class UsageTest {
         Cli input = Cli.run("score", "--model", LLAMA, "--input", "/no/such/texts.jsonl");
         assertEquals(1, input.exitCode(), input.describe());
         assertEquals("flood score: error: /no/such/texts.jsonl: input file not found\n", input.err());
+        Cli output = Cli.run("score", "--model", LLAMA, "--text", "x", "--output", "/no/such/dir/scores.jsonl");
+        assertEquals(1, output.exitCode(), output.describe());
+        assertEquals("flood score: error: /no/such/dir/scores.jsonl: no such file or directory\n", output.err());
     }
 }
