@@ -1,0 +1,231 @@
+package dev.flood.cli;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flood.api.CacheStats;
+import dev.flood.api.EngineConfig;
+import dev.flood.api.EngineMetrics;
+import dev.flood.api.FloodEngine;
+import dev.flood.api.GenerateRequest;
+import dev.flood.api.GenerationListener;
+import dev.flood.api.GenerationResult;
+import dev.flood.api.SamplingParams;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+
+/**
+ * {@code flood bench}: workload W ({@link Workload}) through the engine, every request submitted at once as a
+ * bulk job would. Measured from the first submit to the last token, after a short warm-up: output and total
+ * tokens/s, time to first token and time per output token percentiles, and the engine's batch and cache use.
+ */
+final class BenchCommand implements Command {
+
+    private static final String SECTION = "Workload";
+    private static final Workload WORKLOAD = Workload.w();
+    /** Warm-up requests (excluded from the measurement): short prompts, a few tokens each. */
+    private static final int WARMUP_REQUESTS = 4;
+    private static final int WARMUP_PROMPT_TOKENS = 16;
+    private static final int WARMUP_OUTPUT_TOKENS = 4;
+    /** How often the cache's occupancy is sampled while the workload runs. */
+    private static final long CACHE_SAMPLE_MILLIS = 50;
+
+    private static final List<Option> OPTIONS = Stream.of(
+            EngineOptions.OPTIONS,
+            List.of(
+                    Option.value(SECTION, "prompts", "N", "run the first N of workload W's "
+                            + WORKLOAD.inputLengths().size() + " prompts (default all)"),
+                    Option.value(SECTION, "output-tokens", "N", "tokens generated per prompt, greedy, EOS ignored "
+                            + "(default " + WORKLOAD.outputTokens() + ")"),
+                    Option.flag(SECTION, "json", "print one JSON object instead of a table"))).flatMap(List::stream).toList();
+
+    @Override
+    public String name() {
+        return "bench";
+    }
+
+    @Override
+    public String summary() {
+        return "Throughput benchmark: workload W (ShareGPT-like prompt lengths), output and total tokens/s, latencies.";
+    }
+
+    @Override
+    public String synopsis() {
+        return "flood bench --model DIR [--load-format dummy] [--prompts N] [--output-tokens N] [--json] [options]";
+    }
+
+    @Override
+    public List<Option> options() {
+        return OPTIONS;
+    }
+
+    @Override
+    public int run(ParsedArgs args, Streams streams) throws UsageException {
+        EngineConfig config = EngineOptions.config(args);
+        int numPrompts = args.intValue("prompts", WORKLOAD.inputLengths().size(), 1);
+        if (numPrompts > WORKLOAD.inputLengths().size()) {
+            throw new UsageException("--prompts must be at most " + WORKLOAD.inputLengths().size()
+                    + " (workload " + WORKLOAD.name() + "'s size), got " + numPrompts);
+        }
+        int outputTokens = args.intValue("output-tokens", WORKLOAD.outputTokens(), 1);
+        try (FloodEngine engine = FloodEngine.open(config)) {
+            int context = engine.modelConfig().maxPositions();
+            if (outputTokens >= context) {
+                throw new UsageException("--output-tokens " + outputTokens + " leaves no room for a prompt in the "
+                        + "model's context of " + context + " tokens");
+            }
+            int vocabSize = engine.modelConfig().vocabSize();
+            int maxPromptTokens = context - outputTokens;
+            warmUp(engine, vocabSize, Math.min(WARMUP_PROMPT_TOKENS, maxPromptTokens));
+
+            List<List<Integer>> prompts = new ArrayList<>();
+            int clamped = 0;
+            for (int i = 0; i < numPrompts; i++) {
+                int length = WORKLOAD.inputLengths().get(i);
+                clamped += length > maxPromptTokens ? 1 : 0;
+                prompts.add(Workload.promptTokens(i, Math.min(length, maxPromptTokens), vocabSize));
+            }
+            if (clamped > 0) {
+                streams.err().printf(Locale.ROOT, "bench: %d of %d prompts clamped to %d tokens (the model's context "
+                        + "of %d minus %d output tokens)%n", clamped, numPrompts, maxPromptTokens, context, outputTokens);
+            }
+            Run run = measure(engine, prompts, outputTokens, streams);
+            ObjectNode report = report(config, run, outputTokens, clamped);
+            streams.out().println(args.flag("json") ? TextSink.json(report) : BenchReport.table(report));
+            if (run.firstError() != null) {
+                streams.err().println("bench: " + report.get("failed").asLong() + " requests failed; the first: "
+                        + run.firstError());
+                return 1;
+            }
+        }
+        return 0;
+    }
+
+    private static void warmUp(FloodEngine engine, int vocabSize, int promptTokens) {
+        SamplingParams params = SamplingParams.builder().maxNewTokens(WARMUP_OUTPUT_TOKENS).ignoreEos().build();
+        List<GenerateRequest> requests = new ArrayList<>();
+        for (int i = 0; i < WARMUP_REQUESTS; i++) {
+            requests.add(GenerateRequest.ofTokens(Workload.promptTokens(i, promptTokens, vocabSize), params));
+        }
+        engine.generate(requests);
+    }
+
+    /** What one measured run produced, with the engine's counters before and after it. */
+    private record Run(List<GenerationResult> results, RequestTimes times, EngineMetrics before, EngineMetrics after,
+                       double meanCacheUse, double peakCacheUse) {
+
+        String firstError() {
+            return results.stream().filter(GenerationResult::isError).map(GenerationResult::error).findFirst()
+                    .orElse(null);
+        }
+    }
+
+    private static Run measure(FloodEngine engine, List<List<Integer>> prompts, int outputTokens, Streams streams) {
+        SamplingParams params = SamplingParams.builder().maxNewTokens(outputTokens).ignoreEos().build();
+        RequestTimes times = new RequestTimes(prompts.size());
+        Progress progress = new Progress(streams, "bench", prompts.size());
+        EngineMetrics before = engine.metrics();
+        List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            GenerationListener listener = times.listener(i);
+            times.submitted(i);
+            futures.add(engine.submit(GenerateRequest.ofTokens(prompts.get(i), params), listener)
+                    .whenComplete((result, error) -> progress.advance()));
+        }
+        CompletableFuture<Void> all = CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new));
+        double cacheUseSum = 0;
+        double peakCacheUse = 0;
+        int samples = 0;
+        while (true) {
+            CacheStats cache = engine.metrics().cache();
+            double use = cache.capacityTokens() == 0 ? 0 : (double) cache.usedTokens() / cache.capacityTokens();
+            cacheUseSum += use;
+            peakCacheUse = Math.max(peakCacheUse, use);
+            samples++;
+            try {
+                all.get(CACHE_SAMPLE_MILLIS, TimeUnit.MILLISECONDS);
+                break;
+            } catch (TimeoutException e) {
+                continue;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while the benchmark ran", e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("a benchmark request failed unexpectedly", e.getCause());
+            }
+        }
+        progress.finish();
+        List<GenerationResult> results = futures.stream().map(CompletableFuture::join).toList();
+        long generated = results.stream().mapToLong(GenerationResult::completionTokens).sum();
+        return new Run(results, times, before, settledMetrics(engine, before.generatedTokens() + generated),
+                cacheUseSum / samples, peakCacheUse);
+    }
+
+    /**
+     * The engine's counters once they include the last step: they are published just after a step's results are
+     * handed out, so a caller woken by the last result can read them a moment too early.
+     */
+    private static EngineMetrics settledMetrics(FloodEngine engine, long generatedTokens) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        EngineMetrics metrics = engine.metrics();
+        while (metrics.generatedTokens() < generatedTokens && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+            metrics = engine.metrics();
+        }
+        return metrics;
+    }
+
+    private static ObjectNode report(EngineConfig config, Run run, int outputTokens, int clampedPrompts) {
+        long promptTokens = 0;
+        long generatedTokens = 0;
+        long failed = 0;
+        for (GenerationResult result : run.results()) {
+            promptTokens += result.promptTokens();
+            generatedTokens += result.completionTokens();
+            failed += result.isError() ? 1 : 0;
+        }
+        double seconds = run.times().wallSeconds();
+        long steps = run.after().steps() - run.before().steps();
+        double runningSum = run.after().meanRunningBatch() * run.after().steps()
+                - run.before().meanRunningBatch() * run.before().steps();
+        ObjectNode report = JsonNodeFactory.instance.objectNode();
+        report.put("workload", WORKLOAD.name());
+        report.put("model", config.modelPath().toString());
+        report.put("backend", config.backend());
+        report.put("load_format", config.loadFormat().name().toLowerCase(Locale.ROOT));
+        report.put("prompts", run.results().size());
+        report.put("output_tokens_per_prompt", outputTokens);
+        report.put("clamped_prompts", clampedPrompts);
+        report.put("failed", failed);
+        report.put("prompt_tokens", promptTokens);
+        report.put("generated_tokens", generatedTokens);
+        report.put("seconds", seconds);
+        report.put("output_tokens_per_second", generatedTokens / seconds);
+        report.put("total_tokens_per_second", (promptTokens + generatedTokens) / seconds);
+        putPercentiles(report, "ttft_ms", run.times().timeToFirstTokenMillis());
+        putPercentiles(report, "tpot_ms", run.times().timePerOutputTokenMillis(run.results()));
+        report.put("steps", steps);
+        report.put("mean_running_batch", steps == 0 ? 0 : runningSum / steps);
+        report.put("mean_cache_use", run.meanCacheUse());
+        report.put("peak_cache_use", run.peakCacheUse());
+        report.put("cache_capacity_tokens", run.after().cache().capacityTokens());
+        report.put("preemptions", run.after().preemptions() - run.before().preemptions());
+        report.put("threads", config.threads());
+        report.put("max_running", config.maxRunningRequests());
+        report.put("max_batch_tokens", config.maxBatchTokens());
+        return report;
+    }
+
+    private static void putPercentiles(ObjectNode report, String key, double[] sample) {
+        Percentiles percentiles = Percentiles.of(sample);
+        ObjectNode node = report.putObject(key);
+        JsonFields.putFinite(node, "p50", percentiles.p50());
+        JsonFields.putFinite(node, "p90", percentiles.p90());
+        JsonFields.putFinite(node, "p99", percentiles.p99());
+    }
+}

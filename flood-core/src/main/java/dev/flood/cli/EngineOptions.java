@@ -1,0 +1,42 @@
+package dev.flood.cli;
+
+import dev.flood.api.EngineConfig;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/** The options that open an engine, shared by every command, and their translation into an {@link EngineConfig}. */
+final class EngineOptions {
+
+    private static final String SECTION = "Model and engine";
+    /** The engine's own defaults, shown in help and used for options not given. */
+    private static final EngineConfig DEFAULTS = EngineConfig.builder(Path.of(".")).build();
+
+    static final List<Option> OPTIONS = List.of(
+            Option.value(SECTION, "model", "DIR",
+                    "Hugging Face model folder: config.json, tokenizer.json, *.safetensors (required)"),
+            Option.value(SECTION, "load-format", "FORMAT",
+                    "safetensors (default) or dummy: random weights of config.json's shapes"),
+            Option.value(SECTION, "backend", "NAME", "cpu (default) or cuda"),
+            Option.value(SECTION, "threads", "N", "CPU backend worker threads (default: all " + DEFAULTS.threads() + " cores)"),
+            Option.value(SECTION, "cache-tokens", "N", "KV cache size in token slots (default: sized from free memory)"),
+            Option.value(SECTION, "max-batch-tokens", "N",
+                    "tokens in one forward step, decodes plus prefill chunks (default " + DEFAULTS.maxBatchTokens() + ")"),
+            Option.value(SECTION, "max-running", "N",
+                    "most requests in the running batch (default " + DEFAULTS.maxRunningRequests() + ")"));
+
+    private EngineOptions() {
+    }
+
+    static EngineConfig config(ParsedArgs args) throws UsageException {
+        String loadFormat = args.choice("load-format", "safetensors", List.of("safetensors", "dummy"));
+        return EngineConfig.builder(Path.of(args.required("model")))
+                .loadFormat(EngineConfig.LoadFormat.valueOf(loadFormat.toUpperCase(Locale.ROOT)))
+                .backend(args.choice("backend", DEFAULTS.backend(), List.of("cpu", "cuda")))
+                .threads(args.intValue("threads", DEFAULTS.threads(), 1))
+                .cacheTokens(args.intValue("cache-tokens", DEFAULTS.cacheTokens(), 0))
+                .maxBatchTokens(args.intValue("max-batch-tokens", DEFAULTS.maxBatchTokens(), 1))
+                .maxRunningRequests(args.intValue("max-running", DEFAULTS.maxRunningRequests(), 1))
+                .build();
+    }
+}

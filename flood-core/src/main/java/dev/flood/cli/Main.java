@@ -1,0 +1,93 @@
+package dev.flood.cli;
+
+import dev.flood.api.FloodException;
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code flood COMMAND [options]}: the entry point of {@code ./flood}. Exit codes: 0 done, 1 failed (model or
+ * files could not be read), 2 bad command line. Options are read here and in the commands, and nowhere else: the
+ * engine is handed an immutable {@link dev.flood.api.EngineConfig}.
+ */
+public final class Main {
+
+    /** The subcommands, one line each. */
+    private static final List<Command> COMMANDS = List.of(
+            new GenerateCommand(),
+            new ScoreCommand(),
+            new BenchCommand());
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        // UTF-8 whatever the locale says: results are JSON or text in any language
+        PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)), true,
+                StandardCharsets.UTF_8);
+        PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
+        int code = run(args, new Streams(out, err, System.console() != null));
+        out.flush();
+        err.flush();
+        System.exit(code);
+    }
+
+    /** Runs one command line and returns its exit code; progress is printed line by line (no terminal). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, new Streams(out, err, false));
+    }
+
+    static int run(String[] args, Streams streams) {
+        PrintStream err = streams.err();
+        if (args.length == 0) {
+            err.print(Usage.main(COMMANDS));
+            return 2;
+        }
+        if (args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            streams.out().print(Usage.main(COMMANDS));
+            return 0;
+        }
+        Command command = COMMANDS.stream().filter(c -> c.name().equals(args[0])).findFirst().orElse(null);
+        if (command == null) {
+            err.println("flood: unknown command '" + args[0] + "' (commands: "
+                    + String.join(", ", COMMANDS.stream().map(Command::name).toList()) + ")");
+            return 2;
+        }
+        try {
+            ParsedArgs parsed = ParsedArgs.parse(command.options(), Arrays.asList(args).subList(1, args.length));
+            if (parsed.helpRequested()) {
+                streams.out().print(Usage.command(command));
+                return 0;
+            }
+            return command.run(parsed, streams);
+        } catch (UsageException e) {
+            err.println("flood " + command.name() + ": " + e.getMessage());
+            err.println("Run 'flood " + command.name() + " --help' for usage.");
+            return 2;
+        } catch (FloodException | IllegalArgumentException | IOException | UncheckedIOException e) {
+            err.println("flood " + command.name() + ": error: " + message(e));
+            return 1;
+        } finally {
+            streams.out().flush();
+        }
+    }
+
+    /** The message of a failure; file-system errors otherwise say no more than the path. */
+    private static String message(Exception e) {
+        if (e instanceof NoSuchFileException f && f.getReason() == null) {
+            return f.getFile() + ": no such file or directory";
+        }
+        if (e instanceof AccessDeniedException f && f.getReason() == null) {
+            return f.getFile() + ": permission denied";
+        }
+        return e.getMessage();
+    }
+}

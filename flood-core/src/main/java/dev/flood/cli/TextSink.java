@@ -1,0 +1,70 @@
+package dev.flood.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Function;
+
+/** Records as lines of text (JSON Lines, or a command's readable form) on a stream or in a file. */
+final class TextSink implements RecordSink {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final PrintStream stream;
+    private final Function<JsonNode, String> format;
+    /** The file written, or null for a stream the sink does not own (flushed, never closed). */
+    private final Path file;
+
+    private TextSink(PrintStream stream, Function<JsonNode, String> format, Path file) {
+        this.stream = stream;
+        this.format = format;
+        this.file = file;
+    }
+
+    static TextSink toStream(PrintStream stream, Function<JsonNode, String> format) {
+        return new TextSink(stream, format, null);
+    }
+
+    static TextSink toFile(Path file, Function<JsonNode, String> format) throws IOException {
+        PrintStream stream = new PrintStream(new BufferedOutputStream(Files.newOutputStream(file)), false,
+                StandardCharsets.UTF_8);
+        return new TextSink(stream, format, file);
+    }
+
+    /** One JSON line; non-ASCII text is written as UTF-8, not escaped. */
+    static String json(JsonNode record) {
+        try {
+            return JSON.writeValueAsString(record);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void write(ObjectNode record) throws IOException {
+        stream.println(format.apply(record));
+        if (stream.checkError()) {
+            throw new IOException("cannot write " + (file == null ? "to standard output" : file.toString()));
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (file == null) {
+            stream.flush();
+        } else {
+            stream.close();
+            if (stream.checkError()) {
+                throw new IOException("cannot write " + file);
+            }
+        }
+    }
+}

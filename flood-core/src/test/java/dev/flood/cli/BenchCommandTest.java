@@ -1,0 +1,80 @@
+package dev.flood.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flood.testing.Fixtures;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code flood bench} on workload W, cut short, with real and with dummy weights. */
+class BenchCommandTest {
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void jsonReportOnTheFixtureCheckpoint() {
+        Cli run = Cli.run("bench", "--model", Fixtures.model("tiny-llama").toString(), "--prompts", "8",
+                "--output-tokens", "4", "--json", "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        JsonNode report = Cli.parse(run.out().strip());
+        assertEquals(8, report.get("prompts").asInt());
+        assertEquals(0, report.get("failed").asInt());
+        assertEquals(32, report.get("generated_tokens").asLong());
+        assertEquals(firstLengths(8), report.get("prompt_tokens").asLong(), "no prompt of the first 8 needs clamping");
+        assertEquals(0, report.get("clamped_prompts").asInt());
+        assertTrue(report.get("output_tokens_per_second").asDouble() > 0, report.toString());
+        assertTrue(report.get("total_tokens_per_second").asDouble() > report.get("output_tokens_per_second").asDouble());
+        assertTrue(report.get("seconds").asDouble() > 0);
+        JsonNode ttft = report.get("ttft_ms");
+        assertTrue(ttft.get("p50").asDouble() > 0 && ttft.get("p50").asDouble() <= ttft.get("p99").asDouble(),
+                report.toString());
+        assertTrue(report.get("tpot_ms").get("p90").asDouble() > 0, report.toString());
+        assertTrue(report.get("steps").asLong() >= 4, "at least one step per output token: " + report);
+        assertTrue(report.get("mean_running_batch").asDouble() >= 1, report.toString());
+        assertTrue(report.get("peak_cache_use").asDouble() > 0 && report.get("peak_cache_use").asDouble() <= 1,
+                report.toString());
+        assertFalse(run.err().contains("clamped"), run.err());
+    }
+
+    @Test
+    void dummyWeightsNeedOnlyConfigJsonAndLongPromptsAreClamped() throws IOException {
+        Path model = Files.createDirectories(temp.resolve("config-only"));
+        Files.copy(Fixtures.model("tiny-qwen3").resolve("config.json"), model.resolve("config.json"));
+        int context = 512;
+        int outputTokens = 300;
+        Cli run = Cli.run("bench", "--model", model.toString(), "--load-format", "dummy", "--prompts", "4",
+                "--output-tokens", String.valueOf(outputTokens), "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        // workload W's first lengths are 301, 145, 87, 491: two exceed 512 - 300 = 212
+        int limit = context - outputTokens;
+        assertTrue(run.err().contains("bench: 2 of 4 prompts clamped to " + limit
+                + " tokens (the model's context of 512 minus 300 output tokens)"), run.err());
+        assertTrue(run.out().contains("Workload W: 4 prompts x 300 output tokens"), run.out());
+        assertTrue(run.out().contains("dummy weights"), run.out());
+        assertTrue(run.out().contains(String.format("  %-24s%d%n", "prompt tokens", limit + 145 + 87 + limit)), run.out());
+        assertTrue(run.out().contains(String.format("  %-24s%d%n", "generated tokens", 4 * outputTokens)), run.out());
+        assertTrue(run.out().contains("output tokens/s"), run.out());
+    }
+
+    @Test
+    void outputLongerThanTheContextIsAUsageError() throws IOException {
+        Path model = Files.createDirectories(temp.resolve("config-only"));
+        Files.copy(Fixtures.model("tiny-llama").resolve("config.json"), model.resolve("config.json"));
+        Cli run = Cli.run("bench", "--model", model.toString(), "--load-format", "dummy", "--output-tokens", "512",
+                "--threads", "2");
+        assertEquals(2, run.exitCode(), run.describe());
+        assertTrue(run.err().contains("--output-tokens 512 leaves no room for a prompt in the model's context of 512 tokens"),
+                run.err());
+    }
+
+    private static long firstLengths(int n) {
+        return Workload.w().inputLengths().subList(0, n).stream().mapToLong(Integer::longValue).sum();
+    }
+}

@@ -1,0 +1,114 @@
+package dev.flood.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flood.testing.Fixtures;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.FieldSource;
+
+/**
+ * {@code flood score} in-process on the fixture checkpoints. Tolerance against transformers: 1e-4 relative for the
+ * log-probabilities (‖a−b‖/‖b‖) and the perplexity, as in the engine's own parity test: both sides compute in
+ * float32 but sum in different orders. The JSON numbers themselves are written with full double precision.
+ */
+class ScoreCommandTest {
+
+    static final List<String> MODELS = Fixtures.MODELS;
+    static final String LLAMA = Fixtures.model("tiny-llama").toString();
+
+    @TempDir
+    Path temp;
+
+    @ParameterizedTest
+    @FieldSource("MODELS")
+    void jsonReproducesTransformersLogprobsAndPerplexity(String name) {
+        List<Fixtures.Case> cases = Fixtures.cases(name);
+        List<String> args = new ArrayList<>(List.of("score", "--model", Fixtures.model(name).toString(), "--json",
+                "--threads", "2", "--max-batch-tokens", "13"));
+        for (Fixtures.Case c : cases) {
+            args.add("--text");
+            args.add(c.prompt());
+        }
+        Cli run = Cli.run(args.toArray(String[]::new));
+        assertEquals(0, run.exitCode(), run.describe());
+        List<JsonNode> lines = run.jsonLines();
+        assertEquals(cases.size(), lines.size());
+        for (int i = 0; i < cases.size(); i++) {
+            Fixtures.Case c = cases.get(i);
+            JsonNode line = lines.get(i);
+            assertEquals(c.prompt(), line.get("text").asText());
+            assertEquals(c.inputIds().length, line.get("tokens").asInt());
+            assertArrayEquals(c.inputIds(), GenerateCommandTest.ints(line.get("token_ids")));
+            double[] logprobs = StreamSupport.stream(line.get("token_logprobs").spliterator(), false)
+                    .mapToDouble(JsonNode::asDouble).toArray();
+            assertEquals(c.tokenLogprobs().length, logprobs.length);
+            double error = Fixtures.relativeError(logprobs, c.tokenLogprobs());
+            assertTrue(error < 1e-4, name + " '" + c.prompt() + "': logprob relative error " + error);
+            assertEquals(c.perplexity(), line.get("perplexity").asDouble(), 1e-4 * c.perplexity(), name + " perplexity");
+            assertEquals(c.meanNll(), line.get("mean_nll").asDouble(), 1e-4 * c.meanNll(), name + " mean NLL");
+            assertFalse(line.has("error"), line.toString());
+        }
+        assertTrue(run.err().contains("score: texts " + cases.size() + ", failed 0, tokens "
+                + cases.stream().mapToInt(c -> c.inputIds().length).sum() + ","), run.err());
+    }
+
+    @Test
+    void badLinesAndOneTokenTextsGetErrorsOrNullStatistics() throws IOException {
+        Path input = temp.resolve("texts.jsonl");
+        Files.write(input, List.of(
+                "{\"text\": \"Hello\"}",
+                "{\"text\": null}",
+                "{\"text\": \"\"}",
+                "{\"text\": \"" + "word ".repeat(600) + "\"}",
+                "{\"body\": \"Hello\"}"), StandardCharsets.UTF_8);
+        Cli run = Cli.run("score", "--model", LLAMA, "--input", input.toString(), "--json", "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        List<JsonNode> lines = run.jsonLines();
+        assertEquals(5, lines.size());
+        assertEquals(Fixtures.cases("tiny-llama").get(3).perplexity(), lines.get(0).get("perplexity").asDouble(),
+                1e-4 * Fixtures.cases("tiny-llama").get(3).perplexity());
+        assertEquals("line 2: 'text' is null", lines.get(1).get("error").asText());
+        // the empty text is BOS alone: nothing to predict, so no statistics rather than NaN (which JSON lacks)
+        JsonNode empty = lines.get(2);
+        assertFalse(empty.has("error"), empty.toString());
+        assertEquals(1, empty.get("tokens").asInt());
+        assertEquals(0, empty.get("token_logprobs").size());
+        assertTrue(empty.get("perplexity").isNull() && empty.get("mean_nll").isNull(), empty.toString());
+        assertTrue(lines.get(3).get("error").asText().startsWith("line 4: text has "), lines.get(3).toString());
+        assertTrue(lines.get(3).get("error").asText().endsWith("but the model's context is 512 tokens"));
+        assertEquals("line 5: no 'text' field", lines.get(4).get("error").asText());
+    }
+
+    @Test
+    void plainOutputIsOneReadableLinePerText() {
+        Fixtures.Case hello = Fixtures.cases("tiny-llama").get(3);
+        Cli run = Cli.run("score", "--model", LLAMA, "--text", hello.prompt(), "--text", "a\nb", "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        String[] lines = run.out().split("\n");
+        assertEquals(2, lines.length, run.out());
+        Matcher m = Pattern
+                .compile("perplexity +([0-9.]+)  mean_nll +([0-9.]+)  tokens +([0-9]+)  \\| Hello").matcher(lines[0]);
+        assertTrue(m.matches(), lines[0]);
+        // 1e-4 relative as above, plus half a unit of the printed last digit
+        assertEquals(hello.perplexity(), Double.parseDouble(m.group(1)), 1e-4 * hello.perplexity() + 0.5e-4);
+        assertEquals(hello.meanNll(), Double.parseDouble(m.group(2)), 1e-4 * hello.meanNll() + 0.5e-5);
+        assertEquals(hello.inputIds().length, Integer.parseInt(m.group(3)));
+        assertTrue(lines[0].endsWith("| Hello"), lines[0]);
+        assertTrue(lines[1].endsWith("| a\\nb"), "newlines are escaped to keep one line per text: " + lines[1]);
+    }
+}

@@ -1,0 +1,44 @@
+package dev.flood.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Workload W as shipped: its shape, and token ids that match values computed independently (in Python). */
+class WorkloadTest {
+
+    @Test
+    void shippedWorkloadHasTheDocumentedShape() {
+        Workload w = Workload.w();
+        assertEquals("W", w.name());
+        assertEquals(1024, w.inputLengths().size());
+        assertEquals(256, w.outputTokens());
+        assertEquals(262_369, w.inputLengths().stream().mapToLong(Integer::longValue).sum());
+        assertEquals(List.of(301, 145, 87, 491), w.inputLengths().subList(0, 4));
+        assertEquals(1500, w.inputLengths().stream().mapToInt(Integer::intValue).max().orElseThrow());
+    }
+
+    @Test
+    void tokenIdsFollowTheFormula() {
+        // 100 + (i*7919 + j*104729) mod (vocab - 200), at (i, j) = (0, 0), (1, 1), (3, 17), (1023, 1499)
+        assertEquals(100, Workload.promptTokens(0, 1, 1024).get(0));
+        assertEquals(684, Workload.promptTokens(1, 2, 1024).get(1));
+        assertEquals(514, Workload.promptTokens(3, 18, 1024).get(17));
+        assertEquals(784, Workload.promptTokens(1023, 1500, 1024).get(1499));
+        assertEquals(112_748, Workload.promptTokens(1, 2, 151_936).get(1));
+        assertEquals(135_154, Workload.promptTokens(3, 18, 151_936).get(17));
+        assertEquals(1_240, Workload.promptTokens(1023, 1500, 151_936).get(1499), "no int overflow at the far end");
+        List<Integer> ids = Workload.promptTokens(5, 333, 1024);
+        assertEquals(333, ids.size());
+        assertTrue(ids.stream().allMatch(id -> id >= 100 && id < 1024 - 100), "ids stay in [100, vocab - 100)");
+    }
+
+    @Test
+    void tinyVocabularyIsRejected() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Workload.promptTokens(0, 3, 150));
+        assertEquals("workload W needs a vocabulary over 200 ids, got 150", e.getMessage());
+    }
+}
