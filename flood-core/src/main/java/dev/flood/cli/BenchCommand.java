@@ -161,23 +161,8 @@ final class BenchCommand implements Command {
         }
         progress.finish();
         List<GenerationResult> results = futures.stream().map(CompletableFuture::join).toList();
-        long generated = results.stream().mapToLong(GenerationResult::completionTokens).sum();
-        return new Run(results, times, before, settledMetrics(engine, before.generatedTokens() + generated),
+        return new Run(results, times, before, engine.metrics(),
                 cacheUseSum / samples, peakCacheUse);
-    }
-
-    /**
-     * The engine's counters once they include the last step: they are published just after a step's results are
-     * handed out, so a caller woken by the last result can read them a moment too early.
-     */
-    private static EngineMetrics settledMetrics(FloodEngine engine, long generatedTokens) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-        EngineMetrics metrics = engine.metrics();
-        while (metrics.generatedTokens() < generatedTokens && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-            metrics = engine.metrics();
-        }
-        return metrics;
     }
 
     private static ObjectNode report(EngineConfig config, Run run, int outputTokens, int clampedPrompts) {
