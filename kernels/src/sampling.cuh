@@ -23,10 +23,10 @@ struct SamplingRow {
     double min_p;        // 0 disables
     uint64_t seed;
     int64_t counter;     // the request's generation step (tokens generated so far)
-    float temperature;   // 0: greedy
+    float temperature;   // the divisor, (float) temperature; ignored when greedy
     int top_k;           // 0, or >= vocab: disabled
-    int unused0;
-    int unused1;
+    int greedy;          // 1: argmax of the logits (temperature 0)
+    int unused;
 };
 
 enum SampleStatus : int {
@@ -221,7 +221,7 @@ __device__ void sample_rows(const float* logits, int vocab, const SamplingRow* p
     }
     float best = -INFINITY;
     int best_id = INT_MAX;
-    const float divisor = p.temperature == 0.f ? 1.f : p.temperature;
+    const float divisor = p.greedy ? 1.f : p.temperature;
     for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
         const float score = in[i] / divisor;
         s[i] = score;
@@ -231,7 +231,7 @@ __device__ void sample_rows(const float* logits, int vocab, const SamplingRow* p
         }
     }
     block_argmax(best, best_id, select);
-    if (p.temperature == 0.f || best == INFINITY) {
+    if (p.greedy || best == INFINITY) {
         if (threadIdx.x == 0) {
             status[row] = best == INFINITY ? kSampleOverflow : kSampleOk;
             tokens[row] = best == INFINITY ? -1 : best_id;
