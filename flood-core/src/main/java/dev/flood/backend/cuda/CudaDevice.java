@@ -94,8 +94,9 @@ final class CudaDevice implements AutoCloseable {
         try {
             return new CudaDevice(ordinal);
         } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
-            throw new FloodException("the CUDA backend is unavailable: the CUDA driver could not be loaded ("
-                    + e.getMessage() + "); is an NVIDIA driver (libcuda.so.1) installed?", e);
+            // JCuda's message carries nested stack traces; they stay in the cause.
+            throw new FloodException("the CUDA backend is unavailable: JCuda's driver binding could not be loaded;"
+                    + " is an NVIDIA driver (libcuda.so.1) installed? (" + e.getClass().getSimpleName() + ")", e);
         }
     }
 
