@@ -1,7 +1,9 @@
-// Small layout helpers around the GEMMs: bias add, float32 -> bf16, row gather.
+// Small layout helpers around the GEMMs (bias add, float32 -> bf16, row gather) and random fills for
+// benchmarks.
 #pragma once
 
 #include "common.cuh"
+#include "counter_rng.cuh"
 
 namespace flood {
 
@@ -28,6 +30,19 @@ __device__ void gather_rows(const uint16_t* in, const int* rows, uint16_t* out, 
     uint16_t* dst = out + static_cast<size_t>(blockIdx.x) * row_units;
     for (int i = threadIdx.x; i < row_units; i += blockDim.x) {
         dst[i] = src[i];
+    }
+}
+
+// out[i] = low + (high - low) * u_i with u_i in [0, 1) from SplitMix64 at counter i of `seed`: benchmark data
+// that is random (never zeros) and the same on every run. Grid-stride loop.
+template <typename T>
+__device__ void fill_uniform(T* out, long long count, unsigned long long seed, float low, float high) {
+    const unsigned long long state = mix64(seed);
+    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
+         i += static_cast<long long>(gridDim.x) * blockDim.x) {
+        const uint64_t bits = mix64(state + (static_cast<uint64_t>(i) + 1) * 0x9E3779B97F4A7C15ull);
+        const float unit = static_cast<float>(bits >> 40) * 0x1.0p-24f;
+        out[i] = static_cast<T>(low + (high - low) * unit);
     }
 }
 

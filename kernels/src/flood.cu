@@ -57,6 +57,16 @@ extern "C" __global__ void flood_gather_rows(const uint16_t* in, const int* rows
     flood::gather_rows(in, rows, out, row_units);
 }
 
+extern "C" __global__ void flood_fill_uniform_bf16(bf16* out, long long count, unsigned long long seed, float low,
+                                                   float high) {
+    flood::fill_uniform(out, count, seed, low, high);
+}
+
+extern "C" __global__ void flood_fill_uniform_f32(float* out, long long count, unsigned long long seed, float low,
+                                                  float high) {
+    flood::fill_uniform(out, count, seed, low, high);
+}
+
 // Segment attention, one entry point per (variant, head dim). "prefill": 4 warps, 64 packed rows, 64-token K/V
 // tiles; "decode": 1 warp, 16 packed rows, 32-token tiles. Parameters as AttentionArgs, in order.
 #define FLOOD_ATTENTION(NAME, HEAD_DIM, WARPS, BLOCK_N)                                                              \

@@ -8,6 +8,7 @@ import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 import static jcuda.driver.JCudaDriver.cuModuleUnload;
 
 import dev.flood.api.FloodException;
+import dev.flood.weights.DType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -149,6 +150,20 @@ final class Kernels implements AutoCloseable {
     /** Rows of {@code rowUnits} 16-bit units: a bf16 row of n columns is n units, a float32 row 2n. */
     void gatherRows(long in, long rows, long out, int numRows, int rowUnits) {
         launch("flood_gather_rows", numRows, 1, ROW_BLOCK, 0, in, rows, out, rowUnits);
+    }
+
+    /**
+     * Fills {@code count} values (bf16 or float32) with deterministic uniform random numbers in [low, high), on a
+     * grid-stride loop: benchmark data that is never zeros.
+     */
+    void fillUniform(long out, long count, DType type, long seed, float low, float high) {
+        int blocks = (int) Math.min(65_536, (count + ROW_BLOCK - 1) / ROW_BLOCK);
+        String name = switch (type) {
+            case BF16 -> "flood_fill_uniform_bf16";
+            case F32 -> "flood_fill_uniform_f32";
+            case F16 -> throw new IllegalArgumentException("no float16 fill");
+        };
+        launch(name, blocks, 1, ROW_BLOCK, 0, out, count, seed, low, high);
     }
 
     /**
