@@ -19,6 +19,8 @@
 // attention_merge combines.
 #pragma once
 
+#include <climits>
+
 #include "mma.cuh"
 
 namespace flood {
@@ -131,15 +133,21 @@ __device__ void segment_attention(const AttentionArgs& a) {
     const int kv_end = work.kv_end;
     const size_t head_offset = static_cast<size_t>(kv_head) * kHeadDim;
     auto load_tile = [&](int stage, int tile_start) {
+        // Most tiles lie in one extent: slots there are run_base + token; past run_end, walk the extents.
+        int extent = 0;
+        while (extent + 1 < num_extents && tile_start >= extent_first_tokens[extent + 1]) {
+            ++extent;
+        }
+        const int run_end = extent + 1 < num_extents ? extent_first_tokens[extent + 1] : INT_MAX;
+        const int run_base = extent_starts[extent] - extent_first_tokens[extent];
         for (int c = threadIdx.x; c < kBlockN * kChunks; c += Tile::kThreads) {
             const int row = c / kChunks;
             const int column = (c % kChunks) * 8;
             const int token = tile_start + row;
             const bool valid = token < kv_end;
-            const size_t source = valid
-                ? static_cast<size_t>(extent_slot(token, num_extents, extent_starts, extent_first_tokens)) * a.kv_size
-                      + head_offset + column
-                : 0;
+            const int slot = token < run_end ? run_base + token
+                                             : extent_slot(token, num_extents, extent_starts, extent_first_tokens);
+            const size_t source = valid ? static_cast<size_t>(slot) * a.kv_size + head_offset + column : 0;
             const int target = (stage * kBlockN + row) * kStride + column;
             cp_async_16(k_s + target, a.key_cache + source, valid);
             cp_async_16(v_s + target, a.value_cache + source, valid);
