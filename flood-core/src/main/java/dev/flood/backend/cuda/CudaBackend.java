@@ -40,7 +40,6 @@ import jcuda.Pointer;
 public final class CudaBackend implements Backend {
 
     private static final long MIB = 1L << 20;
-    private static final double LOG2_E = 1.4426950408889634;
 
     private final CudaDevice device;
     private final Kernels kernels;
@@ -49,14 +48,12 @@ public final class CudaBackend implements Backend {
     private final PinnedStaging staging;
     private final WeightUploader weights;
     private final GpuSampler sampler;
+    private final SegmentAttention segmentAttention;
     private KvCache cache;
     private RotaryTable rotaryTable;
     private DeviceAllocation rotaryCos;
     private DeviceAllocation rotarySin;
     private StepMetadata step;
-    private AttentionPlan plan;
-    private int planGroup;
-    private DeviceSlice[] planSlices;
 
     private CudaBackend(CudaDevice device, LaunchChecking checking) {
         this.device = device;
@@ -66,6 +63,7 @@ public final class CudaBackend implements Backend {
         this.staging = new PinnedStaging(device, 4 * MIB);
         this.weights = new WeightUploader(device);
         this.sampler = new GpuSampler(device, kernels);
+        this.segmentAttention = new SegmentAttention(kernels, workspace, staging);
     }
 
     /** Opens GPU {@code ordinal}; fails with the reason when the CUDA backend cannot run on this machine. */
@@ -73,6 +71,7 @@ public final class CudaBackend implements Backend {
         return open(ordinal, LaunchChecking.ASYNC);
     }
 
+    /** As {@link #open(int)}; {@link LaunchChecking#SYNCHRONOUS} makes a fault name the kernel (tests, debugging). */
     public static CudaBackend open(int ordinal, LaunchChecking checking) {
         Kernels.fatbin();
         CudaDevice device = CudaDevice.open(ordinal);
@@ -134,6 +133,7 @@ public final class CudaBackend implements Backend {
     public void allocateCache(int numLayers, int capacityTokens, int kvSize) {
         device.bind();
         if (cache != null) {
+            device.synchronize("replacing the KV cache");
             cache.close();
             cache = null;
         }
@@ -149,7 +149,7 @@ public final class CudaBackend implements Backend {
         staging.reset();
         StepChecks.check(batch, cache);
         step = StepMetadata.upload(batch, staging, workspace);
-        plan = null;
+        segmentAttention.beginStep();
     }
 
     /** The step's metadata, failing if {@link #beginStep} was not called with this batch. */
@@ -171,7 +171,7 @@ public final class CudaBackend implements Backend {
         CudaWeight t = CudaWeight.of(table).require(DType.BF16, "embed");
         CudaTensor o = CudaTensor.of(out);
         StepChecks.tokenIds(batch, t.rows());
-        checkShape("embed", o, batch.numTokens(), t.cols());
+        StepChecks.shape("embed", o, batch.numTokens(), t.cols());
         kernels.embedding(t.address(), step(batch).tokenIds(), o.address(), batch.numTokens(), t.cols());
         o.written(DType.F32);
     }
@@ -181,8 +181,8 @@ public final class CudaBackend implements Backend {
         CudaTensor in = CudaTensor.of(x).require(DType.F32, "rmsNorm");
         CudaTensor o = CudaTensor.of(out);
         CudaWeight w = CudaWeight.of(weight).require(DType.F32, "rmsNorm");
-        checkShape("rmsNorm", o, in.rows(), in.cols());
-        checkLength("rmsNorm", w, in.cols());
+        StepChecks.shape("rmsNorm", o, in.rows(), in.cols());
+        StepChecks.vector("rmsNorm", w, in.cols());
         kernels.rmsNorm(in.address(), w.address(), eps, o.address(), in.rows(), in.cols());
         o.written(DType.BF16);
     }
@@ -193,9 +193,9 @@ public final class CudaBackend implements Backend {
         CudaTensor add = CudaTensor.of(x).require(DType.F32, "addRmsNorm");
         CudaTensor o = CudaTensor.of(out);
         CudaWeight w = CudaWeight.of(weight).require(DType.F32, "addRmsNorm");
-        checkShape("addRmsNorm x", add, res.rows(), res.cols());
-        checkShape("addRmsNorm out", o, res.rows(), res.cols());
-        checkLength("addRmsNorm", w, res.cols());
+        StepChecks.shape("addRmsNorm x", add, res.rows(), res.cols());
+        StepChecks.shape("addRmsNorm out", o, res.rows(), res.cols());
+        StepChecks.vector("addRmsNorm", w, res.cols());
         kernels.addRmsNorm(res.address(), add.address(), w.address(), eps, o.address(), res.rows(), res.cols());
         o.written(DType.BF16);
     }
@@ -220,7 +220,7 @@ public final class CudaBackend implements Backend {
         blas.matmul(input, w.address(), o.address(), in.rows(), in.cols(), w.rows());
         if (bias != null) {
             CudaWeight b = CudaWeight.of(bias).require(DType.F32, "linear bias");
-            checkLength("linear bias", b, w.rows());
+            StepChecks.vector("linear bias", b, w.rows());
             kernels.addBias(o.address(), b.address(), o.rows(), o.cols());
         }
         o.written(DType.F32);
@@ -230,7 +230,7 @@ public final class CudaBackend implements Backend {
     public void headRmsNorm(Tensor x, HeadSpan heads, Weight weight, float eps) {
         CudaTensor t = CudaTensor.of(x).require(DType.F32, "headRmsNorm");
         CudaWeight w = CudaWeight.of(weight).require(DType.F32, "headRmsNorm");
-        checkLength("headRmsNorm", w, heads.headDim());
+        StepChecks.vector("headRmsNorm", w, heads.headDim());
         if (heads.firstColumn() + heads.numHeads() * heads.headDim() > t.cols()) {
             throw new IllegalArgumentException("headRmsNorm: " + heads + " exceeds " + t.cols() + " columns");
         }
@@ -241,7 +241,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void rotary(Tensor qkv, AttentionShape shape, RotaryTable rotary, ForwardBatch batch) {
         CudaTensor t = CudaTensor.of(qkv).require(DType.F32, "rotary");
-        checkShape("rotary", t, batch.numTokens(), shape.qkvWidth());
+        StepChecks.shape("rotary", t, batch.numTokens(), shape.qkvWidth());
         if (rotary.headDim() != shape.headDim()) {
             throw new IllegalArgumentException("rotary table for head dim " + rotary.headDim() + ", attention has "
                     + shape.headDim());
@@ -260,7 +260,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void writeCache(int layer, Tensor qkv, AttentionShape shape, ForwardBatch batch) {
         CudaTensor t = CudaTensor.of(qkv).require(DType.F32, "writeCache");
-        checkShape("writeCache", t, batch.numTokens(), shape.qkvWidth());
+        StepChecks.shape("writeCache", t, batch.numTokens(), shape.qkvWidth());
         checkCache(layer, shape);
         kernels.cacheWrite(t.address(), t.cols(), t.rows(), shape.kColumn(), shape.vColumn(), shape.kvSize(),
                 step(batch).slotMapping(), cache.keys(layer), cache.values(layer));
@@ -270,33 +270,10 @@ public final class CudaBackend implements Backend {
     public void attention(int layer, Tensor qkv, AttentionShape shape, ForwardBatch batch, Tensor out) {
         CudaTensor t = CudaTensor.of(qkv).require(DType.F32, "attention");
         CudaTensor o = CudaTensor.of(out);
-        checkShape("attention qkv", t, batch.numTokens(), shape.qkvWidth());
-        checkShape("attention out", o, batch.numTokens(), shape.qSize());
+        StepChecks.shape("attention qkv", t, batch.numTokens(), shape.qkvWidth());
+        StepChecks.shape("attention out", o, batch.numTokens(), shape.qSize());
         checkCache(layer, shape);
-        if (java.util.Arrays.stream(Kernels.HEAD_DIMS).noneMatch(d -> d == shape.headDim())) {
-            throw new IllegalArgumentException("the CUDA attention kernels support head dims "
-                    + java.util.Arrays.toString(Kernels.HEAD_DIMS) + ", not " + shape.headDim());
-        }
-        StepMetadata metadata = step(batch);
-        int group = shape.queriesPerKvHead();
-        if (plan == null || planGroup != group) {
-            plan = AttentionPlan.of(batch, group);
-            planGroup = group;
-            planSlices = staging.upload(workspace, plan.decodeWork(), plan.prefillWork(), plan.merges());
-        }
-        long partialOut = 0;
-        long partialMaxSum = 0;
-        if (plan.partialRows() > 0) {
-            long rows = (long) plan.partialRows() * shape.numKvHeads();
-            partialOut = workspace.take(rows * shape.headDim() * Float.BYTES, "attention partials").address();
-            partialMaxSum = workspace.take(rows * 2 * Float.BYTES, "attention partial sums").address();
-        }
-        AttentionLaunch launch = new AttentionLaunch(shape.headDim(), shape.numKvHeads(), group,
-                (float) (shape.scale() * LOG2_E), t.address(), t.cols(), cache.keys(layer), cache.values(layer),
-                shape.kvSize(), metadata, o.address(), o.cols(), partialOut, partialMaxSum);
-        kernels.attention(AttentionVariant.DECODE, launch, planSlices[0].address(), plan.numDecodeWork());
-        kernels.attention(AttentionVariant.PREFILL, launch, planSlices[1].address(), plan.numPrefillWork());
-        kernels.attentionMerge(launch, planSlices[2].address(), plan.numMerges());
+        segmentAttention.run(new SegmentAttention.Call(layer, t, shape, step(batch), o), cache);
         o.written(DType.BF16);
     }
 
@@ -304,7 +281,7 @@ public final class CudaBackend implements Backend {
     public void siluMul(Tensor gateUp, Tensor out) {
         CudaTensor in = CudaTensor.of(gateUp).require(DType.F32, "siluMul");
         CudaTensor o = CudaTensor.of(out);
-        checkShape("siluMul", o, in.rows(), in.cols() / 2);
+        StepChecks.shape("siluMul", o, in.rows(), in.cols() / 2);
         kernels.siluMul(in.address(), o.address(), in.rows(), o.cols());
         o.written(DType.BF16);
     }
@@ -390,32 +367,29 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private static void checkShape(String op, CudaTensor t, int rows, int cols) {
-        if (t.rows() != rows || t.cols() != cols) {
-            throw new IllegalArgumentException(op + ": expected [" + rows + ", " + cols + "], got [" + t.rows() + ", "
-                    + t.cols() + "]");
-        }
-    }
-
-    private static void checkLength(String op, CudaWeight w, int length) {
-        if (w.rows() != 1 || w.cols() != length) {
-            throw new IllegalArgumentException(op + ": weight [" + w.rows() + ", " + w.cols() + "], expected a vector of "
-                    + length);
-        }
-    }
-
+    /**
+     * Frees everything. Each part is released even when an earlier one fails (after a fault the context refuses
+     * every call); the first failure is rethrown at the end.
+     */
     @Override
     public void close() {
-        device.bind();
-        device.synchronize("closing the backend");
+        List<Runnable> steps = new java.util.ArrayList<>(List.of(device::bind,
+                () -> device.synchronize("closing the backend")));
         if (cache != null) {
-            cache.close();
+            steps.add(cache::close);
         }
-        weights.close();
-        workspace.close();
-        staging.close();
-        blas.close();
-        kernels.close();
-        device.close();
+        steps.addAll(List.of(weights::close, workspace::close, staging::close, blas::close, kernels::close,
+                device::close));
+        RuntimeException first = null;
+        for (Runnable step : steps) {
+            try {
+                step.run();
+            } catch (RuntimeException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
     }
 }

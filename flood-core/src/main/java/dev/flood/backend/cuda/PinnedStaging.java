@@ -44,7 +44,9 @@ final class PinnedStaging implements AutoCloseable {
             buffer.asIntBuffer().put(parts[p]);
         }
         DeviceSlice target = workspace.take(total, "step metadata");
-        device.copyToDeviceAsync(target, host.withByteOffset(start), total);
+        if (total > 0) {
+            device.copyToDeviceAsync(target, host.withByteOffset(start), total);
+        }
         DeviceSlice[] slices = new DeviceSlice[parts.length];
         for (int p = 0; p < parts.length; p++) {
             slices[p] = target.slice(offsets[p], 4L * parts[p].length);
@@ -59,7 +61,9 @@ final class PinnedStaging implements AutoCloseable {
         buffer.position((int) start);
         buffer.put(bytes.duplicate());
         DeviceSlice target = workspace.take(length, "step parameters");
-        device.copyToDeviceAsync(target, host.withByteOffset(start), length);
+        if (length > 0) {
+            device.copyToDeviceAsync(target, host.withByteOffset(start), length);
+        }
         return target;
     }
 

@@ -3,8 +3,8 @@ package dev.flood.backend.cuda;
 import dev.flood.backend.ForwardBatch;
 
 /**
- * Host-side checks of a step's batch before kernels index memory with it: an index the CPU backend would reject
- * with an exception would, on the GPU, read or write some other memory.
+ * Host-side checks before kernels index memory: an index the CPU backend would reject with an exception would,
+ * on the GPU, read or write some other memory; a shape mismatch would read past a buffer.
  */
 final class StepChecks {
 
@@ -67,6 +67,20 @@ final class StepChecks {
                 throw new IllegalArgumentException("position " + position + " at row " + t + " is outside the rotary"
                         + " table [0, " + maxPositions + ")");
             }
+        }
+    }
+
+    static void shape(String op, CudaTensor t, int rows, int cols) {
+        if (t.rows() != rows || t.cols() != cols) {
+            throw new IllegalArgumentException(op + ": expected [" + rows + ", " + cols + "], got [" + t.rows() + ", "
+                    + t.cols() + "]");
+        }
+    }
+
+    static void vector(String op, CudaWeight w, int length) {
+        if (w.rows() != 1 || w.cols() != length) {
+            throw new IllegalArgumentException(op + ": weight [" + w.rows() + ", " + w.cols() + "], expected a vector of "
+                    + length);
         }
     }
 }
