@@ -27,8 +27,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * both sides), for 1, 19 and 111 tokens. Tolerances (‖out − ref‖ / ‖ref‖):
  * <ul>
  *   <li>0 where the op only moves or widens values (embedding, gather);
- *   <li>1e-5 for float32 outputs computed from float32 inputs in another order (linear with bf16 inputs and
- *       float32 accumulation, head norm, rotary, the residual add);
+ *   <li>1e-5 for float32 outputs computed from float32 inputs in another order (head norm, rotary, the
+ *       residual add);
+ *   <li>1e-4 for linear: bf16 inputs (exact products) with float32 accumulation on tensor cores, whose adds may
+ *       truncate rather than round;
  *   <li>4e-3 for bf16 outputs: rounding to bf16 alone is up to 2^-9 ≈ 2e-3 relative per value.
  * </ul>
  */
@@ -37,6 +39,7 @@ class CudaOpsTest {
 
     private static final long SEED = System.nanoTime();
     private static final double FLOAT32 = 1e-5;
+    private static final double TENSOR_CORE_FLOAT32 = 1e-4;
     private static final double BF16_OUTPUT = 4e-3;
     private static BackendPair pair;
 
@@ -112,7 +115,7 @@ class CudaOpsTest {
         pair.cpu.linear(x.cpu(), weight.cpu(), bias.cpu(), out.cpu());
         pair.cuda.linear(x.cuda(), weight.cuda(), bias.cuda(), out.cuda());
         double error = pair.relativeError(out);
-        assertTrue(error <= FLOAT32, context("linear", numTokens) + ": relative error " + error);
+        assertTrue(error <= TENSOR_CORE_FLOAT32, context("linear", numTokens) + ": relative error " + error);
         assertEquals(DType.F32, CudaTensor.of(out.cuda()).dtype(), "linear writes float32");
     }
 
