@@ -15,8 +15,8 @@ import java.util.Random;
  */
 final class BackendPair implements AutoCloseable {
 
-    final CpuBackend cpu = new CpuBackend(Runtime.getRuntime().availableProcessors());
     final CudaBackend cuda = CudaBackend.open(0, LaunchChecking.SYNCHRONOUS);
+    final CpuBackend cpu = new CpuBackend(Runtime.getRuntime().availableProcessors());
     final ArrayWeights weights = new ArrayWeights();
     final Random random;
     private int counter;

@@ -39,7 +39,9 @@ class CudaAttentionTest {
 
     @AfterAll
     static void close() {
-        pair.close();
+        if (pair != null) {
+            pair.close();
+        }
     }
 
     @ParameterizedTest(name = "{0} heads, {1} kv heads, head dim {2}")

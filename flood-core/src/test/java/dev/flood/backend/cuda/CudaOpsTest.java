@@ -50,7 +50,9 @@ class CudaOpsTest {
 
     @AfterAll
     static void close() {
-        pair.close();
+        if (pair != null) {
+            pair.close();
+        }
     }
 
     private static String context(String op, int numTokens) {

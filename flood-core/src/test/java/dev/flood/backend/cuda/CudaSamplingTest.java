@@ -42,7 +42,9 @@ class CudaSamplingTest {
 
     @AfterAll
     static void close() {
-        pair.close();
+        if (pair != null) {
+            pair.close();
+        }
     }
 
     /** float32 logits [rows, vocab] on the GPU: x · Wᵀ (continuous) or rows of bf16 values (ties). */
