@@ -38,7 +38,8 @@ record AttentionPlan(int[] decodeWork, int[] prefillWork, int[] merges, int part
             for (int rowStart = 0; rowStart < rows; rowStart += variant.rows()) {
                 int numRows = Math.min(variant.rows(), rows - rowStart);
                 int kvLength = firstPosition + (rowStart + numRows - 1) / group + 1;
-                int numSplits = (kvLength + variant.splitTokens() - 1) / variant.splitTokens();
+                int splitTokens = variant.splitTokens(kvLength);
+                int numSplits = (kvLength + splitTokens - 1) / splitTokens;
                 int firstPartialRow = -1;
                 if (numSplits > 1) {
                     firstPartialRow = partialRows;
@@ -46,8 +47,8 @@ record AttentionPlan(int[] decodeWork, int[] prefillWork, int[] merges, int part
                     merges.add(new int[] {seq, rowStart, numRows, firstPartialRow, numSplits, 0, 0, 0});
                 }
                 for (int split = 0; split < numSplits; split++) {
-                    int kvBegin = split * variant.splitTokens();
-                    int kvEnd = Math.min(kvLength, kvBegin + variant.splitTokens());
+                    int kvBegin = split * splitTokens;
+                    int kvEnd = Math.min(kvLength, kvBegin + splitTokens);
                     int partialRow = numSplits > 1 ? firstPartialRow + split * numRows : -1;
                     work.add(new int[] {seq, rowStart, numRows, kvBegin, kvEnd, partialRow, 0, 0});
                 }

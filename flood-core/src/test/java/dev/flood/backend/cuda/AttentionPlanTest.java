@@ -62,6 +62,15 @@ class AttentionPlanTest {
     }
 
     @Test
+    void decodeSplitsAreAboutAnEighthOfTheContextWithinBounds() {
+        assertEquals(256, AttentionVariant.DECODE.splitTokens(700), "at least 256");
+        assertEquals(1024, AttentionVariant.DECODE.splitTokens(8192));
+        assertEquals(288, AttentionVariant.DECODE.splitTokens(2049), "a multiple of the 32-token tile");
+        assertEquals(2048, AttentionVariant.DECODE.splitTokens(100_000), "at most 2048");
+        assertEquals(4096, AttentionVariant.PREFILL.splitTokens(9000));
+    }
+
+    @Test
     void decodeOfALongContextSplitsAt256Tokens() {
         AttentionPlan plan = AttentionPlan.of(batch(new int[] {1}, new int[] {700}), 4);
         assertEquals(3, plan.numDecodeWork());
@@ -88,7 +97,9 @@ class AttentionPlanTest {
             assertTrue(numRows >= 1 && numRows <= variant.rows() && rowStart % variant.rows() == 0);
             int lastPosition = batch.contextLens()[seq] - batch.queryLen(seq) + (rowStart + numRows - 1) / group;
             assertTrue(item[4] <= lastPosition + 1 && item[3] < item[4], "kv range within the causal context");
-            assertTrue(item[4] - item[3] <= variant.splitTokens(), "split no longer than " + variant.splitTokens());
+            int splitTokens = variant.splitTokens(lastPosition + 1);
+            assertTrue(item[4] - item[3] <= splitTokens && item[3] % splitTokens == 0,
+                    "splits of " + splitTokens + " tokens");
             long tile = (long) seq << 32 | rowStart;
             nextBegin.putIfAbsent(tile, 0);
             if (item[3] == nextBegin.get(tile)) {
