@@ -31,9 +31,14 @@ final class WeightUploader implements AutoCloseable {
             int partRows = rowsPerPart.get(p);
             long partBytes = (long) partRows * cols * 2;
             TensorData raw = source.loadRaw(names.get(p), partRows, cols);
+            if (raw.data().remaining() != partBytes && raw.dtype() == DType.BF16) {
+                throw new IllegalArgumentException("tensor " + names.get(p) + " holds " + raw.data().remaining()
+                        + " bytes, expected " + partBytes);
+            }
             DeviceSlice target = memory.whole().slice(offset, partBytes);
             if (raw.dtype() == DType.BF16) {
-                device.copyToDevice(target, Pointer.to(raw.data()), partBytes);
+                // toBuffer, unlike to, starts at the buffer's position (JCuda 12.6)
+                device.copyToDevice(target, Pointer.toBuffer(raw.data()), partBytes);
             } else {
                 float[] values = source.loadFloats(names.get(p), partRows, cols);
                 short[] rounded = new short[values.length];
