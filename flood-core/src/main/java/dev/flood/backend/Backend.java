@@ -1,5 +1,7 @@
 package dev.flood.backend;
 
+import dev.flood.api.EngineConfig;
+import dev.flood.config.ModelConfig;
 import dev.flood.weights.WeightSource;
 import java.util.List;
 
@@ -22,8 +24,24 @@ public interface Backend extends AutoCloseable {
     /** One or several checkpoint vectors concatenated (norm weights, packed q/k/v biases). */
     Weight loadVector(WeightSource source, List<String> names, List<Integer> lengths);
 
+    /**
+     * How many token slots the KV cache should have when the configuration leaves it open ({@code cacheTokens}
+     * 0): what fits in the memory left after the weights (loaded before this is asked), capped at what the
+     * running requests could ever use. Fails with a {@link dev.flood.api.FloodException} when not even a small
+     * cache fits.
+     */
+    int suggestCacheTokens(ModelConfig model, EngineConfig config);
+
     /** Allocates the segment KV cache: per layer one K and one V slab of {@code [capacityTokens, kvSize]}. */
     void allocateCache(int numLayers, int capacityTokens, int kvSize);
+
+    /**
+     * Starts a step: every tensor of the previous step is released, and a backend may upload the batch's arrays
+     * once here for all the step's operations. Called first in each forward pass with the batch that every op of
+     * the step then receives.
+     */
+    default void beginStep(ForwardBatch batch) {
+    }
 
     /** A scratch activation of {@code [rows, cols]}; contents undefined. Valid for the current step. */
     Tensor allocate(int rows, int cols);

@@ -4,6 +4,7 @@ import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodException;
 import dev.flood.backend.Backend;
 import dev.flood.backend.cpu.CpuBackend;
+import dev.flood.backend.cuda.CudaBackend;
 import dev.flood.cache.SegmentAllocator;
 import dev.flood.config.ModelConfig;
 import dev.flood.config.ModelConfigReader;
@@ -42,7 +43,8 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Backend backend, Cau
                     : SafetensorsCheckpoint.open(config.modelPath())) {
                 model = CausalLM.load(modelConfig, weights, backend);
             }
-            int cacheTokens = cacheTokens(config, modelConfig);
+            int cacheTokens = config.cacheTokens() > 0 ? config.cacheTokens()
+                    : backend.suggestCacheTokens(modelConfig, config);
             backend.allocateCache(modelConfig.numLayers(), cacheTokens, modelConfig.kvSize());
             Set<Integer> eos = new LinkedHashSet<>(modelConfig.eosTokenIds());
             EngineContext context = new EngineContext(new Sampler(), tokenizer, modelConfig.vocabSize(),
@@ -59,27 +61,10 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Backend backend, Cau
     }
 
     private static Backend openBackend(EngineConfig config) {
-        if (config.backend().equals("cpu")) {
-            return new CpuBackend(config.threads());
+        if (config.backend().equals("cuda")) {
+            return CudaBackend.open(config.devices().get(0));
         }
-        throw new FloodException("the CUDA backend is not available in this build of Flood; use backend 'cpu'");
-    }
-
-    /**
-     * The configured cache size, or by default as many token slots as fit in half the heap left after loading
-     * the weights (fp32 keys and values for every layer), capped at what the running requests could ever use.
-     */
-    private static int cacheTokens(EngineConfig config, ModelConfig model) {
-        if (config.cacheTokens() > 0) {
-            return config.cacheTokens();
-        }
-        Runtime runtime = Runtime.getRuntime();
-        long freeHeap = runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory());
-        long bytesPerToken = 2L * model.numLayers() * model.kvSize() * Float.BYTES;
-        long byMemory = freeHeap / 2 / bytesPerToken;
-        long byUse = (long) config.maxRunningRequests() * model.maxPositions();
-        long bySlab = (Integer.MAX_VALUE - 8) / model.kvSize();
-        return (int) Math.max(1, Math.min(Math.min(byMemory, byUse), bySlab));
+        return new CpuBackend(config.threads());
     }
 
     Tokenizer requireTokenizer() {

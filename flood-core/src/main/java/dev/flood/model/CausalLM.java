@@ -58,14 +58,16 @@ public final class CausalLM {
      * on the host.
      */
     public float[] forward(ForwardBatch batch) {
+        backend.beginStep(batch);
         int numTokens = batch.numTokens();
         Tensor residual = backend.allocate(numTokens, config.hiddenSize());
         Tensor normed = backend.allocate(numTokens, config.hiddenSize());
+        DecoderLayer.Scratch scratch = DecoderLayer.Scratch.allocate(backend, numTokens, config);
         backend.embed(embedTokens, batch, residual);
         backend.rmsNorm(residual, layers.get(0).inputNorm, (float) config.rmsNormEps(), normed);
         for (int i = 0; i < layers.size(); i++) {
             Weight nextNorm = i + 1 < layers.size() ? layers.get(i + 1).inputNorm : finalNorm;
-            layers.get(i).forward(backend, batch, rotary, residual, normed, nextNorm);
+            layers.get(i).forward(backend, batch, rotary, residual, normed, nextNorm, scratch);
         }
         if (batch.logitRows().length == 0) {
             return new float[0];

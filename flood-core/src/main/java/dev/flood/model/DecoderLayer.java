@@ -58,13 +58,27 @@ final class DecoderLayer {
     }
 
     /**
+     * The intermediate activations of one layer, allocated once per step and reused by every layer, so a step
+     * holds one layer's worth of them (a backend's step workspace would otherwise keep every layer's).
+     */
+    record Scratch(Tensor qkv, Tensor attention, Tensor projected, Tensor gateUp, Tensor activated) {
+
+        static Scratch allocate(Backend backend, int numTokens, ModelConfig config) {
+            return new Scratch(backend.allocate(numTokens, config.qSize() + 2 * config.kvSize()),
+                    backend.allocate(numTokens, config.qSize()),
+                    backend.allocate(numTokens, config.hiddenSize()),
+                    backend.allocate(numTokens, 2 * config.intermediateSize()),
+                    backend.allocate(numTokens, config.intermediateSize()));
+        }
+    }
+
+    /**
      * Runs the layer on {@code normed} (this layer's input norm already applied to {@code residual}); adds both
      * sublayers' outputs to {@code residual} and leaves {@code nextNorm(residual)} in {@code normed}.
      */
     void forward(Backend backend, ForwardBatch batch, RotaryTable rotary, Tensor residual, Tensor normed,
-                 Weight nextNorm) {
-        int numTokens = batch.numTokens();
-        Tensor qkvOut = backend.allocate(numTokens, shape.qkvWidth());
+                 Weight nextNorm, Scratch scratch) {
+        Tensor qkvOut = scratch.qkv();
         backend.linear(normed, qkv, qkvBias, qkvOut);
         if (qNorm != null) {
             backend.headRmsNorm(qkvOut, new HeadSpan(0, shape.numHeads(), shape.headDim()), qNorm, eps);
@@ -72,15 +86,15 @@ final class DecoderLayer {
         }
         backend.rotary(qkvOut, shape, rotary, batch);
         backend.writeCache(index, qkvOut, shape, batch);
-        Tensor attention = backend.allocate(numTokens, shape.qSize());
+        Tensor attention = scratch.attention();
         backend.attention(index, qkvOut, shape, batch, attention);
-        Tensor projected = backend.allocate(numTokens, normed.cols());
+        Tensor projected = scratch.projected();
         backend.linear(attention, oProj, null, projected);
         backend.addRmsNorm(residual, projected, postNorm, eps, normed);
 
-        Tensor gateUpOut = backend.allocate(numTokens, gateUp.rows());
+        Tensor gateUpOut = scratch.gateUp();
         backend.linear(normed, gateUp, null, gateUpOut);
-        Tensor activated = backend.allocate(numTokens, gateUp.rows() / 2);
+        Tensor activated = scratch.activated();
         backend.siluMul(gateUpOut, activated);
         backend.linear(activated, down, null, projected);
         backend.addRmsNorm(residual, projected, nextNorm, eps, normed);

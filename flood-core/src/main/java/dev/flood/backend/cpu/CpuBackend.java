@@ -1,5 +1,6 @@
 package dev.flood.backend.cpu;
 
+import dev.flood.api.EngineConfig;
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
@@ -7,6 +8,7 @@ import dev.flood.backend.HeadSpan;
 import dev.flood.backend.RotaryTable;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
+import dev.flood.config.ModelConfig;
 import dev.flood.weights.WeightSource;
 import java.util.List;
 
@@ -58,6 +60,21 @@ public final class CpuBackend implements Backend {
             offset += part.length;
         }
         return w;
+    }
+
+    /**
+     * As many token slots as fit in half the heap left after loading the weights (fp32 keys and values for every
+     * layer), capped at what the running requests could ever use and at the largest Java array.
+     */
+    @Override
+    public int suggestCacheTokens(ModelConfig model, EngineConfig config) {
+        Runtime runtime = Runtime.getRuntime();
+        long freeHeap = runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory());
+        long bytesPerToken = 2L * model.numLayers() * model.kvSize() * Float.BYTES;
+        long byMemory = freeHeap / 2 / bytesPerToken;
+        long byUse = (long) config.maxRunningRequests() * model.maxPositions();
+        long bySlab = (Integer.MAX_VALUE - 8) / model.kvSize();
+        return (int) Math.max(1, Math.min(Math.min(byMemory, byUse), bySlab));
     }
 
     @Override

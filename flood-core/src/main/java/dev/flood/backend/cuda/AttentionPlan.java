@@ -1,0 +1,80 @@
+package dev.flood.backend.cuda;
+
+import dev.flood.backend.ForwardBatch;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * How one step's attention is cut into blocks (the same for every layer of the step). Per request, its packed
+ * rows ({@code queryLen * group}, row = token * group + head in group) are cut into tiles of its
+ * {@link AttentionVariant}'s size; a tile needs context tokens up to its last row's position (causal), and a
+ * longer context than the variant's split size is cut into splits, each a work item writing partial results
+ * that one merge item combines.
+ *
+ * <p>Layouts, int[8] per item (kernels/src/segment_attention.cuh and attention_merge.cuh):
+ * work {@code (seq, rowStart, numRows, kvBegin, kvEnd, partialRow or -1, 0, 0)},
+ * merge {@code (seq, rowStart, numRows, firstPartialRow, numSplits, 0, 0, 0)}; split s of a merged tile writes
+ * partial rows {@code firstPartialRow + s * numRows ..}. Prefill work is ordered longest first, so the long
+ * causal tiles start early and the short ones fill in behind them.
+ *
+ * @param partialRows rows of the partial buffers (per KV head) that the split work items write
+ */
+record AttentionPlan(int[] decodeWork, int[] prefillWork, int[] merges, int partialRows) {
+
+    static final int INTS_PER_ITEM = 8;
+
+    static AttentionPlan of(ForwardBatch batch, int group) {
+        List<int[]> decode = new ArrayList<>();
+        List<int[]> prefill = new ArrayList<>();
+        List<int[]> merges = new ArrayList<>();
+        int partialRows = 0;
+        for (int seq = 0; seq < batch.numSeqs(); seq++) {
+            int queryLen = batch.queryLen(seq);
+            int firstPosition = batch.contextLens()[seq] - queryLen;
+            int rows = queryLen * group;
+            AttentionVariant variant = AttentionVariant.of(rows);
+            List<int[]> work = variant == AttentionVariant.DECODE ? decode : prefill;
+            for (int rowStart = 0; rowStart < rows; rowStart += variant.rows()) {
+                int numRows = Math.min(variant.rows(), rows - rowStart);
+                int kvLength = firstPosition + (rowStart + numRows - 1) / group + 1;
+                int splitTokens = variant.splitTokens(kvLength);
+                int numSplits = (kvLength + splitTokens - 1) / splitTokens;
+                int firstPartialRow = -1;
+                if (numSplits > 1) {
+                    firstPartialRow = partialRows;
+                    partialRows = Math.addExact(partialRows, numSplits * numRows);
+                    merges.add(new int[] {seq, rowStart, numRows, firstPartialRow, numSplits, 0, 0, 0});
+                }
+                for (int split = 0; split < numSplits; split++) {
+                    int kvBegin = split * splitTokens;
+                    int kvEnd = Math.min(kvLength, kvBegin + splitTokens);
+                    int partialRow = numSplits > 1 ? firstPartialRow + split * numRows : -1;
+                    work.add(new int[] {seq, rowStart, numRows, kvBegin, kvEnd, partialRow, 0, 0});
+                }
+            }
+        }
+        prefill.sort(Comparator.comparingInt((int[] item) -> item[4] - item[3]).reversed());
+        return new AttentionPlan(flatten(decode), flatten(prefill), flatten(merges), partialRows);
+    }
+
+    int numDecodeWork() {
+        return decodeWork.length / INTS_PER_ITEM;
+    }
+
+    int numPrefillWork() {
+        return prefillWork.length / INTS_PER_ITEM;
+    }
+
+    int numMerges() {
+        return merges.length / INTS_PER_ITEM;
+    }
+
+    private static int[] flatten(List<int[]> items) {
+        int[] flat = new int[items.size() * INTS_PER_ITEM];
+        for (int i = 0; i < items.size(); i++) {
+            System.arraycopy(items.get(i), 0, flat, i * INTS_PER_ITEM, INTS_PER_ITEM);
+        }
+        return flat;
+    }
+}

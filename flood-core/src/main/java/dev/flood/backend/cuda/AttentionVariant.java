@@ -1,0 +1,71 @@
+package dev.flood.backend.cuda;
+
+/**
+ * The two instantiations of the segment attention kernel (kernels/src/segment_attention.cuh). A request whose
+ * packed rows (query tokens x query heads per KV head) fit one 16-row tile takes the decode variant, else the
+ * prefill variant; the choice depends on the request alone, never on the rest of the batch, and so does its KV
+ * split size, which keeps each request's arithmetic the same whatever it is batched with.
+ *
+ * @param warps          warps per block; each owns 16 packed rows
+ * @param blockTokens    K/V tokens per shared-memory tile
+ * @param minSplitTokens context tokens per work item at least; longer contexts are split and merged
+ * @param maxSplitTokens context tokens per work item at most
+ */
+enum AttentionVariant {
+    /**
+     * Decode and short appends: one warp, 16 rows, 32-token tiles; a context is cut into about 8 splits of 256 to
+     * 2048 tokens, enough blocks to fill the GPU at small batches and few enough that each block streams a long
+     * run of tiles after its start-up loads.
+     */
+    DECODE(1, 32, 256, 2048),
+    /** Prefill and long appends: four warps, 64 rows, 64-token tiles, splits of 4096 tokens. */
+    PREFILL(4, 64, 4096, 4096);
+
+    private static final int TARGET_SPLITS = 8;
+
+    private final int warps;
+    private final int blockTokens;
+    private final int minSplitTokens;
+    private final int maxSplitTokens;
+
+    AttentionVariant(int warps, int blockTokens, int minSplitTokens, int maxSplitTokens) {
+        this.warps = warps;
+        this.blockTokens = blockTokens;
+        this.minSplitTokens = minSplitTokens;
+        this.maxSplitTokens = maxSplitTokens;
+    }
+
+    /** Packed rows of one tile. */
+    int rows() {
+        return 16 * warps;
+    }
+
+    int threads() {
+        return 32 * warps;
+    }
+
+    /**
+     * Context tokens per work item for a tile that attends to {@code kvLength} tokens: a multiple of the tile
+     * size near {@code kvLength / 8}, within the variant's bounds. A function of the tile alone, so a request's
+     * arithmetic does not depend on its batch.
+     */
+    int splitTokens(int kvLength) {
+        int perSplit = (kvLength + TARGET_SPLITS - 1) / TARGET_SPLITS;
+        int rounded = (perSplit + blockTokens - 1) / blockTokens * blockTokens;
+        return Math.min(maxSplitTokens, Math.max(minSplitTokens, rounded));
+    }
+
+    String kernelName(int headDim) {
+        return "flood_attention_" + name().toLowerCase(java.util.Locale.ROOT) + "_d" + headDim;
+    }
+
+    /** Dynamic shared memory: Q rows and two stages of K and V tiles, rows padded by 8 bf16 (AttentionTile). */
+    int sharedBytes(int headDim) {
+        return (rows() + 4 * blockTokens) * (headDim + 8) * 2;
+    }
+
+    /** The variant a request with {@code packedRows} rows per KV head takes. */
+    static AttentionVariant of(int packedRows) {
+        return packedRows <= DECODE.rows() ? DECODE : PREFILL;
+    }
+}

@@ -1,0 +1,395 @@
+package dev.flood.backend.cuda;
+
+import dev.flood.api.EngineConfig;
+import dev.flood.api.FloodException;
+import dev.flood.backend.AttentionShape;
+import dev.flood.backend.Backend;
+import dev.flood.backend.ForwardBatch;
+import dev.flood.backend.HeadSpan;
+import dev.flood.backend.RotaryTable;
+import dev.flood.backend.Tensor;
+import dev.flood.backend.Weight;
+import dev.flood.config.ModelConfig;
+import dev.flood.sampling.SamplingState;
+import dev.flood.weights.DType;
+import dev.flood.weights.WeightSource;
+import java.util.List;
+import jcuda.Pointer;
+
+/**
+ * The CUDA backend: Flood's kernels (flood-kernels' fatbin) and cuBLAS on one GPU, one stream, in order.
+ *
+ * <p>Precision: weights bf16 (matrices) and float32 (norm weights, biases); the KV cache bf16; GEMMs take bf16
+ * and accumulate and write float32. Activations carry the type their producer writes:
+ * <ul>
+ *   <li>float32: the residual stream ({@link #embed}, {@link #addRmsNorm}: kept in float32 so 30-odd layers of
+ *       adds do not round to bf16 each time), every {@link #linear} output (qkv, the projections, gate/up, logits),
+ *       and {@link #headRmsNorm} / {@link #rotary} in place on qkv;
+ *   <li>bf16: what feeds a GEMM: {@link #rmsNorm} / {@link #addRmsNorm} outputs, {@link #attention} and
+ *       {@link #siluMul} outputs. {@link #linear} rounds a float32 input to bf16 first.
+ * </ul>
+ * So per layer the only roundings to bf16 are the GEMM inputs and the cache, as in a bf16 model with float32
+ * accumulation. Compared with the float32 {@link dev.flood.backend.cpu.CpuBackend}, relative errors of about
+ * 1e-2 on logits are expected.
+ *
+ * <p>Per step: {@link #beginStep} waits for the previous step, empties the workspace, and uploads the batch's
+ * arrays once (pinned memory, one asynchronous copy); each op then launches kernels without waiting, and only
+ * {@link #toHost} (and the sampling methods) wait. A CUDA error fails the call that observes it with the error's
+ * name. Not thread-safe: one engine thread drives it (each call makes the context current on its thread).
+ */
+public final class CudaBackend implements Backend {
+
+    private static final long MIB = 1L << 20;
+
+    private final CudaDevice device;
+    private final Kernels kernels;
+    private final Blas blas;
+    private final Workspace workspace;
+    private final PinnedStaging staging;
+    private final WeightUploader weights;
+    private final GpuSampler sampler;
+    private final SegmentAttention segmentAttention;
+    private KvCache cache;
+    private RotaryTable rotaryTable;
+    private DeviceAllocation rotaryCos;
+    private DeviceAllocation rotarySin;
+    private StepMetadata step;
+
+    private CudaBackend(CudaDevice device, LaunchChecking checking) {
+        this.device = device;
+        this.kernels = new Kernels(device, checking);
+        this.blas = new Blas(device);
+        this.workspace = new Workspace(device);
+        this.staging = new PinnedStaging(device, 4 * MIB);
+        this.weights = new WeightUploader(device);
+        this.sampler = new GpuSampler(device, kernels);
+        this.segmentAttention = new SegmentAttention(kernels, workspace, staging);
+    }
+
+    /** Opens GPU {@code ordinal}; fails with the reason when the CUDA backend cannot run on this machine. */
+    public static CudaBackend open(int ordinal) {
+        return open(ordinal, LaunchChecking.ASYNC);
+    }
+
+    /** As {@link #open(int)}; {@link LaunchChecking#SYNCHRONOUS} makes a fault name the kernel (tests, debugging). */
+    public static CudaBackend open(int ordinal, LaunchChecking checking) {
+        Kernels.fatbin();
+        CudaDevice device = CudaDevice.open(ordinal);
+        try {
+            return new CudaBackend(device, checking);
+        } catch (RuntimeException e) {
+            device.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    /** The GPU's name and ordinal, e.g. {@code NVIDIA H200 (device 0)}. */
+    public String deviceName() {
+        return device.name() + " (device " + device.ordinal() + ")";
+    }
+
+    @Override
+    public Weight loadMatrix(WeightSource source, List<String> names, List<Integer> rowsPerPart, int cols) {
+        device.bind();
+        return weights.matrix(source, names, rowsPerPart, cols);
+    }
+
+    @Override
+    public Weight loadVector(WeightSource source, List<String> names, List<Integer> lengths) {
+        device.bind();
+        return weights.vector(source, names, lengths);
+    }
+
+    /**
+     * Reserves the step workspace for {@code maxBatchTokens}, then sizes the cache to 90% of the memory still
+     * free, capped at what the running requests could use.
+     */
+    @Override
+    public int suggestCacheTokens(ModelConfig model, EngineConfig config) {
+        device.bind();
+        workspace.reserve(StepMemory.workspaceBytes(model, config.maxBatchTokens(),
+                Math.min(config.maxBatchTokens(), config.maxRunningRequests())));
+        long perToken = KvCache.bytesPerToken(model.numLayers(), model.kvSize());
+        long free = device.freeBytes();
+        long byMemory = free / 10 * 9 / perToken;
+        long byUse = (long) config.maxRunningRequests() * model.maxPositions();
+        long needed = Math.min(byUse, config.maxBatchTokens());
+        if (byMemory < needed) {
+            throw new FloodException(String.format("not enough GPU memory for a KV cache on %s: %.2f GiB free after"
+                    + " %.2f GiB of weights and %.2f GiB of step workspace hold %d tokens, fewer than one step's %d;"
+                    + " lower maxBatchTokens or use a GPU with more memory", deviceName(), free / (double) (1L << 30),
+                    weights.bytes() / (double) (1L << 30), workspace.capacityBytes() / (double) (1L << 30),
+                    byMemory, needed));
+        }
+        return (int) Math.min(Math.min(byMemory, byUse), Integer.MAX_VALUE);
+    }
+
+    @Override
+    public void allocateCache(int numLayers, int capacityTokens, int kvSize) {
+        device.bind();
+        if (cache != null) {
+            device.synchronize("replacing the KV cache");
+            cache.close();
+            cache = null;
+        }
+        cache = KvCache.allocate(device, numLayers, capacityTokens, kvSize);
+    }
+
+    @Override
+    public void beginStep(ForwardBatch batch) {
+        device.bind();
+        device.synchronize("the previous step");
+        device.notePeak();
+        workspace.reset();
+        staging.reset();
+        StepChecks.check(batch, cache);
+        step = StepMetadata.upload(batch, staging, workspace);
+        segmentAttention.beginStep();
+    }
+
+    /** The step's metadata, failing if {@link #beginStep} was not called with this batch. */
+    private StepMetadata step(ForwardBatch batch) {
+        if (step == null || step.batch() != batch) {
+            throw new IllegalStateException("beginStep was not called with this batch");
+        }
+        return step;
+    }
+
+    @Override
+    public Tensor allocate(int rows, int cols) {
+        return new CudaTensor(workspace.take((long) rows * cols * Float.BYTES, "activation [" + rows + ", " + cols
+                + "]"), rows, cols);
+    }
+
+    @Override
+    public void embed(Weight table, ForwardBatch batch, Tensor out) {
+        CudaWeight t = CudaWeight.of(table).require(DType.BF16, "embed");
+        CudaTensor o = CudaTensor.of(out);
+        StepChecks.tokenIds(batch, t.rows());
+        StepChecks.shape("embed", o, batch.numTokens(), t.cols());
+        kernels.embedding(t.address(), step(batch).tokenIds(), o.address(), batch.numTokens(), t.cols());
+        o.written(DType.F32);
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Weight weight, float eps, Tensor out) {
+        CudaTensor in = CudaTensor.of(x).require(DType.F32, "rmsNorm");
+        CudaTensor o = CudaTensor.of(out);
+        CudaWeight w = CudaWeight.of(weight).require(DType.F32, "rmsNorm");
+        StepChecks.shape("rmsNorm", o, in.rows(), in.cols());
+        StepChecks.vector("rmsNorm", w, in.cols());
+        kernels.rmsNorm(in.address(), w.address(), eps, o.address(), in.rows(), in.cols());
+        o.written(DType.BF16);
+    }
+
+    @Override
+    public void addRmsNorm(Tensor residual, Tensor x, Weight weight, float eps, Tensor out) {
+        CudaTensor res = CudaTensor.of(residual).require(DType.F32, "addRmsNorm residual");
+        CudaTensor add = CudaTensor.of(x).require(DType.F32, "addRmsNorm");
+        CudaTensor o = CudaTensor.of(out);
+        CudaWeight w = CudaWeight.of(weight).require(DType.F32, "addRmsNorm");
+        StepChecks.shape("addRmsNorm x", add, res.rows(), res.cols());
+        StepChecks.shape("addRmsNorm out", o, res.rows(), res.cols());
+        StepChecks.vector("addRmsNorm", w, res.cols());
+        kernels.addRmsNorm(res.address(), add.address(), w.address(), eps, o.address(), res.rows(), res.cols());
+        o.written(DType.BF16);
+    }
+
+    @Override
+    public void linear(Tensor x, Weight weight, Weight bias, Tensor out) {
+        CudaTensor in = CudaTensor.of(x);
+        CudaWeight w = CudaWeight.of(weight).require(DType.BF16, "linear");
+        CudaTensor o = CudaTensor.of(out);
+        if (w.cols() != in.cols() || o.cols() != w.rows() || o.rows() != in.rows()) {
+            throw new IllegalArgumentException("linear: x [" + in.rows() + ", " + in.cols() + "] weight [" + w.rows()
+                    + ", " + w.cols() + "] out [" + o.rows() + ", " + o.cols() + "]");
+        }
+        long input = in.address();
+        if (in.dtype() == DType.F32) {
+            long count = (long) in.rows() * in.cols();
+            input = workspace.take(count * 2, "bf16 copy of a linear input").address();
+            kernels.toBf16(in.address(), input, count);
+        } else {
+            in.require(DType.BF16, "linear");
+        }
+        blas.matmul(input, w.address(), o.address(), in.rows(), in.cols(), w.rows());
+        if (bias != null) {
+            CudaWeight b = CudaWeight.of(bias).require(DType.F32, "linear bias");
+            StepChecks.vector("linear bias", b, w.rows());
+            kernels.addBias(o.address(), b.address(), o.rows(), o.cols());
+        }
+        o.written(DType.F32);
+    }
+
+    @Override
+    public void headRmsNorm(Tensor x, HeadSpan heads, Weight weight, float eps) {
+        CudaTensor t = CudaTensor.of(x).require(DType.F32, "headRmsNorm");
+        CudaWeight w = CudaWeight.of(weight).require(DType.F32, "headRmsNorm");
+        StepChecks.vector("headRmsNorm", w, heads.headDim());
+        if (heads.firstColumn() + heads.numHeads() * heads.headDim() > t.cols()) {
+            throw new IllegalArgumentException("headRmsNorm: " + heads + " exceeds " + t.cols() + " columns");
+        }
+        kernels.headRmsNorm(t.address(), t.cols(), heads.firstColumn(), heads.numHeads(), heads.headDim(),
+                w.address(), eps, t.rows());
+    }
+
+    @Override
+    public void rotary(Tensor qkv, AttentionShape shape, RotaryTable rotary, ForwardBatch batch) {
+        CudaTensor t = CudaTensor.of(qkv).require(DType.F32, "rotary");
+        StepChecks.shape("rotary", t, batch.numTokens(), shape.qkvWidth());
+        if (rotary.headDim() != shape.headDim()) {
+            throw new IllegalArgumentException("rotary table for head dim " + rotary.headDim() + ", attention has "
+                    + shape.headDim());
+        }
+        StepChecks.positions(batch, rotary.maxPositions());
+        if (rotary != rotaryTable) {
+            // Uploaded once per table (a model has one); a replaced table stays until close.
+            rotaryCos = weights.table(rotary.cos(), "rotary cos");
+            rotarySin = weights.table(rotary.sin(), "rotary sin");
+            rotaryTable = rotary;
+        }
+        kernels.rotary(t.address(), t.cols(), t.rows(), shape.numHeads() + shape.numKvHeads(), shape.headDim(),
+                step(batch).positions(), rotaryCos.address(), rotarySin.address());
+    }
+
+    @Override
+    public void writeCache(int layer, Tensor qkv, AttentionShape shape, ForwardBatch batch) {
+        CudaTensor t = CudaTensor.of(qkv).require(DType.F32, "writeCache");
+        StepChecks.shape("writeCache", t, batch.numTokens(), shape.qkvWidth());
+        checkCache(layer, shape);
+        kernels.cacheWrite(t.address(), t.cols(), t.rows(), shape.kColumn(), shape.vColumn(), shape.kvSize(),
+                step(batch).slotMapping(), cache.keys(layer), cache.values(layer));
+    }
+
+    @Override
+    public void attention(int layer, Tensor qkv, AttentionShape shape, ForwardBatch batch, Tensor out) {
+        CudaTensor t = CudaTensor.of(qkv).require(DType.F32, "attention");
+        CudaTensor o = CudaTensor.of(out);
+        StepChecks.shape("attention qkv", t, batch.numTokens(), shape.qkvWidth());
+        StepChecks.shape("attention out", o, batch.numTokens(), shape.qSize());
+        checkCache(layer, shape);
+        segmentAttention.run(new SegmentAttention.Call(layer, t, shape, step(batch), o), cache);
+        o.written(DType.BF16);
+    }
+
+    @Override
+    public void siluMul(Tensor gateUp, Tensor out) {
+        CudaTensor in = CudaTensor.of(gateUp).require(DType.F32, "siluMul");
+        CudaTensor o = CudaTensor.of(out);
+        StepChecks.shape("siluMul", o, in.rows(), in.cols() / 2);
+        kernels.siluMul(in.address(), o.address(), in.rows(), o.cols());
+        o.written(DType.BF16);
+    }
+
+    @Override
+    public Tensor gatherRows(Tensor x, int[] rows) {
+        CudaTensor in = CudaTensor.of(x);
+        if (in.dtype() == null) {
+            throw new IllegalArgumentException("gatherRows of a tensor nothing has written");
+        }
+        for (int row : rows) {
+            if (row < 0 || row >= in.rows()) {
+                throw new IllegalArgumentException("gatherRows: row " + row + " outside [0, " + in.rows() + ")");
+            }
+        }
+        CudaTensor o = (CudaTensor) allocate(rows.length, in.cols());
+        long rowList = step != null && rows == step.batch().logitRows() ? step.logitRows()
+                : staging.upload(workspace, rows)[0].address();
+        int unitsPerValue = in.dtype() == DType.F32 ? 2 : 1;
+        kernels.gatherRows(in.address(), rowList, o.address(), rows.length, in.cols() * unitsPerValue);
+        return o.written(in.dtype());
+    }
+
+    @Override
+    public float[] toHost(Tensor x) {
+        device.bind();
+        CudaTensor t = CudaTensor.of(x);
+        int count = Math.multiplyExact(t.rows(), t.cols());
+        float[] values = new float[count];
+        if (t.dtype() == DType.F32) {
+            device.copyToHost(Pointer.to(values), t.memory(), 4L * count);
+        } else {
+            t.require(DType.BF16, "toHost");
+            short[] bits = new short[count];
+            device.copyToHost(Pointer.to(bits), t.memory(), 2L * count);
+            for (int i = 0; i < count; i++) {
+                values[i] = Float.intBitsToFloat(bits[i] << 16);
+            }
+        }
+        return values;
+    }
+
+    /**
+     * Samples one token per logits row on the GPU, as {@link dev.flood.sampling.Sampler#sample} does on the CPU
+     * (same transforms, same {@link dev.flood.sampling.CounterRng} draw at counter {@code numGenerated()}).
+     * {@code logits} is float32 {@code [states.size(), vocab]}; penalties are not supported here yet.
+     */
+    public int[] sampleTokens(Tensor logits, List<SamplingState> states) {
+        device.bind();
+        return sampler.sample(CudaTensor.of(logits).require(DType.F32, "sampleTokens"), states, staging, workspace);
+    }
+
+    /**
+     * Log-probabilities of {@code chosenTokens[r]} in row r under the log-softmax of the raw logits, and each row's
+     * {@code topN} most likely tokens, as {@link dev.flood.sampling.Sampler#logprobs} computes them.
+     */
+    public List<RowLogprobs> logprobs(Tensor logits, int[] chosenTokens, int topN) {
+        device.bind();
+        return sampler.logprobs(CudaTensor.of(logits).require(DType.F32, "logprobs"), chosenTokens, topN, staging,
+                workspace);
+    }
+
+    /** {@code log_softmax(logits[r])[tokenIds[r]]} per row, in double: scoring's gather. */
+    public double[] logSoftmaxAt(Tensor logits, int[] tokenIds) {
+        return logprobs(logits, tokenIds, 0).stream().mapToDouble(RowLogprobs::chosenLogprob).toArray();
+    }
+
+    /** Where this backend's device memory goes, and the device's peak use so far (for benchmarks). */
+    public CudaMemoryReport memory() {
+        device.bind();
+        device.notePeak();
+        return new CudaMemoryReport(weights.bytes(), cache == null ? 0 : cache.bytes(), workspace.capacityBytes(),
+                workspace.peakStepBytes(), device.peakUsedBytes(), device.totalBytes());
+    }
+
+    private void checkCache(int layer, AttentionShape shape) {
+        if (cache == null) {
+            throw new IllegalStateException("allocateCache was not called");
+        }
+        if (layer < 0 || layer >= cache.numLayers() || shape.kvSize() != cache.kvSize()) {
+            throw new IllegalArgumentException("layer " + layer + " with kv size " + shape.kvSize() + " does not match"
+                    + " a cache of " + cache.numLayers() + " layers x " + cache.kvSize());
+        }
+    }
+
+    /**
+     * Frees everything. Each part is released even when an earlier one fails (after a fault the context refuses
+     * every call); the first failure is rethrown at the end.
+     */
+    @Override
+    public void close() {
+        List<Runnable> steps = new java.util.ArrayList<>(List.of(device::bind,
+                () -> device.synchronize("closing the backend")));
+        if (cache != null) {
+            steps.add(cache::close);
+        }
+        steps.addAll(List.of(weights::close, workspace::close, staging::close, blas::close, kernels::close,
+                device::close));
+        RuntimeException first = null;
+        for (Runnable step : steps) {
+            try {
+                step.run();
+            } catch (RuntimeException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}

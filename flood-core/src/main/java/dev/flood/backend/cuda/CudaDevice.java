@@ -1,0 +1,205 @@
+package dev.flood.backend.cuda;
+
+import static dev.flood.backend.cuda.CudaErrors.check;
+import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
+import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
+import static jcuda.driver.JCudaDriver.cuDeviceGetName;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuInit;
+import static jcuda.driver.JCudaDriver.cuMemAlloc;
+import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemGetInfo;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
+import static jcuda.driver.JCudaDriver.cuStreamCreate;
+import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
+import dev.flood.api.FloodException;
+import java.nio.charset.StandardCharsets;
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUresult;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
+
+/**
+ * One GPU as the backend uses it: its primary context (shared with the CUDA runtime, so cuBLAS sees the same
+ * memory), one stream that every kernel, copy and GEMM of the backend runs on in order, and device memory with
+ * a running account of how much is in use. Calls from any thread first make the context current there.
+ */
+final class CudaDevice implements AutoCloseable {
+
+    private static final double GIB = 1024.0 * 1024 * 1024;
+
+    private final int ordinal;
+    private final CUdevice device = new CUdevice();
+    private final CUcontext context = new CUcontext();
+    private final AddressedStream stream = new AddressedStream();
+    private final String name;
+    private final int multiprocessors;
+    private final int computeCapability;
+    private long peakUsedBytes;
+
+    /** A stream whose raw handle can be handed to cuBLAS. */
+    static final class AddressedStream extends CUstream {
+        long address() {
+            return getNativePointer();
+        }
+    }
+
+    private CudaDevice(int ordinal) {
+        this.ordinal = ordinal;
+        check(cuInit(0), "cuInit");
+        int[] count = new int[1];
+        check(cuDeviceGetCount(count), "cuDeviceGetCount");
+        if (ordinal < 0 || ordinal >= count[0]) {
+            throw new FloodException("CUDA device " + ordinal + " does not exist; this machine has " + count[0]
+                    + " CUDA device(s)");
+        }
+        check(cuDeviceGet(device, ordinal), "cuDeviceGet");
+        check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
+        bind();
+        // A blocking stream: it waits for work on the legacy default stream, where the synchronous copies of
+        // weights and tables run (a pageable copy can return before its DMA lands).
+        check(cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate");
+        byte[] nameBytes = new byte[256];
+        check(cuDeviceGetName(nameBytes, nameBytes.length, device), "cuDeviceGetName");
+        int length = 0;
+        while (length < nameBytes.length && nameBytes[length] != 0) {
+            length++;
+        }
+        this.name = new String(nameBytes, 0, length, StandardCharsets.UTF_8);
+        this.multiprocessors = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        this.computeCapability = 10 * attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
+                + attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+        if (computeCapability < 80) {
+            throw new FloodException("CUDA device " + ordinal + " (" + name + ") has compute capability "
+                    + computeCapability / 10 + "." + computeCapability % 10 + "; Flood's kernels need 8.0 or newer");
+        }
+        notePeak();
+    }
+
+    /**
+     * Opens device {@code ordinal}. Fails with a message that says why the CUDA backend cannot run here when the
+     * JCuda natives or the NVIDIA driver are missing.
+     */
+    static CudaDevice open(int ordinal) {
+        try {
+            return new CudaDevice(ordinal);
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+            // JCuda's message carries nested stack traces; they stay in the cause.
+            throw new FloodException("the CUDA backend is unavailable: JCuda's driver binding could not be loaded;"
+                    + " is an NVIDIA driver (libcuda.so.1) installed? (" + e.getClass().getSimpleName() + ")", e);
+        }
+    }
+
+    private int attribute(int attribute) {
+        int[] value = new int[1];
+        check(cuDeviceGetAttribute(value, attribute, device), "cuDeviceGetAttribute " + attribute);
+        return value[0];
+    }
+
+    /** Makes this device's context current on the calling thread. */
+    void bind() {
+        check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
+    }
+
+    AddressedStream stream() {
+        return stream;
+    }
+
+    /** Allocates {@code bytes} of device memory; running out names what was asked for and what is free. */
+    DeviceAllocation allocate(long bytes, String what) {
+        bind();
+        DeviceAllocation allocation = new DeviceAllocation(bytes);
+        int result = cuMemAlloc(allocation, Math.max(bytes, 1));
+        if (result == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
+            throw new FloodException(String.format("out of GPU memory on device %d (%s): %s needs %.2f GiB, %.2f GiB"
+                    + " free of %.2f GiB", ordinal, name, what, bytes / GIB, freeBytes() / GIB, totalBytes() / GIB));
+        }
+        check(result, "cuMemAlloc of " + bytes + " bytes for " + what);
+        notePeak();
+        return allocation;
+    }
+
+    void free(DeviceAllocation allocation) {
+        check(cuMemFree(allocation), "cuMemFree");
+    }
+
+    /** Copies host memory to the device, waiting for the copy (weights, tables). */
+    void copyToDevice(DeviceSlice target, Pointer source, long bytes) {
+        check(cuMemcpyHtoD(target.pointer(), source, bytes), "cuMemcpyHtoD of " + bytes + " bytes");
+    }
+
+    /** Queues a copy from pinned host memory on the stream; the host memory must stay untouched until it runs. */
+    void copyToDeviceAsync(DeviceSlice target, Pointer pinnedSource, long bytes) {
+        check(cuMemcpyHtoDAsync(target.pointer(), pinnedSource, bytes, stream), "cuMemcpyHtoDAsync of " + bytes + " bytes");
+    }
+
+    /** Waits for the stream, then copies device memory to the host. */
+    void copyToHost(Pointer target, DeviceSlice source, long bytes) {
+        synchronize("the step's kernels");
+        check(cuMemcpyDtoH(target, source.pointer(), bytes), "cuMemcpyDtoH of " + bytes + " bytes");
+    }
+
+    /** Waits until everything queued on the stream has run; a fault in any of it is reported here. */
+    void synchronize(String what) {
+        check(cuStreamSynchronize(stream), "cuStreamSynchronize after " + what);
+    }
+
+    long freeBytes() {
+        long[] free = new long[1];
+        long[] total = new long[1];
+        check(cuMemGetInfo(free, total), "cuMemGetInfo");
+        return free[0];
+    }
+
+    long totalBytes() {
+        long[] free = new long[1];
+        long[] total = new long[1];
+        check(cuMemGetInfo(free, total), "cuMemGetInfo");
+        return total[0];
+    }
+
+    /** Records the device's memory in use (by any client) if it is the most seen so far. */
+    void notePeak() {
+        long[] free = new long[1];
+        long[] total = new long[1];
+        check(cuMemGetInfo(free, total), "cuMemGetInfo");
+        peakUsedBytes = Math.max(peakUsedBytes, total[0] - free[0]);
+    }
+
+    long peakUsedBytes() {
+        return peakUsedBytes;
+    }
+
+    int ordinal() {
+        return ordinal;
+    }
+
+    String name() {
+        return name;
+    }
+
+    int multiprocessors() {
+        return multiprocessors;
+    }
+
+    int computeCapability() {
+        return computeCapability;
+    }
+
+    @Override
+    public void close() {
+        bind();
+        check(cuStreamDestroy(stream), "cuStreamDestroy");
+        check(cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease");
+    }
+}

@@ -1,0 +1,208 @@
+package dev.flood.backend.cuda;
+
+import static dev.flood.backend.cuda.CudaErrors.check;
+import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
+import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
+import static jcuda.driver.JCudaDriver.cuModuleLoadData;
+import static jcuda.driver.JCudaDriver.cuModuleUnload;
+
+import dev.flood.api.FloodException;
+import dev.flood.weights.DType;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.Map;
+import jcuda.Pointer;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
+import jcuda.driver.CUmodule;
+
+/**
+ * The one place the Java side knows Flood's kernels (kernels/src/flood.cu): their names, parameters in order, and
+ * launch shapes. Each method launches one kernel on the backend's stream; pointers are raw device addresses.
+ */
+final class Kernels implements AutoCloseable {
+
+    /** The fatbin that the flood-kernels module builds with nvcc (absent when it was built without nvcc). */
+    static final String FATBIN_RESOURCE = "/dev/flood/kernels/flood.fatbin";
+
+    /** Most extents per request the attention kernel holds (kMaxExtents in segment_attention.cuh). */
+    static final int MAX_EXTENTS = 16;
+
+    /** Head dims the attention kernels are compiled for. */
+    static final int[] HEAD_DIMS = {16, 32, 64, 128};
+
+    private static final int ROW_BLOCK = 256;
+    private static final int SAMPLING_BLOCK = 512;
+
+    private final CudaDevice device;
+    private final LaunchChecking checking;
+    private final CUmodule module = new CUmodule();
+    private final Map<String, CUfunction> functions = new HashMap<>();
+
+    Kernels(CudaDevice device, LaunchChecking checking) {
+        this.device = device;
+        this.checking = checking;
+        check(cuModuleLoadData(module, fatbin()), "cuModuleLoadData of " + FATBIN_RESOURCE);
+        for (AttentionVariant variant : AttentionVariant.values()) {
+            for (int headDim : HEAD_DIMS) {
+                check(cuFuncSetAttribute(function(variant.kernelName(headDim)),
+                        CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                        variant.sharedBytes(headDim)), "cuFuncSetAttribute " + variant.kernelName(headDim));
+            }
+        }
+    }
+
+    /** The fatbin's bytes; says plainly that the CUDA backend is unavailable when the build had no nvcc. */
+    static byte[] fatbin() {
+        try (InputStream in = Kernels.class.getResourceAsStream(FATBIN_RESOURCE)) {
+            if (in == null) {
+                throw new FloodException("the CUDA backend is unavailable: this build of Flood has no CUDA kernels ("
+                        + FATBIN_RESOURCE + " is missing because nvcc was not found when flood-kernels was built);"
+                        + " rebuild on a machine with the CUDA toolkit, or use backend 'cpu'");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + FATBIN_RESOURCE, e);
+        }
+    }
+
+    private CUfunction function(String name) {
+        return functions.computeIfAbsent(name, n -> {
+            CUfunction f = new CUfunction();
+            check(cuModuleGetFunction(f, module, n), "cuModuleGetFunction " + n);
+            return f;
+        });
+    }
+
+    /** Launches {@code name} on a {@code gridX x gridY} grid; arguments are Long (pointers), Integer, Float. */
+    private void launch(String name, int gridX, int gridY, int block, int sharedBytes, Object... args) {
+        if (gridX == 0 || gridY == 0) {
+            return;
+        }
+        Pointer[] pointers = new Pointer[args.length];
+        for (int i = 0; i < args.length; i++) {
+            if (args[i] instanceof Long value) {
+                pointers[i] = Pointer.to(new long[] {value});
+            } else if (args[i] instanceof Integer value) {
+                pointers[i] = Pointer.to(new int[] {value});
+            } else if (args[i] instanceof Float value) {
+                pointers[i] = Pointer.to(new float[] {value});
+            } else {
+                throw new IllegalArgumentException("kernel argument " + args[i] + " of " + name);
+            }
+        }
+        check(cuLaunchKernel(function(name), gridX, gridY, 1, block, 1, 1, sharedBytes, device.stream(),
+                Pointer.to(pointers), null), "launching " + name);
+        if (checking == LaunchChecking.SYNCHRONOUS) {
+            device.synchronize(name);
+        }
+    }
+
+    void embedding(long table, long tokenIds, long out, int rows, int width) {
+        launch("flood_embedding", rows, 1, ROW_BLOCK, 0, table, tokenIds, out, width);
+    }
+
+    void rmsNorm(long x, long weight, float eps, long out, int rows, int width) {
+        launch("flood_rms_norm", rows, 1, ROW_BLOCK, 0, x, weight, eps, out, width);
+    }
+
+    void addRmsNorm(long residual, long x, long weight, float eps, long out, int rows, int width) {
+        launch("flood_add_rms_norm", rows, 1, ROW_BLOCK, 0, residual, x, weight, eps, out, width);
+    }
+
+    /** One warp per (row, head), four warps per block. */
+    void headRmsNorm(long x, int stride, int firstColumn, int numHeads, int headDim, long weight, float eps, int rows) {
+        int warpsPerBlock = 4;
+        int items = rows * numHeads;
+        launch("flood_head_rms_norm", (items + warpsPerBlock - 1) / warpsPerBlock, 1, 32 * warpsPerBlock, 0,
+                x, stride, firstColumn, numHeads, headDim, weight, eps, rows);
+    }
+
+    void rotary(long qkv, int stride, int rows, int numRotatedHeads, int headDim, long positions, long cos, long sin) {
+        launch("flood_rotary", rows, 1, ROW_BLOCK, 0, qkv, stride, numRotatedHeads, headDim, positions, cos, sin);
+    }
+
+    void cacheWrite(long qkv, int stride, int rows, int kColumn, int vColumn, int kvSize, long slotMapping,
+                    long keyCache, long valueCache) {
+        launch("flood_cache_write", rows, 1, ROW_BLOCK, 0, qkv, stride, kColumn, vColumn, kvSize, slotMapping,
+                keyCache, valueCache);
+    }
+
+    void siluMul(long gateUp, long out, int rows, int width) {
+        launch("flood_silu_mul", rows, 1, ROW_BLOCK, 0, gateUp, out, width);
+    }
+
+    void addBias(long out, long bias, int rows, int cols) {
+        launch("flood_add_bias", rows, 1, ROW_BLOCK, 0, out, bias, cols);
+    }
+
+    void toBf16(long in, long out, long count) {
+        long blocks = (count + ROW_BLOCK - 1) / ROW_BLOCK;
+        if (blocks > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("conversion of " + count + " values is too large for one launch");
+        }
+        launch("flood_to_bf16", (int) blocks, 1, ROW_BLOCK, 0, in, out, count);
+    }
+
+    /** Rows of {@code rowUnits} 16-bit units: a bf16 row of n columns is n units, a float32 row 2n. */
+    void gatherRows(long in, long rows, long out, int numRows, int rowUnits) {
+        launch("flood_gather_rows", numRows, 1, ROW_BLOCK, 0, in, rows, out, rowUnits);
+    }
+
+    /**
+     * Fills {@code count} values (bf16 or float32) with deterministic uniform random numbers in [low, high), on a
+     * grid-stride loop: benchmark data that is never zeros.
+     */
+    void fillUniform(long out, long count, DType type, long seed, float low, float high) {
+        int blocks = (int) Math.min(65_536, (count + ROW_BLOCK - 1) / ROW_BLOCK);
+        String name = switch (type) {
+            case BF16 -> "flood_fill_uniform_bf16";
+            case F32 -> "flood_fill_uniform_f32";
+            case F16 -> throw new IllegalArgumentException("no float16 fill");
+        };
+        launch(name, blocks, 1, ROW_BLOCK, 0, out, count, seed, low, high);
+    }
+
+    /**
+     * Segment attention over {@code numWork} work items (int[8] each, at {@code work}) of one variant; arguments
+     * in AttentionArgs order. grid: [numWork, numKvHeads].
+     */
+    void attention(AttentionVariant variant, AttentionLaunch launch, long work, int numWork) {
+        int headDim = launch.headDim();
+        StepMetadata metadata = launch.metadata();
+        launch(variant.kernelName(headDim), numWork, launch.numKvHeads(), variant.threads(),
+                variant.sharedBytes(headDim),
+                launch.qkv(), launch.qkvStride(), launch.keyCache(), launch.valueCache(), launch.kvSize(),
+                launch.group(), launch.scaleLog2(), metadata.cuSeqlensQ(), metadata.contextLens(),
+                metadata.cuExtents(), metadata.extentStarts(), metadata.extentLengths(), work, launch.out(),
+                launch.outStride(), launch.partialOut(), launch.partialMaxSum());
+    }
+
+    /** Combines KV splits: {@code numMerges} merge items (int[8] each, at {@code merges}). grid: [numMerges, numKvHeads]. */
+    void attentionMerge(AttentionLaunch launch, long merges, int numMerges) {
+        launch("flood_attention_merge", numMerges, launch.numKvHeads(), 128, 0, merges,
+                launch.metadata().cuSeqlensQ(), launch.group(), launch.headDim(), launch.partialOut(),
+                launch.partialMaxSum(), launch.out(), launch.outStride());
+    }
+
+    void sampleRows(long logits, int vocab, long params, long scratch, long tokens, long status, int rows) {
+        launch("flood_sample_rows", rows, 1, SAMPLING_BLOCK, 0, logits, vocab, params, scratch, tokens, status);
+    }
+
+    void tokenLogprobs(long logits, int vocab, long chosen, int topN, LogprobOutputs outputs, int rows) {
+        launch("flood_token_logprobs", rows, 1, SAMPLING_BLOCK, 0, logits, vocab, chosen, topN,
+                outputs.chosenLogprob(), outputs.topIds(), outputs.topLogprobs(), outputs.status());
+    }
+
+    /** Device addresses of {@link #tokenLogprobs}' outputs. */
+    record LogprobOutputs(long chosenLogprob, long topIds, long topLogprobs, long status) {
+    }
+
+    @Override
+    public void close() {
+        check(cuModuleUnload(module), "cuModuleUnload");
+    }
+}

@@ -1,0 +1,64 @@
+package dev.flood.backend.cuda;
+
+import dev.flood.backend.AttentionShape;
+import java.util.Arrays;
+
+/**
+ * The attention op of one step: plans the step's work once (the same for every layer with the same group
+ * size), uploads the plan, and launches per layer the decode and prefill variants of the segment attention
+ * kernel over the step's work items, then the merge of split items.
+ */
+final class SegmentAttention {
+
+    private static final double LOG2_E = 1.4426950408889634;
+
+    private final Kernels kernels;
+    private final Workspace workspace;
+    private final PinnedStaging staging;
+    private AttentionPlan plan;
+    private int planGroup;
+    private DeviceSlice[] planSlices;
+
+    /** One layer's call: the packed float32 qkv, the step's metadata, and the bf16 output. */
+    record Call(int layer, CudaTensor qkv, AttentionShape shape, StepMetadata step, CudaTensor out) {
+    }
+
+    SegmentAttention(Kernels kernels, Workspace workspace, PinnedStaging staging) {
+        this.kernels = kernels;
+        this.workspace = workspace;
+        this.staging = staging;
+    }
+
+    /** Forgets the previous step's plan (its device copy went with the workspace). */
+    void beginStep() {
+        plan = null;
+    }
+
+    void run(Call call, KvCache cache) {
+        AttentionShape shape = call.shape();
+        if (Arrays.stream(Kernels.HEAD_DIMS).noneMatch(d -> d == shape.headDim())) {
+            throw new IllegalArgumentException("the CUDA attention kernels support head dims "
+                    + Arrays.toString(Kernels.HEAD_DIMS) + ", not " + shape.headDim());
+        }
+        int group = shape.queriesPerKvHead();
+        if (plan == null || planGroup != group) {
+            plan = AttentionPlan.of(call.step().batch(), group);
+            planGroup = group;
+            planSlices = staging.upload(workspace, plan.decodeWork(), plan.prefillWork(), plan.merges());
+        }
+        long partialOut = 0;
+        long partialMaxSum = 0;
+        if (plan.partialRows() > 0) {
+            long rows = (long) plan.partialRows() * shape.numKvHeads();
+            partialOut = workspace.take(rows * shape.headDim() * Float.BYTES, "attention partials").address();
+            partialMaxSum = workspace.take(rows * 2 * Float.BYTES, "attention partial sums").address();
+        }
+        AttentionLaunch launch = new AttentionLaunch(shape.headDim(), shape.numKvHeads(), group,
+                (float) (shape.scale() * LOG2_E), call.qkv().address(), call.qkv().cols(), cache.keys(call.layer()),
+                cache.values(call.layer()), shape.kvSize(), call.step(), call.out().address(), call.out().cols(),
+                partialOut, partialMaxSum);
+        kernels.attention(AttentionVariant.DECODE, launch, planSlices[0].address(), plan.numDecodeWork());
+        kernels.attention(AttentionVariant.PREFILL, launch, planSlices[1].address(), plan.numPrefillWork());
+        kernels.attentionMerge(launch, planSlices[2].address(), plan.numMerges());
+    }
+}

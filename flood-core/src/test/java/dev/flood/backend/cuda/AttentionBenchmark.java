@@ -1,0 +1,201 @@
+package dev.flood.backend.cuda;
+
+import static dev.flood.backend.cuda.CudaErrors.check;
+import static jcuda.driver.JCudaDriver.cuEventCreate;
+import static jcuda.driver.JCudaDriver.cuEventDestroy;
+import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
+import static jcuda.driver.JCudaDriver.cuEventRecord;
+import static jcuda.driver.JCudaDriver.cuEventSynchronize;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
+
+import dev.flood.backend.ForwardBatch;
+import dev.flood.weights.DType;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import jcuda.Pointer;
+import jcuda.driver.CUevent;
+
+/**
+ * The attention kernels alone, timed with CUDA events on the GPU machine (tools/gpu/run-gpu.sh runs it):
+ * <ul>
+ *   <li>the memory ceiling: a 1 GiB device-to-device copy, bytes read plus bytes written over time;
+ *   <li>decode attention, 128 requests of one query token, contexts 512, 2048 and 8192 (each in two extents),
+ *       32 query and 8 KV heads of dim 128: achieved bandwidth = the fewest bytes (K and V read once, queries
+ *       read, outputs written) over time, as a fraction of the copy bandwidth;
+ *   <li>prefill attention, one causal request of 4096 tokens, same heads: 4 · headDim · heads · n(n+1)/2 FLOPs
+ *       over time.
+ * </ul>
+ * Inputs are random (never zeros); before timing, each case runs once into a NaN-poisoned output that must come
+ * back fully written and finite. Median of 20 timed runs after 3 warm-up runs. Not a JUnit test.
+ */
+public final class AttentionBenchmark {
+
+    private static final int NUM_HEADS = 32;
+    private static final int NUM_KV_HEADS = 8;
+    private static final int HEAD_DIM = 128;
+    private static final int GROUP = NUM_HEADS / NUM_KV_HEADS;
+    private static final int KV_SIZE = NUM_KV_HEADS * HEAD_DIM;
+    private static final int QKV_WIDTH = (NUM_HEADS + 2 * NUM_KV_HEADS) * HEAD_DIM;
+    private static final int Q_SIZE = NUM_HEADS * HEAD_DIM;
+    private static final int DECODE_BATCH = 128;
+    private static final int[] DECODE_CONTEXTS = {512, 2048, 8192};
+    private static final int PREFILL_TOKENS = 4096;
+    private static final int WARMUP = 3;
+    private static final int REPS = 20;
+
+    private final CudaDevice device;
+    private final Kernels kernels;
+    private final Workspace workspace;
+    private final PinnedStaging staging;
+    private final List<String> table = new ArrayList<>();
+
+    private AttentionBenchmark(CudaDevice device) {
+        this.device = device;
+        this.kernels = new Kernels(device, LaunchChecking.ASYNC);
+        this.workspace = new Workspace(device);
+        this.staging = new PinnedStaging(device, 16L << 20);
+    }
+
+    public static void main(String[] args) {
+        try (CudaDevice device = CudaDevice.open(0)) {
+            AttentionBenchmark benchmark = new AttentionBenchmark(device);
+            double copyBandwidth = benchmark.copyBandwidth();
+            long capacity = (long) DECODE_BATCH * DECODE_CONTEXTS[DECODE_CONTEXTS.length - 1];
+            DeviceAllocation keys = device.allocate(capacity * KV_SIZE * 2, "benchmark keys");
+            DeviceAllocation values = device.allocate(capacity * KV_SIZE * 2, "benchmark values");
+            benchmark.kernels.fillUniform(keys.address(), capacity * KV_SIZE, DType.BF16, 11, -2f, 2f);
+            benchmark.kernels.fillUniform(values.address(), capacity * KV_SIZE, DType.BF16, 12, -1f, 1f);
+            for (int context : DECODE_CONTEXTS) {
+                benchmark.decode(context, keys, values, copyBandwidth);
+            }
+            benchmark.prefill(keys, values);
+            System.out.println();
+            System.out.println("GPU: " + device.name() + ", " + device.multiprocessors() + " SMs, compute capability "
+                    + device.computeCapability() / 10 + "." + device.computeCapability() % 10);
+            benchmark.table.forEach(System.out::println);
+        }
+    }
+
+    private double copyBandwidth() {
+        long bytes = 1L << 30;
+        DeviceAllocation source = device.allocate(bytes, "copy source");
+        DeviceAllocation target = device.allocate(bytes, "copy target");
+        kernels.fillUniform(source.address(), bytes / 4, DType.F32, 7, -1f, 1f);
+        double ms = medianMilliseconds(() -> check(cuMemcpyDtoDAsync(target, source, bytes, device.stream()),
+                "cuMemcpyDtoDAsync"));
+        double bandwidth = 2.0 * bytes / (ms * 1e-3);
+        table.add(String.format("device-to-device copy, 1 GiB          %8.3f ms  %8.1f GB/s (read + write)", ms,
+                bandwidth / 1e9));
+        device.free(source);
+        device.free(target);
+        return bandwidth;
+    }
+
+    /** 128 requests, one query token each, context in two extents (second half first) of a per-request region. */
+    private void decode(int context, DeviceAllocation keys, DeviceAllocation values, double copyBandwidth) {
+        int n = DECODE_BATCH;
+        int half = context / 2;
+        int[] cuSeqlensQ = new int[n + 1];
+        int[] cuExtents = new int[n + 1];
+        int[] contextLens = new int[n];
+        int[] starts = new int[2 * n];
+        int[] lengths = new int[2 * n];
+        int[] positions = new int[n];
+        int[] slots = new int[n];
+        for (int r = 0; r < n; r++) {
+            cuSeqlensQ[r + 1] = r + 1;
+            cuExtents[r + 1] = 2 * (r + 1);
+            contextLens[r] = context;
+            starts[2 * r] = r * context + half;
+            lengths[2 * r] = half;
+            starts[2 * r + 1] = r * context;
+            lengths[2 * r + 1] = context - half;
+            positions[r] = context - 1;
+            slots[r] = r * context + context - half - 1;
+        }
+        ForwardBatch batch = new ForwardBatch(new int[n], positions, slots, cuSeqlensQ, contextLens, cuExtents, starts,
+                lengths, new int[0]);
+        double ms = time(batch, keys, values, "decode ctx " + context);
+        long bytes = 2L * n * context * KV_SIZE * 2 + (long) n * Q_SIZE * 4 + (long) n * Q_SIZE * 2;
+        double bandwidth = bytes / (ms * 1e-3);
+        table.add(String.format("decode  bs %d ctx %5d (32q/8kv, d128)  %8.3f ms  %8.1f GB/s  %5.1f%% of copy",
+                n, context, ms, bandwidth / 1e9, 100 * bandwidth / copyBandwidth));
+    }
+
+    private void prefill(DeviceAllocation keys, DeviceAllocation values) {
+        int n = PREFILL_TOKENS;
+        int[] positions = java.util.stream.IntStream.range(0, n).toArray();
+        ForwardBatch batch = new ForwardBatch(new int[n], positions, positions.clone(), new int[] {0, n}, new int[] {n},
+                new int[] {0, 1}, new int[] {0}, new int[] {n}, new int[0]);
+        double ms = time(batch, keys, values, "prefill " + n);
+        double flops = 4.0 * HEAD_DIM * NUM_HEADS * ((double) n * (n + 1) / 2);
+        table.add(String.format("prefill %d tokens causal (32q/8kv, d128) %8.3f ms  %8.1f TFLOP/s", n, ms,
+                flops / (ms * 1e-3) / 1e12));
+    }
+
+    /** Plans, checks one run into a poisoned output, then times the attention launches of one layer. */
+    private double time(ForwardBatch batch, DeviceAllocation keys, DeviceAllocation values, String what) {
+        device.synchronize("the previous case");
+        workspace.reset();
+        staging.reset();
+        StepMetadata metadata = StepMetadata.upload(batch, staging, workspace);
+        AttentionPlan plan = AttentionPlan.of(batch, GROUP);
+        DeviceSlice[] slices = staging.upload(workspace, plan.decodeWork(), plan.prefillWork(), plan.merges());
+        int tokens = batch.numTokens();
+        DeviceSlice qkv = workspace.take((long) tokens * QKV_WIDTH * 4, "qkv");
+        kernels.fillUniform(qkv.address(), (long) tokens * QKV_WIDTH, DType.F32, 13, -2f, 2f);
+        DeviceSlice out = workspace.take((long) tokens * Q_SIZE * 2, "out");
+        long partialRows = (long) plan.partialRows() * NUM_KV_HEADS;
+        long partialOut = partialRows == 0 ? 0 : workspace.take(partialRows * HEAD_DIM * 4, "partials").address();
+        long partialMaxSum = partialRows == 0 ? 0 : workspace.take(partialRows * 2 * 4, "partial sums").address();
+        AttentionLaunch launch = new AttentionLaunch(HEAD_DIM, NUM_KV_HEADS, GROUP,
+                (float) (1 / Math.sqrt(HEAD_DIM) * 1.4426950408889634), qkv.address(), QKV_WIDTH, keys.address(),
+                values.address(), KV_SIZE, metadata, out.address(), Q_SIZE, partialOut, partialMaxSum);
+        Runnable layer = () -> {
+            kernels.attention(AttentionVariant.DECODE, launch, slices[0].address(), plan.numDecodeWork());
+            kernels.attention(AttentionVariant.PREFILL, launch, slices[1].address(), plan.numPrefillWork());
+            kernels.attentionMerge(launch, slices[2].address(), plan.numMerges());
+        };
+        long outValues = (long) tokens * Q_SIZE;
+        check(cuMemsetD32Async(out.pointer(), 0x7FC07FC0, outValues / 2, device.stream()), "poisoning the output");
+        layer.run();
+        short[] host = new short[(int) outValues];
+        device.copyToHost(Pointer.to(host), out, outValues * 2);
+        long bad = 0;
+        for (short bits : host) {
+            if ((bits & 0x7F80) == 0x7F80) {
+                bad++;
+            }
+        }
+        if (bad > 0) {
+            throw new AssertionError(what + ": " + bad + " of " + outValues + " outputs unwritten, NaN or infinite");
+        }
+        return medianMilliseconds(layer);
+    }
+
+    private double medianMilliseconds(Runnable work) {
+        CUevent start = new CUevent();
+        CUevent stop = new CUevent();
+        check(cuEventCreate(start, 0), "cuEventCreate");
+        check(cuEventCreate(stop, 0), "cuEventCreate");
+        for (int i = 0; i < WARMUP; i++) {
+            work.run();
+        }
+        float[] times = new float[REPS];
+        float[] elapsed = new float[1];
+        for (int i = 0; i < REPS; i++) {
+            check(cuEventRecord(start, device.stream()), "cuEventRecord");
+            work.run();
+            check(cuEventRecord(stop, device.stream()), "cuEventRecord");
+            check(cuEventSynchronize(stop), "cuEventSynchronize");
+            check(cuEventElapsedTime(elapsed, start, stop), "cuEventElapsedTime");
+            times[i] = elapsed[0];
+        }
+        check(cuEventDestroy(start), "cuEventDestroy");
+        check(cuEventDestroy(stop), "cuEventDestroy");
+        Arrays.sort(times);
+        return (times[REPS / 2 - 1] + times[REPS / 2]) / 2.0;
+    }
+}

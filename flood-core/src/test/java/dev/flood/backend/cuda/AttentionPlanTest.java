@@ -1,0 +1,153 @@
+package dev.flood.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flood.backend.ForwardBatch;
+import java.util.HashSet;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The attention plan (host side, no GPU): every packed row of every request is covered by exactly one tile of
+ * its variant, each tile's splits cover its causal context [0, last position + 1) without gaps, split tiles get
+ * disjoint partial rows and one merge each, and the prefill work runs longest first.
+ */
+class AttentionPlanTest {
+
+    private static final long SEED = System.nanoTime();
+
+    @RepeatedTest(20)
+    void tilesAndSplitsCoverEveryRowAndItsContext() {
+        Random random = new Random(SEED);
+        int numSeqs = 1 + random.nextInt(9);
+        int group = new int[] {1, 2, 4, 8}[random.nextInt(4)];
+        int[] queryLens = new int[numSeqs];
+        int[] contextLens = new int[numSeqs];
+        for (int r = 0; r < numSeqs; r++) {
+            queryLens[r] = random.nextBoolean() ? 1 : 1 + random.nextInt(300);
+            contextLens[r] = queryLens[r] + (random.nextBoolean() ? 0 : random.nextInt(9000));
+        }
+        ForwardBatch batch = batch(queryLens, contextLens);
+        AttentionPlan plan = AttentionPlan.of(batch, group);
+
+        int[][] rowCoverage = new int[numSeqs][];
+        for (int r = 0; r < numSeqs; r++) {
+            rowCoverage[r] = new int[queryLens[r] * group];
+        }
+        Set<Integer> partialRowsSeen = new HashSet<>();
+        checkWork(plan.decodeWork(), AttentionVariant.DECODE, batch, group, rowCoverage, partialRowsSeen);
+        checkWork(plan.prefillWork(), AttentionVariant.PREFILL, batch, group, rowCoverage, partialRowsSeen);
+        for (int r = 0; r < numSeqs; r++) {
+            for (int row = 0; row < rowCoverage[r].length; row++) {
+                assertEquals(1, rowCoverage[r][row], "seed " + SEED + ": request " + r + " row " + row + " covered by "
+                        + rowCoverage[r][row] + " tiles");
+            }
+        }
+        assertEquals(plan.partialRows(), partialRowsSeen.size(), "partial rows used once each (seed " + SEED + ")");
+        int mergedRows = 0;
+        for (int m = 0; m < plan.numMerges(); m++) {
+            int[] merge = item(plan.merges(), m);
+            assertTrue(merge[4] > 1, "a merge combines several splits");
+            mergedRows += merge[2] * merge[4];
+        }
+        assertEquals(plan.partialRows(), mergedRows, "every partial row is read by one merge");
+        for (int w = 1; w < plan.numPrefillWork(); w++) {
+            int[] previous = item(plan.prefillWork(), w - 1);
+            int[] current = item(plan.prefillWork(), w);
+            assertTrue(previous[4] - previous[3] >= current[4] - current[3], "prefill work longest first");
+        }
+    }
+
+    @Test
+    void decodeSplitsAreAboutAnEighthOfTheContextWithinBounds() {
+        assertEquals(256, AttentionVariant.DECODE.splitTokens(700), "at least 256");
+        assertEquals(1024, AttentionVariant.DECODE.splitTokens(8192));
+        assertEquals(288, AttentionVariant.DECODE.splitTokens(2049), "a multiple of the 32-token tile");
+        assertEquals(2048, AttentionVariant.DECODE.splitTokens(100_000), "at most 2048");
+        assertEquals(4096, AttentionVariant.PREFILL.splitTokens(9000));
+    }
+
+    @Test
+    void decodeOfALongContextSplitsAt256Tokens() {
+        AttentionPlan plan = AttentionPlan.of(batch(new int[] {1}, new int[] {700}), 4);
+        assertEquals(3, plan.numDecodeWork());
+        assertEquals(0, plan.numPrefillWork());
+        assertEquals(1, plan.numMerges());
+        assertEquals(12, plan.partialRows(), "3 splits x 4 rows (one token, four heads per KV head)");
+        int[] last = item(plan.decodeWork(), 2);
+        assertEquals(512, last[3]);
+        assertEquals(700, last[4]);
+        assertEquals(8, last[5], "the third split's partial rows start at 2 x 4");
+    }
+
+    private static void checkWork(int[] work, AttentionVariant variant, ForwardBatch batch, int group,
+                                  int[][] rowCoverage, Set<Integer> partialRowsSeen) {
+        // tile (seq, rowStart) -> next expected kvBegin, checked in split order
+        java.util.Map<Long, Integer> nextBegin = new java.util.HashMap<>();
+        for (int w = 0; w < work.length / AttentionPlan.INTS_PER_ITEM; w++) {
+            int[] item = item(work, w);
+            int seq = item[0];
+            int rowStart = item[1];
+            int numRows = item[2];
+            int rows = batch.queryLen(seq) * group;
+            assertEquals(variant, AttentionVariant.of(rows), "variant of request " + seq);
+            assertTrue(numRows >= 1 && numRows <= variant.rows() && rowStart % variant.rows() == 0);
+            int lastPosition = batch.contextLens()[seq] - batch.queryLen(seq) + (rowStart + numRows - 1) / group;
+            assertTrue(item[4] <= lastPosition + 1 && item[3] < item[4], "kv range within the causal context");
+            int splitTokens = variant.splitTokens(lastPosition + 1);
+            assertTrue(item[4] - item[3] <= splitTokens && item[3] % splitTokens == 0,
+                    "splits of " + splitTokens + " tokens");
+            long tile = (long) seq << 32 | rowStart;
+            nextBegin.putIfAbsent(tile, 0);
+            if (item[3] == nextBegin.get(tile)) {
+                nextBegin.put(tile, item[4]);
+            }
+            if (item[5] >= 0) {
+                for (int r = 0; r < numRows; r++) {
+                    assertTrue(partialRowsSeen.add(item[5] + r), "partial row " + (item[5] + r) + " used twice");
+                }
+            } else {
+                assertEquals(0, item[3], "an unsplit tile covers its whole context");
+            }
+            if (item[3] == 0) {
+                for (int r = rowStart; r < rowStart + numRows; r++) {
+                    rowCoverage[seq][r]++;
+                }
+            }
+        }
+        for (var entry : nextBegin.entrySet()) {
+            int seq = (int) (entry.getKey() >>> 32);
+            int rowStart = (int) (long) entry.getKey();
+            int numRows = Math.min(variant.rows(), batch.queryLen(seq) * group - rowStart);
+            int lastPosition = batch.contextLens()[seq] - batch.queryLen(seq) + (rowStart + numRows - 1) / group;
+            assertEquals(lastPosition + 1, entry.getValue(), "splits of request " + seq + " tile " + rowStart
+                    + " end at its last position + 1");
+        }
+    }
+
+    private static int[] item(int[] items, int index) {
+        return java.util.Arrays.copyOfRange(items, index * AttentionPlan.INTS_PER_ITEM,
+                (index + 1) * AttentionPlan.INTS_PER_ITEM);
+    }
+
+    /** A batch whose requests each hold their whole context in one extent (the plan reads only the lengths). */
+    static ForwardBatch batch(int[] queryLens, int[] contextLens) {
+        int numSeqs = queryLens.length;
+        int numTokens = java.util.Arrays.stream(queryLens).sum();
+        int[] cuSeqlensQ = new int[numSeqs + 1];
+        int[] cuExtents = new int[numSeqs + 1];
+        int[] starts = new int[numSeqs];
+        int slot = 0;
+        for (int r = 0; r < numSeqs; r++) {
+            cuSeqlensQ[r + 1] = cuSeqlensQ[r] + queryLens[r];
+            cuExtents[r + 1] = r + 1;
+            starts[r] = slot;
+            slot += contextLens[r];
+        }
+        return new ForwardBatch(new int[numTokens], new int[numTokens], new int[numTokens], cuSeqlensQ, contextLens,
+                cuExtents, starts, contextLens.clone(), new int[0]);
+    }
+}

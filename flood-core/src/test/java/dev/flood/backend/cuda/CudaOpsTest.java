@@ -1,0 +1,198 @@
+package dev.flood.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flood.backend.AttentionShape;
+import dev.flood.backend.ForwardBatch;
+import dev.flood.backend.HeadSpan;
+import dev.flood.backend.RotaryTable;
+import dev.flood.backend.Tensor;
+import dev.flood.backend.Weight;
+import dev.flood.backend.cuda.BackendPair.Pair;
+import dev.flood.config.RopeConfig;
+import dev.flood.weights.DType;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Each row-wise CUDA op against the float32 CPU backend on fresh random inputs (bf16-representable, identical on
+ * both sides), for 1, 19 and 111 tokens. Tolerances (‖out − ref‖ / ‖ref‖):
+ * <ul>
+ *   <li>0 where the op only moves or widens values (embedding, gather);
+ *   <li>1e-5 for float32 outputs computed from float32 inputs in another order (head norm, rotary, the
+ *       residual add);
+ *   <li>1e-4 for linear: bf16 inputs (exact products) with float32 accumulation on tensor cores, whose adds may
+ *       truncate rather than round;
+ *   <li>4e-3 for bf16 outputs: rounding to bf16 alone is up to 2^-9 ≈ 2e-3 relative per value.
+ * </ul>
+ */
+@Tag("gpu")
+class CudaOpsTest {
+
+    private static final long SEED = System.nanoTime();
+    private static final double FLOAT32 = 1e-5;
+    private static final double TENSOR_CORE_FLOAT32 = 1e-4;
+    private static final double BF16_OUTPUT = 4e-3;
+    private static BackendPair pair;
+
+    @BeforeAll
+    static void open() {
+        pair = new BackendPair(SEED);
+    }
+
+    @AfterAll
+    static void close() {
+        if (pair != null) {
+            pair.close();
+        }
+    }
+
+    private static String context(String op, int numTokens) {
+        return op + " with " + numTokens + " tokens (seed " + SEED + ")";
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 19, 111})
+    void embeddingGathersRowsExactly(int numTokens) {
+        int vocab = 1009;
+        int[] ids = IntStream.range(0, numTokens).map(i -> pair.random.nextInt(vocab)).toArray();
+        ForwardBatch batch = new ForwardBatch(ids, new int[numTokens], new int[numTokens], new int[] {0, numTokens},
+                new int[] {numTokens}, new int[] {0, 1}, new int[] {0}, new int[] {numTokens}, new int[0]);
+        pair.beginStep(batch);
+        Pair<Weight> table = pair.matrix(vocab, 203, 1f);
+        Pair<Tensor> out = pair.allocate(numTokens, 203);
+        pair.cpu.embed(table.cpu(), batch, out.cpu());
+        pair.cuda.embed(table.cuda(), batch, out.cuda());
+        assertArrayEquals(pair.cpu.toHost(out.cpu()), pair.cuda.toHost(out.cuda()), context("embed", numTokens));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 19, 111})
+    void rmsNormMatchesReference(int numTokens) {
+        ForwardBatch batch = BackendPair.simpleBatch(numTokens);
+        pair.beginStep(batch);
+        Pair<Tensor> x = pair.randomActivation(numTokens, 1000, 3f, batch);
+        Pair<Weight> weight = pair.vector(1000, 0.5f, 1.5f);
+        Pair<Tensor> out = pair.allocate(numTokens, 1000);
+        pair.cpu.rmsNorm(x.cpu(), weight.cpu(), 1e-5f, out.cpu());
+        pair.cuda.rmsNorm(x.cuda(), weight.cuda(), 1e-5f, out.cuda());
+        double error = pair.relativeError(out);
+        assertTrue(error <= BF16_OUTPUT, context("rmsNorm", numTokens) + ": relative error " + error);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 19, 111})
+    void addRmsNormUpdatesTheResidualAndNormalizes(int numTokens) {
+        ForwardBatch batch = BackendPair.simpleBatch(numTokens);
+        pair.beginStep(batch);
+        Pair<Tensor> residual = pair.randomActivation(numTokens, 777, 2f, batch);
+        Pair<Tensor> x = pair.randomActivation(numTokens, 777, 1f, batch);
+        Pair<Weight> weight = pair.vector(777, 0.5f, 1.5f);
+        Pair<Tensor> out = pair.allocate(numTokens, 777);
+        pair.cpu.addRmsNorm(residual.cpu(), x.cpu(), weight.cpu(), 1e-6f, out.cpu());
+        pair.cuda.addRmsNorm(residual.cuda(), x.cuda(), weight.cuda(), 1e-6f, out.cuda());
+        double residualError = pair.relativeError(residual);
+        assertTrue(residualError <= FLOAT32, context("addRmsNorm residual", numTokens) + ": " + residualError);
+        double error = pair.relativeError(out);
+        assertTrue(error <= BF16_OUTPUT, context("addRmsNorm", numTokens) + ": relative error " + error);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 19, 111})
+    void linearWithBiasMatchesReference(int numTokens) {
+        ForwardBatch batch = BackendPair.simpleBatch(numTokens);
+        pair.beginStep(batch);
+        Pair<Tensor> x = pair.randomActivation(numTokens, 333, 1f, batch);
+        Pair<Weight> weight = pair.matrix(517, 333, 0.1f);
+        Pair<Weight> bias = pair.vector(517, -1f, 1f);
+        Pair<Tensor> out = pair.allocate(numTokens, 517);
+        pair.cpu.linear(x.cpu(), weight.cpu(), bias.cpu(), out.cpu());
+        pair.cuda.linear(x.cuda(), weight.cuda(), bias.cuda(), out.cuda());
+        double error = pair.relativeError(out);
+        assertTrue(error <= TENSOR_CORE_FLOAT32, context("linear", numTokens) + ": relative error " + error);
+        assertEquals(DType.F32, CudaTensor.of(out.cuda()).dtype(), "linear writes float32");
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 19, 111})
+    void headNormAndRotaryMatchReference(int numTokens) {
+        for (int headDim : new int[] {64, 128}) {
+            AttentionShape shape = AttentionShape.of(8, 2, headDim);
+            int[] positions = IntStream.range(0, numTokens).map(i -> pair.random.nextInt(5000)).toArray();
+            int[] ids = IntStream.range(0, numTokens).toArray();
+            ForwardBatch batch = new ForwardBatch(ids, positions, ids.clone(), new int[] {0, numTokens},
+                    new int[] {numTokens}, new int[] {0, 1}, new int[] {0}, new int[] {numTokens}, new int[0]);
+            pair.beginStep(batch);
+            Pair<Tensor> qkv = pair.randomActivation(numTokens, shape.qkvWidth(), 2f, batch);
+            Pair<Weight> qNorm = pair.vector(headDim, 0.5f, 1.5f);
+            HeadSpan queries = new HeadSpan(0, shape.numHeads(), headDim);
+            pair.cpu.headRmsNorm(qkv.cpu(), queries, qNorm.cpu(), 1e-6f);
+            pair.cuda.headRmsNorm(qkv.cuda(), queries, qNorm.cuda(), 1e-6f);
+            double normError = pair.relativeError(qkv);
+            assertTrue(normError <= FLOAT32, context("headRmsNorm d" + headDim, numTokens) + ": " + normError);
+            RopeConfig rope = headDim == 64 ? RopeConfig.defaultRope(10000)
+                    : new RopeConfig("llama3", 500000, 8, 1, 4, 8192);
+            RotaryTable table = RotaryTable.of(rope, headDim, 5000, DType.BF16);
+            pair.cpu.rotary(qkv.cpu(), shape, table, batch);
+            pair.cuda.rotary(qkv.cuda(), shape, table, batch);
+            double rotaryError = pair.relativeError(qkv);
+            assertTrue(rotaryError <= FLOAT32, context("rotary d" + headDim, numTokens) + ": " + rotaryError);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 19, 111})
+    void siluMulMatchesReference(int numTokens) {
+        ForwardBatch batch = BackendPair.simpleBatch(numTokens);
+        pair.beginStep(batch);
+        Pair<Tensor> gateUp = pair.randomActivation(numTokens, 2 * 301, 4f, batch);
+        Pair<Tensor> out = pair.allocate(numTokens, 301);
+        pair.cpu.siluMul(gateUp.cpu(), out.cpu());
+        pair.cuda.siluMul(gateUp.cuda(), out.cuda());
+        double error = pair.relativeError(out);
+        assertTrue(error <= BF16_OUTPUT, context("siluMul", numTokens) + ": relative error " + error);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 19, 111})
+    void gatherRowsCopiesRowsInOrder(int numTokens) {
+        ForwardBatch batch = BackendPair.simpleBatch(numTokens);
+        pair.beginStep(batch);
+        Pair<Tensor> x = pair.randomActivation(numTokens, 129, 1f, batch);
+        int[] rows = IntStream.range(0, 1 + numTokens / 2).map(i -> pair.random.nextInt(numTokens)).toArray();
+        float[] expected = pair.cpu.toHost(pair.cpu.gatherRows(x.cpu(), rows));
+        assertArrayEquals(expected, pair.cuda.toHost(pair.cuda.gatherRows(x.cuda(), rows)), context("gather", numTokens));
+    }
+
+    @Test
+    void aTokenOutsideTheVocabularyIsRejectedBeforeAnyKernelRuns() {
+        ForwardBatch batch = new ForwardBatch(new int[] {3, 1009}, new int[2], new int[2], new int[] {0, 2},
+                new int[] {2}, new int[] {0, 1}, new int[] {0}, new int[] {2}, new int[0]);
+        pair.cuda.beginStep(batch);
+        Pair<Weight> table = pair.matrix(1009, 16, 1f);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> pair.cuda.embed(table.cuda(), batch, pair.cuda.allocate(2, 16)));
+        assertEquals("token id 1009 at row 1 is outside the vocabulary [0, 1009)", e.getMessage());
+    }
+
+    @Test
+    void anOpThatReadsTheWrongTypeSaysSo() {
+        ForwardBatch batch = BackendPair.simpleBatch(3);
+        pair.beginStep(batch);
+        Pair<Tensor> x = pair.randomActivation(3, 64, 1f, batch);
+        Pair<Weight> weight = pair.vector(64, 0.5f, 1.5f);
+        Tensor normed = pair.cuda.allocate(3, 64);
+        pair.cuda.rmsNorm(x.cuda(), weight.cuda(), 1e-5f, normed);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> pair.cuda.rmsNorm(normed, weight.cuda(), 1e-5f, pair.cuda.allocate(3, 64)));
+        assertEquals("rmsNorm reads a F32 tensor, got BF16 [3, 64]", e.getMessage());
+    }
+}

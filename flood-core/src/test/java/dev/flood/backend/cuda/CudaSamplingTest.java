@@ -1,0 +1,131 @@
+package dev.flood.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.flood.api.FloodException;
+import dev.flood.api.SamplingParams;
+import dev.flood.api.TokenLogprobs;
+import dev.flood.backend.ForwardBatch;
+import dev.flood.backend.Tensor;
+import dev.flood.backend.Weight;
+import dev.flood.sampling.Sampler;
+import dev.flood.sampling.SamplingState;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * GPU sampling and log-probabilities against the CPU {@link Sampler} on the same logits (the GPU's, copied to the
+ * host): every row's token must be identical (greedy, and seeded temperature / top-k / top-p / min-p draws at
+ * various generation steps), log-probabilities within 1e-9 (both sum exp in double; only the order differs).
+ * Logits come from a GEMM (continuous values) or straight from bf16 values (many exact ties, which exercise the
+ * tie rules of argmax, top-k and top-p).
+ */
+@Tag("gpu")
+class CudaSamplingTest {
+
+    private static final long SEED = System.nanoTime();
+    private static final double LOGPROB_TOLERANCE = 1e-9;
+    private static BackendPair pair;
+
+    @BeforeAll
+    static void open() {
+        pair = new BackendPair(SEED);
+    }
+
+    @AfterAll
+    static void close() {
+        if (pair != null) {
+            pair.close();
+        }
+    }
+
+    /** float32 logits [rows, vocab] on the GPU: x · Wᵀ (continuous) or rows of bf16 values (ties). */
+    private static Tensor logits(int rows, int vocab, boolean withTies) {
+        ForwardBatch batch = BackendPair.simpleBatch(rows);
+        pair.cuda.beginStep(batch);
+        if (withTies) {
+            return pair.activation(pair.uniform(rows * vocab, 6f), rows, vocab, batch).cuda();
+        }
+        Tensor x = pair.randomActivation(rows, 64, 1f, batch).cuda();
+        Weight w = pair.matrix(vocab, 64, 1.1f).cuda();
+        Tensor out = pair.cuda.allocate(rows, vocab);
+        pair.cuda.linear(x, w, null, out);
+        return out;
+    }
+
+    private static SamplingParams params(int row) {
+        SamplingParams.Builder b = SamplingParams.builder().logprobs(row % 21);
+        return switch (row % 8) {
+            case 0 -> b.build();
+            case 1 -> b.temperature(0.8).build();
+            case 2 -> b.temperature(1.3).topK(50).build();
+            case 3 -> b.temperature(1).topP(0.9).build();
+            case 4 -> b.temperature(0.7).minP(0.1).build();
+            case 5 -> b.temperature(1.1).topK(1000).topP(0.5).minP(0.02).build();
+            case 6 -> b.temperature(0.5).topP(0.97).build();
+            default -> b.temperature(2.0).topK(7).build();
+        };
+    }
+
+    @ParameterizedTest(name = "{0} rows, vocab {1}, ties {2}")
+    @CsvSource({"1, 1000, false", "19, 32003, false", "111, 1000, true", "19, 151936, true", "37, 128256, false"})
+    void tokensAndLogprobsMatchTheCpuSampler(int rows, int vocab, boolean withTies) {
+        Tensor logits = logits(rows, vocab, withTies);
+        float[] host = pair.cuda.toHost(logits);
+        List<SamplingState> states = new ArrayList<>();
+        for (int r = 0; r < rows; r++) {
+            SamplingState state = new SamplingState(params(r), pair.random.nextLong(), vocab, new int[] {1, 2});
+            for (int step = pair.random.nextInt(40); step > 0; step--) {
+                state.accept(pair.random.nextInt(vocab));
+            }
+            states.add(state);
+        }
+        Sampler sampler = new Sampler();
+        int[] expected = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            expected[r] = sampler.sample(host, r * vocab, states.get(r));
+        }
+        assertArrayEquals(expected, pair.cuda.sampleTokens(logits, states), "sampled tokens (seed " + SEED + ")");
+
+        int topN = 20;
+        List<RowLogprobs> gpu = pair.cuda.logprobs(logits, expected, topN);
+        double[] gathered = pair.cuda.logSoftmaxAt(logits, expected);
+        for (int r = 0; r < rows; r++) {
+            SamplingState withTop = new SamplingState(SamplingParams.builder().logprobs(topN).build(), 0, vocab,
+                    new int[] {1});
+            TokenLogprobs cpu = sampler.logprobs(host, r * vocab, withTop, expected[r], id -> "");
+            String where = "row " + r + " (seed " + SEED + ")";
+            assertEquals(cpu.logprob(), gpu.get(r).chosenLogprob(), LOGPROB_TOLERANCE, where);
+            assertEquals(Sampler.logSoftmaxAt(host, r * vocab, vocab, expected[r]), gathered[r], LOGPROB_TOLERANCE,
+                    where);
+            assertArrayEquals(cpu.top().stream().mapToInt(t -> t.tokenId()).toArray(), gpu.get(r).topTokenIds(), where);
+            assertArrayEquals(cpu.top().stream().mapToDouble(t -> t.logprob()).toArray(), gpu.get(r).topLogprobs(),
+                    LOGPROB_TOLERANCE, where);
+        }
+    }
+
+    @Test
+    void aNaNLogitFailsItsRowByName() {
+        int rows = 3;
+        int vocab = 100;
+        ForwardBatch batch = BackendPair.simpleBatch(rows);
+        pair.cuda.beginStep(batch);
+        float[] values = pair.uniform(rows * vocab, 1f);
+        values[vocab + 17] = Float.NaN;
+        Tensor logits = pair.activation(values, rows, vocab, batch).cuda();
+        List<SamplingState> states = new ArrayList<>();
+        for (int r = 0; r < rows; r++) {
+            states.add(new SamplingState(SamplingParams.builder().temperature(1).build(), r, vocab, new int[] {1}));
+        }
+        FloodException e = assertThrows(FloodException.class, () -> pair.cuda.sampleTokens(logits, states));
+        assertEquals("row 1 of the logits holds a NaN or +Infinity", e.getMessage());
+    }
+}

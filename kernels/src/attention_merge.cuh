@@ -1,0 +1,55 @@
+// Combines the KV splits of segment_attention: out = sum_s w_s O_s / sum_s w_s l_s with w_s = exp2(m_s - max_s m_s),
+// where split s left its unnormalized accumulator O_s, running max m_s (log2 units) and sum l_s. A split that saw
+// no unmasked key has m_s = -inf and weight 0; the first split always holds context token 0, so max_s m_s is finite.
+#pragma once
+
+#include "segment_attention.cuh"
+
+namespace flood {
+
+// One tile whose KV range was split: int[8] on the device. Split s of packed row r is partial row
+// first_partial_row + s * num_rows + r.
+struct AttentionMerge {
+    int seq;
+    int row_start;
+    int num_rows;
+    int first_partial_row;
+    int num_splits;
+    int unused0;
+    int unused1;
+    int unused2;
+};
+
+// grid: [num_merges, num_kv_heads], block: any multiple of 32.
+__device__ void attention_merge(const AttentionMerge* merges, const int* cu_seqlens_q, int group, int head_dim,
+                                const float* partial_out, const float* partial_max_sum, bf16* out, int out_stride) {
+    const AttentionMerge merge = merges[blockIdx.x];
+    const int kv_head = blockIdx.y;
+    const int num_kv_heads = gridDim.y;
+    const int q_start = cu_seqlens_q[merge.seq];
+    for (int item = threadIdx.x; item < merge.num_rows * head_dim; item += blockDim.x) {
+        const int r = item / head_dim;
+        const int d = item % head_dim;
+        float max_all = -INFINITY;
+        for (int s = 0; s < merge.num_splits; ++s) {
+            const size_t partial = static_cast<size_t>(merge.first_partial_row + s * merge.num_rows + r) * num_kv_heads
+                                   + kv_head;
+            max_all = fmaxf(max_all, partial_max_sum[2 * partial]);
+        }
+        float numerator = 0.f;
+        float denominator = 0.f;
+        for (int s = 0; s < merge.num_splits; ++s) {
+            const size_t partial = static_cast<size_t>(merge.first_partial_row + s * merge.num_rows + r) * num_kv_heads
+                                   + kv_head;
+            const float weight = exp2f(partial_max_sum[2 * partial] - max_all);
+            numerator += weight * partial_out[partial * head_dim + d];
+            denominator += weight * partial_max_sum[2 * partial + 1];
+        }
+        const int packed = merge.row_start + r;
+        const int head = kv_head * group + packed % group;
+        out[static_cast<size_t>(q_start + packed / group) * out_stride + head * head_dim + d] =
+            __float2bfloat16(numerator / denominator);
+    }
+}
+
+}  // namespace flood

@@ -1,0 +1,110 @@
+// Flood's kernels: thin extern "C" entry points over the device code in the headers, one per launchable kernel.
+// The Java side (dev.flood.backend.cuda.Kernels) is the one place that knows these names, their parameters and
+// their launch shapes; keep the two in step.
+#include "attention_merge.cuh"
+#include "cache_write.cuh"
+#include "elementwise.cuh"
+#include "embedding.cuh"
+#include "rms_norm.cuh"
+#include "rotary.cuh"
+#include "sampling.cuh"
+#include "segment_attention.cuh"
+#include "silu_mul.cuh"
+
+using flood::bf16;
+
+extern "C" __global__ void flood_embedding(const bf16* table, const int* token_ids, float* out, int width) {
+    flood::embedding(table, token_ids, out, width);
+}
+
+extern "C" __global__ void flood_rms_norm(const float* x, const float* weight, float eps, bf16* out, int width) {
+    flood::rms_norm(x, weight, eps, out, width);
+}
+
+extern "C" __global__ void flood_add_rms_norm(float* residual, const float* x, const float* weight, float eps,
+                                              bf16* out, int width) {
+    flood::add_rms_norm(residual, x, weight, eps, out, width);
+}
+
+extern "C" __global__ void flood_head_rms_norm(float* x, int stride, int first_column, int num_heads, int head_dim,
+                                               const float* weight, float eps, int rows) {
+    flood::head_rms_norm(x, stride, first_column, num_heads, head_dim, weight, eps, rows);
+}
+
+extern "C" __global__ void flood_rotary(float* qkv, int stride, int num_rotated_heads, int head_dim,
+                                        const int* positions, const float* cos_table, const float* sin_table) {
+    flood::rotary(qkv, stride, num_rotated_heads, head_dim, positions, cos_table, sin_table);
+}
+
+extern "C" __global__ void flood_cache_write(const float* qkv, int stride, int k_column, int v_column, int kv_size,
+                                             const int* slot_mapping, bf16* key_cache, bf16* value_cache) {
+    flood::cache_write(qkv, stride, k_column, v_column, kv_size, slot_mapping, key_cache, value_cache);
+}
+
+extern "C" __global__ void flood_silu_mul(const float* gate_up, bf16* out, int width) {
+    flood::silu_mul(gate_up, out, width);
+}
+
+extern "C" __global__ void flood_add_bias(float* out, const float* bias, int cols) {
+    flood::add_bias(out, bias, cols);
+}
+
+extern "C" __global__ void flood_to_bf16(const float* in, bf16* out, long long count) {
+    flood::to_bf16(in, out, count);
+}
+
+extern "C" __global__ void flood_gather_rows(const uint16_t* in, const int* rows, uint16_t* out, int row_units) {
+    flood::gather_rows(in, rows, out, row_units);
+}
+
+extern "C" __global__ void flood_fill_uniform_bf16(bf16* out, long long count, unsigned long long seed, float low,
+                                                   float high) {
+    flood::fill_uniform(out, count, seed, low, high);
+}
+
+extern "C" __global__ void flood_fill_uniform_f32(float* out, long long count, unsigned long long seed, float low,
+                                                  float high) {
+    flood::fill_uniform(out, count, seed, low, high);
+}
+
+// Segment attention, one entry point per (variant, head dim). "prefill": 4 warps, 64 packed rows, 64-token K/V
+// tiles; "decode": 1 warp, 16 packed rows, 32-token tiles. Parameters as AttentionArgs, in order.
+#define FLOOD_ATTENTION(NAME, HEAD_DIM, WARPS, BLOCK_N)                                                              \
+    extern "C" __global__ void __launch_bounds__(32 * WARPS) NAME(                                                  \
+        const float* qkv, int qkv_stride, const bf16* key_cache, const bf16* value_cache, int kv_size, int group,  \
+        float scale_log2, const int* cu_seqlens_q, const int* context_lens, const int* cu_extents,                 \
+        const int* extent_starts, const int* extent_lengths, const flood::AttentionWork* work, bf16* out,          \
+        int out_stride, float* partial_out, float* partial_max_sum) {                                               \
+        const flood::AttentionArgs args{qkv, qkv_stride, key_cache, value_cache, kv_size, group, scale_log2,        \
+                                        cu_seqlens_q, context_lens, cu_extents, extent_starts, extent_lengths,     \
+                                        work, out, out_stride, partial_out, partial_max_sum};                      \
+        flood::segment_attention<HEAD_DIM, WARPS, BLOCK_N>(args);                                                   \
+    }
+
+FLOOD_ATTENTION(flood_attention_prefill_d16, 16, 4, 64)
+FLOOD_ATTENTION(flood_attention_prefill_d32, 32, 4, 64)
+FLOOD_ATTENTION(flood_attention_prefill_d64, 64, 4, 64)
+FLOOD_ATTENTION(flood_attention_prefill_d128, 128, 4, 64)
+FLOOD_ATTENTION(flood_attention_decode_d16, 16, 1, 32)
+FLOOD_ATTENTION(flood_attention_decode_d32, 32, 1, 32)
+FLOOD_ATTENTION(flood_attention_decode_d64, 64, 1, 32)
+FLOOD_ATTENTION(flood_attention_decode_d128, 128, 1, 32)
+
+extern "C" __global__ void flood_attention_merge(const flood::AttentionMerge* merges, const int* cu_seqlens_q,
+                                                 int group, int head_dim, const float* partial_out,
+                                                 const float* partial_max_sum, bf16* out, int out_stride) {
+    flood::attention_merge(merges, cu_seqlens_q, group, head_dim, partial_out, partial_max_sum, out, out_stride);
+}
+
+extern "C" __global__ void __launch_bounds__(512) flood_sample_rows(const float* logits, int vocab,
+                                                                     const flood::SamplingRow* params, float* scratch,
+                                                                     int* tokens, int* status) {
+    flood::sample_rows(logits, vocab, params, scratch, tokens, status);
+}
+
+extern "C" __global__ void __launch_bounds__(512) flood_token_logprobs(const float* logits, int vocab,
+                                                                        const int* chosen, int top_n,
+                                                                        double* chosen_logprob, int* top_ids,
+                                                                        double* top_logprobs, int* status) {
+    flood::token_logprobs(logits, vocab, chosen, top_n, chosen_logprob, top_ids, top_logprobs, status);
+}
