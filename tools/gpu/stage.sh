@@ -10,15 +10,18 @@ deps=flood-core/target/gpu-deps
 junit_platform=1.11.4
 
 mvn -q -B install -DskipTests
-if ! unzip -l "$HOME/.m2/repository/dev/flood/flood-kernels/0.1.0-SNAPSHOT/flood-kernels-0.1.0-SNAPSHOT.jar" \
-    | grep -q dev/flood/kernels/flood.fatbin; then
+# (a listing captured first: grep -q leaving a pipe early would fail it under pipefail)
+listing=$(unzip -l "$HOME/.m2/repository/dev/flood/flood-kernels/0.1.0-SNAPSHOT/flood-kernels-0.1.0-SNAPSHOT.jar")
+if ! grep -q dev/flood/kernels/flood.fatbin <<<"$listing"; then
   echo "stage.sh: flood-kernels has no flood.fatbin (nvcc missing?); the GPU run would have no kernels" >&2
   exit 1
 fi
 rm -rf "$deps"
-# JUnit comes from the console launcher (one copy of each engine), so its jars are left out here.
+# JUnit comes from the console launcher (one copy of each engine), so its jars are left out here; so are Hadoop's
+# client jars (over 50 MB), which only the command line's Parquet input and output use.
 mvn -q -B -pl flood-core dependency:copy-dependencies -DincludeScope=test -DoutputDirectory=target/gpu-deps \
-  -DexcludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian
+  -DexcludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
+  -DexcludeArtifactIds=hadoop-client-api,hadoop-client-runtime
 mvn -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$junit_platform \
   -DoutputDirectory="$deps"
 python3 "$shared/device/stage.py" flood-core/target/flood-core-0.1.0-SNAPSHOT.jar \

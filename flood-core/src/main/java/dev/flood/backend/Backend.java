@@ -2,6 +2,8 @@ package dev.flood.backend;
 
 import dev.flood.api.EngineConfig;
 import dev.flood.config.ModelConfig;
+import dev.flood.sampling.RowLogprobs;
+import dev.flood.sampling.SamplingState;
 import dev.flood.weights.WeightSource;
 import java.util.List;
 
@@ -81,6 +83,21 @@ public interface Backend extends AutoCloseable {
 
     /** The chosen rows of {@code x}, in order, as a new activation. */
     Tensor gatherRows(Tensor x, int[] rows);
+
+    /**
+     * One token per row of float32 {@code logits [rows, vocab]}, row r drawn with {@code states.get(r)} exactly as
+     * {@link dev.flood.sampling.Sampler#sample} does (penalties, temperature, filters, the seeded draw at counter
+     * {@code numGenerated()}). The states are read, not advanced.
+     */
+    int[] sample(Tensor logits, List<SamplingState> states);
+
+    /**
+     * For each row r of float32 {@code logits [rows, vocab]}: log p({@code chosenTokens[r]}) and the {@code topN}
+     * most likely tokens (0 for none) under the log-softmax of the raw logits, in double, as
+     * {@link dev.flood.sampling.Sampler#rowLogprobs} computes them. Scoring reads its targets' log-probabilities
+     * this way.
+     */
+    List<RowLogprobs> logprobs(Tensor logits, int[] chosenTokens, int topN);
 
     /** Copies an activation to the host, row-major. */
     float[] toHost(Tensor x);

@@ -9,6 +9,7 @@ import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
 import dev.flood.api.ScoreResult;
+import dev.flood.backend.Tensor;
 import dev.flood.cache.SegmentAllocator;
 import dev.flood.config.ModelConfig;
 import dev.flood.model.CausalLM;
@@ -76,44 +77,38 @@ public final class Engine implements FloodEngine {
     private List<Runnable> step(StepPlan plan) {
         long start = System.nanoTime();
         List<Runnable> completions = new ArrayList<>();
-        float[] logits;
+        int promptTokens = plan.scheduled().stream().mapToInt(s -> Math.max(0,
+                Math.min(s.sequence().numComputed() + s.numTokens(), s.sequence().promptLength) - s.sequence().numComputed())).sum();
+        int generated;
         try {
-            logits = loaded.model().forward(plan.batch());
+            generated = postprocess(plan, loaded.model().forward(plan.batch()), completions);
         } catch (RuntimeException e) {
             for (StepPlan.Scheduled s : plan.scheduled()) {
                 finish(s.sequence(), "step failed: " + e, completions);
             }
             return completions;
         }
-        int promptTokens = plan.scheduled().stream().mapToInt(s -> Math.max(0,
-                Math.min(s.sequence().numComputed() + s.numTokens(), s.sequence().promptLength) - s.sequence().numComputed())).sum();
-        int generated = postprocess(plan, logits, completions);
         counters.step(plan.scheduled().size(), promptTokens, generated, System.nanoTime() - start);
         return completions;
     }
 
-    /** Hands each sequence the logits of its rows; returns the number of tokens sampled. */
-    private int postprocess(StepPlan plan, float[] logits, List<Runnable> completions) {
-        int vocab = context.vocabSize();
-        int row = 0;
+    /** Hands each sequence what its logit rows say; returns the number of tokens sampled. */
+    private int postprocess(StepPlan plan, Tensor logits, List<Runnable> completions) {
+        StepResults results = StepResults.of(plan, logits, loaded.backend());
         int sampled = 0;
-        for (StepPlan.Scheduled s : plan.scheduled()) {
-            Sequence sequence = s.sequence();
+        for (int i = 0; i < plan.scheduled().size(); i++) {
+            Sequence sequence = plan.scheduled().get(i).sequence();
             int first = sequence.numComputed();
-            sequence.advance(s.numTokens());
+            sequence.advance(plan.scheduled().get(i).numTokens());
             try {
                 if (sequence.work instanceof Scoring scoring) {
-                    for (int position = first; position < first + s.numTokens(); position++) {
-                        if (position + 1 < sequence.numTokens()) {
-                            scoring.accept(sequence, position, logits, (row++) * vocab, vocab);
-                        }
-                    }
+                    scoring.accept(first, results.scores(i));
                     if (scoring.isDone(sequence)) {
                         finish(sequence, null, completions);
                         completions.add(() -> scoring.complete(sequence));
                     }
-                } else if (sequence.work instanceof Generation generation && sequence.numComputed() == sequence.numTokens()) {
-                    FinishReason finish = generation.accept(sequence, logits, (row++) * vocab, context);
+                } else if (sequence.work instanceof Generation generation && results.token(i) >= 0) {
+                    FinishReason finish = generation.accept(sequence, results.token(i), results.logprobs(i), context);
                     sampled++;
                     if (finish != null) {
                         int[] generatedIds = sequence.generatedTokens();

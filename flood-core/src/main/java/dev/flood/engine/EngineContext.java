@@ -1,6 +1,5 @@
 package dev.flood.engine;
 
-import dev.flood.sampling.Sampler;
 import dev.flood.tokenizer.Tokenizer;
 import java.util.Set;
 
@@ -10,7 +9,7 @@ import java.util.Set;
  * @param tokenizer    null when the model folder has no tokenizer (dummy weights with token-id prompts)
  * @param eosTokenIds  ids that end generation unless a request ignores EOS
  */
-record EngineContext(Sampler sampler, Tokenizer tokenizer, int vocabSize, int maxPositions, Set<Integer> eosTokenIds) {
+record EngineContext(Tokenizer tokenizer, int vocabSize, int maxPositions, Set<Integer> eosTokenIds) {
 
     String tokenText(int tokenId) {
         return decodable(tokenId) ? tokenizer.tokenText(tokenId) : null;

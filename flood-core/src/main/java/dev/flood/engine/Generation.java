@@ -5,6 +5,7 @@ import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
 import dev.flood.api.TokenLogprobs;
+import dev.flood.sampling.RowLogprobs;
 import dev.flood.sampling.Sampler;
 import dev.flood.sampling.SamplingState;
 import dev.flood.sampling.StopStrings;
@@ -44,16 +45,19 @@ final class Generation implements Work {
         return false;
     }
 
+    SamplingState samplingState() {
+        return sampling;
+    }
+
     /**
-     * Samples the next token from {@code logits[offset .. offset + vocab)}, appends it to the sequence and
-     * returns how the generation finished, or null if it goes on.
+     * Takes the token sampled for this generation (and its log-probabilities if asked for), appends it to the
+     * sequence, streams what text became final, and returns how the generation finished, or null if it goes on.
      */
-    FinishReason accept(Sequence sequence, float[] logits, int offset, EngineContext context) {
-        int token = context.sampler().sample(logits, offset, sampling);
+    FinishReason accept(Sequence sequence, int token, RowLogprobs tokenLogprobs, EngineContext context) {
         sampling.accept(token);
         sequence.append(token);
         if (params.logprobs() > 0) {
-            logprobs.add(context.sampler().logprobs(logits, offset, sampling, token, context::tokenText));
+            logprobs.add(Sampler.toTokenLogprobs(token, tokenLogprobs, params.logprobs(), context::tokenText));
         }
         int searchFrom = text.length();
         if (detokenizer != null && context.decodable(token)) {

@@ -10,7 +10,6 @@ import dev.flood.config.ModelConfig;
 import dev.flood.config.ModelConfigReader;
 import dev.flood.model.CausalLM;
 import dev.flood.model.ModelRegistry;
-import dev.flood.sampling.Sampler;
 import dev.flood.tokenizer.Tokenizer;
 import dev.flood.weights.DummyWeights;
 import dev.flood.weights.SafetensorsCheckpoint;
@@ -47,7 +46,7 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Backend backend, Cau
                     : backend.suggestCacheTokens(modelConfig, config);
             backend.allocateCache(modelConfig.numLayers(), cacheTokens, modelConfig.kvSize());
             Set<Integer> eos = new LinkedHashSet<>(modelConfig.eosTokenIds());
-            EngineContext context = new EngineContext(new Sampler(), tokenizer, modelConfig.vocabSize(),
+            EngineContext context = new EngineContext(tokenizer, modelConfig.vocabSize(),
                     modelConfig.maxPositions(), Set.copyOf(eos));
             return new LoadedModel(modelConfig, tokenizer, backend, model,
                     new SegmentAllocator(cacheTokens, MAX_EXTENTS_PER_REQUEST), context);

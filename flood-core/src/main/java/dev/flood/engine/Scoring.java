@@ -1,7 +1,6 @@
 package dev.flood.engine;
 
 import dev.flood.api.ScoreResult;
-import dev.flood.sampling.Sampler;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,10 +17,15 @@ final class Scoring implements Work {
         return true;
     }
 
-    /** Takes the logits of one row at {@code position}, whose target is the token after it. */
-    void accept(Sequence sequence, int position, float[] logits, int offset, int vocabSize) {
-        if (position == tokenLogprobs.size()) {
-            tokenLogprobs.add(Sampler.logSoftmaxAt(logits, offset, vocabSize, sequence.token(position + 1)));
+    /**
+     * Takes log p(token p+1 | tokens ..p) for positions {@code first, first + 1, ...}. Positions already known
+     * (recomputed after a preemption) are not added twice.
+     */
+    void accept(int first, double[] logprobs) {
+        for (int k = 0; k < logprobs.length; k++) {
+            if (first + k == tokenLogprobs.size()) {
+                tokenLogprobs.add(logprobs[k]);
+            }
         }
     }
 

@@ -54,10 +54,10 @@ public final class CausalLM {
     }
 
     /**
-     * Runs one step. Returns the logits of {@code batch.logitRows()}, {@code [logitRows.length, vocab]} row-major,
-     * on the host.
+     * Runs one step. Returns the float32 logits of {@code batch.logitRows()}, {@code [logitRows.length, vocab]},
+     * left on the backend for sampling and scoring; null when no row needs logits.
      */
-    public float[] forward(ForwardBatch batch) {
+    public Tensor forward(ForwardBatch batch) {
         backend.beginStep(batch);
         int numTokens = batch.numTokens();
         Tensor residual = backend.allocate(numTokens, config.hiddenSize());
@@ -70,12 +70,12 @@ public final class CausalLM {
             layers.get(i).forward(backend, batch, rotary, residual, normed, nextNorm, scratch);
         }
         if (batch.logitRows().length == 0) {
-            return new float[0];
+            return null;
         }
         Tensor selected = backend.gatherRows(normed, batch.logitRows());
         Tensor logits = backend.allocate(selected.rows(), config.vocabSize());
         backend.linear(selected, lmHead, null, logits);
-        return backend.toHost(logits);
+        return logits;
     }
 
     public ModelConfig config() {

@@ -76,15 +76,31 @@ public final class Sampler {
      */
     public TokenLogprobs logprobs(float[] logits, int offset, SamplingState state, int chosenToken,
                                   IntFunction<String> tokenText) {
-        int vocab = state.vocabSize();
+        RowLogprobs row = rowLogprobs(logits, offset, state.vocabSize(), chosenToken, state.params().logprobs());
+        return toTokenLogprobs(chosenToken, row, row.topTokenIds().length, tokenText);
+    }
+
+    /** The same values as {@link #logprobs} for one row, without token texts: what backends compute. */
+    public static RowLogprobs rowLogprobs(float[] logits, int offset, int vocab, int chosenToken, int topN) {
         checkToken(chosenToken, vocab);
         double normalizer = logSumExp(logits, offset, vocab);
-        int[] top = TopTokens.select(logits, offset, vocab, Math.min(state.params().logprobs(), vocab));
-        List<TopLogprob> topLogprobs = new ArrayList<>(top.length);
-        for (int tokenId : top) {
-            topLogprobs.add(new TopLogprob(tokenId, tokenText.apply(tokenId), logits[offset + tokenId] - normalizer));
+        int[] top = TopTokens.select(logits, offset, vocab, Math.min(topN, vocab));
+        double[] topLogprobs = new double[top.length];
+        for (int i = 0; i < top.length; i++) {
+            topLogprobs[i] = logits[offset + top[i]] - normalizer;
         }
-        return new TokenLogprobs(chosenToken, logits[offset + chosenToken] - normalizer, topLogprobs);
+        return new RowLogprobs(logits[offset + chosenToken] - normalizer, top, topLogprobs);
+    }
+
+    /** A backend's row of log-probabilities as the API reports it: the first {@code topN} alternatives, with texts. */
+    public static TokenLogprobs toTokenLogprobs(int chosenToken, RowLogprobs row, int topN,
+                                                IntFunction<String> tokenText) {
+        int count = Math.min(topN, row.topTokenIds().length);
+        List<TopLogprob> top = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            top.add(new TopLogprob(row.topTokenIds()[i], tokenText.apply(row.topTokenIds()[i]), row.topLogprobs()[i]));
+        }
+        return new TokenLogprobs(chosenToken, row.chosenLogprob(), top);
     }
 
     /**

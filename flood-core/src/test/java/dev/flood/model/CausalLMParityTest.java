@@ -38,7 +38,7 @@ class CausalLMParityTest {
                 int[] lengths = IntStream.range(0, n).map(i -> 1).toArray();
                 ForwardBatch batch = new ForwardBatch(c.inputIds(), positions, slots, new int[] {0, n}, new int[] {n},
                         new int[] {0, n}, starts, lengths, new int[] {n - 1});
-                float[] logits = model.forward(batch);
+                float[] logits = backend.toHost(model.forward(batch));
                 double error = Fixtures.relativeError(toDoubles(logits), toDoubles(c.lastLogits()));
                 assertTrue(error < 1e-4, name + " '" + c.prompt() + "': relative error " + error);
             }

@@ -9,6 +9,9 @@ import dev.flood.backend.RotaryTable;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
 import dev.flood.config.ModelConfig;
+import dev.flood.sampling.RowLogprobs;
+import dev.flood.sampling.Sampler;
+import dev.flood.sampling.SamplingState;
 import dev.flood.weights.WeightSource;
 import java.util.List;
 
@@ -23,6 +26,7 @@ public final class CpuBackend implements Backend {
     private static final int TILE = 16;
 
     private final Parallel parallel;
+    private final Sampler sampler = new Sampler();
     // [numLayers][capacityTokens * kvSize]: slot s holds its kv heads at [s * kvSize, (s + 1) * kvSize)
     private float[][] keyCache = new float[0][];
     private float[][] valueCache = new float[0][];
@@ -260,6 +264,25 @@ public final class CpuBackend implements Backend {
             System.arraycopy(in.data(), rows[r] * in.cols(), o.data(), r * in.cols(), in.cols());
         }
         return o;
+    }
+
+    @Override
+    public int[] sample(Tensor logits, List<SamplingState> states) {
+        CpuTensor t = CpuTensor.of(logits);
+        int vocab = t.cols();
+        int[] tokens = new int[states.size()];
+        parallel.forEach(states.size(), row -> tokens[row] = sampler.sample(t.data(), row * vocab, states.get(row)));
+        return tokens;
+    }
+
+    @Override
+    public List<RowLogprobs> logprobs(Tensor logits, int[] chosenTokens, int topN) {
+        CpuTensor t = CpuTensor.of(logits);
+        int vocab = t.cols();
+        RowLogprobs[] rows = new RowLogprobs[chosenTokens.length];
+        parallel.forEach(rows.length, row -> rows[row] = Sampler.rowLogprobs(t.data(), row * vocab, vocab,
+                chosenTokens[row], topN));
+        return List.of(rows);
     }
 
     @Override

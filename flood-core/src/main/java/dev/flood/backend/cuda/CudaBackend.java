@@ -10,9 +10,12 @@ import dev.flood.backend.RotaryTable;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
 import dev.flood.config.ModelConfig;
+import dev.flood.sampling.RowLogprobs;
+import dev.flood.sampling.Sampler;
 import dev.flood.sampling.SamplingState;
 import dev.flood.weights.DType;
 import dev.flood.weights.WeightSource;
+import java.util.ArrayList;
 import java.util.List;
 import jcuda.Pointer;
 
@@ -48,6 +51,7 @@ public final class CudaBackend implements Backend {
     private final PinnedStaging staging;
     private final WeightUploader weights;
     private final GpuSampler sampler;
+    private final Sampler hostSampler = new Sampler();
     private final SegmentAttention segmentAttention;
     private KvCache cache;
     private RotaryTable rotaryTable;
@@ -325,28 +329,45 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Samples one token per logits row on the GPU, as {@link dev.flood.sampling.Sampler#sample} does on the CPU
-     * (same transforms, same {@link dev.flood.sampling.CounterRng} draw at counter {@code numGenerated()}).
-     * {@code logits} is float32 {@code [states.size(), vocab]}; penalties are not supported here yet.
+     * Samples on the GPU ({@link GpuSampler}: same transforms and draw as the CPU sampler). Rows whose requests
+     * use repetition, presence or frequency penalties, which the GPU kernel does not apply, are copied to the host
+     * and sampled there.
      */
-    public int[] sampleTokens(Tensor logits, List<SamplingState> states) {
+    @Override
+    public int[] sample(Tensor logits, List<SamplingState> states) {
         device.bind();
-        return sampler.sample(CudaTensor.of(logits).require(DType.F32, "sampleTokens"), states, staging, workspace);
+        CudaTensor all = CudaTensor.of(logits).require(DType.F32, "sample");
+        List<Integer> onHost = new ArrayList<>();
+        List<Integer> onGpu = new ArrayList<>();
+        for (int r = 0; r < states.size(); r++) {
+            (GpuSampler.supports(states.get(r).params()) ? onGpu : onHost).add(r);
+        }
+        int[] tokens = new int[states.size()];
+        if (!onGpu.isEmpty()) {
+            CudaTensor rows = onHost.isEmpty() ? all : CudaTensor.of(gatherRows(all, toArray(onGpu)));
+            int[] drawn = sampler.sample(rows, onGpu.stream().map(states::get).toList(), staging, workspace);
+            for (int i = 0; i < drawn.length; i++) {
+                tokens[onGpu.get(i)] = drawn[i];
+            }
+        }
+        if (!onHost.isEmpty()) {
+            float[] host = toHost(gatherRows(all, toArray(onHost)));
+            for (int i = 0; i < onHost.size(); i++) {
+                tokens[onHost.get(i)] = hostSampler.sample(host, i * all.cols(), states.get(onHost.get(i)));
+            }
+        }
+        return tokens;
     }
 
-    /**
-     * Log-probabilities of {@code chosenTokens[r]} in row r under the log-softmax of the raw logits, and each row's
-     * {@code topN} most likely tokens, as {@link dev.flood.sampling.Sampler#logprobs} computes them.
-     */
+    private static int[] toArray(List<Integer> values) {
+        return values.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    @Override
     public List<RowLogprobs> logprobs(Tensor logits, int[] chosenTokens, int topN) {
         device.bind();
         return sampler.logprobs(CudaTensor.of(logits).require(DType.F32, "logprobs"), chosenTokens, topN, staging,
                 workspace);
-    }
-
-    /** {@code log_softmax(logits[r])[tokenIds[r]]} per row, in double: scoring's gather. */
-    public double[] logSoftmaxAt(Tensor logits, int[] tokenIds) {
-        return logprobs(logits, tokenIds, 0).stream().mapToDouble(RowLogprobs::chosenLogprob).toArray();
     }
 
     /** Where this backend's device memory goes, and the device's peak use so far (for benchmarks). */

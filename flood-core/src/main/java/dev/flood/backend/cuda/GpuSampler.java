@@ -1,5 +1,6 @@
 package dev.flood.backend.cuda;
 
+import dev.flood.sampling.RowLogprobs;
 import dev.flood.api.FloodException;
 import dev.flood.api.SamplingParams;
 import dev.flood.sampling.SamplingState;
@@ -31,13 +32,18 @@ final class GpuSampler {
         this.kernels = kernels;
     }
 
+    /** Whether the kernel applies everything these parameters ask for: penalties are not on the GPU yet. */
+    static boolean supports(SamplingParams p) {
+        return p.repetitionPenalty() == 1 && p.presencePenalty() == 0 && p.frequencyPenalty() == 0;
+    }
+
     /** The SamplingRow structs of {@code states}, little-endian. Penalties are rejected: not on the GPU yet. */
     static ByteBuffer rowParameters(List<SamplingState> states) {
         ByteBuffer rows = ByteBuffer.allocate(states.size() * ROW_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         for (int r = 0; r < states.size(); r++) {
             SamplingState state = states.get(r);
             SamplingParams p = state.params();
-            if (p.repetitionPenalty() != 1 || p.presencePenalty() != 0 || p.frequencyPenalty() != 0) {
+            if (!supports(p)) {
                 throw new IllegalArgumentException("row " + r + " asks for repetition, presence or frequency penalties,"
                         + " which GPU sampling does not apply yet; sample it on the CPU");
             }

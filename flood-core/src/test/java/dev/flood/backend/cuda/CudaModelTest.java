@@ -59,9 +59,9 @@ class CudaModelTest {
             cpu.allocateCache(config.numLayers(), config.maxPositions(), config.kvSize());
             for (Fixtures.Case c : Fixtures.cases(name)) {
                 ForwardBatch batch = threeExtents(c.inputIds());
-                float[] gpuLogits = onGpu.forward(batch);
+                float[] gpuLogits = cuda.toHost(onGpu.forward(batch));
                 double vsReference = BackendPair.relativeError(gpuLogits, c.lastLogits());
-                double vsCpu = BackendPair.relativeError(gpuLogits, onCpu.forward(batch));
+                double vsCpu = BackendPair.relativeError(gpuLogits, cpu.toHost(onCpu.forward(batch)));
                 System.out.printf("%s '%s': logits relative error %.2e vs transformers, %.2e vs CPU%n", name,
                         c.prompt(), vsReference, vsCpu);
                 assertTrue(vsReference <= TOLERANCE, name + " '" + c.prompt() + "': vs transformers " + vsReference);

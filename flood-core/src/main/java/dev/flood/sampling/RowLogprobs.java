@@ -1,7 +1,7 @@
-package dev.flood.backend.cuda;
+package dev.flood.sampling;
 
 /**
- * One logits row's log-probabilities from {@link CudaBackend#logprobs}: the chosen token's, and the row's most
+ * One logits row's log-probabilities ({@link dev.flood.backend.Backend#logprobs}): the chosen token's, and the row's most
  * likely tokens best first (ties: lower id first), all under the log-softmax of the raw logits, in double.
  *
  * @param chosenLogprob log p(chosen token)
