@@ -15,7 +15,7 @@ mkdir -p "$out"
 export PYTHONUNBUFFERED=1
 
 echo "== flood bench $shape ($prompts prompts)"
-timeout 420 bash "$part/on-device.sh" -- -Xmx48g -XX:+UseParallelGC -cp "$FLOOD_CP" dev.flood.cli.Main bench \
+timeout 420 bash "$part/on-device.sh" -- -Xmx48g -XX:+UseParallelGC -cp "/tmp/flood/lib/*" dev.flood.cli.Main bench \
   --model "flood-core/src/test/resources/shapes/$shape" --load-format dummy --backend cuda \
   --prompts "$prompts" --json "$@" > "$out/flood-$shape.json" 2> "$out/flood-$shape.err"
 echo "flood exit code: $?"
