@@ -14,10 +14,11 @@ package dev.flood.api;
  * @param busySeconds           wall time spent inside steps
  * @param generatedTokensPerSecond generated tokens over busy seconds
  * @param preemptions           times a running request gave up its cache to be recomputed later
+ * @param peakDeviceMemoryBytes the most GPU memory in use so far (weights, cache, workspace); 0 on the CPU
  * @param cache                 the KV cache's state right now
  */
 public record EngineMetrics(long steps, long promptTokens, long generatedTokens, long completedRequests,
                             long failedRequests, int runningRequests, int waitingRequests, double meanRunningBatch,
                             double busySeconds, double generatedTokensPerSecond, long preemptions,
-                            CacheStats cache) {
+                            long peakDeviceMemoryBytes, CacheStats cache) {
 }

@@ -102,6 +102,14 @@ public interface Backend extends AutoCloseable {
     /** Copies an activation to the host, row-major. */
     float[] toHost(Tensor x);
 
+    /**
+     * The most device memory in use so far, in bytes, as the device reports it after each allocation (weights,
+     * cache, workspace, and the runtime's own); 0 for a backend without a device.
+     */
+    default long peakDeviceMemoryBytes() {
+        return 0;
+    }
+
     /** Frees the cache and weights. */
     @Override
     void close();

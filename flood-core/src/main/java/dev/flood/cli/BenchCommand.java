@@ -199,6 +199,7 @@ final class BenchCommand implements Command {
         report.put("mean_cache_use", run.meanCacheUse());
         report.put("peak_cache_use", run.peakCacheUse());
         report.put("cache_capacity_tokens", run.after().cache().capacityTokens());
+        report.put("peak_gpu_memory_gib", run.after().peakDeviceMemoryBytes() / (double) (1L << 30));
         report.put("preemptions", run.after().preemptions() - run.before().preemptions());
         report.put("threads", config.threads());
         report.put("max_running", config.maxRunningRequests());

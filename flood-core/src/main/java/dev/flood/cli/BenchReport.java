@@ -30,6 +30,7 @@ final class BenchReport {
                 100 * r.get("mean_cache_use").asDouble(), 100 * r.get("peak_cache_use").asDouble(),
                 r.get("cache_capacity_tokens").asLong()));
         row(t, "preemptions", "%d", r.get("preemptions").asLong());
+        row(t, "peak GPU memory", "%.2f GiB", r.get("peak_gpu_memory_gib").asDouble());
         return t.toString().stripTrailing();
     }
 

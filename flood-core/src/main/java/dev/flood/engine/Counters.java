@@ -18,7 +18,7 @@ final class Counters {
     private volatile EngineMetrics snapshot;
 
     Counters(CacheStats initialCache) {
-        snapshot = new EngineMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, initialCache);
+        snapshot = new EngineMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, initialCache);
     }
 
     void step(int numRequests, int numPromptTokens, int numGeneratedTokens, long nanos) {
@@ -36,17 +36,17 @@ final class Counters {
         }
     }
 
-    void publish(int running, int waiting, long preemptions, CacheStats cache) {
+    void publish(int running, int waiting, long preemptions, long peakDeviceMemoryBytes, CacheStats cache) {
         double seconds = busyNanos / 1e9;
         snapshot = new EngineMetrics(steps, promptTokens, generatedTokens, completedRequests.get(), failedRequests.get(), running,
                 waiting, steps == 0 ? 0 : (double) runningSum / steps, seconds,
-                seconds == 0 ? 0 : generatedTokens / seconds, preemptions, cache);
+                seconds == 0 ? 0 : generatedTokens / seconds, preemptions, peakDeviceMemoryBytes, cache);
     }
 
     EngineMetrics snapshot() {
         EngineMetrics s = snapshot;
         return new EngineMetrics(s.steps(), s.promptTokens(), s.generatedTokens(), completedRequests.get(),
                 failedRequests.get(), s.runningRequests(), s.waitingRequests(), s.meanRunningBatch(), s.busySeconds(),
-                s.generatedTokensPerSecond(), s.preemptions(), s.cache());
+                s.generatedTokensPerSecond(), s.preemptions(), s.peakDeviceMemoryBytes(), s.cache());
     }
 }

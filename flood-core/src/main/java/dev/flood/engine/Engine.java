@@ -61,7 +61,8 @@ public final class Engine implements FloodEngine {
             takeIncoming();
             StepPlan plan = scheduler.schedule();
             List<Runnable> completions = plan.isEmpty() ? List.of() : step(plan);
-            counters.publish(scheduler.numRunning(), scheduler.numWaiting(), scheduler.preemptions(), loaded.allocator().stats());
+            counters.publish(scheduler.numRunning(), scheduler.numWaiting(), scheduler.preemptions(),
+                    loaded.backend().peakDeviceMemoryBytes(), loaded.allocator().stats());
             completions.forEach(Runnable::run);
         }
         for (Sequence sequence : scheduler.drainAll()) {

@@ -370,6 +370,11 @@ public final class CudaBackend implements Backend {
                 workspace);
     }
 
+    @Override
+    public long peakDeviceMemoryBytes() {
+        return device.peakUsedBytes();
+    }
+
     /** Where this backend's device memory goes, and the device's peak use so far (for benchmarks). */
     public CudaMemoryReport memory() {
         device.bind();
