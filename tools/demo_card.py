@@ -139,9 +139,9 @@ def write(path, meta, run, result):
         "```",
         "",
         "Everything random is seeded (initialization, data order, dropout, sampling) and the tokenizer trainer is "
-        "deterministic, so a rerun on the same software repeats the same computation; GPU kernels (atomic adds in "
-        "embedding and attention backward passes) are not bitwise deterministic, so the weights and numbers of a "
-        "rerun can differ slightly."
+        "deterministic, so a rerun on the same software repeats the same computation; some GPU kernels (backward passes "
+        "that accumulate with atomic adds, for example) are not guaranteed to be bitwise deterministic, so the "
+        "weights and numbers of a rerun can differ slightly."
         + (f" This run was stopped by its time budget at step {run['steps']:,} of its {run['schedule_steps']:,}-step "
            "schedule; the command above repeats it up to there and then goes on." if run["steps"] != run["schedule_steps"] else ""),
         "",

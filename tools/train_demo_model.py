@@ -294,7 +294,7 @@ def train(torch, model, data, args, device):
             if fits < total_steps - step:
                 total_steps, schedule_steps, time_limited = step + max(fits, 1), step + max(fits, 1), True
                 log(f"timing: cutting the run to {total_steps} steps to fit --seconds {args.seconds:.0f}")
-        if step % 25 == 0 and time.perf_counter() - t_start > args.seconds and step < total_steps:
+        if time.perf_counter() - t_start > args.seconds and step < total_steps:
             log(f"time budget of {args.seconds:.0f}s spent at step {step}; stopping")
             total_steps = step
         if step % eval_every == 0 or step == total_steps:
@@ -357,7 +357,7 @@ def evaluate(torch, data, out, device):
     stream = data["stream"]
     positions = [k * (len(stream) - CONTEXT_TOKENS) // TRAIN_SAMPLE_WINDOWS for k in range(TRAIN_SAMPLE_WINDOWS)]
     train_nll = [v for p in positions for v in de.window_nll(model, [dc.BOS_ID] + stream[p:p + CONTEXT_TOKENS - 1], device)]
-    result = {
+    return {
         "heldout": de.score_texts(model, data["split"].test, data["ids"]["test"], CONTEXT_TOKENS, dc.BOS_ID, device),
         "chunks_overall": de.score_chunks(model, data["chunks"], device),
         "train_sample": {"num_windows": TRAIN_SAMPLE_WINDOWS, "num_tokens": len(train_nll), "mean_nll": sum(train_nll) / len(train_nll)},
@@ -365,7 +365,6 @@ def evaluate(torch, data, out, device):
         "sampled": [{"prompt": p, "seed": 0, "text": de.sampled_continuation(model, data["tok"], p, 64, 0, device)}
                     for p in de.SAMPLE_PROMPTS],
     }
-    return result
 
 
 def main(argv):
