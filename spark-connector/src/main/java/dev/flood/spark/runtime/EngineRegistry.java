@@ -76,7 +76,10 @@ public final class EngineRegistry {
                 } catch (RuntimeException e) {
                     synchronized (this) {
                         entry.leases--;
-                        entries.remove(config, entry);
+                        // tasks still waiting on this entry try the open again themselves
+                        if (entry.leases == 0) {
+                            entries.remove(config, entry);
+                        }
                     }
                     throw e;
                 }
