@@ -1,0 +1,72 @@
+package dev.flood.spark;
+
+import dev.flood.spark.runtime.CallSpec;
+import dev.flood.spark.runtime.FloodFunction;
+import dev.flood.spark.runtime.FloodSchemas;
+import dev.flood.spark.runtime.RowPartitionTask;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import scala.Function1;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * {@code df.transform(...)} helpers for sessions without {@link FloodSparkExtensions}: each appends one column,
+ * computed by the same partition runner, with the same options and precedence, as the SQL functions.
+ * <pre>{@code
+ * df.transform(FloodTransforms.generate("prompt", "completion", Map.of("max_tokens", "32")))
+ * }</pre>
+ * They run as a plain {@code mapPartitions}, so the Spark UI shows no Flood metrics for them.
+ */
+public final class FloodTransforms {
+
+    private FloodTransforms() {
+    }
+
+    public static Function1<Dataset<Row>, Dataset<Row>> generate(String promptColumn, String outputColumn,
+                                                                 Map<String, String> options) {
+        return df -> apply(df, FloodFunction.GENERATE, new String[] {promptColumn}, outputColumn, options);
+    }
+
+    public static Function1<Dataset<Row>, Dataset<Row>> perplexity(String textColumn, String outputColumn,
+                                                                   Map<String, String> options) {
+        return df -> apply(df, FloodFunction.PERPLEXITY, new String[] {textColumn}, outputColumn, options);
+    }
+
+    /** {@code choicesColumn} holds an array of strings per row. */
+    public static Function1<Dataset<Row>, Dataset<Row>> score(String promptColumn, String choicesColumn,
+                                                              String outputColumn, Map<String, String> options) {
+        return df -> apply(df, FloodFunction.SCORE, new String[] {promptColumn, choicesColumn}, outputColumn, options);
+    }
+
+    private static Dataset<Row> apply(Dataset<Row> df, FloodFunction function, String[] inputColumns,
+                                      String outputColumn, Map<String, String> options) {
+        StructType schema = df.schema();
+        int[] indexes = new int[inputColumns.length];
+        for (int i = 0; i < inputColumns.length; i++) {
+            indexes[i] = schema.fieldIndex(inputColumns[i]);
+            DataType expected = i == 0 ? DataTypes.StringType : DataTypes.createArrayType(DataTypes.StringType);
+            DataType actual = schema.fields()[indexes[i]].dataType();
+            boolean matches = i == 0 ? actual.equals(DataTypes.StringType)
+                    : actual instanceof ArrayType array && array.elementType().equals(DataTypes.StringType);
+            if (!matches) {
+                throw new IllegalArgumentException(function.sqlName() + ": column '" + inputColumns[i] + "' must be "
+                        + expected.simpleString() + ", got " + actual.simpleString());
+            }
+        }
+        if (java.util.Arrays.asList(schema.fieldNames()).contains(outputColumn)) {
+            throw new IllegalArgumentException(function.sqlName() + ": output column '" + outputColumn
+                    + "' already exists");
+        }
+        FloodSettings settings = FloodSettings.resolve(CollectionConverters.asJava(df.sparkSession().conf().getAll()),
+                options);
+        StructType output = schema.add(outputColumn, FloodSchemas.dataType(function, settings.output()), true);
+        RowPartitionTask task = new RowPartitionTask(new CallSpec(function, settings), indexes);
+        return df.mapPartitions(task, Encoders.row(output));
+    }
+}

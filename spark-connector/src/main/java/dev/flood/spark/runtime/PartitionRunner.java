@@ -1,0 +1,158 @@
+package dev.flood.spark.runtime;
+
+import dev.flood.api.EngineMetrics;
+import dev.flood.api.FloodEngine;
+import dev.flood.api.FloodException;
+import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Streams one partition's rows through the engine(s) of its calls: keeps up to {@code maxInFlightRows} rows
+ * submitted and unfinished (the backpressure window: the input is pulled only as rows leave), and emits rows in
+ * input order, each with one value per call. The engine batches these rows with those of every other task on
+ * the executor. Shared by the physical operator (rows are {@code InternalRow}) and the {@code transform}
+ * helpers (rows are {@code Row}).
+ *
+ * @param <R> the row type
+ */
+public final class PartitionRunner<R> {
+
+    /** Reads one call's input from a row. */
+    public interface InputReader<R> {
+        CallInput read(R row, int call);
+    }
+
+    /** An input row and its calls' values, in call order. */
+    public record Evaluated<R>(R row, Object[] values) {
+    }
+
+    /** A row in the window: its inputs and its calls' pending results. */
+    private record Pending<R>(R row, long rowNumber, CallInput[] inputs, CompletableFuture<?>[] results) {
+    }
+
+    private final List<CallRunner> calls;
+    private final InputReader<R> reader;
+    private final int maxInFlightRows;
+    private final RunnerMetrics metrics;
+    /** Each distinct engine's counters when the runner started, for the mean batch over the task. */
+    private final Map<FloodEngine, EngineMetrics> startMetrics = new IdentityHashMap<>();
+    private boolean finished;
+
+    public PartitionRunner(List<CallRunner> calls, InputReader<R> reader, int maxInFlightRows, RunnerMetrics metrics) {
+        if (calls.isEmpty()) {
+            throw new IllegalArgumentException("a partition runner needs at least one call");
+        }
+        if (maxInFlightRows < 1) {
+            throw new IllegalArgumentException("maxInFlightRows must be >= 1, got " + maxInFlightRows);
+        }
+        this.calls = List.copyOf(calls);
+        this.reader = reader;
+        this.maxInFlightRows = maxInFlightRows;
+        this.metrics = metrics;
+        for (CallRunner call : calls) {
+            startMetrics.computeIfAbsent(call.engine(), FloodEngine::metrics);
+        }
+    }
+
+    /** The rows of {@code input} with their values, in input order. Call once. */
+    public Iterator<Evaluated<R>> run(Iterator<R> input) {
+        return new Iterator<>() {
+            private final ArrayDeque<Pending<R>> window = new ArrayDeque<>();
+            private long submitted;
+
+            @Override
+            public boolean hasNext() {
+                fill();
+                if (window.isEmpty()) {
+                    finish();
+                    return false;
+                }
+                return true;
+            }
+
+            @Override
+            public Evaluated<R> next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                Pending<R> head = window.poll();
+                Evaluated<R> evaluated = complete(head);
+                fill();
+                return evaluated;
+            }
+
+            private void fill() {
+                while (window.size() < maxInFlightRows && input.hasNext()) {
+                    window.add(submit(input.next(), submitted++));
+                }
+            }
+        };
+    }
+
+    /**
+     * Records the engine's mean running batch over the task. Idempotent; called when the input is exhausted and
+     * again (as a no-op, or for a task cut short) when the task completes.
+     */
+    public void finish() {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        double batchSum = 0;
+        long steps = 0;
+        for (Map.Entry<FloodEngine, EngineMetrics> e : startMetrics.entrySet()) {
+            EngineMetrics before = e.getValue();
+            EngineMetrics after = e.getKey().metrics();
+            // the engine keeps a mean over all steps since it opened: mean * steps recovers the sum of batch sizes
+            batchSum += after.meanRunningBatch() * after.steps() - before.meanRunningBatch() * before.steps();
+            steps += after.steps() - before.steps();
+        }
+        if (steps > 0) {
+            metrics.meanRunningBatch(batchSum / steps);
+        }
+    }
+
+    private Pending<R> submit(R row, long rowNumber) {
+        CallInput[] inputs = new CallInput[calls.size()];
+        CompletableFuture<?>[] results = new CompletableFuture<?>[calls.size()];
+        for (int c = 0; c < calls.size(); c++) {
+            inputs[c] = reader.read(row, c);
+            results[c] = calls.get(c).submit(inputs[c]);
+        }
+        return new Pending<>(row, rowNumber, inputs, results);
+    }
+
+    private Evaluated<R> complete(Pending<R> pending) {
+        Object[] values = new Object[calls.size()];
+        long promptTokens = 0;
+        long generatedTokens = 0;
+        for (int c = 0; c < calls.size(); c++) {
+            Object raw = await(pending.results()[c]);
+            promptTokens += CallRunner.promptTokens(raw);
+            generatedTokens += CallRunner.generatedTokens(raw);
+            values[c] = calls.get(c).value(pending.inputs()[c], raw, pending.rowNumber());
+        }
+        metrics.row(promptTokens, generatedTokens);
+        return new Evaluated<>(pending.row(), values);
+    }
+
+    private Object await(CompletableFuture<?> result) {
+        long start = System.nanoTime();
+        try {
+            return result.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FloodException("interrupted while waiting for the Flood engine", e);
+        } catch (ExecutionException e) {
+            throw new FloodException("the Flood engine failed: " + e.getCause(), e.getCause());
+        } finally {
+            metrics.waited(System.nanoTime() - start);
+        }
+    }
+}

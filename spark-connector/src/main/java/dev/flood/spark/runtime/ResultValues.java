@@ -1,0 +1,83 @@
+package dev.flood.spark.runtime;
+
+import dev.flood.api.GenerationResult;
+import dev.flood.api.OptionScores;
+import dev.flood.api.ScoreResult;
+import dev.flood.api.TokenLogprobs;
+import dev.flood.api.TopLogprob;
+import dev.flood.spark.FloodSettings;
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+
+/**
+ * Engine results as Spark external values (String, Double, Integer, java.util.List, Row) in the layout of
+ * {@link FloodSchemas}. A failed row is null in plain output and a struct whose only non-null field (besides
+ * generation's finish reason and prompt tokens) is {@code error} in struct output.
+ */
+final class ResultValues {
+
+    private ResultValues() {
+    }
+
+    /** The error of a raw engine result, or null if it succeeded. */
+    static String errorOf(Object raw) {
+        if (raw instanceof GenerationResult r) {
+            return r.error();
+        }
+        if (raw instanceof ScoreResult r) {
+            return r.error();
+        }
+        return ((OptionScores) raw).error();
+    }
+
+    static Object of(FloodFunction function, FloodSettings.Output output, CallInput input, Object raw) {
+        boolean plain = output == FloodSettings.Output.PLAIN;
+        return switch (function) {
+            case GENERATE -> plain ? plainText((GenerationResult) raw) : generation((GenerationResult) raw);
+            case PERPLEXITY -> plain ? plainPerplexity((ScoreResult) raw) : perplexity((ScoreResult) raw);
+            case SCORE -> plain ? bestChoice((OptionScores) raw, input.choices()) : score((OptionScores) raw, input.choices());
+        };
+    }
+
+    private static String plainText(GenerationResult r) {
+        return r.isError() ? null : r.text();
+    }
+
+    private static Row generation(GenerationResult r) {
+        List<Row> logprobs = r.logprobs().isEmpty() ? null : r.logprobs().stream().map(ResultValues::tokenLogprobs).toList();
+        return RowFactory.create(r.isError() ? null : r.text(), r.finishReason().wireName(), r.promptTokens(),
+                r.completionTokens(), logprobs, r.error());
+    }
+
+    private static Row tokenLogprobs(TokenLogprobs t) {
+        List<Row> top = t.top().stream().map(ResultValues::topLogprob).toList();
+        return RowFactory.create(t.tokenId(), t.logprob(), top);
+    }
+
+    private static Row topLogprob(TopLogprob t) {
+        return RowFactory.create(t.tokenId(), t.token(), t.logprob());
+    }
+
+    private static Double plainPerplexity(ScoreResult r) {
+        return r.isError() ? null : r.perplexity();
+    }
+
+    private static Row perplexity(ScoreResult r) {
+        if (r.isError()) {
+            return RowFactory.create(null, null, null, null, r.error());
+        }
+        return RowFactory.create(r.perplexity(), r.meanNll(), r.tokens(), r.tokenLogprobs(), null);
+    }
+
+    private static String bestChoice(OptionScores s, List<String> choices) {
+        return s.isError() ? null : choices.get(s.best());
+    }
+
+    private static Row score(OptionScores s, List<String> choices) {
+        if (s.isError()) {
+            return RowFactory.create(null, null, null, null, s.error());
+        }
+        return RowFactory.create(s.best(), choices.get(s.best()), s.logLikelihoods(), s.optionTokens(), null);
+    }
+}

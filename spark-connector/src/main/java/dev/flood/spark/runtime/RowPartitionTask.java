@@ -1,0 +1,53 @@
+package dev.flood.spark.runtime;
+
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+
+/**
+ * The {@code transform} helpers' work on one partition: the same {@link PartitionRunner} as the physical
+ * operator, over external rows, appending one column.
+ */
+public final class RowPartitionTask implements MapPartitionsFunction<Row, Row> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final CallSpec call;
+    /** Column indexes of the call's data arguments in the input rows. */
+    private final int[] argumentColumns;
+
+    public RowPartitionTask(CallSpec call, int[] argumentColumns) {
+        if (argumentColumns.length != call.function().numArguments()) {
+            throw new IllegalArgumentException(call.function().sqlName() + " takes " + call.function().numArguments()
+                    + " data columns, got " + argumentColumns.length);
+        }
+        this.call = call;
+        this.argumentColumns = argumentColumns.clone();
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+        PartitionRunner.InputReader<Row> reader = (row, ignored) -> new CallInput(row.getString(argumentColumns[0]),
+                argumentColumns.length > 1 && !row.isNullAt(argumentColumns[1]) ? row.getList(argumentColumns[1]) : null);
+        Iterator<PartitionRunner.Evaluated<Row>> evaluated = TaskRun.start(List.of(call), reader, RunnerMetrics.NONE, rows);
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return evaluated.hasNext();
+            }
+
+            @Override
+            public Row next() {
+                PartitionRunner.Evaluated<Row> row = evaluated.next();
+                Object[] values = new Object[row.row().length() + 1];
+                for (int i = 0; i < row.row().length(); i++) {
+                    values[i] = row.row().get(i);
+                }
+                values[values.length - 1] = row.values()[0];
+                return RowFactory.create(values);
+            }
+        };
+    }
+}

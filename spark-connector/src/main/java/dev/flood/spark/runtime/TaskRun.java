@@ -1,0 +1,45 @@
+package dev.flood.spark.runtime;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.TaskContext;
+import org.apache.spark.util.TaskCompletionListener;
+
+/**
+ * Starts a partition runner inside a task: leases each call's engine from the executor's registry (on the task's
+ * GPU, if it was given one) and gives the leases back when the task completes, however it ends.
+ */
+final class TaskRun {
+
+    private TaskRun() {
+    }
+
+    static <R> Iterator<PartitionRunner.Evaluated<R>> start(List<CallSpec> calls, PartitionRunner.InputReader<R> reader,
+                                                            RunnerMetrics metrics, Iterator<R> rows) {
+        TaskContext context = TaskContext.get();
+        List<Integer> gpus = TaskResources.gpus(context);
+        List<EngineRegistry.Lease> leases = new ArrayList<>();
+        List<CallRunner> runners = new ArrayList<>();
+        int window = Integer.MAX_VALUE;
+        try {
+            for (CallSpec call : calls) {
+                EngineRegistry.Lease lease = EngineRegistry.shared().acquire(call.settings().engineConfig(gpus));
+                leases.add(lease);
+                runners.add(new CallRunner(call.function(), call.settings(), lease.engine()));
+                window = Math.min(window, call.settings().maxInFlightRows());
+            }
+        } catch (RuntimeException e) {
+            leases.forEach(EngineRegistry.Lease::close);
+            throw e;
+        }
+        PartitionRunner<R> runner = new PartitionRunner<>(runners, reader, window, metrics);
+        if (context != null) {
+            context.addTaskCompletionListener((TaskCompletionListener) completed -> {
+                runner.finish();
+                leases.forEach(EngineRegistry.Lease::close);
+            });
+        }
+        return runner.run(rows);
+    }
+}

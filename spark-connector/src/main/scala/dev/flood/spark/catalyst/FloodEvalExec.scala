@@ -1,0 +1,46 @@
+package dev.flood.spark.catalyst
+
+import scala.jdk.CollectionConverters._
+
+import dev.flood.spark.runtime.{CallSpec, CatalystPartitionTask, SqlRunnerMetrics}
+import org.apache.spark.rdd.RDD
+import org.apache.spark.sql.catalyst.InternalRow
+import org.apache.spark.sql.catalyst.expressions.{Attribute, AttributeSeq, AttributeSet, BindReferences, Expression, SortOrder}
+import org.apache.spark.sql.catalyst.plans.physical.Partitioning
+import org.apache.spark.sql.execution.{SparkPlan, UnaryExecNode}
+import org.apache.spark.sql.execution.metric.{SQLMetric, SQLMetrics}
+
+/**
+ * Runs a [[FloodEval]]: each partition's rows stream through the executor's shared engine in a bounded window
+ * and come out in input order with one column per call appended (the work is in [[CatalystPartitionTask]]).
+ * Keeps the child's partitioning and ordering.
+ */
+case class FloodEvalExec(calls: Seq[FloodCall], resultAttrs: Seq[Attribute], specs: Seq[CallSpec], child: SparkPlan)
+  extends UnaryExecNode {
+
+  override def output: Seq[Attribute] = child.output ++ resultAttrs
+
+  override def producedAttributes: AttributeSet = AttributeSet(resultAttrs)
+
+  override def outputPartitioning: Partitioning = child.outputPartitioning
+
+  override def outputOrdering: Seq[SortOrder] = child.outputOrdering
+
+  override lazy val metrics: Map[String, SQLMetric] = Map(
+    "numOutputRows" -> SQLMetrics.createMetric(sparkContext, "number of output rows"),
+    "promptTokens" -> SQLMetrics.createMetric(sparkContext, "prompt tokens"),
+    "generatedTokens" -> SQLMetrics.createMetric(sparkContext, "generated tokens"),
+    "engineTime" -> SQLMetrics.createNanoTimingMetric(sparkContext, "engine time (task waiting)"),
+    "meanRunningBatch" -> SQLMetrics.createAverageMetric(sparkContext, "mean running batch"))
+
+  override protected def doExecute(): RDD[InternalRow] = {
+    val input = AttributeSeq.fromNormalOutput(child.output)
+    val arguments = calls.map(_.arguments.map(a => BindReferences.bindReference[Expression](a, input)).asJava)
+    val sink = new SqlRunnerMetrics(metrics("numOutputRows"), metrics("promptTokens"), metrics("generatedTokens"),
+      metrics("engineTime"), metrics("meanRunningBatch"))
+    val task = new CatalystPartitionTask(specs.asJava, arguments.asJava, output.map(_.dataType).asJava, sink)
+    child.execute().mapPartitionsWithIndex((index, rows) => task.run(index, rows.asJava).asScala)
+  }
+
+  override protected def withNewChildInternal(newChild: SparkPlan): FloodEvalExec = copy(child = newChild)
+}

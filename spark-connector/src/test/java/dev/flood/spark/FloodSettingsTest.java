@@ -1,0 +1,148 @@
+package dev.flood.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flood.api.EngineConfig;
+import dev.flood.api.SamplingParams;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/** Precedence (call, then conf, then default), validation messages, and the per-row seed. */
+class FloodSettingsTest {
+
+    private static final Map<String, String> CONF = Map.of(
+            "spark.flood.model", "/models/a",
+            "spark.flood.temperature", "0.5",
+            "spark.flood.max_tokens", "40",
+            "spark.app.name", "not ours");
+
+    @Test
+    void callOverridesConfWhichOverridesDefault() {
+        FloodSettings settings = FloodSettings.resolve(CONF, Map.of("max_tokens", "7", "model", "/models/b"));
+        SamplingParams sampling = settings.sampling();
+        assertEquals(7, sampling.maxNewTokens(), "call beats conf");
+        assertEquals(0.5, sampling.temperature(), "conf beats default");
+        assertEquals(1.0, sampling.topP(), "default");
+        EngineConfig engine = settings.engineConfig(List.of());
+        assertEquals("/models/b", engine.modelPath().toString());
+        assertEquals(1024, engine.maxBatchTokens());
+        assertEquals(FloodSettings.Output.PLAIN, settings.output());
+        assertEquals(FloodSettings.OnError.NULL, settings.onError());
+        assertEquals(256, settings.maxInFlightRows());
+        assertEquals(Map.of("max_tokens", "7", "model", "/models/b", "temperature", "0.5"), settings.explicit());
+    }
+
+    @Test
+    void everyOptionParses() {
+        Map<String, String> all = new HashMap<>();
+        all.put("model", "/m");
+        all.put("load_format", "dummy");
+        all.put("backend", "cuda");
+        all.put("devices", "2, 3");
+        all.put("cache_tokens", "999");
+        all.put("max_batch_tokens", "77");
+        all.put("max_running_requests", "13");
+        all.put("reservation", "incremental");
+        all.put("threads", "3");
+        all.put("engine_seed", "11");
+        all.put("temperature", "0.9");
+        all.put("top_k", "5");
+        all.put("top_p", "0.8");
+        all.put("min_p", "0.1");
+        all.put("repetition_penalty", "1.2");
+        all.put("presence_penalty", "0.3");
+        all.put("frequency_penalty", "-0.4");
+        all.put("max_tokens", "9");
+        all.put("stop", "[\"\\n\\n\", \"END\"]");
+        all.put("stop_token_ids", "4,8");
+        all.put("ignore_eos", "true");
+        all.put("logprobs", "3");
+        all.put("seed", "-12");
+        all.put("on_error", "fail");
+        all.put("max_in_flight", "17");
+        all.put("output", "struct");
+        assertEquals(FloodOptions.ALL.keySet(), all.keySet(), "the test sets every option");
+        FloodSettings settings = FloodSettings.resolve(Map.of(), all);
+        EngineConfig engine = settings.engineConfig(List.of());
+        assertEquals(EngineConfig.LoadFormat.DUMMY, engine.loadFormat());
+        assertEquals(List.of(2, 3), engine.devices());
+        assertEquals(999, engine.cacheTokens());
+        assertEquals(77, engine.maxBatchTokens());
+        assertEquals(13, engine.maxRunningRequests());
+        assertEquals(EngineConfig.CacheReservation.INCREMENTAL, engine.reservation());
+        assertEquals(3, engine.threads());
+        assertEquals(11, engine.seed());
+        SamplingParams s = settings.sampling();
+        assertEquals(SamplingParams.builder().temperature(0.9).topK(5).topP(0.8).minP(0.1).repetitionPenalty(1.2)
+                .presencePenalty(0.3).frequencyPenalty(-0.4).maxNewTokens(9).stopStrings(List.of("\n\n", "END"))
+                .stopTokenIds(List.of(4, 8)).ignoreEos().logprobs(3).build(), s);
+        assertEquals(-12, settings.seed());
+        assertEquals(FloodSettings.OnError.FAIL, settings.onError());
+        assertEquals(17, settings.maxInFlightRows());
+        assertEquals(FloodSettings.Output.STRUCT, settings.output());
+    }
+
+    @Test
+    void gpusOfTheTaskWinOverDevicesOnCudaAndCpuIgnoresThem() {
+        FloodSettings cuda = FloodSettings.resolve(CONF, Map.of("backend", "cuda", "devices", "1"));
+        assertEquals(List.of(1), cuda.engineConfig(List.of()).devices());
+        assertEquals(List.of(5), cuda.engineConfig(List.of(5)).devices());
+        FloodSettings cpu = FloodSettings.resolve(CONF, Map.of("devices", "1"));
+        assertEquals(cpu.engineConfig(List.of(5)), FloodSettings.resolve(CONF, Map.of()).engineConfig(List.of()),
+                "CPU calls share one engine whatever their devices");
+    }
+
+    @Test
+    void badOptionsAreNamed() {
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("tempreature", "1")),
+                "unknown Flood option 'tempreature' (known: model, load_format,");
+        assertMessage(() -> FloodSettings.resolve(Map.of("spark.flood.maxTokens", "1"), Map.of()),
+                "unknown Flood option 'maxTokens'");
+        assertMessage(() -> FloodSettings.resolve(Map.of("spark.flood.output", "struct"), Map.of()),
+                "spark.flood.output cannot be set in the conf");
+        assertMessage(() -> FloodSettings.resolve(Map.of(), Map.of()), "no model: set spark.flood.model");
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("max_tokens", "many")),
+                "Flood option max_tokens must be an integer, got 'many'");
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("top_p", "1.5")),
+                "invalid Flood sampling option: top_p must be in (0, 1], got 1.5");
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("backend", "tpu")), "backend must be 'cpu' or 'cuda'");
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("on_error", "skip")),
+                "Flood option on_error must be one of [null, fail], got 'skip'");
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("stop", "END")),
+                "Flood option stop must be a JSON array of strings, got 'END'");
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("ignore_eos", "yes")),
+                "Flood option ignore_eos must be true or false, got 'yes'");
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("max_in_flight", "0")),
+                "Flood option max_in_flight must be >= 1, got 0");
+        assertMessage(() -> FloodSettings.outputOf(Map.of("output", "json")),
+                "Flood option output must be one of [plain, struct], got 'json'");
+    }
+
+    @Test
+    void rowSeedsFollowPromptSamplingAndBaseSeedOnly() {
+        Random random = new Random();
+        String prompt = "prompt " + random.nextLong();
+        FloodSettings base = FloodSettings.resolve(CONF, Map.of("temperature", "0.8"));
+        long seed = RowSeeds.seed(base, prompt);
+        assertEquals(seed, RowSeeds.seed(FloodSettings.resolve(CONF, Map.of("temperature", "0.8")), prompt));
+        assertEquals(seed, RowSeeds.seed(FloodSettings.resolve(CONF, Map.of("temperature", "0.8",
+                "max_in_flight", "3", "on_error", "fail", "max_batch_tokens", "64")), prompt),
+                "connector and engine options do not change what a row samples");
+        assertNotEquals(seed, RowSeeds.seed(base, prompt + " "));
+        assertNotEquals(seed, RowSeeds.seed(base, null));
+        assertNotEquals(seed, RowSeeds.seed(FloodSettings.resolve(CONF, Map.of("temperature", "0.8", "seed", "1")), prompt));
+        assertNotEquals(seed, RowSeeds.seed(FloodSettings.resolve(CONF, Map.of("temperature", "0.9")), prompt));
+    }
+
+    private static void assertMessage(Executable action, String message) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, action);
+        assertTrue(e.getMessage().contains(message), "expected '" + message + "' in: " + e.getMessage());
+    }
+}
