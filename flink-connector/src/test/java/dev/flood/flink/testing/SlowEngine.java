@@ -11,6 +11,8 @@ import dev.flood.api.ScoreResult;
 import dev.flood.config.ModelConfig;
 import dev.flood.flink.EngineFactory;
 import dev.flood.tokenizer.Tokenizer;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -55,6 +57,7 @@ public final class SlowEngine implements FloodEngine {
         public final AtomicInteger maxInFlight = new AtomicInteger();
         public final AtomicInteger completed = new AtomicInteger();
         public final Map<String, Integer> submitsByPrompt = new ConcurrentHashMap<>();
+        public final List<String> completionOrder = Collections.synchronizedList(new ArrayList<>());
 
         public int submits() {
             return submitsByPrompt.values().stream().mapToInt(Integer::intValue).sum();
@@ -90,6 +93,7 @@ public final class SlowEngine implements FloodEngine {
             // leave the in-flight count before the connector sees the result and frees its slot
             stats.inFlight.decrementAndGet();
             stats.completed.incrementAndGet();
+            stats.completionOrder.add(prompt);
             if (error != null) {
                 late.completeExceptionally(error);
             } else if (prompt.startsWith(FLAKY) && attempt == 1) {
