@@ -11,6 +11,8 @@ import dev.flood.api.GenerationResult;
 import dev.flood.flink.FloodOptions;
 import dev.flood.flink.FloodSettings;
 import dev.flood.flink.internal.EngineRegistry;
+import dev.flood.flink.internal.FloodMetrics;
+import dev.flood.flink.testing.JobMetrics;
 import dev.flood.flink.testing.Records.Enriched;
 import dev.flood.flink.testing.Records.Event;
 import dev.flood.flink.testing.SlowEngine;
@@ -27,8 +29,11 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.stream.IntStream;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
@@ -49,9 +54,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class FloodAsyncIT {
 
+    private static final InMemoryReporter REPORTER = InMemoryReporter.createWithRetainedMetrics();
+
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2)
+            .setConfiguration(REPORTER.addToConfiguration(new Configuration())).build());
 
     private static final TypeInformation<Enriched> ENRICHED = TypeInformation.of(Enriched.class);
     /** Shipped with the job graph, hence serializable. */
@@ -139,7 +147,10 @@ class FloodAsyncIT {
         checkTexts(out, reference);
     }
 
-    /** Two subtasks in one TaskManager share one engine, closed after the job; errors are records, not losses. */
+    /**
+     * Two subtasks in one TaskManager share one engine, closed after the job; errors are records, not losses; the
+     * subtasks' metrics add up to what the records carry.
+     */
     @Test
     void subtasksShareOneEngineClosedWithTheLastUser() throws Exception {
         int before = EngineRegistry.numOpenEngines();
@@ -147,10 +158,25 @@ class FloodAsyncIT {
         Map<String, GenerationResult> reference = TestPrompts.reference(prompts, settings);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
-        List<Enriched> out = collect(enrich(events(env, prompts).rebalance(), 1, 3).unordered().capacity(4).apply());
+        DataStream<Enriched> enriched = enrich(events(env, prompts).rebalance(), 1, 3).unordered().capacity(4).apply();
+        List<Enriched> out = new ArrayList<>();
+        CloseableIterator<Enriched> it = enriched.collectAsync();
+        JobClient job = env.executeAsync();
+        try (it) {
+            it.forEachRemaining(out::add);
+        }
+        job.getJobExecutionResult().get();
 
         assertEquals(prompts.size(), out.size());
         checkTexts(out, reference);
+        JobID id = job.getJobID();
+        assertEquals(prompts.size(), JobMetrics.sum(REPORTER, id, FloodMetrics.REQUESTS));
+        assertEquals(2, JobMetrics.sum(REPORTER, id, FloodMetrics.ERRORS), "the null and the over-long prompt");
+        assertEquals(out.stream().mapToLong(Enriched::completionTokens).sum(),
+                JobMetrics.sum(REPORTER, id, FloodMetrics.GENERATED_TOKENS));
+        assertEquals(0, JobMetrics.sum(REPORTER, id, FloodMetrics.IN_FLIGHT), "nothing in flight at the end");
+        assertEquals(2, JobMetrics.named(REPORTER, id, FloodMetrics.GENERATED_TOKENS + "PerSecond").size(),
+                "a tokens/s meter per subtask");
         SlowEngine.Stats stats = SlowEngine.stats(name);
         assertEquals(1, stats.opens.get(), "one engine for both subtasks");
         assertEquals(1, stats.closes.get(), "closed once, by the last subtask");
