@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.UnaryOperator;
 import org.apache.flink.annotation.PublicEvolving;
@@ -39,18 +40,17 @@ public record FloodSettings(EngineConfig engine, SamplingParams sampling, ErrorM
      * here, naming the key); {@code jobParameter} looks one key up in the job's parameters (null if unset).
      */
     public static FloodSettings resolve(Map<String, String> functionOptions, UnaryOperator<String> jobParameter) {
-        Map<String, String> known = new HashMap<>();
+        Set<String> known = new TreeSet<>();
         for (ConfigOption<?> option : FloodOptions.ALL) {
-            known.put(option.key(), null);
+            known.add(option.key());
         }
         for (String key : functionOptions.keySet()) {
-            if (!known.containsKey(key)) {
-                throw new IllegalArgumentException("unknown Flood option '" + key + "' (known: "
-                        + new TreeSet<>(known.keySet()) + ")");
+            if (!known.contains(key)) {
+                throw new IllegalArgumentException("unknown Flood option '" + key + "' (known: " + known + ")");
             }
         }
         Map<String, String> merged = new HashMap<>();
-        for (String key : known.keySet()) {
+        for (String key : known) {
             String value = functionOptions.containsKey(key) ? functionOptions.get(key) : jobParameter.apply(key);
             if (value != null) {
                 merged.put(key, value);

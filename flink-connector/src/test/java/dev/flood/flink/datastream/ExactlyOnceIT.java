@@ -50,6 +50,7 @@ class ExactlyOnceIT {
     void failureMidStreamRestoresAndCommitsEveryRecordOnce() throws Exception {
         long seed = System.nanoTime();
         String name = "exactly-once-" + UUID.randomUUID();
+        // ~80 records per subtask, 4 in flight, 20 ms each: about 0.4 s of work, several 50 ms checkpoints
         int count = 161;
         Map<String, String> options = Map.of(
                 FloodOptions.MODEL_PATH.key(), Fixtures.model("tiny-qwen3").toString(),
@@ -73,10 +74,10 @@ class ExactlyOnceIT {
                                 .returns(Event.class),
                         Event::prompt, Enriched::of, TypeInformation.of(Enriched.class))
                 .options(Configuration.fromMap(options))
-                .engineFactory(new SlowEngine.Factory(name, 15, 15))
+                .engineFactory(new SlowEngine.Factory(name, 20, 20))
                 .ordered().capacity(4)
                 .apply().uid("flood-generate")
-                .map(new FailOnceAfterCheckpoint(name, count / 5)).returns(Enriched.class)
+                .map(new FailOnceAfterCheckpoint(name, count / 8)).returns(Enriched.class)
                 .sinkTo(new CommitOnCheckpointSink<>(name));
         env.execute();
 

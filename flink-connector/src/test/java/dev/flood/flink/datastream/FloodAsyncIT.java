@@ -104,6 +104,7 @@ class FloodAsyncIT {
                 .engineFactory(new SlowEngine.Factory(name, delayMillis, slowDelayMillis));
     }
 
+    @SuppressWarnings("try") // Flink's CloseableIterator.close declares Exception
     private static List<Enriched> collect(DataStream<Enriched> stream) throws Exception {
         List<Enriched> out = new ArrayList<>();
         try (CloseableIterator<Enriched> it = stream.executeAndCollect()) {

@@ -75,6 +75,7 @@ class FloodSqlIT {
     }
 
     /** Rows of a query, by their first column (an INT id). */
+    @SuppressWarnings("try") // Flink's CloseableIterator.close declares Exception
     private static Map<Integer, Row> rowsById(TableResult result) throws Exception {
         Map<Integer, Row> rows = new HashMap<>();
         try (CloseableIterator<Row> it = result.collect()) {
