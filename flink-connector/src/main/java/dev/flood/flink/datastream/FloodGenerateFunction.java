@@ -75,7 +75,10 @@ public final class FloodGenerateFunction<IN, OUT> extends RichAsyncFunction<IN, 
         deliver(event, GenerationResult.failed("no result within the timeout of " + timeout, 0), resultFuture);
     }
 
-    /** Runs on the engine's thread: the mapper is handed to the task thread through the collection supplier. */
+    /**
+     * Runs on whichever thread finished the request (the engine's; the task's for input the engine rejects at
+     * once; the timer's on timeout): the mapper itself runs on the task thread, through the collection supplier.
+     */
     private void deliver(IN event, GenerationResult result, ResultFuture<OUT> resultFuture) {
         if (closed) {
             return;
