@@ -1,0 +1,109 @@
+package dev.flood.flink;
+
+import dev.flood.api.EngineConfig.CacheReservation;
+import dev.flood.api.EngineConfig.LoadFormat;
+import java.util.List;
+import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+/**
+ * Every setting of the Flink connector, as typed options with defaults. They reach the functions in one of two
+ * ways (see {@link FloodSettings} for the precedence): given to the function itself (the DataStream builder's
+ * {@code option(...)}, or the table functions' constructor), or set on the job ({@code SET 'flood.model.path' =
+ * '...'} in SQL, {@code tableEnv.getConfig().set(...)}, or {@code pipeline.global-job-parameters} for the DataStream
+ * API). An engine is shared by every subtask of a TaskManager that resolves the same engine options.
+ */
+@PublicEvolving
+public final class FloodOptions {
+
+    /** What a request that cannot run (null or over-long prompt, timeout) does to its record. */
+    public enum ErrorMode {
+        /** The record gets an error result: the mapper sees a result with {@code error} set; SQL returns NULL. */
+        RESULT,
+        /** The record's future fails, so the job fails (or retries, if a retry strategy says so). */
+        FAIL
+    }
+
+    public static final ConfigOption<String> MODEL_PATH = ConfigOptions.key("flood.model.path")
+            .stringType().noDefaultValue()
+            .withDescription("Hugging Face model folder (config.json, tokenizer.json, safetensors) as seen from "
+                    + "every TaskManager. Required.");
+
+    public static final ConfigOption<LoadFormat> LOAD_FORMAT = ConfigOptions.key("flood.model.load-format")
+            .enumType(LoadFormat.class).defaultValue(LoadFormat.SAFETENSORS)
+            .withDescription("SAFETENSORS reads the checkpoint's weights; DUMMY makes random weights of its "
+                    + "shapes (for load tests).");
+
+    public static final ConfigOption<String> BACKEND = ConfigOptions.key("flood.backend")
+            .stringType().defaultValue("cpu")
+            .withDescription("'cpu' or 'cuda'.");
+
+    public static final ConfigOption<List<Integer>> DEVICES = ConfigOptions.key("flood.devices")
+            .intType().asList().defaultValues(0)
+            .withDescription("GPU ordinals of the TaskManager for the CUDA backend, one per pipeline stage.");
+
+    public static final ConfigOption<Integer> CACHE_TOKENS = ConfigOptions.key("flood.cache-tokens")
+            .intType().defaultValue(0)
+            .withDescription("Token slots in the KV cache; 0 sizes it from the memory available.");
+
+    public static final ConfigOption<Integer> MAX_BATCH_TOKENS = ConfigOptions.key("flood.max-batch-tokens")
+            .intType().defaultValue(1024)
+            .withDescription("Token budget of one engine step (decode tokens plus prefill chunk tokens).");
+
+    public static final ConfigOption<Integer> MAX_RUNNING_REQUESTS = ConfigOptions.key("flood.max-running-requests")
+            .intType().defaultValue(256)
+            .withDescription("Most requests in the engine's running batch at once, over all subtasks sharing it.");
+
+    public static final ConfigOption<CacheReservation> CACHE_RESERVATION = ConfigOptions.key("flood.cache-reservation")
+            .enumType(CacheReservation.class).defaultValue(CacheReservation.FULL)
+            .withDescription("FULL reserves prompt plus max new tokens on admission; INCREMENTAL grows the "
+                    + "reservation step by step and preempts when the cache is full.");
+
+    public static final ConfigOption<Integer> THREADS = ConfigOptions.key("flood.threads")
+            .intType().defaultValue(0)
+            .withDescription("Worker threads of the CPU backend; 0 uses every core the TaskManager JVM sees.");
+
+    public static final ConfigOption<Long> SEED = ConfigOptions.key("flood.seed")
+            .longType().defaultValue(0L)
+            .withDescription("Base seed. Each request's sampling seed is derived from it and the record's "
+                    + "prompt, so a request re-issued after a restore produces the same text.");
+
+    public static final ConfigOption<Integer> MAX_NEW_TOKENS = ConfigOptions.key("flood.max-new-tokens")
+            .intType().defaultValue(64)
+            .withDescription("Most tokens generated per record.");
+
+    public static final ConfigOption<Double> TEMPERATURE = ConfigOptions.key("flood.temperature")
+            .doubleType().defaultValue(0.0)
+            .withDescription("Sampling temperature; 0 is greedy decoding.");
+
+    public static final ConfigOption<Double> TOP_P = ConfigOptions.key("flood.top-p")
+            .doubleType().defaultValue(1.0)
+            .withDescription("Nucleus sampling mass in (0, 1]; 1 disables it.");
+
+    public static final ConfigOption<Integer> TOP_K = ConfigOptions.key("flood.top-k")
+            .intType().defaultValue(0)
+            .withDescription("Keep the k most likely tokens; 0 disables it.");
+
+    public static final ConfigOption<List<String>> STOP = ConfigOptions.key("flood.stop")
+            .stringType().asList().defaultValues()
+            .withDescription("Texts that end a generation (';'-separated); the text ends before the stop string.");
+
+    public static final ConfigOption<Boolean> IGNORE_EOS = ConfigOptions.key("flood.ignore-eos")
+            .booleanType().defaultValue(false)
+            .withDescription("Keep generating past the model's end-of-sequence token until max-new-tokens.");
+
+    public static final ConfigOption<ErrorMode> ON_ERROR = ConfigOptions.key("flood.on-error")
+            .enumType(ErrorMode.class).defaultValue(ErrorMode.RESULT)
+            .withDescription("RESULT: a record whose request fails (null or over-long prompt, timeout) gets an "
+                    + "error result (SQL: NULL). FAIL: the record's future fails, failing the job unless a "
+                    + "retry strategy retries it.");
+
+    /** Every option above, for validation and documentation. */
+    public static final List<ConfigOption<?>> ALL = List.of(MODEL_PATH, LOAD_FORMAT, BACKEND, DEVICES, CACHE_TOKENS,
+            MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, CACHE_RESERVATION, THREADS, SEED, MAX_NEW_TOKENS, TEMPERATURE,
+            TOP_P, TOP_K, STOP, IGNORE_EOS, ON_ERROR);
+
+    private FloodOptions() {
+    }
+}

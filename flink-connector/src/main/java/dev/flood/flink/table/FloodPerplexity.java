@@ -1,0 +1,42 @@
+package dev.flood.flink.table;
+
+import dev.flood.flink.internal.FloodMetrics;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.flink.annotation.PublicEvolving;
+
+/**
+ * {@code FLOOD_PERPLEXITY(text STRING) -> DOUBLE}: exp of the mean negative log-likelihood of the text's tokens
+ * (each given those before it, the tokenizer's special tokens included). NULL for a NULL text, for a text with no
+ * token to score, and for a text the engine rejects (over-long) when {@code flood.on-error} is RESULT.
+ */
+@PublicEvolving
+public final class FloodPerplexity extends FloodTableFunction {
+
+    public FloodPerplexity() {
+        this(Map.of());
+    }
+
+    public FloodPerplexity(Map<String, String> options) {
+        super(options, FloodMetrics.SCORED_TOKENS);
+    }
+
+    public void eval(CompletableFuture<Double> result, String text) {
+        started();
+        engine().submitScore(text).whenComplete((score, error) -> {
+            if (error != null) {
+                finish(result, null, 0, "the engine failed: " + error);
+            } else if (score.isError()) {
+                finish(result, null, 0, score.error());
+            } else {
+                Double perplexity = Double.isNaN(score.perplexity()) ? null : score.perplexity();
+                finish(result, perplexity, score.tokenLogprobs().size(), null);
+            }
+        });
+    }
+
+    @Override
+    String functionName() {
+        return "FLOOD_PERPLEXITY";
+    }
+}

@@ -1,0 +1,130 @@
+package dev.flood.flink.datastream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flood.api.GenerationResult;
+import dev.flood.flink.FloodOptions;
+import dev.flood.flink.FloodSettings;
+import dev.flood.flink.testing.CommitOnCheckpointSink;
+import dev.flood.flink.testing.Records.Enriched;
+import dev.flood.flink.testing.Records.Event;
+import dev.flood.flink.testing.SlowEngine;
+import dev.flood.flink.testing.TestPrompts;
+import dev.flood.testing.Fixtures;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.LongStream;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.state.CheckpointListener;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Checkpointing on, one injected failure after a checkpoint has completed: the failed pipeline restarts from the
+ * checkpoint, the async operator re-issues the events whose requests were in flight when it was taken (they are
+ * part of its state; the source's position is past them), and a sink that commits only on completed checkpoints
+ * ends with every record exactly once. Sampling at temperature 0.9 with derived seeds makes the re-issued
+ * requests' texts equal to the first attempts' (checked against the engine run outside Flink).
+ */
+class ExactlyOnceIT {
+
+    @RegisterExtension
+    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    @Test
+    void failureMidStreamRestoresAndCommitsEveryRecordOnce() throws Exception {
+        long seed = System.nanoTime();
+        String name = "exactly-once-" + UUID.randomUUID();
+        // ~80 records per subtask, 4 in flight, 20 ms each: about 0.4 s of work, several 50 ms checkpoints
+        int count = 161;
+        Map<String, String> options = Map.of(
+                FloodOptions.MODEL_PATH.key(), Fixtures.model("tiny-qwen3").toString(),
+                FloodOptions.THREADS.key(), "1",
+                FloodOptions.MAX_NEW_TOKENS.key(), "6",
+                FloodOptions.TEMPERATURE.key(), "0.9",
+                FloodOptions.TOP_K.key(), "50",
+                FloodOptions.SEED.key(), Long.toString(seed));
+        List<String> prompts = TestPrompts.random(new Random(seed), count);
+        Map<String, GenerationResult> reference = TestPrompts.reference(prompts, FloodSettings.resolve(options, k -> null));
+
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(20));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(2);
+        env.enableCheckpointing(50);
+        FloodAsync.generate(
+                        env.fromSequence(0, count - 1).map(i -> new Event(i, prompts.get((int) (long) i)))
+                                .returns(Event.class),
+                        Event::prompt, Enriched::of, TypeInformation.of(Enriched.class))
+                .options(Configuration.fromMap(options))
+                .engineFactory(new SlowEngine.Factory(name, 20, 20))
+                .ordered().capacity(4)
+                .apply().uid("flood-generate")
+                .map(new FailOnceAfterCheckpoint(name, count / 8)).returns(Enriched.class)
+                .sinkTo(new CommitOnCheckpointSink<>(name));
+        env.execute();
+
+        assertTrue(FailOnceAfterCheckpoint.FAILED.contains(name), "the job should have failed once and restarted");
+        List<Enriched> committed = CommitOnCheckpointSink.committed(name);
+        assertEquals(LongStream.range(0, count).boxed().toList(), committed.stream().map(Enriched::id).sorted().toList(),
+                "every record committed exactly once (seed " + seed + ")");
+        for (Enriched e : committed) {
+            assertNull(e.error(), e.error());
+            assertEquals(reference.get(e.prompt()).text(), e.text(), "text of record " + e.id() + " (seed " + seed + ")");
+        }
+        int submits = SlowEngine.stats(name).submits();
+        assertTrue(submits > count, "requests after the checkpoint are issued again after the restore: " + submits);
+    }
+
+    /** Throws once per test, in one subtask, after it saw a completed checkpoint and enough records. */
+    static final class FailOnceAfterCheckpoint extends RichMapFunction<Enriched, Enriched> implements CheckpointListener {
+        static final Set<String> FAILED = ConcurrentHashMap.newKeySet();
+
+        private final String name;
+        private final int afterRecords;
+        private transient int numSeen;
+        private transient boolean checkpointed;
+
+        FailOnceAfterCheckpoint(String name, int afterRecords) {
+            this.name = name;
+            this.afterRecords = afterRecords;
+        }
+
+        @Override
+        public void open(OpenContext openContext) {
+            numSeen = 0;
+            checkpointed = false;
+        }
+
+        @Override
+        public Enriched map(Enriched value) {
+            numSeen++;
+            if (checkpointed && numSeen >= afterRecords && FAILED.add(name)) {
+                throw new IllegalStateException("injected failure at record " + value.id());
+            }
+            return value;
+        }
+
+        @Override
+        public void notifyCheckpointComplete(long checkpointId) {
+            checkpointed = true;
+        }
+    }
+}
