@@ -18,13 +18,15 @@ import java.util.List;
  * partial rows {@code firstPartialRow + s * numRows ..}. Prefill work is ordered longest first, so the long
  * causal tiles start early and the short ones fill in behind them.
  *
- * @param partialRows rows of the partial buffers (per KV head) that the split work items write
+ * @param prefillVariant the variant of every prefill work item (PREFILL or PREFILL_SM90)
+ * @param partialRows    rows of the partial buffers (per KV head) that the split work items write
  */
-record AttentionPlan(int[] decodeWork, int[] prefillWork, int[] merges, int partialRows) {
+record AttentionPlan(AttentionVariant prefillVariant, int[] decodeWork, int[] prefillWork, int[] merges,
+                     int partialRows) {
 
     static final int INTS_PER_ITEM = 8;
 
-    static AttentionPlan of(ForwardBatch batch, int group) {
+    static AttentionPlan of(ForwardBatch batch, int group, AttentionVariant prefillVariant) {
         List<int[]> decode = new ArrayList<>();
         List<int[]> prefill = new ArrayList<>();
         List<int[]> merges = new ArrayList<>();
@@ -33,7 +35,7 @@ record AttentionPlan(int[] decodeWork, int[] prefillWork, int[] merges, int part
             int queryLen = batch.queryLen(seq);
             int firstPosition = batch.contextLens()[seq] - queryLen;
             int rows = queryLen * group;
-            AttentionVariant variant = AttentionVariant.of(rows);
+            AttentionVariant variant = AttentionVariant.of(rows, prefillVariant);
             List<int[]> work = variant == AttentionVariant.DECODE ? decode : prefill;
             for (int rowStart = 0; rowStart < rows; rowStart += variant.rows()) {
                 int numRows = Math.min(variant.rows(), rows - rowStart);
@@ -55,7 +57,7 @@ record AttentionPlan(int[] decodeWork, int[] prefillWork, int[] merges, int part
             }
         }
         prefill.sort(Comparator.comparingInt((int[] item) -> item[4] - item[3]).reversed());
-        return new AttentionPlan(flatten(decode), flatten(prefill), flatten(merges), partialRows);
+        return new AttentionPlan(prefillVariant, flatten(decode), flatten(prefill), flatten(merges), partialRows);
     }
 
     int numDecodeWork() {

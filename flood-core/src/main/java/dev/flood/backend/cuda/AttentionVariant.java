@@ -1,10 +1,11 @@
 package dev.flood.backend.cuda;
 
 /**
- * The two instantiations of the segment attention kernel (kernels/src/segment_attention.cuh). A request whose
- * packed rows (query tokens x query heads per KV head) fit one 16-row tile takes the decode variant, else the
- * prefill variant; the choice depends on the request alone, never on the rest of the batch, and so does its KV
- * split size, which keeps each request's arithmetic the same whatever it is batched with.
+ * The instantiations of the segment attention kernel (kernels/src/segment_attention.cuh and, for Hopper,
+ * segment_attention_sm90.cuh). A request whose packed rows (query tokens x query heads per KV head) fit one 16-row
+ * tile takes the decode variant, else the step's prefill variant ({@link PrefillKernel} picks it once per device
+ * and head dim); the choice depends on the request, the device and the model alone, never on the rest of the
+ * batch, and so does its KV split size, which keeps each request's arithmetic the same whatever it is batched with.
  *
  * @param warps          warps per block; each owns 16 packed rows
  * @param blockTokens    K/V tokens per shared-memory tile
@@ -18,8 +19,13 @@ enum AttentionVariant {
      * run of tiles after its start-up loads.
      */
     DECODE(1, 32, 256, 2048),
-    /** Prefill and long appends: four warps, 64 rows, 64-token tiles, splits of 4096 tokens. */
-    PREFILL(4, 64, 4096, 4096);
+    /** Prefill and long appends (mma.sync, any GPU): four warps, 64 rows, 64-token tiles, splits of 4096 tokens. */
+    PREFILL(4, 64, 4096, 4096),
+    /**
+     * Prefill and long appends on Hopper (wgmma, sm_90a; head dims 64 and 128): two warpgroups, 128 rows,
+     * 128-token tiles in three stages, one block per SM, splits of 4096 tokens.
+     */
+    PREFILL_SM90(8, 128, 4096, 4096);
 
     private static final int TARGET_SPLITS = 8;
 
@@ -59,13 +65,34 @@ enum AttentionVariant {
         return "flood_attention_" + name().toLowerCase(java.util.Locale.ROOT) + "_d" + headDim;
     }
 
-    /** Dynamic shared memory: Q rows and two stages of K and V tiles, rows padded by 8 bf16 (AttentionTile). */
+    /**
+     * Dynamic shared memory. DECODE, PREFILL: Q rows and two stages of K and V tiles, rows padded by 8 bf16
+     * (AttentionTile). PREFILL_SM90: Q rows and three stages of K and V tiles, unpadded (swizzled), and 1024
+     * bytes to align the start (HopperAttentionTile).
+     */
     int sharedBytes(int headDim) {
-        return (rows() + 4 * blockTokens) * (headDim + 8) * 2;
+        return switch (this) {
+            case DECODE, PREFILL -> (rows() + 4 * blockTokens) * (headDim + 8) * 2;
+            case PREFILL_SM90 -> (rows() + 6 * blockTokens) * headDim * 2 + 1024;
+        };
     }
 
-    /** The variant a request with {@code packedRows} rows per KV head takes. */
-    static AttentionVariant of(int packedRows) {
-        return packedRows <= DECODE.rows() ? DECODE : PREFILL;
+    /**
+     * Whether the fatbin has this variant for {@code headDim} on a device of {@code computeCapability} (10 x major
+     * + minor): the wgmma code is built for sm_90a alone, which runs on compute capability 9.x only.
+     */
+    boolean runsOn(int computeCapability, int headDim) {
+        return switch (this) {
+            case DECODE, PREFILL -> java.util.Arrays.stream(Kernels.HEAD_DIMS).anyMatch(d -> d == headDim);
+            case PREFILL_SM90 -> computeCapability / 10 == 9 && (headDim == 64 || headDim == 128);
+        };
+    }
+
+    /** The variant a request with {@code packedRows} rows per KV head takes, given the step's prefill variant. */
+    static AttentionVariant of(int packedRows, AttentionVariant prefill) {
+        if (prefill == DECODE) {
+            throw new IllegalArgumentException("the prefill variant cannot be DECODE");
+        }
+        return packedRows <= DECODE.rows() ? DECODE : prefill;
     }
 }

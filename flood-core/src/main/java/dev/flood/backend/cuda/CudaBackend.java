@@ -59,7 +59,7 @@ public final class CudaBackend implements Backend {
     private DeviceAllocation rotarySin;
     private StepMetadata step;
 
-    private CudaBackend(CudaDevice device, LaunchChecking checking) {
+    private CudaBackend(CudaDevice device, LaunchChecking checking, PrefillKernel prefillKernel) {
         this.device = device;
         this.kernels = new Kernels(device, checking);
         this.blas = new Blas(device);
@@ -67,7 +67,7 @@ public final class CudaBackend implements Backend {
         this.staging = new PinnedStaging(device, 4 * MIB);
         this.weights = new WeightUploader(device);
         this.sampler = new GpuSampler(device, kernels);
-        this.segmentAttention = new SegmentAttention(kernels, workspace, staging);
+        this.segmentAttention = new SegmentAttention(kernels, workspace, staging, prefillKernel);
     }
 
     /** Opens GPU {@code ordinal}; fails with the reason when the CUDA backend cannot run on this machine. */
@@ -77,10 +77,15 @@ public final class CudaBackend implements Backend {
 
     /** As {@link #open(int)}; {@link LaunchChecking#SYNCHRONOUS} makes a fault name the kernel (tests, debugging). */
     public static CudaBackend open(int ordinal, LaunchChecking checking) {
+        return open(ordinal, checking, PrefillKernel.FASTEST);
+    }
+
+    /** As {@link #open(int, LaunchChecking)} with the prefill attention kernel chosen (tests, benchmarks). */
+    static CudaBackend open(int ordinal, LaunchChecking checking, PrefillKernel prefillKernel) {
         Kernels.fatbin();
         CudaDevice device = CudaDevice.open(ordinal);
         try {
-            return new CudaBackend(device, checking);
+            return new CudaBackend(device, checking, prefillKernel);
         } catch (RuntimeException e) {
             device.close();
             throw e;
@@ -95,6 +100,16 @@ public final class CudaBackend implements Backend {
     /** The GPU's name and ordinal, e.g. {@code NVIDIA H200 (device 0)}. */
     public String deviceName() {
         return device.name() + " (device " + device.ordinal() + ")";
+    }
+
+    /** The GPU's compute capability, 10 x major + minor (90 for H100 and H200). */
+    int computeCapability() {
+        return device.computeCapability();
+    }
+
+    /** The prefill attention variant this backend launches for a model of {@code headDim}. */
+    AttentionVariant prefillVariant(int headDim) {
+        return segmentAttention.prefillVariant(headDim);
     }
 
     @Override

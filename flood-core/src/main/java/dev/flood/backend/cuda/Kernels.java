@@ -48,6 +48,9 @@ final class Kernels implements AutoCloseable {
         check(cuModuleLoadData(module, fatbin()), "cuModuleLoadData of " + FATBIN_RESOURCE);
         for (AttentionVariant variant : AttentionVariant.values()) {
             for (int headDim : HEAD_DIMS) {
+                if (!variant.runsOn(device.computeCapability(), headDim)) {
+                    continue;
+                }
                 check(cuFuncSetAttribute(function(variant.kernelName(headDim)),
                         CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                         variant.sharedBytes(headDim)), "cuFuncSetAttribute " + variant.kernelName(headDim));
@@ -67,6 +70,11 @@ final class Kernels implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + FATBIN_RESOURCE, e);
         }
+    }
+
+    /** The device's compute capability, 10 x major + minor (90 for Hopper). */
+    int computeCapability() {
+        return device.computeCapability();
     }
 
     private CUfunction function(String name) {
@@ -172,6 +180,10 @@ final class Kernels implements AutoCloseable {
      */
     void attention(AttentionVariant variant, AttentionLaunch launch, long work, int numWork) {
         int headDim = launch.headDim();
+        if (!variant.runsOn(device.computeCapability(), headDim)) {
+            throw new IllegalArgumentException("attention variant " + variant + " does not run on compute capability "
+                    + device.computeCapability() + " with head dim " + headDim);
+        }
         StepMetadata metadata = launch.metadata();
         launch(variant.kernelName(headDim), numWork, launch.numKvHeads(), variant.threads(),
                 variant.sharedBytes(headDim),

@@ -5,8 +5,9 @@ import java.util.Arrays;
 
 /**
  * The attention op of one step: plans the step's work once (the same for every layer with the same group
- * size), uploads the plan, and launches per layer the decode and prefill variants of the segment attention
- * kernel over the step's work items, then the merge of split items.
+ * size and head dim), uploads the plan, and launches per layer the decode and prefill variants of the segment
+ * attention kernel over the step's work items, then the merge of split items. The prefill variant is fixed per
+ * device and head dim by the backend's {@link PrefillKernel}.
  */
 final class SegmentAttention {
 
@@ -15,18 +16,26 @@ final class SegmentAttention {
     private final Kernels kernels;
     private final Workspace workspace;
     private final PinnedStaging staging;
+    private final PrefillKernel prefillKernel;
     private AttentionPlan plan;
     private int planGroup;
+    private int planHeadDim;
     private DeviceSlice[] planSlices;
 
     /** One layer's call: the packed float32 qkv, the step's metadata, and the bf16 output. */
     record Call(int layer, CudaTensor qkv, AttentionShape shape, StepMetadata step, CudaTensor out) {
     }
 
-    SegmentAttention(Kernels kernels, Workspace workspace, PinnedStaging staging) {
+    SegmentAttention(Kernels kernels, Workspace workspace, PinnedStaging staging, PrefillKernel prefillKernel) {
         this.kernels = kernels;
         this.workspace = workspace;
         this.staging = staging;
+        this.prefillKernel = prefillKernel;
+    }
+
+    /** The prefill variant this op launches for a model of {@code headDim}. */
+    AttentionVariant prefillVariant(int headDim) {
+        return prefillKernel.variant(kernels.computeCapability(), headDim);
     }
 
     /** Forgets the previous step's plan (its device copy went with the workspace). */
@@ -41,9 +50,10 @@ final class SegmentAttention {
                     + Arrays.toString(Kernels.HEAD_DIMS) + ", not " + shape.headDim());
         }
         int group = shape.queriesPerKvHead();
-        if (plan == null || planGroup != group) {
-            plan = AttentionPlan.of(call.step().batch(), group);
+        if (plan == null || planGroup != group || planHeadDim != shape.headDim()) {
+            plan = AttentionPlan.of(call.step().batch(), group, prefillVariant(shape.headDim()));
             planGroup = group;
+            planHeadDim = shape.headDim();
             planSlices = staging.upload(workspace, plan.decodeWork(), plan.prefillWork(), plan.merges());
         }
         long partialOut = 0;
@@ -58,7 +68,7 @@ final class SegmentAttention {
                 cache.values(call.layer()), shape.kvSize(), call.step(), call.out().address(), call.out().cols(),
                 partialOut, partialMaxSum);
         kernels.attention(AttentionVariant.DECODE, launch, planSlices[0].address(), plan.numDecodeWork());
-        kernels.attention(AttentionVariant.PREFILL, launch, planSlices[1].address(), plan.numPrefillWork());
+        kernels.attention(plan.prefillVariant(), launch, planSlices[1].address(), plan.numPrefillWork());
         kernels.attentionMerge(launch, planSlices[2].address(), plan.numMerges());
     }
 }

@@ -25,7 +25,8 @@ import jcuda.driver.CUevent;
  *       32 query and 8 KV heads of dim 128: achieved bandwidth = the fewest bytes (K and V read once, queries
  *       read, outputs written) over time, as a fraction of the copy bandwidth;
  *   <li>prefill attention, one causal request of 4096 tokens, same heads: 4 · headDim · heads · n(n+1)/2 FLOPs
- *       over time.
+ *       over time, one line per prefill variant that runs on this GPU (PREFILL: mma.sync; PREFILL_SM90: wgmma, on
+ *       compute capability 9.x).
  * </ul>
  * Inputs are random (never zeros); before timing, each case runs once into a NaN-poisoned output that must come
  * back fully written and finite. Median of 20 timed runs after 3 warm-up runs. Not a JUnit test.
@@ -117,7 +118,7 @@ public final class AttentionBenchmark {
         }
         ForwardBatch batch = new ForwardBatch(new int[n], positions, slots, cuSeqlensQ, contextLens, cuExtents, starts,
                 lengths, new int[0]);
-        double ms = time(batch, keys, values, "decode ctx " + context);
+        double ms = time(batch, new Buffers(keys, values, AttentionVariant.PREFILL), "decode ctx " + context).ms();
         long bytes = 2L * n * context * KV_SIZE * 2 + (long) n * Q_SIZE * 4 + (long) n * Q_SIZE * 2;
         double bandwidth = bytes / (ms * 1e-3);
         table.add(String.format("decode  bs %d ctx %5d (32q/8kv, d128)  %8.3f ms  %8.1f GB/s  %5.1f%% of copy",
@@ -129,19 +130,59 @@ public final class AttentionBenchmark {
         int[] positions = java.util.stream.IntStream.range(0, n).toArray();
         ForwardBatch batch = new ForwardBatch(new int[n], positions, positions.clone(), new int[] {0, n}, new int[] {n},
                 new int[] {0, 1}, new int[] {0}, new int[] {n}, new int[0]);
-        double ms = time(batch, keys, values, "prefill " + n);
-        double flops = 4.0 * HEAD_DIM * NUM_HEADS * ((double) n * (n + 1) / 2);
-        table.add(String.format("prefill %d tokens causal (32q/8kv, d128) %8.3f ms  %8.1f TFLOP/s", n, ms,
-                flops / (ms * 1e-3) / 1e12));
+        Run portable = null;
+        for (AttentionVariant variant : new AttentionVariant[] {AttentionVariant.PREFILL, AttentionVariant.PREFILL_SM90}) {
+            if (!variant.runsOn(device.computeCapability(), HEAD_DIM)) {
+                continue;
+            }
+            Run run = time(batch, new Buffers(keys, values, variant), "prefill " + n + " " + variant);
+            double flops = 4.0 * HEAD_DIM * NUM_HEADS * ((double) n * (n + 1) / 2);
+            table.add(String.format("prefill %d tokens causal (32q/8kv, d128) %8.3f ms  %8.1f TFLOP/s  %s", n, run.ms(),
+                    flops / (run.ms() * 1e-3) / 1e12, variant));
+            if (portable == null) {
+                portable = run;
+            } else {
+                // Same inputs (fixed seeds, same workspace layout): the variants differ only in summation order and
+                // where P is rounded to bf16, about 3e-3 relative (CudaAttentionTest's tolerance is 1e-2).
+                double difference = relativeDifference(run.out(), portable.out());
+                table.add(String.format("prefill %s vs PREFILL: relative difference %.2e", variant, difference));
+                if (!(difference <= 1e-2)) {
+                    throw new AssertionError("prefill " + variant + " differs from PREFILL by " + difference);
+                }
+            }
+        }
+    }
+
+    /** ‖a − b‖ / ‖b‖ over bf16 bit patterns. */
+    private static double relativeDifference(short[] a, short[] b) {
+        double diff = 0;
+        double norm = 0;
+        for (int i = 0; i < a.length; i++) {
+            double x = Float.intBitsToFloat(a[i] << 16);
+            double y = Float.intBitsToFloat(b[i] << 16);
+            diff += (x - y) * (x - y);
+            norm += y * y;
+        }
+        return Math.sqrt(diff / norm);
+    }
+
+    /** A case's median time and the output of its checked run (bf16 bits). */
+    private record Run(double ms, short[] out) {
+    }
+
+    /** The cache slabs a case reads, and the prefill variant it launches. */
+    private record Buffers(DeviceAllocation keys, DeviceAllocation values, AttentionVariant prefill) {
     }
 
     /** Plans, checks one run into a poisoned output, then times the attention launches of one layer. */
-    private double time(ForwardBatch batch, DeviceAllocation keys, DeviceAllocation values, String what) {
+    private Run time(ForwardBatch batch, Buffers buffers, String what) {
+        DeviceAllocation keys = buffers.keys();
+        DeviceAllocation values = buffers.values();
         device.synchronize("the previous case");
         workspace.reset();
         staging.reset();
         StepMetadata metadata = StepMetadata.upload(batch, staging, workspace);
-        AttentionPlan plan = AttentionPlan.of(batch, GROUP);
+        AttentionPlan plan = AttentionPlan.of(batch, GROUP, buffers.prefill());
         DeviceSlice[] slices = staging.upload(workspace, plan.decodeWork(), plan.prefillWork(), plan.merges());
         int tokens = batch.numTokens();
         DeviceSlice qkv = workspace.take((long) tokens * QKV_WIDTH * 4, "qkv");
@@ -155,7 +196,7 @@ public final class AttentionBenchmark {
                 values.address(), KV_SIZE, metadata, out.address(), Q_SIZE, partialOut, partialMaxSum);
         Runnable layer = () -> {
             kernels.attention(AttentionVariant.DECODE, launch, slices[0].address(), plan.numDecodeWork());
-            kernels.attention(AttentionVariant.PREFILL, launch, slices[1].address(), plan.numPrefillWork());
+            kernels.attention(plan.prefillVariant(), launch, slices[1].address(), plan.numPrefillWork());
             kernels.attentionMerge(launch, slices[2].address(), plan.numMerges());
         };
         long outValues = (long) tokens * Q_SIZE;
@@ -172,7 +213,7 @@ public final class AttentionBenchmark {
         if (bad > 0) {
             throw new AssertionError(what + ": " + bad + " of " + outValues + " outputs unwritten, NaN or infinite");
         }
-        return medianMilliseconds(layer);
+        return new Run(medianMilliseconds(layer), host);
     }
 
     private double medianMilliseconds(Runnable work) {

@@ -12,8 +12,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The attention plan (host side, no GPU): every packed row of every request is covered by exactly one tile of
- * its variant, each tile's splits cover its causal context [0, last position + 1) without gaps, split tiles get
- * disjoint partial rows and one merge each, and the prefill work runs longest first.
+ * its variant (with either prefill variant), each tile's splits cover its causal context [0, last position + 1)
+ * without gaps, split tiles get disjoint partial rows and one merge each, and the prefill work runs longest first.
+ * Also which prefill variant each device and head dim gets, and that the Hopper variant's shared memory fits.
  */
 class AttentionPlanTest {
 
@@ -24,6 +25,7 @@ class AttentionPlanTest {
         Random random = new Random(SEED);
         int numSeqs = 1 + random.nextInt(9);
         int group = new int[] {1, 2, 4, 8}[random.nextInt(4)];
+        AttentionVariant prefill = random.nextBoolean() ? AttentionVariant.PREFILL : AttentionVariant.PREFILL_SM90;
         int[] queryLens = new int[numSeqs];
         int[] contextLens = new int[numSeqs];
         for (int r = 0; r < numSeqs; r++) {
@@ -31,7 +33,7 @@ class AttentionPlanTest {
             contextLens[r] = queryLens[r] + (random.nextBoolean() ? 0 : random.nextInt(9000));
         }
         ForwardBatch batch = batch(queryLens, contextLens);
-        AttentionPlan plan = AttentionPlan.of(batch, group);
+        AttentionPlan plan = AttentionPlan.of(batch, group, prefill);
 
         int[][] rowCoverage = new int[numSeqs][];
         for (int r = 0; r < numSeqs; r++) {
@@ -39,7 +41,7 @@ class AttentionPlanTest {
         }
         Set<Integer> partialRowsSeen = new HashSet<>();
         checkWork(plan.decodeWork(), AttentionVariant.DECODE, batch, group, rowCoverage, partialRowsSeen);
-        checkWork(plan.prefillWork(), AttentionVariant.PREFILL, batch, group, rowCoverage, partialRowsSeen);
+        checkWork(plan.prefillWork(), prefill, batch, group, rowCoverage, partialRowsSeen);
         for (int r = 0; r < numSeqs; r++) {
             for (int row = 0; row < rowCoverage[r].length; row++) {
                 assertEquals(1, rowCoverage[r][row], "seed " + SEED + ": request " + r + " row " + row + " covered by "
@@ -68,11 +70,48 @@ class AttentionPlanTest {
         assertEquals(288, AttentionVariant.DECODE.splitTokens(2049), "a multiple of the 32-token tile");
         assertEquals(2048, AttentionVariant.DECODE.splitTokens(100_000), "at most 2048");
         assertEquals(4096, AttentionVariant.PREFILL.splitTokens(9000));
+        assertEquals(4096, AttentionVariant.PREFILL_SM90.splitTokens(9000));
+    }
+
+    @Test
+    void hopperPrefillRunsOnComputeCapability9WithHeadDims64And128() {
+        assertEquals(AttentionVariant.PREFILL_SM90, PrefillKernel.FASTEST.variant(90, 128));
+        assertEquals(AttentionVariant.PREFILL_SM90, PrefillKernel.FASTEST.variant(90, 64));
+        assertEquals(AttentionVariant.PREFILL, PrefillKernel.FASTEST.variant(90, 32), "no wgmma kernel for d32");
+        assertEquals(AttentionVariant.PREFILL, PrefillKernel.FASTEST.variant(80, 128), "sm_90a code only on 9.x");
+        assertEquals(AttentionVariant.PREFILL, PrefillKernel.FASTEST.variant(100, 128), "sm_90a code only on 9.x");
+        assertEquals(AttentionVariant.PREFILL, PrefillKernel.MMA_SYNC.variant(90, 128));
+    }
+
+    @Test
+    void hopperPrefillSharedMemoryFitsTheOptInLimit() {
+        // H100/H200: 227 KB of shared memory per block after opting in; the kernel adds 128 bytes of static extents.
+        assertEquals(230_400, AttentionVariant.PREFILL_SM90.sharedBytes(128));
+        assertTrue(AttentionVariant.PREFILL_SM90.sharedBytes(128) + 128 <= 227 * 1024);
+        assertEquals(115_712, AttentionVariant.PREFILL_SM90.sharedBytes(64));
+    }
+
+    @Test
+    void decodeIsNotAPrefillVariant() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> AttentionPlan.of(batch(new int[] {40}, new int[] {40}), 4, AttentionVariant.DECODE));
+        assertEquals("the prefill variant cannot be DECODE", e.getMessage());
+    }
+
+    @Test
+    void hopperPrefillTilesHold128Rows() {
+        AttentionPlan plan = AttentionPlan.of(batch(new int[] {111}, new int[] {111}), 4,
+                AttentionVariant.PREFILL_SM90);
+        assertEquals(4, plan.numPrefillWork(), "444 packed rows in tiles of 128");
+        int[] first = item(plan.prefillWork(), 0);
+        assertEquals(384, first[1], "longest first: the last tile");
+        assertEquals(60, first[2]);
+        assertEquals(111, first[4]);
     }
 
     @Test
     void decodeOfALongContextSplitsAt256Tokens() {
-        AttentionPlan plan = AttentionPlan.of(batch(new int[] {1}, new int[] {700}), 4);
+        AttentionPlan plan = AttentionPlan.of(batch(new int[] {1}, new int[] {700}), 4, AttentionVariant.PREFILL);
         assertEquals(3, plan.numDecodeWork());
         assertEquals(0, plan.numPrefillWork());
         assertEquals(1, plan.numMerges());
@@ -93,7 +132,8 @@ class AttentionPlanTest {
             int rowStart = item[1];
             int numRows = item[2];
             int rows = batch.queryLen(seq) * group;
-            assertEquals(variant, AttentionVariant.of(rows), "variant of request " + seq);
+            assertEquals(variant == AttentionVariant.DECODE, rows <= AttentionVariant.DECODE.rows(),
+                    "request " + seq + " of " + rows + " packed rows in the " + variant + " work");
             assertTrue(numRows >= 1 && numRows <= variant.rows() && rowStart % variant.rows() == 0);
             int lastPosition = batch.contextLens()[seq] - batch.queryLen(seq) + (rowStart + numRows - 1) / group;
             assertTrue(item[4] <= lastPosition + 1 && item[3] < item[4], "kv range within the causal context");

@@ -15,7 +15,7 @@ import java.util.Random;
  */
 final class BackendPair implements AutoCloseable {
 
-    final CudaBackend cuda = CudaBackend.open(0, LaunchChecking.SYNCHRONOUS);
+    final CudaBackend cuda;
     final CpuBackend cpu = new CpuBackend(Runtime.getRuntime().availableProcessors());
     final ArrayWeights weights = new ArrayWeights();
     final Random random;
@@ -26,6 +26,12 @@ final class BackendPair implements AutoCloseable {
     }
 
     BackendPair(long seed) {
+        this(seed, PrefillKernel.FASTEST);
+    }
+
+    /** With the CUDA backend's prefill attention kernel chosen. */
+    BackendPair(long seed, PrefillKernel prefillKernel) {
+        this.cuda = CudaBackend.open(0, LaunchChecking.SYNCHRONOUS, prefillKernel);
         this.random = new Random(seed);
     }
 

@@ -1,23 +1,30 @@
 package dev.flood.backend.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.cuda.BackendPair.Pair;
+import java.util.EnumMap;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Cache writes and segment attention against the CPU reference, many requests of different lengths in one
  * launch: decode (1 query token) at contexts 1, 700 and 2000 (split over 256-token pieces and merged), a short
- * append that stays in one decode tile, prefills of 19 and 111 tokens, an append of 40 tokens after 110, and a
- * 111-token append at context 4400 (the prefill variant's split and merge). Every request's context sits in 1 to
- * 4 extents shuffled over the cache. Head dims 16 to 128 with 1, 2, 4 and 8 query heads per KV head.
+ * append that stays in one decode tile, prefills of 19, 111 and 333 tokens (333: many causal row tiles and K/V
+ * tiles), an append of 40 tokens after 110, and a 111-token append at context 4400 (the prefill variant's split
+ * and merge; 32 K/V tiles wrap the three-stage pipeline of the Hopper kernel many times). Every request's context
+ * sits in 1 to 4 extents shuffled over the cache. Head dims 16 to 128 with 1, 2, 4 and 8 query heads per KV head.
+ * Each shape runs with each {@link PrefillKernel}: on a Hopper GPU FASTEST is the wgmma kernel for head dims 64
+ * and 128 (checked), MMA_SYNC the portable kernel; elsewhere both are the portable kernel.
  *
  * <p>q, k, v are bf16-representable on both sides, so the cache holds exactly the reference's keys and values.
  * Tolerance 1e-2 relative: the kernel rounds the softmax weights P to bf16 for the tensor-core P·V product and
@@ -28,30 +35,32 @@ class CudaAttentionTest {
 
     private static final long SEED = System.nanoTime();
     private static final double TOLERANCE = 1e-2;
-    private static final int[] CONTEXT_LENS = {1, 700, 300, 19, 111, 150, 2000, 4400};
-    private static final int[] QUERY_LENS = {1, 1, 3, 19, 111, 40, 1, 111};
-    private static BackendPair pair;
-
-    @BeforeAll
-    static void open() {
-        pair = new BackendPair(SEED);
-    }
+    private static final int[] CONTEXT_LENS = {1, 700, 300, 19, 111, 150, 2000, 4400, 333};
+    private static final int[] QUERY_LENS = {1, 1, 3, 19, 111, 40, 1, 111, 333};
+    private static final Map<PrefillKernel, BackendPair> PAIRS = new EnumMap<>(PrefillKernel.class);
 
     @AfterAll
     static void close() {
-        if (pair != null) {
-            pair.close();
-        }
+        PAIRS.values().forEach(BackendPair::close);
     }
 
-    @ParameterizedTest(name = "{0} heads, {1} kv heads, head dim {2}")
-    @CsvSource({"4, 4, 64", "32, 8, 128", "16, 2, 128", "8, 1, 64", "4, 2, 16", "4, 1, 16", "4, 2, 32"})
-    void segmentAttentionMatchesReference(int numHeads, int numKvHeads, int headDim) {
+    private static BackendPair pair(PrefillKernel kernel) {
+        return PAIRS.computeIfAbsent(kernel, k -> new BackendPair(SEED, k));
+    }
+
+    @ParameterizedTest(name = "{0}: {1} heads, {2} kv heads, head dim {3}")
+    @CsvSource({"FASTEST, 4, 4, 64", "FASTEST, 32, 8, 128", "FASTEST, 8, 8, 128", "FASTEST, 16, 2, 128",
+                "FASTEST, 8, 1, 64", "FASTEST, 16, 4, 64", "FASTEST, 4, 2, 16", "FASTEST, 4, 1, 16",
+                "FASTEST, 4, 2, 32", "MMA_SYNC, 4, 4, 64", "MMA_SYNC, 32, 8, 128", "MMA_SYNC, 16, 2, 128",
+                "MMA_SYNC, 8, 1, 64"})
+    void segmentAttentionMatchesReference(PrefillKernel kernel, int numHeads, int numKvHeads, int headDim) {
+        BackendPair pair = pair(kernel);
+        AttentionVariant variant = pair.cuda.prefillVariant(headDim);
         AttentionShape shape = AttentionShape.of(numHeads, numKvHeads, headDim);
         SegmentScenario scenario = SegmentScenario.of(pair.random, CONTEXT_LENS, QUERY_LENS);
         pair.cpu.allocateCache(1, scenario.capacityTokens(), shape.kvSize());
         pair.cuda.allocateCache(1, scenario.capacityTokens(), shape.kvSize());
-        writePrefix(scenario.prefix(), shape);
+        writePrefix(pair, scenario.prefix(), shape);
 
         ForwardBatch step = scenario.step();
         pair.beginStep(step);
@@ -64,17 +73,28 @@ class CudaAttentionTest {
         float[] expected = pair.cpu.toHost(out.cpu());
         float[] actual = pair.cuda.toHost(out.cuda());
         double error = BackendPair.relativeError(actual, expected);
-        assertTrue(error <= TOLERANCE, "attention " + shape + ": relative error " + error + " (seed " + SEED + ")");
+        assertTrue(error <= TOLERANCE, "attention " + shape + ", " + variant + ": relative error " + error + " (seed "
+                + SEED + ")");
         for (int seq = 0; seq < step.numSeqs(); seq++) {
             double seqError = BackendPair.relativeError(rows(actual, step, seq, shape), rows(expected, step, seq, shape));
-            assertTrue(seqError <= TOLERANCE, "attention " + shape + ", request " + seq + " (context "
+            assertTrue(seqError <= TOLERANCE, "attention " + shape + ", " + variant + ", request " + seq + " (context "
                     + step.contextLens()[seq] + ", " + step.queryLen(seq) + " query tokens): relative error " + seqError
                     + " (seed " + SEED + ")");
         }
     }
 
+    @Test
+    void hopperRunsTheWgmmaKernelForHeadDims64And128() {
+        BackendPair pair = pair(PrefillKernel.FASTEST);
+        assumeTrue(pair.cuda.computeCapability() / 10 == 9, "not a Hopper GPU: " + pair.cuda.deviceName());
+        assertEquals(AttentionVariant.PREFILL_SM90, pair.cuda.prefillVariant(128));
+        assertEquals(AttentionVariant.PREFILL_SM90, pair.cuda.prefillVariant(64));
+        assertEquals(AttentionVariant.PREFILL, pair.cuda.prefillVariant(32));
+        assertEquals(AttentionVariant.PREFILL, pair(PrefillKernel.MMA_SYNC).cuda.prefillVariant(128));
+    }
+
     /** Writes the requests' earlier context tokens to both caches (attention over them is not needed). */
-    private static void writePrefix(ForwardBatch prefix, AttentionShape shape) {
+    private static void writePrefix(BackendPair pair, ForwardBatch prefix, AttentionShape shape) {
         if (prefix == null) {
             return;
         }
