@@ -14,7 +14,8 @@ final class EngineOptions {
 
     static final List<Option> OPTIONS = List.of(
             Option.value(SECTION, "model", "DIR",
-                    "Hugging Face model folder: config.json, tokenizer.json, *.safetensors (required)"),
+                    "Hugging Face model folder: config.json, tokenizer.json, *.safetensors (./flood defaults to"
+                            + " the demo model in models/flood-demo)"),
             Option.value(SECTION, "load-format", "FORMAT",
                     "safetensors (default) or dummy: random weights of config.json's shapes"),
             Option.value(SECTION, "backend", "NAME", "cpu (default) or cuda"),

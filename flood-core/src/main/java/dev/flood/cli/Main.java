@@ -10,6 +10,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -34,10 +37,30 @@ public final class Main {
         PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)), true,
                 StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
-        int code = run(args, new Streams(out, err, System.console() != null));
+        int code = run(withDefaultModel(args, System.getenv("FLOOD_HOME")),
+                new Streams(out, err, System.console() != null));
         out.flush();
         err.flush();
         System.exit(code);
+    }
+
+    /**
+     * Adds {@code --model FLOOD_HOME/models/flood-demo} to a command given no model, when that folder exists:
+     * the demo model that ships with Flood, so that {@code ./flood generate --prompt ...} works as it is.
+     * {@code FLOOD_HOME} is the repository root, set by the {@code ./flood} launcher.
+     */
+    static String[] withDefaultModel(String[] args, String floodHome) {
+        if (floodHome == null || args.length == 0 || Arrays.asList(args).contains("--model")
+                || COMMANDS.stream().noneMatch(c -> c.name().equals(args[0]))) {
+            return args;
+        }
+        Path demo = Path.of(floodHome, "models", "flood-demo");
+        if (!Files.isDirectory(demo)) {
+            return args;
+        }
+        List<String> withModel = new ArrayList<>(Arrays.asList(args));
+        withModel.addAll(1, List.of("--model", demo.toString()));
+        return withModel.toArray(String[]::new);
     }
 
     /** Runs one command line and returns its exit code; progress is printed line by line (no terminal). */

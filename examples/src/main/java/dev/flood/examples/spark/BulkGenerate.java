@@ -16,7 +16,7 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class BulkGenerate {
 
-    private static final String USAGE = "BulkGenerate --model DIR --input PARQUET --output DIR [--max-tokens 32] "
+    private static final String USAGE = "BulkGenerate [--model DIR] --input PARQUET --output DIR [--max-tokens 32] "
             + "[--temperature 0] [--master local[2]]";
 
     private BulkGenerate() {
@@ -25,7 +25,7 @@ public final class BulkGenerate {
     public static void main(String[] args) {
         ExampleArgs options = ExampleArgs.parse(USAGE, args);
         SparkSession spark = LocalSpark.start("flood-bulk-generate", options.optional("master", "local[2]"),
-                options.required("model"), LocalSpark.Registration.EXTENSIONS);
+                options.model(), LocalSpark.Registration.EXTENSIONS);
         Map<String, String> sampling = Map.of("max_tokens", options.optional("max-tokens", "32"),
                 "temperature", options.optional("temperature", "0"), "output", "struct");
 

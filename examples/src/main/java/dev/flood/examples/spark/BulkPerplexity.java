@@ -17,7 +17,7 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class BulkPerplexity {
 
-    private static final String USAGE = "BulkPerplexity --model DIR --input TEXT_FILE --output DIR [--master local[2]]";
+    private static final String USAGE = "BulkPerplexity [--model DIR] --input TEXT_FILE --output DIR [--master local[2]]";
 
     private BulkPerplexity() {
     }
@@ -25,7 +25,7 @@ public final class BulkPerplexity {
     public static void main(String[] args) {
         ExampleArgs options = ExampleArgs.parse(USAGE, args);
         SparkSession spark = LocalSpark.start("flood-bulk-perplexity", options.optional("master", "local[2]"),
-                options.required("model"), LocalSpark.Registration.NONE);
+                options.model(), LocalSpark.Registration.NONE);
 
         Dataset<Row> lines = spark.read().text(options.required("input")).where(length(trim(col("value"))).gt(0));
         lines.transform(FloodTransforms.perplexity("value", "scored", Map.of("output", "struct")))

@@ -32,7 +32,7 @@ import scala.jdk.javaapi.CollectionConverters;
  */
 public final class ConnectorOverheadBenchmark {
 
-    private static final String USAGE = "ConnectorOverheadBenchmark --model DIR [--prompts 256] [--max-tokens 32] "
+    private static final String USAGE = "ConnectorOverheadBenchmark [--model DIR] [--prompts 256] [--max-tokens 32] "
             + "[--rounds 3] [--threads N] [--master local[2]]";
 
     private ConnectorOverheadBenchmark() {
@@ -43,7 +43,7 @@ public final class ConnectorOverheadBenchmark {
         int numPrompts = options.integer("prompts", 256);
         int rounds = options.integer("rounds", 3);
         SparkSession spark = LocalSpark.start("flood-connector-benchmark", options.optional("master", "local[2]"),
-                options.required("model"), LocalSpark.Registration.EXTENSIONS);
+                options.model(), LocalSpark.Registration.EXTENSIONS);
         if (options.optional("threads", null) != null) {
             spark.conf().set("spark.flood.threads", options.required("threads"));
         }

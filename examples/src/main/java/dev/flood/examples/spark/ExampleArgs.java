@@ -1,10 +1,15 @@
 package dev.flood.examples.spark;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
 /** {@code --key value} command-line arguments of the Spark examples. */
 final class ExampleArgs {
+
+    /** The demo model's folder, relative to the repository root. */
+    static final String DEMO_MODEL = "models/flood-demo";
 
     private final String usage;
     private final Map<String, String> values;
@@ -23,6 +28,21 @@ final class ExampleArgs {
             values.put(args[i].substring(2), args[i + 1]);
         }
         return new ExampleArgs(usage, values);
+    }
+
+    /**
+     * The {@code --model} folder, or the demo model that ships with Flood ({@code models/flood-demo}, the examples
+     * being run from the repository root) when none is given.
+     */
+    String model() {
+        String given = values.get("model");
+        if (given != null) {
+            return given;
+        }
+        if (!Files.isDirectory(Path.of(DEMO_MODEL))) {
+            throw new IllegalArgumentException("no --model given and no " + DEMO_MODEL + " here\nusage: " + usage);
+        }
+        return DEMO_MODEL;
     }
 
     String required(String key) {

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The example's command line, read in this one place: {@code --model DIR} (required), {@code --input FILE} (one
+ * The example's command line, read in this one place: {@code --model DIR} (default: the demo model in models/flood-demo), {@code --input FILE} (one
  * prompt per line; default: a built-in list), {@code --events N} (default 24), {@code --rate EVENTS_PER_SECOND}
  * (default 8), {@code --max-new-tokens N} (default 16), {@code --mode sql|datastream|both} (default both).
  */
@@ -50,7 +50,11 @@ record ExampleArgs(Path model, List<String> prompts, long numEvents, double even
             }
         }
         if (model == null) {
-            throw new IllegalArgumentException("--model DIR is required (a Hugging Face model folder)");
+            // the demo model that ships with Flood, the example being run from the repository root
+            model = Path.of("models", "flood-demo");
+            if (!Files.isDirectory(model)) {
+                throw new IllegalArgumentException("no --model DIR given and no models/flood-demo here");
+            }
         }
         return new ExampleArgs(model.toAbsolutePath(), prompts, numEvents, rate, maxNewTokens, mode);
     }
