@@ -2,12 +2,13 @@ package dev.flood.backend.cuda;
 
 /**
  * The instantiations of the segment attention kernel (kernels/src/segment_attention.cuh and, for Hopper,
- * segment_attention_sm90.cuh). A request whose packed rows (query tokens x query heads per KV head) fit one 16-row
+ * segment_attention_sm90.cuh and segment_attention_sm90_ws.cuh). A request whose packed rows (query tokens x query heads per KV head) fit one 16-row
  * tile takes the decode variant, else the step's prefill variant ({@link PrefillKernel} picks it once per device
  * and head dim); the choice depends on the request, the device and the model alone, never on the rest of the
  * batch, and so does its KV split size, which keeps each request's arithmetic the same whatever it is batched with.
  *
- * @param warps          warps per block; each owns 16 packed rows
+ * @param rows           packed rows per block (per work item)
+ * @param threads        threads per block
  * @param blockTokens    K/V tokens per shared-memory tile
  * @param minSplitTokens context tokens per work item at least; longer contexts are split and merged
  * @param maxSplitTokens context tokens per work item at most
@@ -18,24 +19,32 @@ enum AttentionVariant {
      * 2048 tokens, enough blocks to fill the GPU at small batches and few enough that each block streams a long
      * run of tiles after its start-up loads.
      */
-    DECODE(1, 32, 256, 2048),
+    DECODE(16, 32, 32, 256, 2048),
     /** Prefill and long appends (mma.sync, any GPU): four warps, 64 rows, 64-token tiles, splits of 4096 tokens. */
-    PREFILL(4, 64, 4096, 4096),
+    PREFILL(64, 128, 64, 4096, 4096),
     /**
      * Prefill and long appends on Hopper (wgmma, sm_90a; head dims 64 and 128): two warpgroups, 128 rows,
      * 128-token tiles in three stages, one block per SM, splits of 4096 tokens.
      */
-    PREFILL_SM90(8, 128, 4096, 4096);
+    PREFILL_SM90(128, 256, 128, 4096, 4096),
+    /**
+     * PREFILL_SM90 warp-specialized: a producer warpgroup streams K/V tiles into three stages signalled by
+     * mbarriers while two consumer warpgroups, 64 rows each, take turns on the tensor cores and overlap each tile's
+     * softmax with matrix products; same tiles, splits and shared memory as PREFILL_SM90.
+     */
+    PREFILL_SM90_WS(128, 384, 128, 4096, 4096);
 
     private static final int TARGET_SPLITS = 8;
 
-    private final int warps;
+    private final int rows;
+    private final int threads;
     private final int blockTokens;
     private final int minSplitTokens;
     private final int maxSplitTokens;
 
-    AttentionVariant(int warps, int blockTokens, int minSplitTokens, int maxSplitTokens) {
-        this.warps = warps;
+    AttentionVariant(int rows, int threads, int blockTokens, int minSplitTokens, int maxSplitTokens) {
+        this.rows = rows;
+        this.threads = threads;
         this.blockTokens = blockTokens;
         this.minSplitTokens = minSplitTokens;
         this.maxSplitTokens = maxSplitTokens;
@@ -43,11 +52,11 @@ enum AttentionVariant {
 
     /** Packed rows of one tile. */
     int rows() {
-        return 16 * warps;
+        return rows;
     }
 
     int threads() {
-        return 32 * warps;
+        return threads;
     }
 
     /**
@@ -67,13 +76,13 @@ enum AttentionVariant {
 
     /**
      * Dynamic shared memory. DECODE, PREFILL: Q rows and two stages of K and V tiles, rows padded by 8 bf16
-     * (AttentionTile). PREFILL_SM90: Q rows and three stages of K and V tiles, unpadded (swizzled), and 1024
+     * (AttentionTile). PREFILL_SM90 and PREFILL_SM90_WS: Q rows and three stages of K and V tiles, unpadded (swizzled), and 1024
      * bytes to align the start (HopperAttentionTile).
      */
     int sharedBytes(int headDim) {
         return switch (this) {
             case DECODE, PREFILL -> (rows() + 4 * blockTokens) * (headDim + 8) * 2;
-            case PREFILL_SM90 -> (rows() + 6 * blockTokens) * headDim * 2 + 1024;
+            case PREFILL_SM90, PREFILL_SM90_WS -> (rows() + 6 * blockTokens) * headDim * 2 + 1024;
         };
     }
 
@@ -84,7 +93,7 @@ enum AttentionVariant {
     boolean runsOn(int computeCapability, int headDim) {
         return switch (this) {
             case DECODE, PREFILL -> java.util.Arrays.stream(Kernels.HEAD_DIMS).anyMatch(d -> d == headDim);
-            case PREFILL_SM90 -> computeCapability / 10 == 9 && (headDim == 64 || headDim == 128);
+            case PREFILL_SM90, PREFILL_SM90_WS -> computeCapability / 10 == 9 && (headDim == 64 || headDim == 128);
         };
     }
 

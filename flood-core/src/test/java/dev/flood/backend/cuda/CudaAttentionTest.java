@@ -21,10 +21,13 @@ import org.junit.jupiter.params.provider.CsvSource;
  * launch: decode (1 query token) at contexts 1, 700 and 2000 (split over 256-token pieces and merged), a short
  * append that stays in one decode tile, prefills of 19, 111 and 333 tokens (333: many causal row tiles and K/V
  * tiles), an append of 40 tokens after 110, and a 111-token append at context 4400 (the prefill variant's split
- * and merge; 32 K/V tiles wrap the three-stage pipeline of the Hopper kernel many times). Every request's context
+ * and merge; 32 K/V tiles wrap the three-stage pipeline of the Hopper kernels many times), and a 200-token append
+ * at context 4200 (with one query head per KV head, the first 64 rows of its first 128-row tile end before the
+ * 4096-token split that the last 64 reach: one Hopper consumer warpgroup has no K/V tile there). Every request's context
  * sits in 1 to 4 extents shuffled over the cache. Head dims 16 to 128 with 1, 2, 4 and 8 query heads per KV head.
- * Each shape runs with each {@link PrefillKernel}: on a Hopper GPU FASTEST is the wgmma kernel for head dims 64
- * and 128 (checked), MMA_SYNC the portable kernel; elsewhere both are the portable kernel.
+ * Each shape runs with each {@link PrefillKernel}: on a Hopper GPU FASTEST is the warp-specialized wgmma kernel for
+ * head dims 64 and 128 (checked), SM90_LOCKSTEP the first wgmma kernel, MMA_SYNC the portable kernel; elsewhere all
+ * are the portable kernel.
  *
  * <p>q, k, v are bf16-representable on both sides, so the cache holds exactly the reference's keys and values.
  * Tolerance 1e-2 relative: the kernel rounds the softmax weights P to bf16 for the tensor-core P·V product and
@@ -35,8 +38,8 @@ class CudaAttentionTest {
 
     private static final long SEED = System.nanoTime();
     private static final double TOLERANCE = 1e-2;
-    private static final int[] CONTEXT_LENS = {1, 700, 300, 19, 111, 150, 2000, 4400, 333};
-    private static final int[] QUERY_LENS = {1, 1, 3, 19, 111, 40, 1, 111, 333};
+    private static final int[] CONTEXT_LENS = {1, 700, 300, 19, 111, 150, 2000, 4400, 333, 4200};
+    private static final int[] QUERY_LENS = {1, 1, 3, 19, 111, 40, 1, 111, 333, 200};
     private static final Map<PrefillKernel, BackendPair> PAIRS = new EnumMap<>(PrefillKernel.class);
 
     @AfterAll
@@ -52,7 +55,8 @@ class CudaAttentionTest {
     @CsvSource({"FASTEST, 4, 4, 64", "FASTEST, 32, 8, 128", "FASTEST, 8, 8, 128", "FASTEST, 16, 2, 128",
                 "FASTEST, 8, 1, 64", "FASTEST, 16, 4, 64", "FASTEST, 4, 2, 16", "FASTEST, 4, 1, 16",
                 "FASTEST, 4, 2, 32", "MMA_SYNC, 4, 4, 64", "MMA_SYNC, 32, 8, 128", "MMA_SYNC, 16, 2, 128",
-                "MMA_SYNC, 8, 1, 64"})
+                "MMA_SYNC, 8, 1, 64", "SM90_LOCKSTEP, 32, 8, 128", "SM90_LOCKSTEP, 8, 8, 128",
+                "SM90_LOCKSTEP, 8, 1, 64"})
     void segmentAttentionMatchesReference(PrefillKernel kernel, int numHeads, int numKvHeads, int headDim) {
         BackendPair pair = pair(kernel);
         AttentionVariant variant = pair.cuda.prefillVariant(headDim);
@@ -87,8 +91,9 @@ class CudaAttentionTest {
     void hopperRunsTheWgmmaKernelForHeadDims64And128() {
         BackendPair pair = pair(PrefillKernel.FASTEST);
         assumeTrue(pair.cuda.computeCapability() / 10 == 9, "not a Hopper GPU: " + pair.cuda.deviceName());
-        assertEquals(AttentionVariant.PREFILL_SM90, pair.cuda.prefillVariant(128));
-        assertEquals(AttentionVariant.PREFILL_SM90, pair.cuda.prefillVariant(64));
+        assertEquals(AttentionVariant.PREFILL_SM90_WS, pair.cuda.prefillVariant(128));
+        assertEquals(AttentionVariant.PREFILL_SM90_WS, pair.cuda.prefillVariant(64));
+        assertEquals(AttentionVariant.PREFILL_SM90, pair(PrefillKernel.SM90_LOCKSTEP).cuda.prefillVariant(128));
         assertEquals(AttentionVariant.PREFILL, pair.cuda.prefillVariant(32));
         assertEquals(AttentionVariant.PREFILL, pair(PrefillKernel.MMA_SYNC).cuda.prefillVariant(128));
     }
