@@ -3,7 +3,7 @@
 #   bash tools/gpu/run-gpu.sh .device/part-N
 # 1. the GPU-tagged tests (dev.flood.backend.cuda) with JUnit's console launcher, reports under $OUT/junit;
 # 2. the attention benchmark (decode bandwidth vs a device copy, prefill TFLOP/s).
-# Prints a short summary last. Stays under ~8 minutes: tests get 6, the benchmark 1.5.
+# Prints a short summary last. Stays under ~8 minutes: tests get 2.5, the benchmark 1.5.
 set -uo pipefail
 part=${1:?usage: run-gpu.sh .device/part-N (the last staged part)}
 out=${OUT:-/tmp/flood-out}
@@ -21,7 +21,7 @@ python3 -m zipfile -e /tmp/flood/lib/flood-core-0.1.0-SNAPSHOT-tests.jar "$tests
 classpath="$tests_dir:/tmp/flood/lib/*"
 
 echo "== GPU tests"
-timeout 360 bash "$part/on-device.sh" -- "${java_opts[@]}" -cp "$classpath" \
+timeout 150 bash "$part/on-device.sh" -- "${java_opts[@]}" -cp "$classpath" \
   org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=tree \
   --select-package dev.flood.backend.cuda --include-tag gpu --reports-dir "$out/junit" \
   > "$out/gpu-tests.txt" 2>&1

@@ -24,7 +24,8 @@ mvn -q -B -pl flood-core dependency:copy-dependencies -DincludeScope=test -Doutp
   -DexcludeArtifactIds=hadoop-client-api,hadoop-client-runtime
 mvn -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$junit_platform \
   -DoutputDirectory="$deps"
-python3 "$shared/device/stage.py" flood-core/target/flood-core-0.1.0-SNAPSHOT.jar \
+# Parts of 40 MiB: the working tree (about 20 MiB with the demo model) travels with each part, 64 MiB in all.
+python3 "$shared/device/stage.py" --max-mb 40 flood-core/target/flood-core-0.1.0-SNAPSHOT.jar \
   flood-core/target/flood-core-0.1.0-SNAPSHOT-tests.jar "$deps"
 echo
 echo "The last call runs tools/gpu/run-gpu.sh instead of on-device.sh directly:"
