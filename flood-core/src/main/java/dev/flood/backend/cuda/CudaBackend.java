@@ -11,7 +11,6 @@ import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
 import dev.flood.config.ModelConfig;
 import dev.flood.sampling.RowLogprobs;
-import dev.flood.sampling.Sampler;
 import dev.flood.sampling.SamplingState;
 import dev.flood.weights.DType;
 import dev.flood.weights.WeightSource;
@@ -50,8 +49,7 @@ public final class CudaBackend implements Backend {
     private final Workspace workspace;
     private final PinnedStaging staging;
     private final WeightUploader weights;
-    private final GpuSampler sampler;
-    private final Sampler hostSampler = new Sampler();
+    private final DeviceSampling sampling;
     private final SegmentAttention segmentAttention;
     private KvCache cache;
     private RotaryTable rotaryTable;
@@ -66,7 +64,7 @@ public final class CudaBackend implements Backend {
         this.workspace = new Workspace(device);
         this.staging = new PinnedStaging(device, 4 * MIB);
         this.weights = new WeightUploader(device);
-        this.sampler = new GpuSampler(device, kernels);
+        this.sampling = new DeviceSampling(new GpuSampler(device, kernels), this, staging, workspace);
         this.segmentAttention = new SegmentAttention(kernels, workspace, staging, prefillKernel);
     }
 
@@ -280,7 +278,7 @@ public final class CudaBackend implements Backend {
     public void writeCache(int layer, Tensor qkv, AttentionShape shape, ForwardBatch batch) {
         CudaTensor t = CudaTensor.of(qkv).require(DType.F32, "writeCache");
         StepChecks.shape("writeCache", t, batch.numTokens(), shape.qkvWidth());
-        checkCache(layer, shape);
+        requireCache().check(layer, shape.kvSize());
         kernels.cacheWrite(t.address(), t.cols(), t.rows(), shape.kColumn(), shape.vColumn(), shape.kvSize(),
                 step(batch).slotMapping(), cache.keys(layer), cache.values(layer));
     }
@@ -291,7 +289,7 @@ public final class CudaBackend implements Backend {
         CudaTensor o = CudaTensor.of(out);
         StepChecks.shape("attention qkv", t, batch.numTokens(), shape.qkvWidth());
         StepChecks.shape("attention out", o, batch.numTokens(), shape.qSize());
-        checkCache(layer, shape);
+        requireCache().check(layer, shape.kvSize());
         segmentAttention.run(new SegmentAttention.Call(layer, t, shape, step(batch), o), cache);
         o.written(DType.BF16);
     }
@@ -343,46 +341,17 @@ public final class CudaBackend implements Backend {
         return values;
     }
 
-    /**
-     * Samples on the GPU ({@link GpuSampler}: same transforms and draw as the CPU sampler). Rows whose requests
-     * use repetition, presence or frequency penalties, which the GPU kernel does not apply, are copied to the host
-     * and sampled there.
-     */
+    /** Samples on the GPU where the kernel applies; see {@link DeviceSampling}. */
     @Override
     public int[] sample(Tensor logits, List<SamplingState> states) {
         device.bind();
-        CudaTensor all = CudaTensor.of(logits).require(DType.F32, "sample");
-        List<Integer> onHost = new ArrayList<>();
-        List<Integer> onGpu = new ArrayList<>();
-        for (int r = 0; r < states.size(); r++) {
-            (GpuSampler.supports(states.get(r).params()) ? onGpu : onHost).add(r);
-        }
-        int[] tokens = new int[states.size()];
-        if (!onGpu.isEmpty()) {
-            CudaTensor rows = onHost.isEmpty() ? all : CudaTensor.of(gatherRows(all, toArray(onGpu)));
-            int[] drawn = sampler.sample(rows, onGpu.stream().map(states::get).toList(), staging, workspace);
-            for (int i = 0; i < drawn.length; i++) {
-                tokens[onGpu.get(i)] = drawn[i];
-            }
-        }
-        if (!onHost.isEmpty()) {
-            float[] host = toHost(gatherRows(all, toArray(onHost)));
-            for (int i = 0; i < onHost.size(); i++) {
-                tokens[onHost.get(i)] = hostSampler.sample(host, i * all.cols(), states.get(onHost.get(i)));
-            }
-        }
-        return tokens;
-    }
-
-    private static int[] toArray(List<Integer> values) {
-        return values.stream().mapToInt(Integer::intValue).toArray();
+        return sampling.sample(CudaTensor.of(logits).require(DType.F32, "sample"), states);
     }
 
     @Override
     public List<RowLogprobs> logprobs(Tensor logits, int[] chosenTokens, int topN) {
         device.bind();
-        return sampler.logprobs(CudaTensor.of(logits).require(DType.F32, "logprobs"), chosenTokens, topN, staging,
-                workspace);
+        return sampling.logprobs(CudaTensor.of(logits).require(DType.F32, "logprobs"), chosenTokens, topN);
     }
 
     @Override
@@ -398,14 +367,11 @@ public final class CudaBackend implements Backend {
                 workspace.peakStepBytes(), device.peakUsedBytes(), device.totalBytes());
     }
 
-    private void checkCache(int layer, AttentionShape shape) {
+    private KvCache requireCache() {
         if (cache == null) {
             throw new IllegalStateException("allocateCache was not called");
         }
-        if (layer < 0 || layer >= cache.numLayers() || shape.kvSize() != cache.kvSize()) {
-            throw new IllegalArgumentException("layer " + layer + " with kv size " + shape.kvSize() + " does not match"
-                    + " a cache of " + cache.numLayers() + " layers x " + cache.kvSize());
-        }
+        return cache;
     }
 
     /**
@@ -414,8 +380,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void close() {
-        List<Runnable> steps = new java.util.ArrayList<>(List.of(device::bind,
-                () -> device.synchronize("closing the backend")));
+        List<Runnable> steps = new ArrayList<>(List.of(device::bind, () -> device.synchronize("closing the backend")));
         if (cache != null) {
             steps.add(cache::close);
         }

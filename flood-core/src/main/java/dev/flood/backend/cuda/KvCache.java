@@ -66,6 +66,14 @@ final class KvCache implements AutoCloseable {
         return values[layer].address();
     }
 
+    /** Fails unless {@code layer} is one of this cache's layers and its kv width matches. */
+    void check(int layer, int layerKvSize) {
+        if (layer < 0 || layer >= numLayers() || layerKvSize != kvSize()) {
+            throw new IllegalArgumentException("layer " + layer + " with kv size " + layerKvSize + " does not match"
+                    + " a cache of " + numLayers() + " layers x " + kvSize());
+        }
+    }
+
     int numLayers() {
         return keys.length;
     }
