@@ -38,7 +38,8 @@ class BatchInvarianceTest {
         Random random = new Random(SEED);
         requests = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
-            int length = 1 + random.nextInt(i % 8 == 0 ? 300 : 60);
+            // every eighth prompt is long: chunked over several steps, it must grow its cache as it goes
+            int length = i % 8 == 0 ? 150 + random.nextInt(150) : 1 + random.nextInt(60);
             List<Integer> ids = new ArrayList<>();
             ids.add(0);
             for (int j = 1; j < length; j++) {
@@ -90,7 +91,8 @@ class BatchInvarianceTest {
 
     @Test
     void throughPreemptionInASmallCache() {
-        EngineConfig small = config().maxBatchTokens(61).cacheTokens(700).reservation(CacheReservation.INCREMENTAL).build();
+        // 330 slots: just above the largest request (299 prompt + 16 new + none spare), far below what 64 need
+        EngineConfig small = config().maxBatchTokens(61).cacheTokens(330).reservation(CacheReservation.INCREMENTAL).build();
         try (FloodEngine engine = FloodEngine.open(small)) {
             List<CompletableFuture<GenerationResult>> futures = requests.stream()
                     .map(r -> engine.submit(r, GenerationListener.NONE)).toList();
