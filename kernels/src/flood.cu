@@ -93,7 +93,8 @@ FLOOD_ATTENTION(flood_attention_decode_d64, 64, 1, 32)
 FLOOD_ATTENTION(flood_attention_decode_d128, 128, 1, 32)
 
 // The Hopper prefill variants: segment_attention_sm90.cuh (2 warpgroups, 256 threads) and its warp-specialized form
-// segment_attention_sm90_ws.cuh (a producer and 2 consumer warpgroups, 384 threads); both 128 packed rows,
+// segment_attention_sm90_ws.cuh (a producer and 2 consumer warpgroups, 384 threads; "ws2" signals each K/V stage
+// as soon as its copies land); all 128 packed rows,
 // 128-token K/V tiles, one block per SM (its registers and 225 KB of shared memory). Its wgmma code exists only in the sm_90a build; the
 // host launches it only on compute capability 9.x, and elsewhere the entry point traps.
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -119,6 +120,8 @@ FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_d64, 64, 256, segment_attentio
 FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_d128, 128, 256, segment_attention_sm90)
 FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_ws_d64, 64, 384, segment_attention_sm90_ws)
 FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_ws_d128, 128, 384, segment_attention_sm90_ws)
+FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_ws2_d64, 64, 384, segment_attention_sm90_ws2)
+FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_ws2_d128, 128, 384, segment_attention_sm90_ws2)
 
 extern "C" __global__ void flood_attention_merge(const flood::AttentionMerge* merges, const int* cu_seqlens_q,
                                                  int group, int head_dim, const float* partial_out,

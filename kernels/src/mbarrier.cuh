@@ -21,6 +21,13 @@ __device__ __forceinline__ void mbarrier_arrive(uint64_t* barrier) {
     asm volatile("mbarrier.arrive.release.cta.shared::cta.b64 _, [%0];\n" :: "r"(shared_address(barrier)) : "memory");
 }
 
+// One arrival that the hardware makes once every cp.async this thread has issued so far has landed (.noinc: the
+// arrival is one of the `count` the phase expects, not an extra one). The thread goes on at once. Its writes are in
+// the generic proxy: a waiter that reads them with wgmma must fence_proxy_async() after its wait.
+__device__ __forceinline__ void cp_async_mbarrier_arrive(uint64_t* barrier) {
+    asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" :: "r"(shared_address(barrier)) : "memory");
+}
+
 // Spins until the phase of parity `parity` has completed (acquire semantics).
 __device__ __forceinline__ void mbarrier_wait(uint64_t* barrier, int parity) {
     asm volatile(

@@ -5,9 +5,9 @@
 // A block is 3 warpgroups (384 threads) and 128 packed rows:
 //   - warpgroup 0, the producer, drops to kProducerRegisters and copies K/V tiles of 128 tokens into a ring of
 //     kStages shared-memory stages by cp.async (a tile's rows may come from several cache extents). Stage s has
-//     two mbarriers: `full` (kProducerThreads arrivals: each producer thread, once its copies of the tile have
-//     landed, fences them for the async proxy and arrives) and `empty` (kConsumerWarps arrivals: each consumer warp
-//     once its wgmmas reading the stage have completed). No block-wide barrier in the main loop.
+//     two mbarriers: `full` (kProducerThreads arrivals, one per producer thread per tile; see FullSignal) and
+//     `empty` (kConsumerWarps arrivals: each consumer warp once its wgmmas reading the stage have completed). No
+//     block-wide barrier in the main loop.
 //   - warpgroups 1 and 2, the consumers, raise to kConsumerRegisters; consumer c owns packed rows 64c .. 64c+63,
 //     loads and converts its own Q rows while the first tiles stream in, then per tile t issues S_t = Q K_tᵀ and
 //     O += P_{t-1} V_{t-1} together, and computes the softmax of S_t while both run (one tile of lag between
@@ -27,6 +27,17 @@
 #include <type_traits>
 
 namespace flood {
+
+// How a producer thread makes its `full` arrival for tile t.
+enum class FullSignal {
+    // After issuing tile t + 1: cp.async.wait_group 1 (tile t landed), fence.proxy.async, arrive. The arrival
+    // lags until stage t + 1 has been released and its copies issued (PREFILL_SM90_WS).
+    kAfterNextTile,
+    // Right after issuing tile t: cp.async.mbarrier.arrive.noinc, which the hardware completes when the thread's
+    // copies have landed, so tile t is ready as soon as its own bytes are; up to kStages tiles in flight. The
+    // consumers fence for the async proxy after their wait (PREFILL_SM90_WS2).
+    kOnLanding,
+};
 
 struct WarpSpecializedLayout {
     static constexpr int kThreads = 384;
@@ -74,8 +85,8 @@ struct KvTileSource {
     }
 };
 
-template <int kHeadDim>
-__device__ void segment_attention_sm90_ws(const AttentionArgs& a) {
+template <int kHeadDim, FullSignal kFullSignal>
+__device__ void segment_attention_sm90_ws_pipeline(const AttentionArgs& a) {
     using Tile = HopperAttentionTile<kHeadDim>;
     using Layout = WarpSpecializedLayout;
     using Warpgroup = AttentionWarpgroup<kHeadDim>;
@@ -121,8 +132,7 @@ __device__ void segment_attention_sm90_ws(const AttentionArgs& a) {
         release_registers<Layout::kProducerRegisters>();
         const KvTileSource source{extent_starts, extent_first_tokens, num_extents, work.kv_end,
                                   static_cast<size_t>(kv_head) * kHeadDim};
-        // Tile t goes to stage t % kStages once the consumers have released tile t - kStages there. Its `full`
-        // arrival waits until tile t + 1 has been issued, so that two tiles' copies are in flight per thread.
+        // Tile t goes to stage t % kStages once the consumers have released tile t - kStages there.
         for (int t = 0; t < num_tiles; ++t) {
             const int stage = t % kStages;
             if (t >= kStages) {
@@ -130,14 +140,22 @@ __device__ void segment_attention_sm90_ws(const AttentionArgs& a) {
             }
             source.copy<kHeadDim, kBlockN>(a, work.kv_begin + t * kBlockN, k_s + stage * kTileBytes,
                                            v_s + stage * kTileBytes, threadIdx.x);
-            cp_async_commit();
-            if (t > 0) {
-                cp_async_wait<1>();
-                fence_proxy_async();
-                mbarrier_arrive(&full[(t - 1) % kStages]);
+            if constexpr (kFullSignal == FullSignal::kOnLanding) {
+                cp_async_mbarrier_arrive(&full[stage]);
+            } else {
+                cp_async_commit();
+                if (t > 0) {
+                    cp_async_wait<1>();
+                    fence_proxy_async();
+                    mbarrier_arrive(&full[(t - 1) % kStages]);
+                }
             }
         }
-        if (num_tiles > 0) {
+        if constexpr (kFullSignal == FullSignal::kOnLanding) {
+            // Stay until this thread's copies have landed (the consumers wait for them anyway).
+            cp_async_commit();
+            cp_async_wait<0>();
+        } else if (num_tiles > 0) {
             cp_async_wait<0>();
             fence_proxy_async();
             mbarrier_arrive(&full[(num_tiles - 1) % kStages]);
@@ -154,7 +172,10 @@ __device__ void segment_attention_sm90_ws(const AttentionArgs& a) {
 
     // Q rows 64c .. 64c+63: packed row r is query token (row_start + r) / G, head kv_head * G + (row_start + r) % G;
     // rows past num_rows are zeros.
-    for (int c = consumer_thread; c < 64 * (kHeadDim / 4); c += 128) {
+    // Fully unrolled so that all 64 * kHeadDim / 512 float4 loads of a thread are in flight together.
+#pragma unroll
+    for (int i = 0; i < 64 * (kHeadDim / 4) / 128; ++i) {
+        const int c = consumer_thread + 128 * i;
         const int r = consumer_row + c / (kHeadDim / 4);
         const int column = (c % (kHeadDim / 4)) * 4;
         float4 q = make_float4(0.f, 0.f, 0.f, 0.f);
@@ -207,6 +228,9 @@ __device__ void segment_attention_sm90_ws(const AttentionArgs& a) {
         const int tile_start = work.kv_begin + t * kBlockN;
         if (t < num_tiles) {
             mbarrier_wait(&full[stage], (t / kStages) & 1);
+            if constexpr (kFullSignal == FullSignal::kOnLanding) {
+                fence_proxy_async();  // the producer's cp.async writes (generic proxy) before this wgmma's reads
+            }
         }
         float s[Warpgroup::kSValues];
         named_barrier_sync(Layout::kTurnBarrier + consumer, 256);
@@ -273,6 +297,17 @@ __device__ void segment_attention_sm90_ws(const AttentionArgs& a) {
     if (group_active) {
         state.store(a, work, kv_head, q_start, warp_row);
     }
+}
+
+// The two producer signallings as separate entry points (flood.cu instantiates one kernel per head dim for each).
+template <int kHeadDim>
+__device__ void segment_attention_sm90_ws(const AttentionArgs& a) {
+    segment_attention_sm90_ws_pipeline<kHeadDim, FullSignal::kAfterNextTile>(a);
+}
+
+template <int kHeadDim>
+__device__ void segment_attention_sm90_ws2(const AttentionArgs& a) {
+    segment_attention_sm90_ws_pipeline<kHeadDim, FullSignal::kOnLanding>(a);
 }
 
 }  // namespace flood
