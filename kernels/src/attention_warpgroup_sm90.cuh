@@ -144,8 +144,10 @@ struct AttentionWarpgroup {
     }
 
     // Writes this thread's rows (warp_row + g and + 8 of the work item's rows): normalized bf16 to `out` when the
-    // item covers the whole context, else the unnormalized accumulator and (max, sum) to the partial buffers.
-    __device__ void store(const AttentionArgs& a, const AttentionWork& work, int kv_head, int q_start, int warp_row) {
+    // item covers the whole context, else the unnormalized accumulator and (max, sum) to the partial buffers
+    // ([partial_rows, num_kv_heads, ...]).
+    __device__ void store(const AttentionArgs& a, const AttentionWork& work, int kv_head, int num_kv_heads,
+                          int q_start, int warp_row) {
         const int group_row = (threadIdx.x % kWarpSize) >> 2;
         const int pair = threadIdx.x % 4;
 #pragma unroll
@@ -170,7 +172,7 @@ struct AttentionWarpgroup {
                     dst[dt * 4] = pack_bf16x2(o[4 * dt + 2 * i] * inverse_sum, o[4 * dt + 2 * i + 1] * inverse_sum);
                 }
             } else {
-                const size_t partial = static_cast<size_t>(work.partial_row + r) * gridDim.y + kv_head;
+                const size_t partial = static_cast<size_t>(work.partial_row + r) * num_kv_heads + kv_head;
                 float2* dst = reinterpret_cast<float2*>(a.partial_out + partial * kHeadDim + pair * 2);
 #pragma unroll
                 for (int dt = 0; dt < kHeadDim / 8; ++dt) {

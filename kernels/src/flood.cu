@@ -10,6 +10,7 @@
 #include "sampling.cuh"
 #include "segment_attention.cuh"
 #include "segment_attention_sm90.cuh"
+#include "segment_attention_sm90_persistent.cuh"
 #include "segment_attention_sm90_ws.cuh"
 #include "silu_mul.cuh"
 
@@ -122,6 +123,32 @@ FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_ws_d64, 64, 384, segment_atten
 FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_ws_d128, 128, 384, segment_attention_sm90_ws)
 FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_ws2_d64, 64, 384, segment_attention_sm90_ws2)
 FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_ws2_d128, 128, 384, segment_attention_sm90_ws2)
+
+// The persistent form of ws2 (segment_attention_sm90_persistent.cuh): a 1-D grid of at most one block per SM that
+// loops over num_work x num_kv_heads items; parameters as AttentionArgs, then num_work and num_kv_heads.
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define FLOOD_ATTENTION_SM90_PERSISTENT_BODY(HEAD_DIM) flood::segment_attention_sm90_ws3<HEAD_DIM>(args, num_work, num_kv_heads);
+#else
+#define FLOOD_ATTENTION_SM90_PERSISTENT_BODY(HEAD_DIM) \
+    (void)args;                                         \
+    (void)num_work;                                     \
+    (void)num_kv_heads;                                 \
+    __trap();
+#endif
+#define FLOOD_ATTENTION_SM90_PERSISTENT(NAME, HEAD_DIM)                                                              \
+    extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                                      \
+        const float* qkv, int qkv_stride, const bf16* key_cache, const bf16* value_cache, int kv_size, int group,  \
+        float scale_log2, const int* cu_seqlens_q, const int* context_lens, const int* cu_extents,                 \
+        const int* extent_starts, const int* extent_lengths, const flood::AttentionWork* work, bf16* out,          \
+        int out_stride, float* partial_out, float* partial_max_sum, int num_work, int num_kv_heads) {              \
+        const flood::AttentionArgs args{qkv, qkv_stride, key_cache, value_cache, kv_size, group, scale_log2,        \
+                                        cu_seqlens_q, context_lens, cu_extents, extent_starts, extent_lengths,     \
+                                        work, out, out_stride, partial_out, partial_max_sum};                      \
+        FLOOD_ATTENTION_SM90_PERSISTENT_BODY(HEAD_DIM)                                                              \
+    }
+
+FLOOD_ATTENTION_SM90_PERSISTENT(flood_attention_prefill_sm90_ws3_d64, 64)
+FLOOD_ATTENTION_SM90_PERSISTENT(flood_attention_prefill_sm90_ws3_d128, 128)
 
 extern "C" __global__ void flood_attention_merge(const flood::AttentionMerge* merges, const int* cu_seqlens_q,
                                                  int group, int head_dim, const float* partial_out,

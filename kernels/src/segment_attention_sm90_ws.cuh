@@ -295,7 +295,7 @@ __device__ void segment_attention_sm90_ws_pipeline(const AttentionArgs& a) {
         named_barrier_sync(Layout::kTurnBarrier, 256);  // consumer 1's last hand-over
     }
     if (group_active) {
-        state.store(a, work, kv_head, q_start, warp_row);
+        state.store(a, work, kv_head, gridDim.y, q_start, warp_row);
     }
 }
 

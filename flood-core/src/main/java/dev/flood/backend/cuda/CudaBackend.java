@@ -105,6 +105,11 @@ public final class CudaBackend implements Backend {
         return device.computeCapability();
     }
 
+    /** The GPU's streaming multiprocessors (132 on H100 SXM and H200): a persistent kernel's most blocks. */
+    int multiprocessors() {
+        return device.multiprocessors();
+    }
+
     /** The prefill attention variant this backend launches for a model of {@code headDim}. */
     AttentionVariant prefillVariant(int headDim) {
         return segmentAttention.prefillVariant(headDim);

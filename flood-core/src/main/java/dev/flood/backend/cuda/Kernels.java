@@ -176,7 +176,8 @@ final class Kernels implements AutoCloseable {
 
     /**
      * Segment attention over {@code numWork} work items (int[8] each, at {@code work}) of one variant; arguments
-     * in AttentionArgs order. grid: [numWork, numKvHeads].
+     * in AttentionArgs order. grid: [numWork, numKvHeads]; a persistent variant: [min(numWork x numKvHeads,
+     * multiprocessors)], with numWork and numKvHeads as two more arguments.
      */
     void attention(AttentionVariant variant, AttentionLaunch launch, long work, int numWork) {
         int headDim = launch.headDim();
@@ -185,12 +186,21 @@ final class Kernels implements AutoCloseable {
                     + device.computeCapability() + " with head dim " + headDim);
         }
         StepMetadata metadata = launch.metadata();
-        launch(variant.kernelName(headDim), numWork, launch.numKvHeads(), variant.threads(),
-                variant.sharedBytes(headDim),
-                launch.qkv(), launch.qkvStride(), launch.keyCache(), launch.valueCache(), launch.kvSize(),
-                launch.group(), launch.scaleLog2(), metadata.cuSeqlensQ(), metadata.contextLens(),
-                metadata.cuExtents(), metadata.extentStarts(), metadata.extentLengths(), work, launch.out(),
-                launch.outStride(), launch.partialOut(), launch.partialMaxSum());
+        Object[] args = {launch.qkv(), launch.qkvStride(), launch.keyCache(), launch.valueCache(), launch.kvSize(),
+            launch.group(), launch.scaleLog2(), metadata.cuSeqlensQ(), metadata.contextLens(), metadata.cuExtents(),
+            metadata.extentStarts(), metadata.extentLengths(), work, launch.out(), launch.outStride(),
+            launch.partialOut(), launch.partialMaxSum()};
+        if (variant.persistent()) {
+            int blocks = (int) Math.min((long) numWork * launch.numKvHeads(), device.multiprocessors());
+            Object[] persistentArgs = java.util.Arrays.copyOf(args, args.length + 2);
+            persistentArgs[args.length] = numWork;
+            persistentArgs[args.length + 1] = launch.numKvHeads();
+            launch(variant.kernelName(headDim), blocks, 1, variant.threads(), variant.sharedBytes(headDim),
+                    persistentArgs);
+        } else {
+            launch(variant.kernelName(headDim), numWork, launch.numKvHeads(), variant.threads(),
+                    variant.sharedBytes(headDim), args);
+        }
     }
 
     /** Combines KV splits: {@code numMerges} merge items (int[8] each, at {@code merges}). grid: [numMerges, numKvHeads]. */

@@ -27,7 +27,8 @@ import jcuda.driver.CUevent;
  *   <li>prefill attention, one causal request of 4096 tokens, same heads: 4 · headDim · heads · n(n+1)/2 FLOPs
  *       over time, one line per prefill variant that runs on this GPU (PREFILL: mma.sync; PREFILL_SM90: wgmma,
  *       warpgroups in lockstep; PREFILL_SM90_WS: wgmma, warp-specialized; PREFILL_SM90_WS2: the same with each
- *       K/V stage signalled when its copies land; the wgmma kernels on compute capability 9.x).
+ *       K/V stage signalled when its copies land; PREFILL_SM90_WS3: WS2 as a persistent grid of one block per
+ *       SM; the wgmma kernels on compute capability 9.x).
  * </ul>
  * Inputs are random (never zeros); before timing, each case runs once into a NaN-poisoned output that must come
  * back fully written and finite. Median of 20 timed runs after 3 warm-up runs. Not a JUnit test.
@@ -133,7 +134,7 @@ public final class AttentionBenchmark {
                 new int[] {0, 1}, new int[] {0}, new int[] {n}, new int[0]);
         Run portable = null;
         for (AttentionVariant variant : new AttentionVariant[] {AttentionVariant.PREFILL, AttentionVariant.PREFILL_SM90,
-            AttentionVariant.PREFILL_SM90_WS, AttentionVariant.PREFILL_SM90_WS2}) {
+            AttentionVariant.PREFILL_SM90_WS, AttentionVariant.PREFILL_SM90_WS2, AttentionVariant.PREFILL_SM90_WS3}) {
             if (!variant.runsOn(device.computeCapability(), HEAD_DIM)) {
                 continue;
             }

@@ -26,7 +26,7 @@ class AttentionPlanTest {
         int numSeqs = 1 + random.nextInt(9);
         int group = new int[] {1, 2, 4, 8}[random.nextInt(4)];
         AttentionVariant[] prefillVariants = {AttentionVariant.PREFILL, AttentionVariant.PREFILL_SM90,
-            AttentionVariant.PREFILL_SM90_WS, AttentionVariant.PREFILL_SM90_WS2};
+            AttentionVariant.PREFILL_SM90_WS, AttentionVariant.PREFILL_SM90_WS2, AttentionVariant.PREFILL_SM90_WS3};
         AttentionVariant prefill = prefillVariants[random.nextInt(prefillVariants.length)];
         int[] queryLens = new int[numSeqs];
         int[] contextLens = new int[numSeqs];
@@ -79,8 +79,10 @@ class AttentionPlanTest {
 
     @Test
     void hopperPrefillRunsOnComputeCapability9WithHeadDims64And128() {
-        assertEquals(AttentionVariant.PREFILL_SM90_WS2, PrefillKernel.FASTEST.variant(90, 128));
-        assertEquals(AttentionVariant.PREFILL_SM90_WS2, PrefillKernel.FASTEST.variant(90, 64));
+        assertEquals(AttentionVariant.PREFILL_SM90_WS3, PrefillKernel.FASTEST.variant(90, 128));
+        assertEquals(AttentionVariant.PREFILL_SM90_WS3, PrefillKernel.FASTEST.variant(90, 64));
+        assertEquals(AttentionVariant.PREFILL_SM90_WS2, PrefillKernel.SM90_WS2.variant(90, 128));
+        assertEquals(AttentionVariant.PREFILL, PrefillKernel.SM90_WS2.variant(80, 128), "sm_90a code only on 9.x");
         assertEquals(AttentionVariant.PREFILL_SM90_WS, PrefillKernel.SM90_WS.variant(90, 128));
         assertEquals(AttentionVariant.PREFILL, PrefillKernel.SM90_WS.variant(80, 64), "sm_90a code only on 9.x");
         assertEquals(AttentionVariant.PREFILL_SM90, PrefillKernel.SM90_LOCKSTEP.variant(90, 128));
@@ -104,6 +106,10 @@ class AttentionPlanTest {
         assertEquals(384, AttentionVariant.PREFILL_SM90_WS.threads(), "a producer and two consumer warpgroups");
         assertEquals(230_400, AttentionVariant.PREFILL_SM90_WS2.sharedBytes(128));
         assertEquals(384, AttentionVariant.PREFILL_SM90_WS2.threads(), "a producer and two consumer warpgroups");
+        assertEquals(230_400, AttentionVariant.PREFILL_SM90_WS3.sharedBytes(128));
+        assertEquals(384, AttentionVariant.PREFILL_SM90_WS3.threads(), "a producer and two consumer warpgroups");
+        assertTrue(AttentionVariant.PREFILL_SM90_WS3.persistent(), "WS3 loops over work items");
+        assertTrue(!AttentionVariant.PREFILL_SM90_WS2.persistent(), "WS2 runs one block per work item");
     }
 
     @Test

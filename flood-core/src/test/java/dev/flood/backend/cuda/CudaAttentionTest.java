@@ -25,9 +25,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * at context 4200 (with one query head per KV head, the first 64 rows of its first 128-row tile end before the
  * 4096-token split that the last 64 reach: one Hopper consumer warpgroup has no K/V tile there). Every request's context
  * sits in 1 to 4 extents shuffled over the cache. Head dims 16 to 128 with 1, 2, 4 and 8 query heads per KV head.
- * Each shape runs with each {@link PrefillKernel}: on a Hopper GPU FASTEST is the warp-specialized wgmma kernel whose
- * stages are signalled on landing (PREFILL_SM90_WS2) for head dims 64 and 128 (checked), SM90_WS the first
- * warp-specialized kernel, SM90_LOCKSTEP the first wgmma kernel, MMA_SYNC the portable kernel; elsewhere all are the
+ * Each shape runs with each {@link PrefillKernel}: on a Hopper GPU FASTEST is the persistent warp-specialized wgmma
+ * kernel (PREFILL_SM90_WS3) for head dims 64 and 128 (checked), SM90_WS2 its one-block-per-item form whose stages are
+ * signalled on landing, SM90_WS the first warp-specialized kernel, SM90_LOCKSTEP the first wgmma kernel, MMA_SYNC the portable kernel; elsewhere all are the
  * portable kernel.
  *
  * <p>q, k, v are bf16-representable on both sides, so the cache holds exactly the reference's keys and values.
@@ -58,7 +58,8 @@ class CudaAttentionTest {
                 "FASTEST, 4, 2, 32", "MMA_SYNC, 4, 4, 64", "MMA_SYNC, 32, 8, 128", "MMA_SYNC, 16, 2, 128",
                 "MMA_SYNC, 8, 1, 64", "SM90_LOCKSTEP, 32, 8, 128", "SM90_LOCKSTEP, 8, 8, 128",
                 "SM90_LOCKSTEP, 8, 1, 64", "SM90_WS, 32, 8, 128", "SM90_WS, 8, 8, 128", "SM90_WS, 16, 2, 128",
-                "SM90_WS, 8, 1, 64"})
+                "SM90_WS, 8, 1, 64", "SM90_WS2, 32, 8, 128", "SM90_WS2, 8, 8, 128", "SM90_WS2, 16, 2, 128",
+                "SM90_WS2, 8, 1, 64"})
     void segmentAttentionMatchesReference(PrefillKernel kernel, int numHeads, int numKvHeads, int headDim) {
         BackendPair pair = pair(kernel);
         AttentionVariant variant = pair.cuda.prefillVariant(headDim);
@@ -93,12 +94,51 @@ class CudaAttentionTest {
     void hopperRunsTheWgmmaKernelForHeadDims64And128() {
         BackendPair pair = pair(PrefillKernel.FASTEST);
         assumeTrue(pair.cuda.computeCapability() / 10 == 9, "not a Hopper GPU: " + pair.cuda.deviceName());
-        assertEquals(AttentionVariant.PREFILL_SM90_WS2, pair.cuda.prefillVariant(128));
-        assertEquals(AttentionVariant.PREFILL_SM90_WS2, pair.cuda.prefillVariant(64));
+        assertEquals(AttentionVariant.PREFILL_SM90_WS3, pair.cuda.prefillVariant(128));
+        assertEquals(AttentionVariant.PREFILL_SM90_WS3, pair.cuda.prefillVariant(64));
+        assertEquals(AttentionVariant.PREFILL_SM90_WS2, pair(PrefillKernel.SM90_WS2).cuda.prefillVariant(128));
         assertEquals(AttentionVariant.PREFILL_SM90_WS, pair(PrefillKernel.SM90_WS).cuda.prefillVariant(128));
         assertEquals(AttentionVariant.PREFILL_SM90, pair(PrefillKernel.SM90_LOCKSTEP).cuda.prefillVariant(128));
         assertEquals(AttentionVariant.PREFILL, pair.cuda.prefillVariant(32));
         assertEquals(AttentionVariant.PREFILL, pair(PrefillKernel.MMA_SYNC).cuda.prefillVariant(128));
+    }
+
+    /**
+     * The persistent kernel (FASTEST on Hopper) with more than two work items per block, so every block loops over
+     * several items and its barrier phases, stage indices and consumer turns carry across them: causal prefills of
+     * 600, 521 and 447 tokens after contexts 0, 0 and 90, and two decodes, at 32 query / 8 KV heads, head dim 128
+     * (19 + 17 + 14 tiles of 128 packed rows, x 8 KV heads = 400 items). Same tolerance as above.
+     */
+    @Test
+    void persistentKernelLoopsOverMoreItemsThanBlocks() {
+        BackendPair pair = pair(PrefillKernel.FASTEST);
+        AttentionShape shape = AttentionShape.of(32, 8, 128);
+        SegmentScenario scenario = SegmentScenario.of(pair.random, new int[] {600, 1, 521, 537, 90},
+                new int[] {600, 1, 521, 447, 1});
+        ForwardBatch step = scenario.step();
+        AttentionVariant variant = pair.cuda.prefillVariant(shape.headDim());
+        int items = AttentionPlan.of(step, shape.queriesPerKvHead(), variant).numPrefillWork() * shape.numKvHeads();
+        if (variant.persistent()) {
+            assertTrue(items > 2 * pair.cuda.multiprocessors(), items + " items for " + pair.cuda.multiprocessors()
+                    + " blocks");
+        }
+        pair.cpu.allocateCache(1, scenario.capacityTokens(), shape.kvSize());
+        pair.cuda.allocateCache(1, scenario.capacityTokens(), shape.kvSize());
+        writePrefix(pair, scenario.prefix(), shape);
+        pair.beginStep(step);
+        Pair<Tensor> qkv = pair.randomActivation(step.numTokens(), shape.qkvWidth(), 2f, step);
+        pair.cpu.writeCache(0, qkv.cpu(), shape, step);
+        pair.cuda.writeCache(0, qkv.cuda(), shape, step);
+        Pair<Tensor> out = pair.allocate(step.numTokens(), shape.qSize());
+        pair.cpu.attention(0, qkv.cpu(), shape, step, out.cpu());
+        pair.cuda.attention(0, qkv.cuda(), shape, step, out.cuda());
+        float[] expected = pair.cpu.toHost(out.cpu());
+        float[] actual = pair.cuda.toHost(out.cuda());
+        for (int seq = 0; seq < step.numSeqs(); seq++) {
+            double seqError = BackendPair.relativeError(rows(actual, step, seq, shape), rows(expected, step, seq, shape));
+            assertTrue(seqError <= TOLERANCE, "attention " + shape + ", " + variant + ", request " + seq + " over "
+                    + items + " items: relative error " + seqError + " (seed " + SEED + ")");
+        }
     }
 
     /** Writes the requests' earlier context tokens to both caches (attention over them is not needed). */

@@ -1,0 +1,294 @@
+// Persistent warp-specialized Hopper prefill (PREFILL_SM90_WS3): segment_attention_sm90_ws.cuh's producer, consumers,
+// stages and turns with kOnLanding signalling, but a grid of about one block per SM that loops over the work items,
+// so that one item's epilogue (output store, the next Q load) overlaps the producer's first tiles of the next item
+// and the other consumer's last matrix products, and the blocks share the tail evenly.
+//
+// Items: item i is work item i / num_kv_heads for KV head i % num_kv_heads (the plan lists work longest first, so
+// the long items of every head come first). Block b takes, in round k = 0, 1, ..., item k * G + b when k is even and
+// k * G + G - 1 - b when k is odd (G blocks; a snake, so that the block with the longest item of a round gets the
+// shortest of the next). The order is static: which block runs an item never changes its arithmetic.
+//
+// Across items every counter continues: the producer and the consumers number the K/V tiles of all their items
+// 0, 1, 2, ... (`tile`), stage tile % kStages, mbarrier phase tile / kStages; the consumers' turns keep
+// alternating (consumer 0 first) from item to item, each consumer taking num_tiles + 1 turns per item. Only the
+// producer reads the extents, which it reloads per item between two producer-only named barriers.
+#pragma once
+
+#include "segment_attention_sm90_ws.cuh"
+
+namespace flood {
+
+// What a block needs of item `item`: its work item, KV head and query layout.
+struct PersistentItem {
+    AttentionWork work;
+    int kv_head;
+    int q_start;          // first query token of the request in qkv / out
+    int first_position;   // position of the request's query token 0
+    int num_tiles;        // K/V tiles of kBlockN tokens in [kv_begin, kv_end)
+
+    template <int kBlockN>
+    __device__ static PersistentItem of(const AttentionArgs& a, int item, int num_kv_heads) {
+        PersistentItem p;
+        p.work = a.work[item / num_kv_heads];
+        p.kv_head = item % num_kv_heads;
+        p.q_start = a.cu_seqlens_q[p.work.seq];
+        const int q_len = a.cu_seqlens_q[p.work.seq + 1] - p.q_start;
+        p.first_position = a.context_lens[p.work.seq] - q_len;
+        p.num_tiles = (p.work.kv_end - p.work.kv_begin + kBlockN - 1) / kBlockN;
+        return p;
+    }
+};
+
+// Block `block` of `blocks`: its item of round k, or -1 past the last item.
+__device__ __forceinline__ int persistent_item(int round, int block, int blocks, int num_items) {
+    const int item = round * blocks + (round % 2 == 0 ? block : blocks - 1 - block);
+    return item < num_items ? item : -1;
+}
+
+// One consumer's Q rows of an item in registers (float32 as loaded), so that the loads of the next item are in
+// flight while the current item's output is stored. Packed row r is query token (row_start + r) / G, head
+// kv_head * G + (row_start + r) % G; rows past num_rows are zeros.
+template <int kHeadDim>
+struct ConsumerQ {
+    static constexpr int kLoads = 64 * (kHeadDim / 4) / 128;  // float4 per thread
+    float4 q[kLoads];
+
+    __device__ void load(const AttentionArgs& a, const PersistentItem& item, int consumer_row, int consumer_thread) {
+#pragma unroll
+        for (int i = 0; i < kLoads; ++i) {
+            const int c = consumer_thread + 128 * i;
+            const int r = consumer_row + c / (kHeadDim / 4);
+            const int column = (c % (kHeadDim / 4)) * 4;
+            q[i] = make_float4(0.f, 0.f, 0.f, 0.f);
+            if (r < item.work.num_rows) {
+                const int packed = item.work.row_start + r;
+                const int head = item.kv_head * a.group + packed % a.group;
+                q[i] = *reinterpret_cast<const float4*>(a.qkv + static_cast<size_t>(item.q_start + packed / a.group)
+                                                        * a.qkv_stride + head * kHeadDim + column);
+            }
+        }
+    }
+
+    // bf16 into the swizzled [kHeadDim / 64][kRows][64] Q tile at q_s.
+    template <int kRows>
+    __device__ void write(unsigned char* q_s, int consumer_row, int consumer_thread) const {
+#pragma unroll
+        for (int i = 0; i < kLoads; ++i) {
+            const int c = consumer_thread + 128 * i;
+            const int r = consumer_row + c / (kHeadDim / 4);
+            const int column = (c % (kHeadDim / 4)) * 4;
+            *reinterpret_cast<uint2*>(q_s + swizzled_offset<kRows>(r, column)) =
+                make_uint2(pack_bf16x2(q[i].x, q[i].y), pack_bf16x2(q[i].z, q[i].w));
+        }
+    }
+};
+
+template <int kHeadDim>
+__device__ void segment_attention_sm90_ws3(const AttentionArgs& a, int num_work, int num_kv_heads) {
+    using Tile = HopperAttentionTile<kHeadDim>;
+    using Layout = WarpSpecializedLayout;
+    using Warpgroup = AttentionWarpgroup<kHeadDim>;
+    constexpr int kBlockN = Tile::kBlockN;
+    constexpr int kStages = Tile::kStages;
+    constexpr int kTileBytes = Tile::kTileBytes;
+    constexpr int kProducerBarrier = 5;  // named barrier 5: the producer's 128 threads, around the extent reload
+
+    extern __shared__ __align__(16) unsigned char shared_raw[];
+    __shared__ int extent_starts[kMaxExtents];
+    __shared__ int extent_first_tokens[kMaxExtents];
+    __shared__ uint64_t full[kStages];
+    __shared__ uint64_t empty[kStages];
+    unsigned char* q_s = shared_raw + (1024 - shared_address(shared_raw) % 1024) % 1024;
+    unsigned char* k_s = q_s + Tile::kQBytes;          // [kStages][kTileBytes]
+    unsigned char* v_s = k_s + kStages * kTileBytes;   // [kStages][kTileBytes]
+
+    const int num_items = num_work * num_kv_heads;
+    const int block = blockIdx.x;
+    const int blocks = gridDim.x;
+
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < kStages; ++s) {
+            mbarrier_init(&full[s], Layout::kProducerThreads);
+            mbarrier_init(&empty[s], Layout::kConsumerWarps);
+        }
+    }
+    __syncthreads();
+
+    const int warpgroup = threadIdx.x / 128;
+    if (warpgroup == 0) {
+        release_registers<Layout::kProducerRegisters>();
+        int tile = 0;  // tiles issued by this block so far, over all its items
+        for (int round = 0;; ++round) {
+            const int item_index = persistent_item(round, block, blocks, num_items);
+            if (item_index < 0) {
+                break;
+            }
+            const PersistentItem item = PersistentItem::of<kBlockN>(a, item_index, num_kv_heads);
+            const int first_extent = a.cu_extents[item.work.seq];
+            const int num_extents = a.cu_extents[item.work.seq + 1] - first_extent;
+            named_barrier_sync(kProducerBarrier, Layout::kProducerThreads);  // the last item's copies are issued
+            if (threadIdx.x == 0) {
+                int first_token = 0;
+                for (int e = 0; e < num_extents; ++e) {
+                    extent_starts[e] = a.extent_starts[first_extent + e];
+                    extent_first_tokens[e] = first_token;
+                    first_token += a.extent_lengths[first_extent + e];
+                }
+            }
+            named_barrier_sync(kProducerBarrier, Layout::kProducerThreads);
+            const KvTileSource source{extent_starts, extent_first_tokens, num_extents, item.work.kv_end,
+                                      static_cast<size_t>(item.kv_head) * kHeadDim};
+            // Tile `tile` goes to stage tile % kStages once the consumers have released tile - kStages there.
+            for (int t = 0; t < item.num_tiles; ++t, ++tile) {
+                const int stage = tile % kStages;
+                if (tile >= kStages) {
+                    mbarrier_wait(&empty[stage], (tile / kStages - 1) & 1);
+                }
+                source.copy<kHeadDim, kBlockN>(a, item.work.kv_begin + t * kBlockN, k_s + stage * kTileBytes,
+                                               v_s + stage * kTileBytes, threadIdx.x);
+                cp_async_mbarrier_arrive(&full[stage]);
+            }
+        }
+        // Stay until this thread's copies have landed (the consumers wait for them anyway).
+        cp_async_commit();
+        cp_async_wait<0>();
+        return;
+    }
+
+    claim_registers<Layout::kConsumerRegisters>();
+    const int consumer = warpgroup - 1;
+    const int consumer_thread = threadIdx.x % 128;
+    const int consumer_row = consumer * 64;
+    const int warp_row = consumer_row + consumer_thread / kWarpSize * 16;
+    const bool warp_leader = threadIdx.x % kWarpSize == 0;
+    const uint32_t q_address = shared_address(q_s);
+    const uint32_t k_address = shared_address(k_s);
+    const uint32_t v_address = shared_address(v_s);
+    using Yes = std::true_type;
+    using No = std::false_type;
+
+    int item_index = persistent_item(0, block, blocks, num_items);
+    if (item_index < 0) {
+        return;
+    }
+    PersistentItem item = PersistentItem::of<kBlockN>(a, item_index, num_kv_heads);
+    ConsumerQ<kHeadDim> q;
+    q.load(a, item, consumer_row, consumer_thread);
+    if (consumer == 1) {
+        named_barrier_arrive(Layout::kTurnBarrier, 256);  // consumer 0 takes the block's first turn
+    }
+    int tile_base = 0;  // tiles of this block's earlier items
+    for (int round = 0;;) {
+        // Every wgmma of this consumer on the previous item's Q has completed (each warp waited for its own).
+        named_barrier_sync(Layout::kQBarrier + consumer, 128);
+        q.template write<Tile::kRows>(q_s, consumer_row, consumer_thread);
+        fence_proxy_async();
+        named_barrier_sync(Layout::kQBarrier + consumer, 128);
+
+        const AttentionWork& work = item.work;
+        const int num_tiles = item.num_tiles;
+        // Every condition that guards a wgmma is uniform over the warpgroup, as wgmma requires.
+        const bool group_active = consumer_row < work.num_rows;
+        const int group_last_row = min(consumer_row + 63, work.num_rows - 1);
+        const int group_max_position =
+            group_active ? item.first_position + (work.row_start + group_last_row) / a.group : -1;
+        const int group_min_position = consumer_row + 64 <= work.num_rows
+            ? item.first_position + (work.row_start + consumer_row) / a.group : -1;
+        // Padding rows (past num_rows) get position -1: every key is masked for them.
+        int position[2];
+        for (int i = 0; i < 2; ++i) {
+            const int r = warp_row + (consumer_thread % kWarpSize) / 4 + 8 * i;
+            position[i] = r < work.num_rows ? item.first_position + (work.row_start + r) / a.group : -1;
+        }
+        // Tiles 0 .. my_tiles - 1 are computed, the first unmasked_tiles without a mask (segment_attention_sm90_ws).
+        const int my_tiles = group_active && group_max_position >= work.kv_begin
+            ? min(num_tiles, (group_max_position - work.kv_begin) / kBlockN + 1) : 0;
+        const int mask_limit = min(group_min_position + 1, work.kv_end) - work.kv_begin;
+        const int unmasked_tiles = mask_limit > 0 ? min(my_tiles, mask_limit / kBlockN) : 0;
+
+        Warpgroup state;
+        state.clear();
+        int p_stage = 0;  // the stage whose V the probabilities in state.p multiply
+        // One turn for the item's tile t (block tile tile_base + t), as in segment_attention_sm90_ws.
+        auto turn = [&](int t, auto scores, auto values, auto mask) {
+            constexpr bool kScores = decltype(scores)::value;
+            constexpr bool kValues = decltype(values)::value;
+            const int tile = tile_base + t;
+            const int stage = tile % kStages;
+            const int tile_start = work.kv_begin + t * kBlockN;
+            if (t < num_tiles) {
+                mbarrier_wait(&full[stage], (tile / kStages) & 1);
+                fence_proxy_async();  // the producer's cp.async writes (generic proxy) before this wgmma's reads
+            }
+            float s[Warpgroup::kSValues];
+            named_barrier_sync(Layout::kTurnBarrier + consumer, 256);
+            if constexpr (kScores) {
+                Warpgroup::issue_scores(s, q_address, consumer_row, k_address + stage * kTileBytes);
+            }
+            if constexpr (kValues) {
+                state.issue_values(v_address + p_stage * kTileBytes);
+            }
+            named_barrier_arrive(Layout::kTurnBarrier + 1 - consumer, 256);
+            float correction[2];
+            if constexpr (kScores) {
+                wgmma_wait<kValues ? 1 : 0>();
+                wgmma_fence_operands(s);
+                state.template softmax<decltype(mask)::value>(s, correction, a.scale_log2, tile_start, position,
+                                                              work.kv_end);
+            }
+            if constexpr (kValues) {
+                wgmma_wait<0>();
+                wgmma_fence_operands(state.o);
+                __syncwarp();
+                if (warp_leader) {
+                    mbarrier_arrive(&empty[p_stage]);
+                }
+                if constexpr (kScores) {
+                    state.rescale(correction);
+                }
+            }
+            if constexpr (kScores) {
+                state.keep_probabilities(s);
+                p_stage = stage;
+            } else if (t < num_tiles && warp_leader) {
+                mbarrier_arrive(&empty[stage]);
+            }
+        };
+
+        // num_tiles + 1 turns each (the last one issues the last P V), whatever each computes, so turns stay paired.
+        int t = 0;
+        if (my_tiles > 0) {
+            if (unmasked_tiles > 0) {
+                turn(0, Yes{}, No{}, No{});
+            } else {
+                turn(0, Yes{}, No{}, Yes{});
+            }
+            for (t = 1; t < unmasked_tiles; ++t) {
+                turn(t, Yes{}, Yes{}, No{});
+            }
+            for (; t < my_tiles; ++t) {
+                turn(t, Yes{}, Yes{}, Yes{});
+            }
+            turn(t++, No{}, Yes{}, No{});
+        }
+        for (; t <= num_tiles; ++t) {
+            turn(t, No{}, No{}, No{});
+        }
+        tile_base += num_tiles;
+
+        if (group_active) {
+            state.store(a, work, item.kv_head, num_kv_heads, item.q_start, warp_row);
+        }
+        item_index = persistent_item(++round, block, blocks, num_items);
+        if (item_index < 0) {
+            break;
+        }
+        item = PersistentItem::of<kBlockN>(a, item_index, num_kv_heads);
+        q.load(a, item, consumer_row, consumer_thread);
+    }
+    if (consumer == 0) {
+        named_barrier_sync(Layout::kTurnBarrier, 256);  // consumer 1's last hand-over
+    }
+}
+
+}  // namespace flood
