@@ -39,6 +39,11 @@ struct PersistentItem {
     }
 };
 
+// Starts bringing the 128-byte line at `address` into L2 (no registers, no wait).
+__device__ __forceinline__ void prefetch_l2(const void* address) {
+    asm volatile("prefetch.global.L2 [%0];\n" :: "l"(address));
+}
+
 // Block `block` of `blocks`: its item of round k, or -1 past the last item.
 __device__ __forceinline__ int persistent_item(int round, int block, int blocks, int num_items) {
     const int item = round * blocks + (round % 2 == 0 ? block : blocks - 1 - block);
@@ -136,6 +141,18 @@ __device__ void segment_attention_sm90_ws3(const AttentionArgs& a, int num_work,
                 }
             }
             named_barrier_sync(kProducerBarrier, Layout::kProducerThreads);
+            // The consumers load this item's Q rows once they finish their previous item, while the tensor cores
+            // wait for them; bring the rows into L2 now, while the stages ahead of them still fill.
+#pragma unroll 1
+            for (int line = threadIdx.x; line < Tile::kRows * (kHeadDim / 32); line += Layout::kProducerThreads) {
+                const int r = line / (kHeadDim / 32);
+                if (r < item.work.num_rows) {
+                    const int packed = item.work.row_start + r;
+                    const int head = item.kv_head * a.group + packed % a.group;
+                    prefetch_l2(a.qkv + static_cast<size_t>(item.q_start + packed / a.group) * a.qkv_stride
+                                + head * kHeadDim + (line % (kHeadDim / 32)) * 32);
+                }
+            }
             const KvTileSource source{extent_starts, extent_first_tokens, num_extents, item.work.kv_end,
                                       static_cast<size_t>(item.kv_head) * kHeadDim};
             // Tile `tile` goes to stage tile % kStages once the consumers have released tile - kStages there.
