@@ -1,4 +1,4 @@
-// One consumer warpgroup's share of Hopper prefill attention (segment_attention_sm90_ws.cuh): 64 packed rows, their
+// One consumer warpgroup's share of Hopper prefill attention (segment_attention_sm90.cuh): 64 packed rows, their
 // Q in shared memory, the O accumulator and the online-softmax state in registers. The steps are split so that the
 // kernel can interleave them: issue S = Q Kᵀ for tile t, issue O += P V for tile t - 1, and run tile t's softmax
 // while both are on the tensor cores.
@@ -8,7 +8,7 @@
 // per thread), O is [64 rows x kHeadDim] (kHeadDim / 2 floats).
 #pragma once
 
-#include "segment_attention_sm90.cuh"
+#include "hopper_tile.cuh"
 
 namespace flood {
 

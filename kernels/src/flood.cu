@@ -10,8 +10,6 @@
 #include "sampling.cuh"
 #include "segment_attention.cuh"
 #include "segment_attention_sm90.cuh"
-#include "segment_attention_sm90_persistent.cuh"
-#include "segment_attention_sm90_ws.cuh"
 #include "silu_mul.cuh"
 
 using flood::bf16;
@@ -93,49 +91,21 @@ FLOOD_ATTENTION(flood_attention_decode_d32, 32, 1, 32)
 FLOOD_ATTENTION(flood_attention_decode_d64, 64, 1, 32)
 FLOOD_ATTENTION(flood_attention_decode_d128, 128, 1, 32)
 
-// The Hopper prefill variants: segment_attention_sm90.cuh (2 warpgroups, 256 threads) and its warp-specialized form
-// segment_attention_sm90_ws.cuh (a producer and 2 consumer warpgroups, 384 threads; "ws2" signals each K/V stage
-// as soon as its copies land); all 128 packed rows,
-// 128-token K/V tiles, one block per SM (its registers and 225 KB of shared memory). Its wgmma code exists only in the sm_90a build; the
+// Hopper prefill (segment_attention_sm90.cuh): a persistent, warp-specialized wgmma kernel (a producer and 2 consumer
+// warpgroups, 384 threads, 128 packed rows, 128-token K/V tiles, one block per SM for its registers and 225 KB of
+// shared memory) on a 1-D grid of at most one block per SM that loops over num_work x num_kv_heads items;
+// parameters as AttentionArgs, then num_work and num_kv_heads. Its wgmma code exists only in the sm_90a build; the
 // host launches it only on compute capability 9.x, and elsewhere the entry point traps.
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-#define FLOOD_ATTENTION_SM90_BODY(FUNCTION, HEAD_DIM) flood::FUNCTION<HEAD_DIM>(args);
+#define FLOOD_ATTENTION_SM90_BODY(HEAD_DIM) flood::segment_attention_sm90<HEAD_DIM>(args, num_work, num_kv_heads);
 #else
-#define FLOOD_ATTENTION_SM90_BODY(FUNCTION, HEAD_DIM) \
-    (void)args;                                        \
+#define FLOOD_ATTENTION_SM90_BODY(HEAD_DIM) \
+    (void)args;                              \
+    (void)num_work;                          \
+    (void)num_kv_heads;                      \
     __trap();
 #endif
-#define FLOOD_ATTENTION_SM90(NAME, HEAD_DIM, THREADS, FUNCTION)                                                      \
-    extern "C" __global__ void __launch_bounds__(THREADS, 1) NAME(                                                  \
-        const float* qkv, int qkv_stride, const bf16* key_cache, const bf16* value_cache, int kv_size, int group,  \
-        float scale_log2, const int* cu_seqlens_q, const int* context_lens, const int* cu_extents,                 \
-        const int* extent_starts, const int* extent_lengths, const flood::AttentionWork* work, bf16* out,          \
-        int out_stride, float* partial_out, float* partial_max_sum) {                                               \
-        const flood::AttentionArgs args{qkv, qkv_stride, key_cache, value_cache, kv_size, group, scale_log2,        \
-                                        cu_seqlens_q, context_lens, cu_extents, extent_starts, extent_lengths,     \
-                                        work, out, out_stride, partial_out, partial_max_sum};                      \
-        FLOOD_ATTENTION_SM90_BODY(FUNCTION, HEAD_DIM)                                                               \
-    }
-
-FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_d64, 64, 256, segment_attention_sm90)
-FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_d128, 128, 256, segment_attention_sm90)
-FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_ws_d64, 64, 384, segment_attention_sm90_ws)
-FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_ws_d128, 128, 384, segment_attention_sm90_ws)
-FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_ws2_d64, 64, 384, segment_attention_sm90_ws2)
-FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_ws2_d128, 128, 384, segment_attention_sm90_ws2)
-
-// The persistent form of ws2 (segment_attention_sm90_persistent.cuh): a 1-D grid of at most one block per SM that
-// loops over num_work x num_kv_heads items; parameters as AttentionArgs, then num_work and num_kv_heads.
-#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-#define FLOOD_ATTENTION_SM90_PERSISTENT_BODY(HEAD_DIM) flood::segment_attention_sm90_ws3<HEAD_DIM>(args, num_work, num_kv_heads);
-#else
-#define FLOOD_ATTENTION_SM90_PERSISTENT_BODY(HEAD_DIM) \
-    (void)args;                                         \
-    (void)num_work;                                     \
-    (void)num_kv_heads;                                 \
-    __trap();
-#endif
-#define FLOOD_ATTENTION_SM90_PERSISTENT(NAME, HEAD_DIM)                                                              \
+#define FLOOD_ATTENTION_SM90(NAME, HEAD_DIM)                                                                         \
     extern "C" __global__ void __launch_bounds__(384, 1) NAME(                                                      \
         const float* qkv, int qkv_stride, const bf16* key_cache, const bf16* value_cache, int kv_size, int group,  \
         float scale_log2, const int* cu_seqlens_q, const int* context_lens, const int* cu_extents,                 \
@@ -144,11 +114,11 @@ FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_ws2_d128, 128, 384, segment_at
         const flood::AttentionArgs args{qkv, qkv_stride, key_cache, value_cache, kv_size, group, scale_log2,        \
                                         cu_seqlens_q, context_lens, cu_extents, extent_starts, extent_lengths,     \
                                         work, out, out_stride, partial_out, partial_max_sum};                      \
-        FLOOD_ATTENTION_SM90_PERSISTENT_BODY(HEAD_DIM)                                                              \
+        FLOOD_ATTENTION_SM90_BODY(HEAD_DIM)                                                                         \
     }
 
-FLOOD_ATTENTION_SM90_PERSISTENT(flood_attention_prefill_sm90_ws3_d64, 64)
-FLOOD_ATTENTION_SM90_PERSISTENT(flood_attention_prefill_sm90_ws3_d128, 128)
+FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_d64, 64)
+FLOOD_ATTENTION_SM90(flood_attention_prefill_sm90_d128, 128)
 
 extern "C" __global__ void flood_attention_merge(const flood::AttentionMerge* merges, const int* cu_seqlens_q,
                                                  int group, int head_dim, const float* partial_out,

@@ -18,7 +18,7 @@ import java.util.List;
  * partial rows {@code firstPartialRow + s * numRows ..}. Prefill work is ordered longest first, so the long
  * causal tiles start early and the short ones fill in behind them.
  *
- * @param prefillVariant the variant of every prefill work item (PREFILL or a PREFILL_SM90 variant)
+ * @param prefillVariant the variant of every prefill work item (PREFILL or PREFILL_SM90)
  * @param partialRows    rows of the partial buffers (per KV head) that the split work items write
  */
 record AttentionPlan(AttentionVariant prefillVariant, int[] decodeWork, int[] prefillWork, int[] merges,

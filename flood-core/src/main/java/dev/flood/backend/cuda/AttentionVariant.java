@@ -1,9 +1,8 @@
 package dev.flood.backend.cuda;
 
 /**
- * The instantiations of the segment attention kernel (kernels/src/segment_attention.cuh and, for Hopper,
- * segment_attention_sm90.cuh and segment_attention_sm90_ws.cuh, whose two producer signallings are PREFILL_SM90_WS and
- * PREFILL_SM90_WS2, and its persistent form PREFILL_SM90_WS3). A request whose packed rows (query tokens x query heads per KV head) fit one 16-row
+ * The instantiations of the segment attention kernels (kernels/src/segment_attention.cuh and, for Hopper,
+ * segment_attention_sm90.cuh). A request whose packed rows (query tokens x query heads per KV head) fit one 16-row
  * tile takes the decode variant, else the step's prefill variant ({@link PrefillKernel} picks it once per device
  * and head dim); the choice depends on the request, the device and the model alone, never on the rest of the
  * batch, and so does its KV split size, which keeps each request's arithmetic the same whatever it is batched with.
@@ -24,28 +23,13 @@ enum AttentionVariant {
     /** Prefill and long appends (mma.sync, any GPU): four warps, 64 rows, 64-token tiles, splits of 4096 tokens. */
     PREFILL(64, 128, 64, 4096, 4096),
     /**
-     * Prefill and long appends on Hopper (wgmma, sm_90a; head dims 64 and 128): two warpgroups, 128 rows,
-     * 128-token tiles in three stages, one block per SM, splits of 4096 tokens.
+     * Prefill and long appends on Hopper (wgmma, sm_90a; head dims 64 and 128), warp-specialized: a producer
+     * warpgroup streams 128-token K/V tiles into three stages signalled by mbarriers as their copies land, while two
+     * consumer warpgroups, 64 rows each, take turns on the tensor cores and overlap each tile's softmax with matrix
+     * products; a persistent grid of at most one block per SM loops over the work items, so one item's output store
+     * and Q load overlap the next item's first tiles. Splits of 4096 tokens.
      */
-    PREFILL_SM90(128, 256, 128, 4096, 4096),
-    /**
-     * PREFILL_SM90 warp-specialized: a producer warpgroup streams K/V tiles into three stages signalled by
-     * mbarriers while two consumer warpgroups, 64 rows each, take turns on the tensor cores and overlap each tile's
-     * softmax with matrix products; same tiles, splits and shared memory as PREFILL_SM90.
-     */
-    PREFILL_SM90_WS(128, 384, 128, 4096, 4096),
-    /**
-     * PREFILL_SM90_WS with each stage signalled full as soon as its own copies land (cp.async.mbarrier.arrive.noinc)
-     * rather than after the producer has issued the next tile, so up to three tiles are in flight; same tiles,
-     * splits and shared memory.
-     */
-    PREFILL_SM90_WS2(128, 384, 128, 4096, 4096),
-    /**
-     * PREFILL_SM90_WS2 as a persistent grid: at most one block per SM, each looping over its share of the work
-     * items (kernels/src/segment_attention_sm90_persistent.cuh), so one item's output store and Q load overlap the
-     * next item's first K/V tiles and the blocks end together; same tiles, splits and shared memory.
-     */
-    PREFILL_SM90_WS3(128, 384, 128, 4096, 4096);
+    PREFILL_SM90(128, 384, 128, 4096, 4096);
 
     private static final int TARGET_SPLITS = 8;
 
@@ -89,13 +73,13 @@ enum AttentionVariant {
 
     /**
      * Dynamic shared memory. DECODE, PREFILL: Q rows and two stages of K and V tiles, rows padded by 8 bf16
-     * (AttentionTile). PREFILL_SM90 and PREFILL_SM90_WS(2, 3): Q rows and three stages of K and V tiles, unpadded (swizzled), and 1024
-     * bytes to align the start (HopperAttentionTile).
+     * (AttentionTile). PREFILL_SM90: Q rows and three stages of K and V tiles, unpadded (swizzled), and 1024 bytes to
+     * align the start (HopperAttentionTile).
      */
     int sharedBytes(int headDim) {
         return switch (this) {
             case DECODE, PREFILL -> (rows() + 4 * blockTokens) * (headDim + 8) * 2;
-            case PREFILL_SM90, PREFILL_SM90_WS, PREFILL_SM90_WS2, PREFILL_SM90_WS3 -> (rows() + 6 * blockTokens) * headDim * 2 + 1024;
+            case PREFILL_SM90 -> (rows() + 6 * blockTokens) * headDim * 2 + 1024;
         };
     }
 
@@ -106,13 +90,13 @@ enum AttentionVariant {
     boolean runsOn(int computeCapability, int headDim) {
         return switch (this) {
             case DECODE, PREFILL -> java.util.Arrays.stream(Kernels.HEAD_DIMS).anyMatch(d -> d == headDim);
-            case PREFILL_SM90, PREFILL_SM90_WS, PREFILL_SM90_WS2, PREFILL_SM90_WS3 -> computeCapability / 10 == 9 && (headDim == 64 || headDim == 128);
+            case PREFILL_SM90 -> computeCapability / 10 == 9 && (headDim == 64 || headDim == 128);
         };
     }
 
     /** Whether a launch is one block per SM at most, each looping over work items, rather than one per item. */
     boolean persistent() {
-        return this == PREFILL_SM90_WS3;
+        return this == PREFILL_SM90;
     }
 
     /** The variant a request with {@code packedRows} rows per KV head takes, given the step's prefill variant. */

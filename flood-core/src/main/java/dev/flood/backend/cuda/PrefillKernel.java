@@ -6,32 +6,14 @@ package dev.flood.backend.cuda;
  * benchmarks run the portable kernel on a Hopper GPU too.
  */
 enum PrefillKernel {
-    /**
-     * The persistent warp-specialized wgmma kernel (PREFILL_SM90_WS3) on compute capability 9.x for head dims 64
-     * and 128, else the mma.sync kernel.
-     */
+    /** The Hopper kernel (PREFILL_SM90) on compute capability 9.x for head dims 64 and 128, else the mma.sync kernel. */
     FASTEST,
-    /** The warp-specialized kernel with stages signalled on landing (PREFILL_SM90_WS2) where it runs, else mma.sync. */
-    SM90_WS2,
-    /** The first warp-specialized wgmma kernel (PREFILL_SM90_WS) where it runs, else the mma.sync kernel. */
-    SM90_WS,
-    /** The first wgmma kernel (PREFILL_SM90, warpgroups in lockstep) where it runs, else the mma.sync kernel. */
-    SM90_LOCKSTEP,
     /** The mma.sync kernel (sm_80 and newer) always. */
     MMA_SYNC;
 
     /** The prefill variant for a model of {@code headDim} on a device of {@code computeCapability} (10 x major + minor). */
     AttentionVariant variant(int computeCapability, int headDim) {
-        if (this == FASTEST && AttentionVariant.PREFILL_SM90_WS3.runsOn(computeCapability, headDim)) {
-            return AttentionVariant.PREFILL_SM90_WS3;
-        }
-        if (this == SM90_WS2 && AttentionVariant.PREFILL_SM90_WS2.runsOn(computeCapability, headDim)) {
-            return AttentionVariant.PREFILL_SM90_WS2;
-        }
-        if (this == SM90_WS && AttentionVariant.PREFILL_SM90_WS.runsOn(computeCapability, headDim)) {
-            return AttentionVariant.PREFILL_SM90_WS;
-        }
-        if (this == SM90_LOCKSTEP && AttentionVariant.PREFILL_SM90.runsOn(computeCapability, headDim)) {
+        if (this == FASTEST && AttentionVariant.PREFILL_SM90.runsOn(computeCapability, headDim)) {
             return AttentionVariant.PREFILL_SM90;
         }
         return AttentionVariant.PREFILL;

@@ -25,10 +25,8 @@ import jcuda.driver.CUevent;
  *       32 query and 8 KV heads of dim 128: achieved bandwidth = the fewest bytes (K and V read once, queries
  *       read, outputs written) over time, as a fraction of the copy bandwidth;
  *   <li>prefill attention, one causal request of 4096 tokens, same heads: 4 · headDim · heads · n(n+1)/2 FLOPs
- *       over time, one line per prefill variant that runs on this GPU (PREFILL: mma.sync; PREFILL_SM90: wgmma,
- *       warpgroups in lockstep; PREFILL_SM90_WS: wgmma, warp-specialized; PREFILL_SM90_WS2: the same with each
- *       K/V stage signalled when its copies land; PREFILL_SM90_WS3: WS2 as a persistent grid of one block per
- *       SM; the wgmma kernels on compute capability 9.x).
+ *       over time, one line per prefill variant that runs on this GPU (PREFILL: mma.sync; PREFILL_SM90: the
+ *       persistent warp-specialized wgmma kernel, on compute capability 9.x).
  * </ul>
  * Inputs are random (never zeros); before timing, each case runs once into a NaN-poisoned output that must come
  * back fully written and finite. Median of 20 timed runs after 3 warm-up runs. Not a JUnit test.
@@ -133,8 +131,7 @@ public final class AttentionBenchmark {
         ForwardBatch batch = new ForwardBatch(new int[n], positions, positions.clone(), new int[] {0, n}, new int[] {n},
                 new int[] {0, 1}, new int[] {0}, new int[] {n}, new int[0]);
         Run portable = null;
-        for (AttentionVariant variant : new AttentionVariant[] {AttentionVariant.PREFILL, AttentionVariant.PREFILL_SM90,
-            AttentionVariant.PREFILL_SM90_WS, AttentionVariant.PREFILL_SM90_WS2, AttentionVariant.PREFILL_SM90_WS3}) {
+        for (AttentionVariant variant : new AttentionVariant[] {AttentionVariant.PREFILL, AttentionVariant.PREFILL_SM90}) {
             if (!variant.runsOn(device.computeCapability(), HEAD_DIM)) {
                 continue;
             }

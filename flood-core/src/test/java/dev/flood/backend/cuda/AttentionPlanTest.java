@@ -25,8 +25,7 @@ class AttentionPlanTest {
         Random random = new Random(SEED);
         int numSeqs = 1 + random.nextInt(9);
         int group = new int[] {1, 2, 4, 8}[random.nextInt(4)];
-        AttentionVariant[] prefillVariants = {AttentionVariant.PREFILL, AttentionVariant.PREFILL_SM90,
-            AttentionVariant.PREFILL_SM90_WS, AttentionVariant.PREFILL_SM90_WS2, AttentionVariant.PREFILL_SM90_WS3};
+        AttentionVariant[] prefillVariants = {AttentionVariant.PREFILL, AttentionVariant.PREFILL_SM90};
         AttentionVariant prefill = prefillVariants[random.nextInt(prefillVariants.length)];
         int[] queryLens = new int[numSeqs];
         int[] contextLens = new int[numSeqs];
@@ -73,20 +72,12 @@ class AttentionPlanTest {
         assertEquals(2048, AttentionVariant.DECODE.splitTokens(100_000), "at most 2048");
         assertEquals(4096, AttentionVariant.PREFILL.splitTokens(9000));
         assertEquals(4096, AttentionVariant.PREFILL_SM90.splitTokens(9000));
-        assertEquals(4096, AttentionVariant.PREFILL_SM90_WS.splitTokens(9000));
-        assertEquals(4096, AttentionVariant.PREFILL_SM90_WS2.splitTokens(9000));
     }
 
     @Test
     void hopperPrefillRunsOnComputeCapability9WithHeadDims64And128() {
-        assertEquals(AttentionVariant.PREFILL_SM90_WS3, PrefillKernel.FASTEST.variant(90, 128));
-        assertEquals(AttentionVariant.PREFILL_SM90_WS3, PrefillKernel.FASTEST.variant(90, 64));
-        assertEquals(AttentionVariant.PREFILL_SM90_WS2, PrefillKernel.SM90_WS2.variant(90, 128));
-        assertEquals(AttentionVariant.PREFILL, PrefillKernel.SM90_WS2.variant(80, 128), "sm_90a code only on 9.x");
-        assertEquals(AttentionVariant.PREFILL_SM90_WS, PrefillKernel.SM90_WS.variant(90, 128));
-        assertEquals(AttentionVariant.PREFILL, PrefillKernel.SM90_WS.variant(80, 64), "sm_90a code only on 9.x");
-        assertEquals(AttentionVariant.PREFILL_SM90, PrefillKernel.SM90_LOCKSTEP.variant(90, 128));
-        assertEquals(AttentionVariant.PREFILL, PrefillKernel.SM90_LOCKSTEP.variant(80, 128), "sm_90a code only on 9.x");
+        assertEquals(AttentionVariant.PREFILL_SM90, PrefillKernel.FASTEST.variant(90, 128));
+        assertEquals(AttentionVariant.PREFILL_SM90, PrefillKernel.FASTEST.variant(90, 64));
         assertEquals(AttentionVariant.PREFILL, PrefillKernel.FASTEST.variant(90, 32), "no wgmma kernel for d32");
         assertEquals(AttentionVariant.PREFILL, PrefillKernel.FASTEST.variant(80, 128), "sm_90a code only on 9.x");
         assertEquals(AttentionVariant.PREFILL, PrefillKernel.FASTEST.variant(100, 128), "sm_90a code only on 9.x");
@@ -95,21 +86,15 @@ class AttentionPlanTest {
 
     @Test
     void hopperPrefillSharedMemoryFitsTheOptInLimit() {
-        // H100/H200: 227 KB of shared memory per block after opting in; the kernel adds 128 bytes of static extents.
+        // H100/H200: 227 KB of shared memory per block after opting in; the kernel adds 176 bytes of static extents
+        // and mbarriers.
         assertEquals(230_400, AttentionVariant.PREFILL_SM90.sharedBytes(128));
-        assertTrue(AttentionVariant.PREFILL_SM90.sharedBytes(128) + 128 <= 227 * 1024);
+        assertTrue(AttentionVariant.PREFILL_SM90.sharedBytes(128) + 176 <= 227 * 1024);
         assertEquals(115_712, AttentionVariant.PREFILL_SM90.sharedBytes(64));
-        // The warp-specialized kernels have the same dynamic layout and 176 bytes of static extents and mbarriers.
-        assertEquals(230_400, AttentionVariant.PREFILL_SM90_WS.sharedBytes(128));
-        assertTrue(AttentionVariant.PREFILL_SM90_WS.sharedBytes(128) + 176 <= 227 * 1024);
-        assertEquals(128, AttentionVariant.PREFILL_SM90_WS.rows());
-        assertEquals(384, AttentionVariant.PREFILL_SM90_WS.threads(), "a producer and two consumer warpgroups");
-        assertEquals(230_400, AttentionVariant.PREFILL_SM90_WS2.sharedBytes(128));
-        assertEquals(384, AttentionVariant.PREFILL_SM90_WS2.threads(), "a producer and two consumer warpgroups");
-        assertEquals(230_400, AttentionVariant.PREFILL_SM90_WS3.sharedBytes(128));
-        assertEquals(384, AttentionVariant.PREFILL_SM90_WS3.threads(), "a producer and two consumer warpgroups");
-        assertTrue(AttentionVariant.PREFILL_SM90_WS3.persistent(), "WS3 loops over work items");
-        assertTrue(!AttentionVariant.PREFILL_SM90_WS2.persistent(), "WS2 runs one block per work item");
+        assertEquals(128, AttentionVariant.PREFILL_SM90.rows());
+        assertEquals(384, AttentionVariant.PREFILL_SM90.threads(), "a producer and two consumer warpgroups");
+        assertTrue(AttentionVariant.PREFILL_SM90.persistent(), "a persistent grid looping over work items");
+        assertTrue(!AttentionVariant.PREFILL.persistent(), "one block per work item");
     }
 
     @Test

@@ -26,8 +26,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * 4096-token split that the last 64 reach: one Hopper consumer warpgroup has no K/V tile there). Every request's context
  * sits in 1 to 4 extents shuffled over the cache. Head dims 16 to 128 with 1, 2, 4 and 8 query heads per KV head.
  * Each shape runs with each {@link PrefillKernel}: on a Hopper GPU FASTEST is the persistent warp-specialized wgmma
- * kernel (PREFILL_SM90_WS3) for head dims 64 and 128 (checked), SM90_WS2 its one-block-per-item form whose stages are
- * signalled on landing, SM90_WS the first warp-specialized kernel, SM90_LOCKSTEP the first wgmma kernel, MMA_SYNC the portable kernel; elsewhere all are the
+ * kernel (PREFILL_SM90) for head dims 64 and 128 (checked) and MMA_SYNC the portable kernel; elsewhere both are the
  * portable kernel.
  *
  * <p>q, k, v are bf16-representable on both sides, so the cache holds exactly the reference's keys and values.
@@ -56,10 +55,7 @@ class CudaAttentionTest {
     @CsvSource({"FASTEST, 4, 4, 64", "FASTEST, 32, 8, 128", "FASTEST, 8, 8, 128", "FASTEST, 16, 2, 128",
                 "FASTEST, 8, 1, 64", "FASTEST, 16, 4, 64", "FASTEST, 4, 2, 16", "FASTEST, 4, 1, 16",
                 "FASTEST, 4, 2, 32", "MMA_SYNC, 4, 4, 64", "MMA_SYNC, 32, 8, 128", "MMA_SYNC, 16, 2, 128",
-                "MMA_SYNC, 8, 1, 64", "SM90_LOCKSTEP, 32, 8, 128", "SM90_LOCKSTEP, 8, 8, 128",
-                "SM90_LOCKSTEP, 8, 1, 64", "SM90_WS, 32, 8, 128", "SM90_WS, 8, 8, 128", "SM90_WS, 16, 2, 128",
-                "SM90_WS, 8, 1, 64", "SM90_WS2, 32, 8, 128", "SM90_WS2, 8, 8, 128", "SM90_WS2, 16, 2, 128",
-                "SM90_WS2, 8, 1, 64"})
+                "MMA_SYNC, 8, 1, 64"})
     void segmentAttentionMatchesReference(PrefillKernel kernel, int numHeads, int numKvHeads, int headDim) {
         BackendPair pair = pair(kernel);
         AttentionVariant variant = pair.cuda.prefillVariant(headDim);
@@ -94,11 +90,8 @@ class CudaAttentionTest {
     void hopperRunsTheWgmmaKernelForHeadDims64And128() {
         BackendPair pair = pair(PrefillKernel.FASTEST);
         assumeTrue(pair.cuda.computeCapability() / 10 == 9, "not a Hopper GPU: " + pair.cuda.deviceName());
-        assertEquals(AttentionVariant.PREFILL_SM90_WS3, pair.cuda.prefillVariant(128));
-        assertEquals(AttentionVariant.PREFILL_SM90_WS3, pair.cuda.prefillVariant(64));
-        assertEquals(AttentionVariant.PREFILL_SM90_WS2, pair(PrefillKernel.SM90_WS2).cuda.prefillVariant(128));
-        assertEquals(AttentionVariant.PREFILL_SM90_WS, pair(PrefillKernel.SM90_WS).cuda.prefillVariant(128));
-        assertEquals(AttentionVariant.PREFILL_SM90, pair(PrefillKernel.SM90_LOCKSTEP).cuda.prefillVariant(128));
+        assertEquals(AttentionVariant.PREFILL_SM90, pair.cuda.prefillVariant(128));
+        assertEquals(AttentionVariant.PREFILL_SM90, pair.cuda.prefillVariant(64));
         assertEquals(AttentionVariant.PREFILL, pair.cuda.prefillVariant(32));
         assertEquals(AttentionVariant.PREFILL, pair(PrefillKernel.MMA_SYNC).cuda.prefillVariant(128));
     }
