@@ -29,7 +29,7 @@ import jcuda.driver.CUevent;
  *       persistent warp-specialized wgmma kernel, on compute capability 9.x).
  * </ul>
  * Inputs are random (never zeros); before timing, each case runs once into a NaN-poisoned output that must come
- * back fully written and finite. Median of 20 timed runs after 3 warm-up runs. Not a JUnit test.
+ * back fully written and finite. Median of 20 timed runs after at least 300 ms of warm-up runs. Not a JUnit test.
  */
 public final class AttentionBenchmark {
 
@@ -43,7 +43,12 @@ public final class AttentionBenchmark {
     private static final int DECODE_BATCH = 128;
     private static final int[] DECODE_CONTEXTS = {512, 2048, 8192};
     private static final int PREFILL_TOKENS = 4096;
-    private static final int WARMUP = 3;
+    /**
+     * Warm-up per case, at least this much GPU work: an idle H200 sits at a low clock and takes tens of
+     * milliseconds to reach full speed, so a few warm-up runs measure the clock ramp, not the kernel (the same kernel
+     * read 292-300 TFLOP/s after a short warm-up and 310-312 after other kernels had run first).
+     */
+    private static final long WARMUP_NANOS = 300_000_000L;
     private static final int REPS = 20;
 
     private final CudaDevice device;
@@ -221,8 +226,10 @@ public final class AttentionBenchmark {
         CUevent stop = new CUevent();
         check(cuEventCreate(start, 0), "cuEventCreate");
         check(cuEventCreate(stop, 0), "cuEventCreate");
-        for (int i = 0; i < WARMUP; i++) {
+        long warmupEnd = System.nanoTime() + WARMUP_NANOS;
+        while (System.nanoTime() < warmupEnd) {
             work.run();
+            device.synchronize("benchmark warm-up");
         }
         float[] times = new float[REPS];
         float[] elapsed = new float[1];
