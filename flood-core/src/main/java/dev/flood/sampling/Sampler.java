@@ -66,21 +66,12 @@ public final class Sampler {
     }
 
     /**
-     * The chosen token's log-probability and the request's {@code params().logprobs()} most likely tokens, best
+     * The chosen token's log-probability and the {@code topN} most likely tokens, best
      * first (ties: lower id first), under the log-softmax of the raw logits, before penalties, temperature and
      * filters (as vLLM reports by default). The normalizer {@code max + log(sum(exp(x - max)))} is accumulated
      * in double; each value is {@code (double) x - normalizer}. One pass for the normalizer and one partial
      * selection ({@link TopTokens}), so a 150k vocabulary with top 20 costs about two passes over the row.
-     *
-     * @param tokenText decodes one token id for {@link TopLogprob#token()}
      */
-    public TokenLogprobs logprobs(float[] logits, int offset, SamplingState state, int chosenToken,
-                                  IntFunction<String> tokenText) {
-        RowLogprobs row = rowLogprobs(logits, offset, state.vocabSize(), chosenToken, state.params().logprobs());
-        return toTokenLogprobs(chosenToken, row, row.topTokenIds().length, tokenText);
-    }
-
-    /** The same values as {@link #logprobs} for one row, without token texts: what backends compute. */
     public static RowLogprobs rowLogprobs(float[] logits, int offset, int vocab, int chosenToken, int topN) {
         checkToken(chosenToken, vocab);
         double normalizer = logSumExp(logits, offset, vocab);

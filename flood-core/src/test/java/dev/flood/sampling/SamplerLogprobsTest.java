@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.IntFunction;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link Sampler#logprobs} and {@link Sampler#logSoftmaxAt} against a log-softmax computed another way:
+ * {@link Sampler#rowLogprobs} (as the API reports it, through {@link Sampler#toTokenLogprobs}) and
+ * {@link Sampler#logSoftmaxAt} against a log-softmax computed another way:
  * {@code log(exp(x_i - max) / sum(exp(x - max)))} in double. Tolerance 1e-9 absolute: both sides accumulate
  * in double over at most 151,936 terms, a relative error below 151,936 * 2^-53 = 1.7e-11 in the sum, which is
  * the absolute error of its logarithm; 1e-9 leaves a margin for the final subtraction and log.
@@ -28,7 +30,6 @@ class SamplerLogprobsTest {
     private static final int FULL_VOCAB = 151_936;
     private final long runSeed = RandomLogits.freshSeed();
     private final SplittableRandom rng = new SplittableRandom(runSeed);
-    private final Sampler sampler = new Sampler();
 
     @Test
     void valuesAreTheLogSoftmaxOfTheRawLogits() {
@@ -41,7 +42,7 @@ class SamplerLogprobsTest {
                 vocab);
         state.accept(4);
         int chosen = rng.nextInt(vocab);
-        TokenLogprobs result = sampler.logprobs(rows, vocab, state, chosen, id -> "t" + id);
+        TokenLogprobs result = logprobs(rows, vocab, state, chosen, id -> "t" + id);
         assertEquals(chosen, result.tokenId());
         assertEquals(expected[chosen], result.logprob(), TOLERANCE, "seed " + runSeed);
         assertEquals(19, result.top().size());
@@ -63,7 +64,7 @@ class SamplerLogprobsTest {
         logits[15] = 3f;
         logits[0] = 3f;
         SamplingState state = state(SamplingParams.builder().logprobs(5), 19);
-        TokenLogprobs result = sampler.logprobs(logits, 0, state, 15, id -> "t" + id);
+        TokenLogprobs result = logprobs(logits, 0, state, 15, id -> "t" + id);
         assertEquals(List.of(3, 7, 11, 0, 15), ids(result.top()), "seed " + runSeed);
         assertEquals(result.top().get(0).logprob(), result.top().get(2).logprob(), 0.0, "equal logits, equal values");
         assertEquals(result.top().get(4).logprob(), result.logprob(), 0.0, "the chosen token is the 5th");
@@ -71,7 +72,7 @@ class SamplerLogprobsTest {
 
     @Test
     void noTopTokensWhenTheRequestAsksForNone() {
-        TokenLogprobs result = sampler.logprobs(RandomLogits.uniform(rng, 7, 2), 0, state(SamplingParams.builder(),
+        TokenLogprobs result = logprobs(RandomLogits.uniform(rng, 7, 2), 0, state(SamplingParams.builder(),
                 7), 6, id -> "t" + id);
         assertEquals(List.of(), result.top());
     }
@@ -83,7 +84,7 @@ class SamplerLogprobsTest {
         List<Integer> sorted = Arrays.stream(sortedIds(logits)).limit(20).boxed().collect(Collectors.toList());
         int chosen = rng.nextInt(FULL_VOCAB);
         SamplingState state = state(SamplingParams.builder().logprobs(SamplingParams.MAX_LOGPROBS), FULL_VOCAB);
-        TokenLogprobs result = sampler.logprobs(logits, 0, state, chosen, id -> "t" + id);
+        TokenLogprobs result = logprobs(logits, 0, state, chosen, id -> "t" + id);
         assertEquals(sorted, ids(result.top()), "seed " + runSeed);
         assertEquals(expected[chosen], result.logprob(), TOLERANCE, "seed " + runSeed);
         for (TopLogprob top : result.top()) {
@@ -114,7 +115,7 @@ class SamplerLogprobsTest {
                         .getMessage());
         logits[8] = Float.NaN;
         assertEquals("logit of token 8 (logits[8]) is NaN", assertThrows(FloodException.class,
-                () -> sampler.logprobs(logits, 0, state(SamplingParams.builder(), 19), 1, id -> "")).getMessage());
+                () -> logprobs(logits, 0, state(SamplingParams.builder(), 19), 1, id -> "")).getMessage());
     }
 
     private SamplingState state(SamplingParams.Builder params, int vocab) {
@@ -144,5 +145,13 @@ class SamplerLogprobsTest {
         }
         assertTrue(Arrays.stream(result).allMatch(Double::isFinite), "test logits must not underflow");
         return result;
+    }
+
+    /** A row's log-probabilities with the request's top count, as the engine reports them. */
+    private static TokenLogprobs logprobs(float[] logits, int offset, SamplingState state, int chosen,
+                                          IntFunction<String> tokenText) {
+        int topN = state.params().logprobs();
+        return Sampler.toTokenLogprobs(chosen, Sampler.rowLogprobs(logits, offset, state.vocabSize(), chosen, topN),
+                topN, tokenText);
     }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.flood.api.FloodException;
 import dev.flood.api.SamplingParams;
-import dev.flood.api.TokenLogprobs;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
@@ -101,16 +100,13 @@ class CudaSamplingTest {
         int topN = 20;
         List<RowLogprobs> gpu = pair.cuda.logprobs(logits, expected, topN);
         for (int r = 0; r < rows; r++) {
-            SamplingState withTop = new SamplingState(SamplingParams.builder().logprobs(topN).build(), 0, vocab,
-                    new int[] {1});
-            TokenLogprobs cpu = sampler.logprobs(host, r * vocab, withTop, expected[r], id -> "");
+            RowLogprobs cpu = Sampler.rowLogprobs(host, r * vocab, vocab, expected[r], topN);
             String where = "row " + r + " (seed " + SEED + ")";
-            assertEquals(cpu.logprob(), gpu.get(r).chosenLogprob(), LOGPROB_TOLERANCE, where);
+            assertEquals(cpu.chosenLogprob(), gpu.get(r).chosenLogprob(), LOGPROB_TOLERANCE, where);
             assertEquals(Sampler.logSoftmaxAt(host, r * vocab, vocab, expected[r]), gpu.get(r).chosenLogprob(),
                     LOGPROB_TOLERANCE, where);
-            assertArrayEquals(cpu.top().stream().mapToInt(t -> t.tokenId()).toArray(), gpu.get(r).topTokenIds(), where);
-            assertArrayEquals(cpu.top().stream().mapToDouble(t -> t.logprob()).toArray(), gpu.get(r).topLogprobs(),
-                    LOGPROB_TOLERANCE, where);
+            assertArrayEquals(cpu.topTokenIds(), gpu.get(r).topTokenIds(), where);
+            assertArrayEquals(cpu.topLogprobs(), gpu.get(r).topLogprobs(), LOGPROB_TOLERANCE, where);
         }
     }
 
