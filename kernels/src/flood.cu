@@ -5,6 +5,10 @@
 #include "cache_write.cuh"
 #include "elementwise.cuh"
 #include "embedding.cuh"
+#include "moe_combine.cuh"
+#include "moe_group.cuh"
+#include "moe_grouped_gemm.cuh"
+#include "moe_route.cuh"
 #include "rms_norm.cuh"
 #include "rotary.cuh"
 #include "sampling.cuh"
@@ -137,4 +141,34 @@ extern "C" __global__ void __launch_bounds__(512) flood_token_logprobs(const flo
                                                                         double* chosen_logprob, int* top_ids,
                                                                         double* top_logprobs, int* status) {
     flood::token_logprobs(logits, vocab, chosen, top_n, chosen_logprob, top_ids, top_logprobs, status);
+}
+
+// Mixture-of-experts layers (moe_*.cuh; the Java side is MoeKernels): routing, grouping the pairs by expert, the
+// grouped expert GEMM in 64- or 128-row tiles, and the weighted combine.
+extern "C" __global__ void flood_moe_route(const float* logits, int num_tokens, int num_experts, int top_k,
+                                           int renormalize, int* experts, float* weights) {
+    flood::moe_route(logits, num_tokens, num_experts, top_k, renormalize, experts, weights);
+}
+
+extern "C" __global__ void __launch_bounds__(1024) flood_moe_group(const int* experts, int num_pairs, int num_experts,
+                                                                    int tile_rows, int* expert_offsets,
+                                                                    int* tile_offsets, int* sorted_pairs) {
+    flood::moe_group(experts, num_pairs, num_experts, tile_rows, expert_offsets, tile_offsets, sorted_pairs);
+}
+
+#define FLOOD_MOE_GEMM(NAME, ROWS)                                                                                  \
+    extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                                     \
+        const bf16* a, int a_divisor, const bf16* weight, int n, int k, float* c, const int* sorted_pairs,         \
+        const int* expert_offsets, const int* tile_offsets, int num_experts) {                                     \
+        const flood::ExpertGemmArgs args{a, a_divisor, weight, n, k, c, sorted_pairs, expert_offsets, tile_offsets, \
+                                         num_experts};                                                             \
+        flood::expert_gemm<ROWS>(args);                                                                            \
+    }
+
+FLOOD_MOE_GEMM(flood_moe_gemm_m64, 64)
+FLOOD_MOE_GEMM(flood_moe_gemm_m128, 128)
+
+extern "C" __global__ void flood_moe_combine(const float* expert_out, const int* experts, const float* weights,
+                                             int top_k, int width, float* out) {
+    flood::moe_combine(expert_out, experts, weights, top_k, width, out);
 }

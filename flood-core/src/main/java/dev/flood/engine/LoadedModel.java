@@ -27,7 +27,7 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Backend backend, Cau
 
     static LoadedModel load(EngineConfig config) {
         ModelConfig modelConfig = ModelConfigReader.read(config.modelPath());
-        ModelRegistry.architecture(modelConfig.architecture());
+        ModelRegistry.requireSupported(modelConfig, config.modelPath().resolve("config.json").toString());
         Tokenizer tokenizer = null;
         if (Files.exists(config.modelPath().resolve("tokenizer.json"))) {
             tokenizer = Tokenizer.load(config.modelPath());

@@ -4,9 +4,11 @@ import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodException;
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.Backend;
+import dev.flood.backend.ExpertRouting;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.HeadSpan;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.RouterSpec;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
 import dev.flood.config.ModelConfig;
@@ -51,6 +53,7 @@ public final class CudaBackend implements Backend {
     private final WeightUploader weights;
     private final DeviceSampling sampling;
     private final SegmentAttention segmentAttention;
+    private final CudaMoe moe;
     private KvCache cache;
     private RotaryTable rotaryTable;
     private DeviceAllocation rotaryCos;
@@ -66,6 +69,7 @@ public final class CudaBackend implements Backend {
         this.weights = new WeightUploader(device);
         this.sampling = new DeviceSampling(new GpuSampler(device, kernels), this, staging, workspace);
         this.segmentAttention = new SegmentAttention(kernels, workspace, staging, prefillKernel);
+        this.moe = new CudaMoe(kernels, workspace);
     }
 
     /** Opens GPU {@code ordinal}; fails with the reason when the CUDA backend cannot run on this machine. */
@@ -306,6 +310,22 @@ public final class CudaBackend implements Backend {
         StepChecks.shape("siluMul", o, in.rows(), in.cols() / 2);
         kernels.siluMul(in.address(), o.address(), in.rows(), o.cols());
         o.written(DType.BF16);
+    }
+
+    /** On the device; see {@link CudaMoe}. */
+    @Override
+    public ExpertRouting routeExperts(Tensor routerLogits, RouterSpec spec) {
+        return moe.route(CudaTensor.of(routerLogits), spec);
+    }
+
+    @Override
+    public void expertLinear(Tensor x, ExpertRouting routing, Weight experts, Tensor out) {
+        moe.linear(CudaTensor.of(x), CudaMoe.Routing.of(routing), CudaWeight.of(experts), CudaTensor.of(out));
+    }
+
+    @Override
+    public void combineExperts(Tensor expertOut, ExpertRouting routing, Tensor out) {
+        moe.combine(CudaTensor.of(expertOut), CudaMoe.Routing.of(routing), CudaTensor.of(out));
     }
 
     @Override

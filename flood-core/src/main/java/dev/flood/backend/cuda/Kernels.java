@@ -85,8 +85,20 @@ final class Kernels implements AutoCloseable {
         });
     }
 
-    /** Launches {@code name} on a {@code gridX x gridY} grid; arguments are Long (pointers), Integer, Float. */
-    private void launch(String name, int gridX, int gridY, int block, int sharedBytes, Object... args) {
+    /**
+     * Lets {@code name} use up to {@code bytes} of dynamic shared memory (above 48 KB a kernel must ask); for the
+     * kernel families whose launchers live beside this class (MoeKernels).
+     */
+    void allowSharedBytes(String name, int bytes) {
+        check(cuFuncSetAttribute(function(name), CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                bytes), "cuFuncSetAttribute " + name);
+    }
+
+    /**
+     * Launches {@code name} on a {@code gridX x gridY} grid; arguments are Long (pointers), Integer, Float. Package
+     * access for the kernel families whose launchers live beside this class (MoeKernels).
+     */
+    void launch(String name, int gridX, int gridY, int block, int sharedBytes, Object... args) {
         if (gridX == 0 || gridY == 0) {
             return;
         }
