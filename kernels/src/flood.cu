@@ -73,16 +73,17 @@ extern "C" __global__ void flood_fill_uniform_f32(float* out, long long count, u
 }
 
 // Segment attention, one entry point per (variant, head dim). "prefill": 4 warps, 64 packed rows, 64-token K/V
-// tiles; "decode": 1 warp, 16 packed rows, 32-token tiles. Parameters as AttentionArgs, in order.
+// tiles; "decode": 1 warp, 16 packed rows, 32-token tiles. Parameters as AttentionArgs, in order (the sliding
+// window last).
 #define FLOOD_ATTENTION(NAME, HEAD_DIM, WARPS, BLOCK_N)                                                              \
     extern "C" __global__ void __launch_bounds__(32 * WARPS) NAME(                                                  \
         const float* qkv, int qkv_stride, const bf16* key_cache, const bf16* value_cache, int kv_size, int group,  \
         float scale_log2, const int* cu_seqlens_q, const int* context_lens, const int* cu_extents,                 \
         const int* extent_starts, const int* extent_lengths, const flood::AttentionWork* work, bf16* out,          \
-        int out_stride, float* partial_out, float* partial_max_sum) {                                               \
+        int out_stride, float* partial_out, float* partial_max_sum, int window) {                                   \
         const flood::AttentionArgs args{qkv, qkv_stride, key_cache, value_cache, kv_size, group, scale_log2,        \
                                         cu_seqlens_q, context_lens, cu_extents, extent_starts, extent_lengths,     \
-                                        work, out, out_stride, partial_out, partial_max_sum};                      \
+                                        work, out, out_stride, partial_out, partial_max_sum, window};              \
         flood::segment_attention<HEAD_DIM, WARPS, BLOCK_N>(args);                                                   \
     }
 
@@ -114,10 +115,10 @@ FLOOD_ATTENTION(flood_attention_decode_d128, 128, 1, 32)
         const float* qkv, int qkv_stride, const bf16* key_cache, const bf16* value_cache, int kv_size, int group,  \
         float scale_log2, const int* cu_seqlens_q, const int* context_lens, const int* cu_extents,                 \
         const int* extent_starts, const int* extent_lengths, const flood::AttentionWork* work, bf16* out,          \
-        int out_stride, float* partial_out, float* partial_max_sum, int num_work, int num_kv_heads) {              \
+        int out_stride, float* partial_out, float* partial_max_sum, int window, int num_work, int num_kv_heads) {  \
         const flood::AttentionArgs args{qkv, qkv_stride, key_cache, value_cache, kv_size, group, scale_log2,        \
                                         cu_seqlens_q, context_lens, cu_extents, extent_starts, extent_lengths,     \
-                                        work, out, out_stride, partial_out, partial_max_sum};                      \
+                                        work, out, out_stride, partial_out, partial_max_sum, window};              \
         FLOOD_ATTENTION_SM90_BODY(HEAD_DIM)                                                                         \
     }
 

@@ -188,7 +188,7 @@ final class Kernels implements AutoCloseable {
 
     /**
      * Segment attention over {@code numWork} work items (int[8] each, at {@code work}) of one variant; arguments
-     * in AttentionArgs order. grid: [numWork, numKvHeads]; a persistent variant: [min(numWork x numKvHeads,
+     * in AttentionArgs order (the sliding window last). grid: [numWork, numKvHeads]; a persistent variant: [min(numWork x numKvHeads,
      * multiprocessors)], with numWork and numKvHeads as two more arguments.
      */
     void attention(AttentionVariant variant, AttentionLaunch launch, long work, int numWork) {
@@ -201,7 +201,7 @@ final class Kernels implements AutoCloseable {
         Object[] args = {launch.qkv(), launch.qkvStride(), launch.keyCache(), launch.valueCache(), launch.kvSize(),
             launch.group(), launch.scaleLog2(), metadata.cuSeqlensQ(), metadata.contextLens(), metadata.cuExtents(),
             metadata.extentStarts(), metadata.extentLengths(), work, launch.out(), launch.outStride(),
-            launch.partialOut(), launch.partialMaxSum()};
+            launch.partialOut(), launch.partialMaxSum(), launch.slidingWindow()};
         if (variant.persistent()) {
             int blocks = (int) Math.min((long) numWork * launch.numKvHeads(), device.multiprocessors());
             Object[] persistentArgs = java.util.Arrays.copyOf(args, args.length + 2);
