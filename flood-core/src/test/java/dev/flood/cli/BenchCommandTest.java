@@ -64,6 +64,17 @@ class BenchCommandTest {
     }
 
     @Test
+    void dummyWeightsRunAMixtureOfExpertsShape() throws IOException {
+        Path model = Files.createDirectories(temp.resolve("moe-config-only"));
+        Files.copy(Fixtures.model("tiny-qwen3-moe").resolve("config.json"), model.resolve("config.json"));
+        Cli run = Cli.run("bench", "--model", model.toString(), "--load-format", "dummy", "--prompts", "3",
+                "--output-tokens", "5", "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        assertTrue(run.out().contains("dummy weights"), run.out());
+        assertTrue(run.out().contains(String.format("  %-24s%d%n", "generated tokens", 3 * 5)), run.out());
+    }
+
+    @Test
     void outputLongerThanTheContextIsAUsageError() throws IOException {
         Path model = Files.createDirectories(temp.resolve("config-only"));
         Files.copy(Fixtures.model("tiny-llama").resolve("config.json"), model.resolve("config.json"));

@@ -114,6 +114,12 @@ public final class CudaBackend implements Backend {
         return device.multiprocessors();
     }
 
+    /** Waits until every launched kernel has finished (benchmarks timing a step). */
+    void synchronize(String what) {
+        device.bind();
+        device.synchronize(what);
+    }
+
     /** The prefill attention variant this backend launches for a model of {@code headDim}. */
     AttentionVariant prefillVariant(int headDim) {
         return segmentAttention.prefillVariant(headDim);

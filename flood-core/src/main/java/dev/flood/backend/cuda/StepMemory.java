@@ -1,6 +1,7 @@
 package dev.flood.backend.cuda;
 
 import dev.flood.config.ModelConfig;
+import dev.flood.config.MoeConfig;
 
 /** How much step workspace a model needs, to reserve it before the KV cache takes the rest of the GPU. */
 final class StepMemory {
@@ -14,12 +15,19 @@ final class StepMemory {
      * Activations of a step of {@code maxBatchTokens} tokens (four bytes per value: residual and normed, and one
      * layer's qkv, attention, projection, gate/up and activation), its logits rows ({@code logitRows}, float32)
      * and their gathered inputs, attention partials for splits (up to twice the query values), and slack for
-     * metadata, plans and sampling buffers. A step that needs more grows the workspace.
+     * metadata, plans and sampling buffers. A mixture-of-experts model adds its sparse layers' activations per
+     * token: router logits, and per chosen expert the gate/up, activation and output rows plus the routing
+     * (CudaMoe). A step that needs more grows the workspace.
      */
     static long workspaceBytes(ModelConfig model, int maxBatchTokens, int logitRows) {
         long qkvWidth = model.qSize() + 2L * model.kvSize();
         long perToken = 2L * model.hiddenSize() + qkvWidth + model.qSize() + model.hiddenSize()
                 + 3L * model.intermediateSize() + 2L * model.qSize();
+        MoeConfig moe = model.moe();
+        if (moe != null && moe.numExperts() > 0) {
+            long perPair = 3L * moe.expertIntermediateSize() + model.hiddenSize() + 3;
+            perToken += moe.numExperts() + (long) moe.numExpertsPerToken() * perPair;
+        }
         long activations = (long) maxBatchTokens * perToken * Float.BYTES;
         long logits = (long) logitRows * ((long) model.vocabSize() + model.hiddenSize()) * Float.BYTES;
         return activations + logits + SLACK_BYTES;
