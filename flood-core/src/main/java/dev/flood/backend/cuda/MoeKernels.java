@@ -7,8 +7,11 @@ package dev.flood.backend.cuda;
  */
 final class MoeKernels {
 
-    /** Most experts a router may have: the grouping kernel keeps two ints per expert in shared memory. */
-    static final int MAX_EXPERTS = 4096;
+    /**
+     * Most experts a router may have: the routing kernel keeps 4 warps x numExperts floats in shared memory, within
+     * the 48 KB a kernel gets without opting in.
+     */
+    static final int MAX_EXPERTS = 1024;
     /** Most experts per token: one lane of the routing warp holds each choice (kMoeMaxTopK). */
     static final int MAX_TOP_K = 32;
     /** Rows of a grouped-GEMM tile: 64 or 128 (ExpertGemmTile). */

@@ -113,7 +113,7 @@ class CudaMoeTest {
         Pair<Tensor> logits = pair.randomActivation(3, 64, 1f, batch);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> pair.cuda.routeExperts(logits.cuda(), new RouterSpec(33, true)));
-        assertEquals("routeExperts: top-33 of 64 experts; the CUDA kernels route to at most 32 of at most 4096",
+        assertEquals("routeExperts: top-33 of 64 experts; the CUDA kernels route to at most 32 of at most 1024",
                 e.getMessage());
         ExpertRouting routing = pair.cuda.routeExperts(logits.cuda(), new RouterSpec(2, true));
         Pair<Weight> experts = pair.matrix(64 * 16, 12, 0.2f);
