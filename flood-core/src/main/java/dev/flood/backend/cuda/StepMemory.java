@@ -16,8 +16,8 @@ final class StepMemory {
      * layer's qkv, attention, projection, gate/up and activation), its logits rows ({@code logitRows}, float32)
      * and their gathered inputs, attention partials for splits (up to twice the query values), and slack for
      * metadata, plans and sampling buffers. A mixture-of-experts model adds its sparse layers' activations per
-     * token: router logits, and per chosen expert the gate/up, activation and output rows plus the routing
-     * (CudaMoe). A step that needs more grows the workspace.
+     * token: router logits, and per chosen expert the gate/up, activation and output rows (shared by the layers),
+     * and every layer's routing, three ints per chosen expert (CudaMoe). A step that needs more grows the workspace.
      */
     static long workspaceBytes(ModelConfig model, int maxBatchTokens, int logitRows) {
         long qkvWidth = model.qSize() + 2L * model.kvSize();
@@ -25,7 +25,7 @@ final class StepMemory {
                 + 3L * model.intermediateSize() + 2L * model.qSize();
         MoeConfig moe = model.moe();
         if (moe != null && moe.numExperts() > 0) {
-            long perPair = 3L * moe.expertIntermediateSize() + model.hiddenSize() + 3;
+            long perPair = 3L * moe.expertIntermediateSize() + model.hiddenSize() + 3L * model.numLayers();
             perToken += moe.numExperts() + (long) moe.numExpertsPerToken() * perPair;
         }
         long activations = (long) maxBatchTokens * perToken * Float.BYTES;
