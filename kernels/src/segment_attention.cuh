@@ -242,7 +242,8 @@ __device__ void segment_attention(const AttentionArgs& a) {
                     s[nt][c] *= a.scale_log2;
                     if (needs_mask) {
                         const int key = tile_start + nt * 8 + pair * 2 + (c & 1);
-                        if (key > position[c >> 1] || key >= kv_end || outside_window(position[c >> 1], key, a.window)) {
+                        if (key > position[c >> 1] || key >= kv_end
+                            || outside_window(position[c >> 1], key, a.window)) {
                             s[nt][c] = -INFINITY;
                         }
                     }

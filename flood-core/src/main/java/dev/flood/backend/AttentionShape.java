@@ -17,7 +17,8 @@ public record AttentionShape(int numHeads, int numKvHeads, int headDim, float sc
                     + " kv heads, head dim " + headDim);
         }
         if (slidingWindow < 0) {
-            throw new IllegalArgumentException("a sliding window must be positive (or 0 for none), got " + slidingWindow);
+            throw new IllegalArgumentException("a sliding window must be positive (or 0 for none), got "
+                    + slidingWindow);
         }
     }
 

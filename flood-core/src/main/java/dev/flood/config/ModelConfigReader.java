@@ -101,7 +101,8 @@ public final class ModelConfigReader {
     private static void refuseUnimplementedOptions(JsonObject config) {
         JsonObject quantization = config.optionalObject("quantization_config");
         if (quantization != null) {
-            throw config.error("'quantization_config' (quant_method '" + quantization.optionalString("quant_method", "?")
+            String method = quantization.optionalString("quant_method", "?");
+            throw config.error("'quantization_config' (quant_method '" + method
                     + "') is set: Flood loads unquantized bfloat16, float16 and float32 checkpoints only");
         }
         String activation = config.optionalString("hidden_act", "silu");

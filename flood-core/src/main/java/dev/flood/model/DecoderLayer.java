@@ -57,7 +57,8 @@ final class DecoderLayer {
         oBias = options.outputBias()
                 ? backend.loadVector(source, List.of(WeightNames.bias(oModule)), List.of(hidden)) : null;
         postNorm = backend.loadVector(source, List.of(names.layer(index, names.postAttentionNorm())), List.of(hidden));
-        feedForward = FeedForward.load(layer.feedForward(), index, config, names, source, backend);
+        feedForward = FeedForward.load(layer.feedForward(), new FeedForward.LayerSource(index, config, names, source),
+                backend);
     }
 
     /**

@@ -17,13 +17,12 @@ interface FeedForward {
      */
     void forward(Backend backend, Tensor normed, Tensor out, DecoderLayer.Scratch scratch);
 
-    /** Loads layer {@code layer}'s feed-forward sublayer of kind {@code spec}. */
-    static FeedForward load(FeedForwardSpec spec, int layer, ModelConfig config, WeightNames names,
-                            WeightSource source, Backend backend) {
+    /** Loads {@code layer}'s feed-forward sublayer of kind {@code spec}. */
+    static FeedForward load(FeedForwardSpec spec, LayerSource layer, Backend backend) {
         if (spec instanceof FeedForwardSpec.Sparse sparse) {
-            return SparseMoe.load(sparse, new LayerSource(layer, config, names, source), backend);
+            return SparseMoe.load(sparse, layer, backend);
         }
-        return GatedMlp.load((FeedForwardSpec.Dense) spec, new LayerSource(layer, config, names, source), backend);
+        return GatedMlp.load((FeedForwardSpec.Dense) spec, layer, backend);
     }
 
     /** Where one layer's weights come from: the layer index, the model's shape and its checkpoint names. */

@@ -35,7 +35,10 @@ final class SlidingWindows {
         return windows;
     }
 
-    /** Qwen3-MoE: every layer has the window when {@code use_sliding_window} is on (no layer_types, no max_window_layers). */
+    /**
+     * Qwen3-MoE: every layer has the window when {@code use_sliding_window} is on (its config reads neither
+     * {@code layer_types} nor {@code max_window_layers}).
+     */
     static int[] qwenEveryLayer(ModelConfig config) {
         int[] windows = new int[config.numLayers()];
         java.util.Arrays.fill(windows, qwenWindow(config.slidingWindow()));
@@ -55,9 +58,10 @@ final class SlidingWindows {
             boolean sliding = fields.layerTypes().isEmpty() ? layer >= fields.maxWindowLayers()
                     : fields.layerTypes().get(layer).equals(SlidingWindowFields.SLIDING_ATTENTION);
             if (sliding && window == 0 && !fields.layerTypes().isEmpty()) {
+                String size = fields.size() == 0 ? "null" : String.valueOf(fields.size());
                 throw new IllegalArgumentException("'layer_types' marks layer " + layer + " '"
                         + SlidingWindowFields.SLIDING_ATTENTION + "' but the window is off ('use_sliding_window' "
-                        + fields.enabled() + ", 'sliding_window' " + (fields.size() == 0 ? "null" : fields.size()) + ")");
+                        + fields.enabled() + ", 'sliding_window' " + size + ")");
             }
             windows[layer] = sliding ? window : 0;
         }

@@ -34,7 +34,8 @@ final class SparseMoe implements FeedForward {
     static SparseMoe load(FeedForwardSpec.Sparse spec, FeedForward.LayerSource layer, Backend backend) {
         ExpertWeightNames names = layer.names().experts();
         if (names == null) {
-            throw new IllegalStateException("layer " + layer.layer() + " is sparse but the architecture names no experts");
+            throw new IllegalStateException("layer " + layer.layer()
+                    + " is sparse but the architecture names no expert weights");
         }
         int hidden = layer.config().hiddenSize();
         int width = spec.intermediateSize();

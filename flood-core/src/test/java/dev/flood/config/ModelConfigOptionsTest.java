@@ -54,7 +54,8 @@ class ModelConfigOptionsTest {
         ModelConfig config = ModelConfigReader.read(resource("/fixtures/tiny-mistral-sw"));
         assertEquals(new SlidingWindowFields(12, false, false, 28, List.of()), config.slidingWindow());
         assertNull(config.moe());
-        assertEquals(SlidingWindowFields.ABSENT, ModelConfigReader.read(resource("/fixtures/tiny-llama")).slidingWindow());
+        assertEquals(SlidingWindowFields.ABSENT,
+                ModelConfigReader.read(resource("/fixtures/tiny-llama")).slidingWindow());
     }
 
     @Test

@@ -114,8 +114,8 @@ class BatchInvarianceTest {
         for (int i = 0; i < requests.size(); i++) {
             GenerationResult r = results.get(i);
             assertFalse(r.isError(), how + " request " + i + ": " + r.error());
-            assertEquals(alone.get(i), r.tokenIds(), model() + ", " + how + ": request " + i + " differs from alone (seed "
-                    + SEED + ")");
+            assertEquals(alone.get(i), r.tokenIds(), model() + ", " + how + ": request " + i
+                    + " differs from alone (seed " + SEED + ")");
         }
     }
 }

@@ -46,7 +46,8 @@ class ArchitecturesTest {
     @Test
     void qwen3MoeRenormalizesOnlyWithNormTopkProbAndWithoutExpertsIsDense() throws Exception {
         DecoderOptions options = options("tiny-qwen3-moe", c -> c.put("norm_topk_prob", false));
-        assertEquals(new FeedForwardSpec.Sparse(8, 32, new RouterSpec(2, false)), options.layers().get(0).feedForward());
+        assertEquals(new FeedForwardSpec.Sparse(8, 32, new RouterSpec(2, false)),
+                options.layers().get(0).feedForward());
         options = options("tiny-qwen3-moe", c -> c.put("num_local_experts", 0));
         assertEquals(new FeedForwardSpec.Dense(128), options.layers().get(2).feedForward());
     }

@@ -188,7 +188,7 @@ final class Kernels implements AutoCloseable {
 
     /**
      * Segment attention over {@code numWork} work items (int[8] each, at {@code work}) of one variant; arguments
-     * in AttentionArgs order (the sliding window last). grid: [numWork, numKvHeads]; a persistent variant: [min(numWork x numKvHeads,
+     * in AttentionArgs order, the sliding window last. grid: [numWork, numKvHeads]; a persistent variant: [min(numWork x numKvHeads,
      * multiprocessors)], with numWork and numKvHeads as two more arguments.
      */
     void attention(AttentionVariant variant, AttentionLaunch launch, long work, int numWork) {

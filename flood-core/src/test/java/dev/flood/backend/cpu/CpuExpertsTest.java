@@ -41,7 +41,8 @@ class CpuExpertsTest {
         assertArrayEquals(new float[] {(float) p0[1], (float) p0[3], (float) p1[2], (float) p1[0]}, r.weights(), 1e-6f);
 
         CpuExperts.Routing normalized = (CpuExperts.Routing) backend.routeExperts(logits, new RouterSpec(2, true));
-        assertArrayEquals(new float[] {0.5f, 0.5f, (float) (p1[2] / (p1[2] + p1[0])), (float) (p1[0] / (p1[2] + p1[0]))},
+        double top2 = p1[2] + p1[0];
+        assertArrayEquals(new float[] {0.5f, 0.5f, (float) (p1[2] / top2), (float) (p1[0] / top2)},
                 normalized.weights(), 1e-6f);
         assertEquals(4, routing.numPairs());
     }
@@ -106,7 +107,8 @@ class CpuExpertsTest {
 
     @Test
     void expertLinearChecksShapes() {
-        CpuExperts.Routing routing = (CpuExperts.Routing) backend.routeExperts(random(5, 4, 1f), new RouterSpec(2, true));
+        CpuExperts.Routing routing = (CpuExperts.Routing) backend.routeExperts(random(5, 4, 1f),
+                new RouterSpec(2, true));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> backend.expertLinear(random(6, 8, 1f), routing, random(4 * 3, 8, 1f), new CpuTensor(10, 3)));
         assertEquals("expertLinear: x [6, 8], experts 4 x [3, 8], out [10, 3] for 5 tokens x top-2", e.getMessage());

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The attention plan (host side, no GPU): every packed row of every request is covered by exactly one tile of
  * its variant (with either prefill variant), each tile's splits cover its causal context [0, last position + 1)
- * without gaps (with a sliding window, [first row's window start, last position + 1)), split tiles get disjoint partial rows and one merge each, and the prefill work runs longest first.
+ * without gaps (with a sliding window, from the first row's window start), split tiles get disjoint partial rows and one merge each, and the prefill work runs longest first.
  * Also which prefill variant each device and head dim gets, and that the Hopper variant's shared memory fits.
  */
 class AttentionPlanTest {
@@ -138,7 +138,8 @@ class AttentionPlanTest {
         assertEquals(19, plan.numPrefillWork(), "1200 rows in tiles of 64, none split");
         assertEquals(115, item(plan.prefillWork(), 0)[4] - item(plan.prefillWork(), 0)[3],
                 "100 window positions and 15 more for a full tile's 16 tokens");
-        assertEquals(111, item(plan.prefillWork(), 18)[4] - item(plan.prefillWork(), 18)[3], "the last tile: 12 tokens");
+        int[] last = item(plan.prefillWork(), 18);
+        assertEquals(111, last[4] - last[3], "the last tile: 12 tokens");
         for (int w = 0; w < plan.numPrefillWork(); w++) {
             int[] item = item(plan.prefillWork(), w);
             assertEquals(700 + item[1] / 4 - 99, item[3], "kv begins at the first row's window start");

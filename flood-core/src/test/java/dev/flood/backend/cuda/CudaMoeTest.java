@@ -139,7 +139,8 @@ class CudaMoeTest {
             }
         }
         Pair<Tensor> activation = pair.activation(logits, numTokens, numExperts, batch);
-        return new Pair<>(pair.cpu.routeExperts(activation.cpu(), spec), pair.cuda.routeExperts(activation.cuda(), spec));
+        return new Pair<>(pair.cpu.routeExperts(activation.cpu(), spec),
+                pair.cuda.routeExperts(activation.cuda(), spec));
     }
 
     private static String context(String op, int numTokens, int numExperts) {

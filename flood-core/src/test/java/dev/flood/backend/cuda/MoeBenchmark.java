@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.stream.IntStream;
 
@@ -72,7 +73,7 @@ public final class MoeBenchmark {
         this.experts = new ExpertWeights(
                 cuda.loadVector(weights, List.of("timed.norm.weight"), List.of(hidden)),
                 cuda.loadMatrix(weights, List.of("timed.gate.weight"), List.of(moe.numExperts()), hidden),
-                cuda.loadMatrix(weights, gateUpNames, java.util.Collections.nCopies(2 * moe.numExperts(), width), hidden),
+                cuda.loadMatrix(weights, gateUpNames, Collections.nCopies(2 * moe.numExperts(), width), hidden),
                 cuda.loadMatrix(weights, downNames, java.util.Collections.nCopies(moe.numExperts(), hidden), width),
                 moe, new RouterSpec(moe.numExpertsPerToken(), moe.normTopkProb()));
     }
