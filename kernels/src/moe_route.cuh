@@ -61,6 +61,9 @@ __device__ void moe_route(const float* logits, int num_tokens, int num_experts, 
                 best_expert = other_expert;
             }
         }
+        if (best_expert == num_experts) {
+            best_expert = 0;  // only when the logits hold NaN (no probability compares): keep every index in range
+        }
         if (lane == j) {
             chosen = best;
             chosen_expert = best_expert;
