@@ -20,7 +20,7 @@ import java.util.Map;
  */
 final class DecoderLayer {
 
-    private final int index;
+    private final int cacheLayer;     // this layer's K/V slabs in its backend's cache (which holds its stage's layers)
     private final AttentionShape shape;
     private final float eps;
     final Weight inputNorm;           // [hidden]
@@ -33,10 +33,11 @@ final class DecoderLayer {
     private final Weight postNorm;    // [hidden]
     private final FeedForward feedForward;
 
-    DecoderLayer(int index, ModelConfig config, DecoderOptions options, WeightNames names, WeightSource source,
-                 Backend backend) {
+    /** Layer {@code index} of the model, keeping its keys and values in cache layer {@code cacheLayer}. */
+    DecoderLayer(int index, int cacheLayer, ModelConfig config, DecoderOptions options, WeightNames names,
+                 WeightSource source, Backend backend) {
         LayerOptions layer = options.layers().get(index);
-        this.index = index;
+        this.cacheLayer = cacheLayer;
         this.shape = AttentionShape.of(config.numHeads(), config.numKvHeads(), config.headDim())
                 .withSlidingWindow(layer.slidingWindow());
         this.eps = (float) config.rmsNormEps();
@@ -107,9 +108,9 @@ final class DecoderLayer {
             backend.headRmsNorm(qkvOut, new HeadSpan(shape.kColumn(), shape.numKvHeads(), shape.headDim()), kNorm, eps);
         }
         backend.rotary(qkvOut, shape, rotary, batch);
-        backend.writeCache(index, qkvOut, shape, batch);
+        backend.writeCache(cacheLayer, qkvOut, shape, batch);
         Tensor attention = scratch.tensor("attention", numTokens, shape.qSize());
-        backend.attention(index, qkvOut, shape, batch, attention);
+        backend.attention(cacheLayer, qkvOut, shape, batch, attention);
         Tensor projected = scratch.tensor("projected", numTokens, residual.cols());
         backend.linear(attention, oProj, oBias, projected);
         backend.addRmsNorm(residual, projected, postNorm, eps, normed);

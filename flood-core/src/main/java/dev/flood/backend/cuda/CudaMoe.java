@@ -26,12 +26,10 @@ final class CudaMoe {
 
     private final MoeKernels kernels;
     private final Kernels common;
-    private final Workspace workspace;
 
-    CudaMoe(Kernels kernels, Workspace workspace) {
+    CudaMoe(Kernels kernels) {
         this.kernels = new MoeKernels(kernels);
         this.common = kernels;
-        this.workspace = workspace;
     }
 
     /**
@@ -50,7 +48,8 @@ final class CudaMoe {
         }
     }
 
-    Routing route(CudaTensor logits, RouterSpec spec) {
+    /** Routes in the current step; its buffers come from {@code workspace}, the step's. */
+    Routing route(CudaTensor logits, RouterSpec spec, Workspace workspace) {
         logits.require(DType.F32, "routeExperts");
         int numTokens = logits.rows();
         int numExperts = logits.cols();
@@ -77,7 +76,8 @@ final class CudaMoe {
                 tileRows, maxTiles);
     }
 
-    void linear(CudaTensor x, Routing routing, CudaWeight experts, CudaTensor out) {
+    /** {@code workspace}: the step's, for a bf16 copy of a float32 input. */
+    void linear(CudaTensor x, Routing routing, CudaWeight experts, CudaTensor out, Workspace workspace) {
         experts.require(DType.BF16, "expertLinear");
         if (experts.rows() % routing.numExperts() != 0) {
             throw new IllegalArgumentException("expertLinear: " + experts.rows() + " weight rows for "

@@ -17,16 +17,15 @@ final class SegmentAttention {
     private static final double LOG2_E = 1.4426950408889634;
 
     private final Kernels kernels;
-    private final Workspace workspace;
-    private final PinnedStaging staging;
     private final PrefillKernel prefillKernel;
+    private StepSlot slot;                  // the step's buffers, from beginStep
     private final Map<PlanKey, UploadedPlan> plans = new HashMap<>();
 
     /** What a plan depends on besides the step. */
     private record PlanKey(int group, int headDim, int slidingWindow) {
     }
 
-    /** A plan and its device copy: decode work, prefill work, merges. */
+    /** A plan and its device copy in the step's buffers: decode work, prefill work, merges. */
     private record UploadedPlan(AttentionPlan plan, DeviceSlice[] slices) {
     }
 
@@ -34,10 +33,8 @@ final class SegmentAttention {
     record Call(int layer, CudaTensor qkv, AttentionShape shape, StepMetadata step, CudaTensor out) {
     }
 
-    SegmentAttention(Kernels kernels, Workspace workspace, PinnedStaging staging, PrefillKernel prefillKernel) {
+    SegmentAttention(Kernels kernels, PrefillKernel prefillKernel) {
         this.kernels = kernels;
-        this.workspace = workspace;
-        this.staging = staging;
         this.prefillKernel = prefillKernel;
     }
 
@@ -46,8 +43,9 @@ final class SegmentAttention {
         return prefillKernel.variant(kernels.computeCapability(), headDim);
     }
 
-    /** Forgets the previous step's plans (their device copies went with the workspace). */
-    void beginStep() {
+    /** Forgets the previous step's plans (their device copies are in that step's buffers); plans into {@code slot}. */
+    void beginStep(StepSlot slot) {
+        this.slot = slot;
         plans.clear();
     }
 
@@ -62,8 +60,8 @@ final class SegmentAttention {
                 key -> {
                     AttentionPlan plan = AttentionPlan.of(call.step().batch(), group, key.slidingWindow(),
                             prefillVariant(key.headDim()));
-                    return new UploadedPlan(plan, staging.upload(workspace, plan.decodeWork(), plan.prefillWork(),
-                            plan.merges()));
+                    return new UploadedPlan(plan, slot.staging.upload(slot.workspace, plan.decodeWork(),
+                            plan.prefillWork(), plan.merges()));
                 });
         AttentionPlan plan = uploaded.plan();
         DeviceSlice[] planSlices = uploaded.slices();
@@ -71,8 +69,8 @@ final class SegmentAttention {
         long partialMaxSum = 0;
         if (plan.partialRows() > 0) {
             long rows = (long) plan.partialRows() * shape.numKvHeads();
-            partialOut = workspace.take(rows * shape.headDim() * Float.BYTES, "attention partials").address();
-            partialMaxSum = workspace.take(rows * 2 * Float.BYTES, "attention partial sums").address();
+            partialOut = slot.workspace.take(rows * shape.headDim() * Float.BYTES, "attention partials").address();
+            partialMaxSum = slot.workspace.take(rows * 2 * Float.BYTES, "attention partial sums").address();
         }
         AttentionLaunch launch = new AttentionLaunch(shape.headDim(), shape.numKvHeads(), group,
                 (float) (shape.scale() * LOG2_E), call.qkv().address(), call.qkv().cols(), cache.keys(call.layer()),
