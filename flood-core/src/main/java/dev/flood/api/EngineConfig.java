@@ -14,8 +14,11 @@ import java.util.Objects;
  * @param backend            {@code cpu} or {@code cuda}
  * @param devices            GPU ordinals for the CUDA backend (one per pipeline stage); ignored on the CPU
  * @param cacheTokens        token slots in the segment KV cache; 0 picks a size from the memory available
- * @param maxBatchTokens     token budget of one step: decode tokens plus prefill chunk tokens
- * @param maxRunningRequests most requests holding cache and taking part in steps at once
+ * @param maxBatchTokens     token budget of one step: decode tokens plus prefill chunk tokens; 0 picks it when the
+ *                           model is loaded (the CPU backend: {@link #CPU_MAX_BATCH_TOKENS}; CUDA: from the model
+ *                           and the GPU memory left after the weights)
+ * @param maxRunningRequests most requests holding cache and taking part in steps at once; 0 picks it like
+ *                           {@code maxBatchTokens} (the CPU backend: {@link #CPU_MAX_RUNNING_REQUESTS})
  * @param reservation        how much cache a request takes when admitted
  * @param threads            CPU backend worker threads
  * @param seed               seeds dummy weights and the seeds of requests that give none
@@ -23,6 +26,11 @@ import java.util.Objects;
 public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend, List<Integer> devices,
                            int cacheTokens, int maxBatchTokens, int maxRunningRequests,
                            CacheReservation reservation, int threads, long seed) {
+
+    /** The CPU backend's step budget when none is given. */
+    public static final int CPU_MAX_BATCH_TOKENS = 1024;
+    /** The CPU backend's running-request limit when none is given. */
+    public static final int CPU_MAX_RUNNING_REQUESTS = 256;
 
     public EngineConfig {
         Objects.requireNonNull(modelPath, "modelPath");
@@ -36,15 +44,36 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         if (cacheTokens < 0) {
             throw new IllegalArgumentException("cacheTokens must be >= 0 (0 = automatic), got " + cacheTokens);
         }
-        if (maxBatchTokens < 1) {
-            throw new IllegalArgumentException("maxBatchTokens must be >= 1, got " + maxBatchTokens);
+        if (maxBatchTokens < 0) {
+            throw new IllegalArgumentException("maxBatchTokens must be >= 0 (0 = automatic), got " + maxBatchTokens);
         }
-        if (maxRunningRequests < 1) {
-            throw new IllegalArgumentException("maxRunningRequests must be >= 1, got " + maxRunningRequests);
+        if (maxRunningRequests < 0) {
+            throw new IllegalArgumentException("maxRunningRequests must be >= 0 (0 = automatic), got "
+                    + maxRunningRequests);
         }
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
+    }
+
+    /** Whether both step limits are set (none is left automatic). */
+    public boolean hasStepLimits() {
+        return maxBatchTokens > 0 && maxRunningRequests > 0;
+    }
+
+    /**
+     * This configuration with each automatic (0) step limit replaced by the one given; limits already set are
+     * kept. The engine resolves its configuration this way once the model is loaded.
+     */
+    public EngineConfig withAutomaticLimits(int automaticBatchTokens, int automaticRunningRequests) {
+        if (automaticBatchTokens < 1 || automaticRunningRequests < 1) {
+            throw new IllegalArgumentException("automatic limits must be >= 1, got " + automaticBatchTokens + " tokens"
+                    + " and " + automaticRunningRequests + " requests");
+        }
+        return toBuilder()
+                .maxBatchTokens(maxBatchTokens > 0 ? maxBatchTokens : automaticBatchTokens)
+                .maxRunningRequests(maxRunningRequests > 0 ? maxRunningRequests : automaticRunningRequests)
+                .build();
     }
 
     /** Whether to read the checkpoint's weights or make random ones of its shapes (for benchmarks). */
@@ -82,8 +111,8 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         private String backend = "cpu";
         private List<Integer> devices = List.of(0);
         private int cacheTokens = 0;
-        private int maxBatchTokens = 1024;
-        private int maxRunningRequests = 256;
+        private int maxBatchTokens = 0;
+        private int maxRunningRequests = 0;
         private CacheReservation reservation = CacheReservation.FULL;
         private int threads = Runtime.getRuntime().availableProcessors();
         private long seed = 0;

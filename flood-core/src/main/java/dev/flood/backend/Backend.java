@@ -27,6 +27,14 @@ public interface Backend extends AutoCloseable {
     Weight loadVector(WeightSource source, List<String> names, List<Integer> lengths);
 
     /**
+     * The step limits for a configuration that leaves them automatic (0), asked once the weights are loaded: the
+     * CPU backend's fixed {@link StepLimits#CPU}; a GPU backend's from the model and the memory left.
+     */
+    default StepLimits automaticStepLimits(ModelConfig model) {
+        return StepLimits.CPU;
+    }
+
+    /**
      * How many token slots the KV cache should have when the configuration leaves it open ({@code cacheTokens}
      * 0): what fits in the memory left after the weights (loaded before this is asked), capped at what the
      * running requests could ever use. Fails with a {@link dev.flood.api.FloodException} when not even a small

@@ -42,7 +42,8 @@ final class BenchCommand implements Command {
                             + WORKLOAD.inputLengths().size() + " prompts (default all)"),
                     Option.value(SECTION, "output-tokens", "N", "tokens generated per prompt, greedy, EOS ignored "
                             + "(default " + WORKLOAD.outputTokens() + ")"),
-                    Option.flag(SECTION, "json", "print one JSON object instead of a table"))).flatMap(List::stream).toList();
+                    Option.flag(SECTION, "json", "print one JSON object instead of a table"))).flatMap(List::stream)
+            .toList();
 
     @Override
     public String name() {
@@ -95,7 +96,7 @@ final class BenchCommand implements Command {
                         + "of %d minus %d output tokens)%n", clamped, numPrompts, maxPromptTokens, context, outputTokens);
             }
             Run run = measure(engine, prompts, outputTokens, streams);
-            ObjectNode report = report(config, run, outputTokens, clamped);
+            ObjectNode report = report(engine.config(), run, outputTokens, clamped);
             streams.out().println(args.flag("json") ? TextSink.json(report) : BenchReport.table(report));
             if (run.firstError() != null) {
                 streams.err().println("bench: " + report.get("failed").asLong() + " requests failed; the first: "

@@ -22,9 +22,11 @@ final class EngineOptions {
             Option.value(SECTION, "threads", "N", "CPU backend worker threads (default: all " + DEFAULTS.threads() + " cores)"),
             Option.value(SECTION, "cache-tokens", "N", "KV cache size in token slots (default: sized from free memory)"),
             Option.value(SECTION, "max-batch-tokens", "N",
-                    "tokens in one forward step, decodes plus prefill chunks (default " + DEFAULTS.maxBatchTokens() + ")"),
+                    "tokens in one forward step, decodes plus prefill chunks (default: cpu "
+                            + EngineConfig.CPU_MAX_BATCH_TOKENS + ", cuda chosen from the model and GPU memory)"),
             Option.value(SECTION, "max-running", "N",
-                    "most requests in the running batch (default " + DEFAULTS.maxRunningRequests() + ")"));
+                    "most requests in the running batch (default: cpu " + EngineConfig.CPU_MAX_RUNNING_REQUESTS
+                            + ", cuda chosen from the model and GPU memory)"));
 
     private EngineOptions() {
     }

@@ -3,6 +3,7 @@ package dev.flood.engine;
 import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodException;
 import dev.flood.backend.Backend;
+import dev.flood.backend.StepLimits;
 import dev.flood.backend.cpu.CpuBackend;
 import dev.flood.backend.cuda.CudaBackend;
 import dev.flood.cache.SegmentAllocator;
@@ -18,9 +19,13 @@ import java.nio.file.Files;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
-/** A model ready to serve: config, tokenizer, weights on a backend, and the KV cache with its allocator. */
-record LoadedModel(ModelConfig config, Tokenizer tokenizer, Backend backend, CausalLM model,
-                   SegmentAllocator allocator, EngineContext context) implements AutoCloseable {
+/**
+ * A model ready to serve: config, tokenizer, weights on a backend, and the KV cache with its allocator.
+ * {@code engineConfig} is the configuration it was loaded with, its automatic step limits resolved.
+ */
+record LoadedModel(ModelConfig config, EngineConfig engineConfig, Tokenizer tokenizer, Backend backend,
+                   CausalLM model, SegmentAllocator allocator, EngineContext context) implements AutoCloseable {
+
 
     /** Most extents one request's cache may be split into. */
     static final int MAX_EXTENTS_PER_REQUEST = 8;
@@ -42,13 +47,14 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Backend backend, Cau
                     : SafetensorsCheckpoint.open(config.modelPath())) {
                 model = CausalLM.load(modelConfig, weights, backend);
             }
-            int cacheTokens = config.cacheTokens() > 0 ? config.cacheTokens()
-                    : backend.suggestCacheTokens(modelConfig, config);
+            EngineConfig resolved = StepLimits.resolve(config, modelConfig, backend);
+            int cacheTokens = resolved.cacheTokens() > 0 ? resolved.cacheTokens()
+                    : backend.suggestCacheTokens(modelConfig, resolved);
             backend.allocateCache(modelConfig.numLayers(), cacheTokens, modelConfig.kvSize());
             Set<Integer> eos = new LinkedHashSet<>(modelConfig.eosTokenIds());
             EngineContext context = new EngineContext(tokenizer, modelConfig.vocabSize(),
                     modelConfig.maxPositions(), Set.copyOf(eos));
-            return new LoadedModel(modelConfig, tokenizer, backend, model,
+            return new LoadedModel(modelConfig, resolved, tokenizer, backend, model,
                     new SegmentAllocator(cacheTokens, MAX_EXTENTS_PER_REQUEST), context);
         } catch (RuntimeException e) {
             backend.close();

@@ -7,6 +7,7 @@ import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.HeadSpan;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.StepLimits;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
 import dev.flood.config.ModelConfig;
@@ -125,6 +126,13 @@ public final class CudaBackend implements Backend {
     public Weight loadVector(WeightSource source, List<String> names, List<Integer> lengths) {
         device.bind();
         return weights.vector(source, names, lengths);
+    }
+
+    /** Chosen by {@link GpuStepLimits} from the memory free now, after the weights. */
+    @Override
+    public StepLimits automaticStepLimits(ModelConfig model) {
+        device.bind();
+        return GpuStepLimits.choose(model, device.freeBytes());
     }
 
     /**
