@@ -42,7 +42,10 @@ final class BenchCommand implements Command {
                             + WORKLOAD.inputLengths().size() + " prompts (default all)"),
                     Option.value(SECTION, "output-tokens", "N", "tokens generated per prompt, greedy, EOS ignored "
                             + "(default " + WORKLOAD.outputTokens() + ")"),
-                    Option.flag(SECTION, "json", "print one JSON object instead of a table"))).flatMap(List::stream)
+                    Option.flag(SECTION, "json", "print one JSON object instead of a table"),
+                    Option.flag(SECTION, "profile", "instead of the workload, time one decode-only and one mixed"
+                            + " step per op class with CUDA events, beside each class's roofline floor (backend"
+                            + " cuda; --max-running and --max-batch-tokens shape the steps)"))).flatMap(List::stream)
             .toList();
 
     @Override
@@ -57,7 +60,8 @@ final class BenchCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "flood bench --model DIR [--load-format dummy] [--prompts N] [--output-tokens N] [--json] [options]";
+        return "flood bench --model DIR [--load-format dummy] [--prompts N] [--output-tokens N] [--json] [--profile]"
+                + " [options]";
     }
 
     @Override
@@ -74,6 +78,11 @@ final class BenchCommand implements Command {
                     + " (workload " + WORKLOAD.name() + "'s size), got " + numPrompts);
         }
         int outputTokens = args.intValue("output-tokens", WORKLOAD.outputTokens(), 1);
+        if (args.flag("profile")) {
+            ObjectNode profile = StepProfile.run(config, WORKLOAD, outputTokens);
+            streams.out().println(args.flag("json") ? TextSink.json(profile) : StepProfile.table(profile));
+            return 0;
+        }
         try (FloodEngine engine = FloodEngine.open(config)) {
             int context = engine.modelConfig().maxPositions();
             if (outputTokens >= context) {

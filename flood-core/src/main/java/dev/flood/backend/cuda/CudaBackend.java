@@ -10,6 +10,8 @@ import dev.flood.backend.RotaryTable;
 import dev.flood.backend.StepLimits;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
+import dev.flood.backend.profile.Ceilings;
+import dev.flood.backend.profile.StepClock;
 import dev.flood.config.ModelConfig;
 import dev.flood.sampling.RowLogprobs;
 import dev.flood.sampling.SamplingState;
@@ -365,6 +367,25 @@ public final class CudaBackend implements Backend {
     public List<RowLogprobs> logprobs(Tensor logits, int[] chosenTokens, int topN) {
         device.bind();
         return sampling.logprobs(CudaTensor.of(logits).require(DType.F32, "logprobs"), chosenTokens, topN);
+    }
+
+    /** A clock of CUDA events on this backend's stream, for {@link dev.flood.backend.profile.ProfilingBackend}. */
+    public StepClock eventClock() {
+        device.bind();
+        return new CudaEventClock(device);
+    }
+
+    /** Measures the copy bandwidth and GEMM rates ({@link CeilingProbe}); before the cache takes the memory. */
+    public Ceilings measureCeilings() {
+        device.bind();
+        device.synchronize("measuring ceilings");
+        return new CeilingProbe(device, kernels, blas).measure();
+    }
+
+    /** Fills the KV cache with random values, so that a benchmark step may attend to slots no step wrote. */
+    public void fillCacheUniform(long seed) {
+        device.bind();
+        requireCache().fillUniform(kernels, seed);
     }
 
     @Override

@@ -169,7 +169,7 @@ final class Kernels implements AutoCloseable {
         String name = switch (type) {
             case BF16 -> "flood_fill_uniform_bf16";
             case F32 -> "flood_fill_uniform_f32";
-            case F16 -> throw new IllegalArgumentException("no float16 fill");
+            case F16, F8_E4M3 -> throw new IllegalArgumentException("no " + type + " fill");
         };
         launch(name, blocks, 1, ROW_BLOCK, 0, out, count, seed, low, high);
     }
