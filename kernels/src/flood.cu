@@ -7,6 +7,7 @@
 #include "embedding.cuh"
 #include "rms_norm.cuh"
 #include "rotary.cuh"
+#include "rotary_cache.cuh"
 #include "sampling.cuh"
 #include "segment_attention.cuh"
 #include "segment_attention_sm90.cuh"
@@ -42,8 +43,16 @@ extern "C" __global__ void flood_cache_write(const float* qkv, int stride, int k
     flood::cache_write(qkv, stride, k_column, v_column, kv_size, slot_mapping, key_cache, value_cache);
 }
 
-extern "C" __global__ void flood_silu_mul(const float* gate_up, bf16* out, int width) {
-    flood::silu_mul(gate_up, out, width);
+extern "C" __global__ void flood_rotary_cache_write(float* qkv, int stride, int num_heads, int num_kv_heads,
+                                                    int head_dim, const int* positions, const float* cos_table,
+                                                    const float* sin_table, const int* slot_mapping, bf16* key_cache,
+                                                    bf16* value_cache) {
+    flood::rotary_cache_write(qkv, stride, num_heads, num_kv_heads, head_dim, positions, cos_table, sin_table,
+                              slot_mapping, key_cache, value_cache);
+}
+
+extern "C" __global__ void flood_silu_mul(const float* gate_up, bf16* out, int rows, int width) {
+    flood::silu_mul(gate_up, out, rows, width);
 }
 
 extern "C" __global__ void flood_add_bias(float* out, const float* bias, int cols) {

@@ -81,6 +81,15 @@ public interface Backend extends AutoCloseable {
     void writeCache(int layer, Tensor qkv, AttentionShape shape, ForwardBatch batch);
 
     /**
+     * {@link #rotary} then {@link #writeCache}, as one operation so that a backend can do both in one pass over the
+     * step's keys.
+     */
+    default void rotaryWriteCache(int layer, Tensor qkv, AttentionShape shape, RotaryTable rotary, ForwardBatch batch) {
+        rotary(qkv, shape, rotary, batch);
+        writeCache(layer, qkv, shape, batch);
+    }
+
+    /**
      * Causal attention of each token's query heads over its request's cached keys and values (this step's
      * included): {@code out [numTokens, qSize]}.
      */
@@ -89,7 +98,10 @@ public interface Backend extends AutoCloseable {
     /** {@code out = silu(gate) * up} with gate and up the two halves of {@code gateUp}'s columns. */
     void siluMul(Tensor gateUp, Tensor out);
 
-    /** The chosen rows of {@code x}, in order, as a new activation. */
+    /**
+     * The chosen rows of {@code x}, in order, as an activation that callers only read: a backend may return
+     * {@code x} itself when {@code rows} are all of its rows in order (a decode step's logits rows), saving the copy.
+     */
     Tensor gatherRows(Tensor x, int[] rows);
 
     /**

@@ -84,8 +84,7 @@ final class DecoderLayer {
             backend.headRmsNorm(qkvOut, new HeadSpan(0, shape.numHeads(), shape.headDim()), qNorm, eps);
             backend.headRmsNorm(qkvOut, new HeadSpan(shape.kColumn(), shape.numKvHeads(), shape.headDim()), kNorm, eps);
         }
-        backend.rotary(qkvOut, shape, rotary, batch);
-        backend.writeCache(index, qkvOut, shape, batch);
+        backend.rotaryWriteCache(index, qkvOut, shape, rotary, batch);
         Tensor attention = scratch.attention();
         backend.attention(index, qkvOut, shape, batch, attention);
         Tensor projected = scratch.projected();

@@ -55,9 +55,7 @@ public final class CudaBackend implements Backend {
     private final DeviceSampling sampling;
     private final SegmentAttention segmentAttention;
     private KvCache cache;
-    private RotaryTable rotaryTable;
-    private DeviceAllocation rotaryCos;
-    private DeviceAllocation rotarySin;
+    private final RotaryCache rotaryCache;
     private StepMetadata step;
 
     private CudaBackend(CudaDevice device, LaunchChecking checking, PrefillKernel prefillKernel) {
@@ -69,6 +67,7 @@ public final class CudaBackend implements Backend {
         this.weights = new WeightUploader(device);
         this.sampling = new DeviceSampling(new GpuSampler(device, kernels), this, staging, workspace);
         this.segmentAttention = new SegmentAttention(kernels, workspace, staging, prefillKernel);
+        this.rotaryCache = new RotaryCache(kernels, weights);
     }
 
     /** Opens GPU {@code ordinal}; fails with the reason when the CUDA backend cannot run on this machine. */
@@ -272,21 +271,15 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void rotary(Tensor qkv, AttentionShape shape, RotaryTable rotary, ForwardBatch batch) {
-        CudaTensor t = CudaTensor.of(qkv).require(DType.F32, "rotary");
-        StepChecks.shape("rotary", t, batch.numTokens(), shape.qkvWidth());
-        if (rotary.headDim() != shape.headDim()) {
-            throw new IllegalArgumentException("rotary table for head dim " + rotary.headDim() + ", attention has "
-                    + shape.headDim());
-        }
-        StepChecks.positions(batch, rotary.maxPositions());
-        if (rotary != rotaryTable) {
-            // Uploaded once per table (a model has one); a replaced table stays until close.
-            rotaryCos = weights.table(rotary.cos(), "rotary cos");
-            rotarySin = weights.table(rotary.sin(), "rotary sin");
-            rotaryTable = rotary;
-        }
-        kernels.rotary(t.address(), t.cols(), t.rows(), shape.numHeads() + shape.numKvHeads(), shape.headDim(),
-                step(batch).positions(), rotaryCos.address(), rotarySin.address());
+        rotaryCache.rotate(CudaTensor.of(qkv), shape, rotary, step(batch));
+    }
+
+    /** One launch for both ({@link RotaryCache}). */
+    @Override
+    public void rotaryWriteCache(int layer, Tensor qkv, AttentionShape shape, RotaryTable rotary, ForwardBatch batch) {
+        requireCache().check(layer, shape.kvSize());
+        rotaryCache.rotateAndWrite(CudaTensor.of(qkv), shape, rotary, step(batch),
+                new RotaryCache.KvLayer(cache.keys(layer), cache.values(layer)));
     }
 
     @Override
@@ -329,12 +322,27 @@ public final class CudaBackend implements Backend {
                 throw new IllegalArgumentException("gatherRows: row " + row + " outside [0, " + in.rows() + ")");
             }
         }
+        if (isEveryRowInOrder(rows, in.rows())) {
+            return in;
+        }
         CudaTensor o = (CudaTensor) allocate(rows.length, in.cols());
         long rowList = step != null && rows == step.batch().logitRows() ? step.logitRows()
                 : staging.upload(workspace, rows)[0].address();
         int unitsPerValue = in.dtype() == DType.F32 ? 2 : 1;
         kernels.gatherRows(in.address(), rowList, o.address(), rows.length, in.cols() * unitsPerValue);
         return o.written(in.dtype());
+    }
+
+    private static boolean isEveryRowInOrder(int[] rows, int numRows) {
+        if (rows.length != numRows) {
+            return false;
+        }
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] != i) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
@@ -399,6 +407,25 @@ public final class CudaBackend implements Backend {
         device.notePeak();
         return new CudaMemoryReport(weights.bytes(), cache == null ? 0 : cache.bytes(), workspace.capacityBytes(),
                 workspace.peakStepBytes(), device.peakUsedBytes(), device.totalBytes());
+    }
+
+    /** Layer {@code layer}'s key slab, then its value slab, widened to float32 (tests and debugging). */
+    float[][] cacheToHost(int layer) {
+        device.bind();
+        KvCache kv = requireCache();
+        kv.check(layer, kv.kvSize());
+        long values = (long) kv.capacityTokens() * kv.kvSize();
+        float[][] slabs = new float[2][];
+        for (int s = 0; s < 2; s++) {
+            short[] bits = new short[Math.toIntExact(values)];
+            DeviceAllocation slab = s == 0 ? kv.keySlab(layer) : kv.valueSlab(layer);
+            device.copyToHost(Pointer.to(bits), slab.whole(), 2 * values);
+            slabs[s] = new float[bits.length];
+            for (int i = 0; i < bits.length; i++) {
+                slabs[s][i] = Float.intBitsToFloat(bits[i] << 16);
+            }
+        }
+        return slabs;
     }
 
     private KvCache requireCache() {

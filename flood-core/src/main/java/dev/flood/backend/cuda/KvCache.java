@@ -68,6 +68,14 @@ final class KvCache implements AutoCloseable {
         }
     }
 
+    DeviceAllocation keySlab(int layer) {
+        return keys[layer];
+    }
+
+    DeviceAllocation valueSlab(int layer) {
+        return values[layer];
+    }
+
     long keys(int layer) {
         return keys[layer].address();
     }

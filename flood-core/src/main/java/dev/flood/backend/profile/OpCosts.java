@@ -65,6 +65,16 @@ public final class OpCosts {
     }
 
     /**
+     * Query and key heads read and written in place, values read (float32), keys and values written to the cache
+     * (bf16), one cos and one sin row per token.
+     */
+    public static OpCost rotaryWriteCache(Tensor qkv, AttentionShape shape) {
+        long rows = qkv.rows();
+        return OpCost.bytes(rows * (shape.numHeads() + shape.numKvHeads()) * shape.headDim() * 2 * F32
+                + rows * shape.kvSize() * (F32 + 2 * BF16) + rows * shape.headDim() * F32);
+    }
+
+    /**
      * Each request's keys and values read once (bf16), queries read (float32), outputs written (bf16); FLOPs of
      * {@code QKᵀ} and {@code PV} over the causal pairs, at the bf16 matrix rate.
      */

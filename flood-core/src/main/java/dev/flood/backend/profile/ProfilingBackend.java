@@ -167,6 +167,12 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void rotaryWriteCache(int layer, Tensor qkv, AttentionShape shape, RotaryTable rotary, ForwardBatch batch) {
+        timed(OpClass.NORM_ELEMENTWISE, OpCosts.rotaryWriteCache(qkv, shape),
+                () -> delegate.rotaryWriteCache(layer, qkv, shape, rotary, batch));
+    }
+
+    @Override
     public void attention(int layer, Tensor qkv, AttentionShape shape, ForwardBatch batch, Tensor out) {
         timed(OpClass.ATTENTION, OpCosts.attention(batch, shape),
                 () -> delegate.attention(layer, qkv, shape, batch, out));
