@@ -5,6 +5,7 @@
 #include "cache_write.cuh"
 #include "elementwise.cuh"
 #include "embedding.cuh"
+#include "quantize_fp8.cuh"
 #include "rms_norm.cuh"
 #include "rotary.cuh"
 #include "rotary_cache.cuh"
@@ -61,6 +62,19 @@ extern "C" __global__ void flood_add_bias(float* out, const float* bias, int col
 
 extern "C" __global__ void flood_to_bf16(const float* in, bf16* out, long long count) {
     flood::to_bf16(in, out, count);
+}
+
+extern "C" __global__ void flood_quantize_fp8_rows(const bf16* x, int cols, uint8_t* codes, float* scales) {
+    flood::quantize_fp8_rows(x, cols, codes, scales);
+}
+
+extern "C" __global__ void flood_quantize_fp8_groups(const bf16* x, int rows, int cols, uint8_t* codes,
+                                                     float* scales) {
+    flood::quantize_fp8_groups(x, rows, cols, codes, scales);
+}
+
+extern "C" __global__ void flood_widen_bf16(const bf16* in, float* out, long long count) {
+    flood::widen_bf16(in, out, count);
 }
 
 extern "C" __global__ void flood_gather_rows(const uint16_t* in, const int* rows, uint16_t* out, int row_units) {

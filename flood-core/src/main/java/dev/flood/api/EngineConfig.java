@@ -20,12 +20,13 @@ import java.util.Objects;
  * @param maxRunningRequests most requests holding cache and taking part in steps at once; 0 picks it like
  *                           {@code maxBatchTokens} (the CPU backend: {@link #CPU_MAX_RUNNING_REQUESTS})
  * @param reservation        how much cache a request takes when admitted
+ * @param quantization       how linear weights are held on the GPU: the checkpoint's own format, bf16, or FP8
  * @param threads            CPU backend worker threads
  * @param seed               seeds dummy weights and the seeds of requests that give none
  */
 public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend, List<Integer> devices,
                            int cacheTokens, int maxBatchTokens, int maxRunningRequests,
-                           CacheReservation reservation, int threads, long seed) {
+                           CacheReservation reservation, Quantization quantization, int threads, long seed) {
 
     /** The CPU backend's step budget when none is given. */
     public static final int CPU_MAX_BATCH_TOKENS = 1024;
@@ -37,6 +38,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         Objects.requireNonNull(loadFormat, "loadFormat");
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(reservation, "reservation");
+        Objects.requireNonNull(quantization, "quantization");
         devices = List.copyOf(devices);
         if (!backend.equals("cpu") && !backend.equals("cuda")) {
             throw new IllegalArgumentException("backend must be 'cpu' or 'cuda', got '" + backend + "'");
@@ -50,6 +52,10 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         if (maxRunningRequests < 0) {
             throw new IllegalArgumentException("maxRunningRequests must be >= 0 (0 = automatic), got "
                     + maxRunningRequests);
+        }
+        if (quantization == Quantization.FP8 && !backend.equals("cuda")) {
+            throw new IllegalArgumentException("quantization fp8 runs FP8 matrix products on the GPU; use backend"
+                    + " 'cuda' (the CPU backend computes in float32)");
         }
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
@@ -79,6 +85,23 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
     /** Whether to read the checkpoint's weights or make random ones of its shapes (for benchmarks). */
     public enum LoadFormat { SAFETENSORS, DUMMY }
 
+    /** How the linear layers' weights are held (the CUDA backend; the CPU backend computes in float32). */
+    public enum Quantization {
+        /**
+         * The checkpoint's own: FP8 where it is stored in FP8 ({@code quantization_config} in config.json) and the
+         * GPU runs FP8 products (Hopper), else bf16.
+         */
+        AUTO,
+        /** bf16 whatever the checkpoint stores (FP8 checkpoints dequantized at load). */
+        NONE,
+        /**
+         * FP8 (E4M3) weights with float32 scales and FP8 products with float32 accumulation, activations quantized per
+         * token on the fly: a bf16 checkpoint is quantized per output channel at load, an FP8 one is used as stored.
+         * Needs a GPU with FP8 scaling in cuBLASLt (compute capability 9.0); refused elsewhere.
+         */
+        FP8
+    }
+
     /** How much KV cache a request reserves on admission. */
     public enum CacheReservation {
         /** Prompt plus max new tokens up front: a running request never waits for cache. */
@@ -100,6 +123,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         b.maxBatchTokens = maxBatchTokens;
         b.maxRunningRequests = maxRunningRequests;
         b.reservation = reservation;
+        b.quantization = quantization;
         b.threads = threads;
         b.seed = seed;
         return b;
@@ -114,6 +138,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         private int maxBatchTokens = 0;
         private int maxRunningRequests = 0;
         private CacheReservation reservation = CacheReservation.FULL;
+        private Quantization quantization = Quantization.AUTO;
         private int threads = Runtime.getRuntime().availableProcessors();
         private long seed = 0;
 
@@ -128,12 +153,13 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         public Builder maxBatchTokens(int value) { maxBatchTokens = value; return this; }
         public Builder maxRunningRequests(int value) { maxRunningRequests = value; return this; }
         public Builder reservation(CacheReservation value) { reservation = value; return this; }
+        public Builder quantization(Quantization value) { quantization = value; return this; }
         public Builder threads(int value) { threads = value; return this; }
         public Builder seed(long value) { seed = value; return this; }
 
         public EngineConfig build() {
             return new EngineConfig(modelPath, loadFormat, backend, devices, cacheTokens, maxBatchTokens,
-                    maxRunningRequests, reservation, threads, seed);
+                    maxRunningRequests, reservation, quantization, threads, seed);
         }
     }
 }

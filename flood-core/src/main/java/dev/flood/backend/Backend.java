@@ -23,6 +23,14 @@ public interface Backend extends AutoCloseable {
     /** Rows of several checkpoint tensors, each {@code [rows_i, cols]}, stacked into one matrix (fused QKV, gate/up). */
     Weight loadMatrix(WeightSource source, List<String> names, List<Integer> rowsPerPart, int cols);
 
+    /**
+     * A linear layer's weight, as {@link #loadMatrix}, for {@link #linear} only: a backend may hold it quantized
+     * (FP8), which the embedding table and the lm_head, loaded with {@link #loadMatrix}, never are.
+     */
+    default Weight loadLinear(WeightSource source, List<String> names, List<Integer> rowsPerPart, int cols) {
+        return loadMatrix(source, names, rowsPerPart, cols);
+    }
+
     /** One or several checkpoint vectors concatenated (norm weights, packed q/k/v biases). */
     Weight loadVector(WeightSource source, List<String> names, List<Integer> lengths);
 

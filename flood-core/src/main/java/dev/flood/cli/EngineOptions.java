@@ -24,6 +24,9 @@ final class EngineOptions {
             Option.value(SECTION, "max-batch-tokens", "N",
                     "tokens in one forward step, decodes plus prefill chunks (default: cpu "
                             + EngineConfig.CPU_MAX_BATCH_TOKENS + ", cuda chosen from the model and GPU memory)"),
+            Option.value(SECTION, "quantization", "MODE",
+                    "auto (default: the checkpoint's own, FP8 where it is stored so and the GPU has FP8), none (bf16),"
+                            + " or fp8 (FP8 weights and products; backend cuda on a Hopper GPU)"),
             Option.value(SECTION, "max-running", "N",
                     "most requests in the running batch (default: cpu " + EngineConfig.CPU_MAX_RUNNING_REQUESTS
                             + ", cuda chosen from the model and GPU memory)"));
@@ -40,6 +43,8 @@ final class EngineOptions {
                 .cacheTokens(args.intValue("cache-tokens", DEFAULTS.cacheTokens(), 0))
                 .maxBatchTokens(args.intValue("max-batch-tokens", DEFAULTS.maxBatchTokens(), 1))
                 .maxRunningRequests(args.intValue("max-running", DEFAULTS.maxRunningRequests(), 1))
+                .quantization(EngineConfig.Quantization.valueOf(args.choice("quantization", "auto",
+                        List.of("auto", "none", "fp8")).toUpperCase(Locale.ROOT)))
                 .build();
     }
 }

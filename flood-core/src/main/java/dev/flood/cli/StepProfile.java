@@ -18,7 +18,7 @@ import dev.flood.config.ModelConfigReader;
 import dev.flood.model.CausalLM;
 import dev.flood.sampling.SamplingState;
 import dev.flood.weights.DummyWeights;
-import dev.flood.weights.SafetensorsCheckpoint;
+import dev.flood.weights.QuantizedCheckpoint;
 import dev.flood.weights.WeightSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +47,7 @@ final class StepProfile {
             throw new FloodException("--profile times GPU steps with CUDA events; use it with --backend cuda");
         }
         ModelConfig model = ModelConfigReader.read(config.modelPath());
-        CudaBackend cuda = CudaBackend.open(config.devices().get(0));
+        CudaBackend cuda = CudaBackend.open(config);
         Ceilings ceilings;
         ProfilingBackend profiling;
         try {
@@ -60,7 +60,7 @@ final class StepProfile {
         try (ProfilingBackend backend = profiling) {
             CausalLM lm;
             try (WeightSource weights = config.loadFormat() == EngineConfig.LoadFormat.DUMMY
-                    ? new DummyWeights(model, config.seed()) : SafetensorsCheckpoint.open(config.modelPath())) {
+                    ? new DummyWeights(model, config.seed()) : QuantizedCheckpoint.open(config.modelPath())) {
                 lm = CausalLM.load(model, weights, backend);
             }
             EngineConfig resolved = StepLimits.resolve(config, model, backend);
@@ -90,6 +90,7 @@ final class StepProfile {
         report.put("model", config.modelPath().toString());
         report.put("load_format", config.loadFormat().name().toLowerCase(Locale.ROOT));
         report.put("device", cuda.deviceName());
+        report.put("quantization", config.quantization().name().toLowerCase(Locale.ROOT));
         report.put("max_running", resolved.maxRunningRequests());
         report.put("max_batch_tokens", resolved.maxBatchTokens());
         ObjectNode c = report.putObject("ceilings");
@@ -157,9 +158,10 @@ final class StepProfile {
     /** The report as a table for people. */
     static String table(ObjectNode r) {
         StringBuilder t = new StringBuilder();
-        t.append(String.format(Locale.ROOT, "Step profile of %s (%s weights) on %s: %d running, steps of %,d tokens%n",
-                r.get("model").asText(), r.get("load_format").asText(), r.get("device").asText(),
-                r.get("max_running").asInt(), r.get("max_batch_tokens").asInt()));
+        t.append(String.format(Locale.ROOT, "Step profile of %s (%s weights, quantization %s) on %s: %d running, steps"
+                        + " of %,d tokens%n", r.get("model").asText(), r.get("load_format").asText(),
+                r.get("quantization").asText(), r.get("device").asText(), r.get("max_running").asInt(),
+                r.get("max_batch_tokens").asInt()));
         ObjectNode c = (ObjectNode) r.get("ceilings");
         t.append(String.format(Locale.ROOT, "Ceilings measured: copy %,.0f GB/s (read + write), GEMM %,.0f TFLOP/s"
                         + " bf16, %,.0f TFLOP/s fp8%n", c.get("copy_gb_per_s").asDouble(),

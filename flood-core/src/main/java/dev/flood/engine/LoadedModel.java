@@ -13,7 +13,7 @@ import dev.flood.model.CausalLM;
 import dev.flood.model.ModelRegistry;
 import dev.flood.tokenizer.Tokenizer;
 import dev.flood.weights.DummyWeights;
-import dev.flood.weights.SafetensorsCheckpoint;
+import dev.flood.weights.QuantizedCheckpoint;
 import dev.flood.weights.WeightSource;
 import java.nio.file.Files;
 import java.util.LinkedHashSet;
@@ -44,7 +44,7 @@ record LoadedModel(ModelConfig config, EngineConfig engineConfig, Tokenizer toke
             CausalLM model;
             try (WeightSource weights = config.loadFormat() == EngineConfig.LoadFormat.DUMMY
                     ? new DummyWeights(modelConfig, config.seed())
-                    : SafetensorsCheckpoint.open(config.modelPath())) {
+                    : QuantizedCheckpoint.open(config.modelPath())) {
                 model = CausalLM.load(modelConfig, weights, backend);
             }
             EngineConfig resolved = StepLimits.resolve(config, modelConfig, backend);
@@ -67,7 +67,7 @@ record LoadedModel(ModelConfig config, EngineConfig engineConfig, Tokenizer toke
 
     private static Backend openBackend(EngineConfig config) {
         if (config.backend().equals("cuda")) {
-            return CudaBackend.open(config.devices().get(0));
+            return CudaBackend.open(config);
         }
         return new CpuBackend(config.threads());
     }

@@ -42,4 +42,15 @@ class EngineConfigTest {
         assertThrows(IllegalArgumentException.class,
                 () -> EngineConfig.builder(MODEL).build().withAutomaticLimits(0, 5));
     }
+
+    @Test
+    void fp8IsForTheGpuBackend() {
+        assertEquals(EngineConfig.Quantization.AUTO, EngineConfig.builder(MODEL).build().quantization());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder(MODEL)
+                .quantization(EngineConfig.Quantization.FP8).build());
+        assertEquals("quantization fp8 runs FP8 matrix products on the GPU; use backend 'cuda' (the CPU backend"
+                + " computes in float32)", e.getMessage());
+        assertEquals(EngineConfig.Quantization.FP8, EngineConfig.builder(MODEL).backend("cuda")
+                .quantization(EngineConfig.Quantization.FP8).build().toBuilder().build().quantization());
+    }
 }

@@ -18,7 +18,7 @@ import org.bytedeco.javacpp.Pointer;
 final class Blas implements AutoCloseable {
 
     /** A JavaCPP pointer at a raw device address. */
-    private static final class Address extends Pointer {
+    static final class Address extends Pointer {
         Address(long address) {
             this.address = address;
         }

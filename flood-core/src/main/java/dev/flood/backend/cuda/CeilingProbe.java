@@ -10,7 +10,8 @@ import java.util.Arrays;
 /**
  * Measures the device's two ceilings for roofline floors (METHOD.md: measure them, do not trust datasheets): a
  * 1 GiB device-to-device copy (bytes read plus written per second) and an 8192³ bf16 GEMM through cuBLAS as the
- * backend calls it (bf16 inputs, float32 output and accumulation). Inputs are random (never zeros: a GEMM on zeros runs faster). Each is the median of 10
+ * backend calls it (bf16 inputs, float32 output and accumulation), and the same product in FP8 through
+ * {@link Fp8Linear} where the GPU has FP8 (elsewhere the FP8 ceiling is the bf16 one). Inputs are random (never zeros: a GEMM on zeros runs faster). Each is the median of 10
  * runs after at least 300 ms of warm-up (an idle H200 starts at a low clock). Needs about 2.7 GiB free; run it
  * before the KV cache takes the memory.
  */
@@ -24,17 +25,20 @@ final class CeilingProbe {
     private final CudaDevice device;
     private final Kernels kernels;
     private final Blas blas;
+    private final Fp8Linear fp8;
 
-    CeilingProbe(CudaDevice device, Kernels kernels, Blas blas) {
+    CeilingProbe(CudaDevice device, Kernels kernels, Blas blas, Fp8Linear fp8) {
         this.device = device;
         this.kernels = kernels;
         this.blas = blas;
+        this.fp8 = fp8;
     }
 
     Ceilings measure() {
         double copy = copyBytesPerSecond();
         double bf16 = bf16GemmFlopsPerSecond();
-        return new Ceilings(copy, bf16, bf16);
+        double fp8Rate = fp8.flopsPerSecond(GEMM_SIZE, this::medianSeconds);
+        return new Ceilings(copy, bf16, fp8Rate > 0 ? fp8Rate : bf16);
     }
 
     private double copyBytesPerSecond() {

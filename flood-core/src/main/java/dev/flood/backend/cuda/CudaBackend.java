@@ -1,6 +1,7 @@
 package dev.flood.backend.cuda;
 
 import dev.flood.api.EngineConfig;
+import dev.flood.api.EngineConfig.Quantization;
 import dev.flood.api.FloodException;
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.Backend;
@@ -25,7 +26,9 @@ import jcuda.Pointer;
  * The CUDA backend: Flood's kernels (flood-kernels' fatbin) and cuBLAS on one GPU, one stream, in order.
  *
  * <p>Precision: weights bf16 (matrices) and float32 (norm weights, biases); the KV cache bf16; GEMMs take bf16
- * and accumulate and write float32. Activations carry the type their producer writes:
+ * and accumulate and write float32. With FP8 quantization ({@link Fp8Linear}) the linear layers' weights are
+ * E4M3 with float32 scales and their inputs are quantized to E4M3 per token; they still accumulate and write
+ * float32. Activations carry the type their producer writes:
  * <ul>
  *   <li>float32: the residual stream ({@link #embed}, {@link #addRmsNorm}: kept in float32 so 30-odd layers of
  *       adds do not round to bf16 each time), every {@link #linear} output (qkv, the projections, gate/up, logits),
@@ -56,36 +59,57 @@ public final class CudaBackend implements Backend {
     private final SegmentAttention segmentAttention;
     private KvCache cache;
     private final RotaryCache rotaryCache;
+    private final Fp8Linear fp8;
     private StepMetadata step;
 
-    private CudaBackend(CudaDevice device, LaunchChecking checking, PrefillKernel prefillKernel) {
+    private CudaBackend(CudaDevice device, Options options) {
         this.device = device;
-        this.kernels = new Kernels(device, checking);
+        this.kernels = new Kernels(device, options.checking());
         this.blas = new Blas(device);
         this.workspace = new Workspace(device);
         this.staging = new PinnedStaging(device, 4 * MIB);
         this.weights = new WeightUploader(device);
         this.sampling = new DeviceSampling(new GpuSampler(device, kernels), this, staging, workspace);
-        this.segmentAttention = new SegmentAttention(kernels, workspace, staging, prefillKernel);
+        this.segmentAttention = new SegmentAttention(kernels, workspace, staging, options.prefillKernel());
         this.rotaryCache = new RotaryCache(kernels, weights);
+        this.fp8 = new Fp8Linear(device, kernels, workspace, weights, options.quantization());
+    }
+
+    /** How a backend is opened: launch checking, the prefill attention kernel, and how linear weights are held. */
+    record Options(LaunchChecking checking, PrefillKernel prefillKernel, Quantization quantization) {
+
+        static final Options DEFAULT = new Options(LaunchChecking.ASYNC, PrefillKernel.FASTEST, Quantization.AUTO);
     }
 
     /** Opens GPU {@code ordinal}; fails with the reason when the CUDA backend cannot run on this machine. */
     public static CudaBackend open(int ordinal) {
-        return open(ordinal, LaunchChecking.ASYNC);
+        return open(ordinal, Options.DEFAULT);
+    }
+
+    /** Opens the first of the configuration's devices with its quantization; fails with the reason it cannot. */
+    public static CudaBackend open(EngineConfig config) {
+        return open(config.devices().get(0), new Options(LaunchChecking.ASYNC, PrefillKernel.FASTEST,
+                config.quantization()));
     }
 
     /** As {@link #open(int)}; {@link LaunchChecking#SYNCHRONOUS} makes a fault name the kernel (tests, debugging). */
     public static CudaBackend open(int ordinal, LaunchChecking checking) {
-        return open(ordinal, checking, PrefillKernel.FASTEST);
+        return open(ordinal, new Options(checking, PrefillKernel.FASTEST, Quantization.AUTO));
     }
 
     /** As {@link #open(int, LaunchChecking)} with the prefill attention kernel chosen (tests, benchmarks). */
     static CudaBackend open(int ordinal, LaunchChecking checking, PrefillKernel prefillKernel) {
+        return open(ordinal, new Options(checking, prefillKernel, Quantization.AUTO));
+    }
+
+    static CudaBackend open(int ordinal, Options options) {
         Kernels.fatbin();
         CudaDevice device = CudaDevice.open(ordinal);
         try {
-            return new CudaBackend(device, checking, prefillKernel);
+            if (options.quantization() == Quantization.FP8) {
+                Fp8Support.require(device.computeCapability(), device.name() + " (device " + ordinal + ")");
+            }
+            return new CudaBackend(device, options);
         } catch (RuntimeException e) {
             device.close();
             throw e;
@@ -123,6 +147,14 @@ public final class CudaBackend implements Backend {
         return weights.matrix(source, names, rowsPerPart, cols);
     }
 
+    /** In FP8 where {@link Fp8Linear#load} says so, else bf16 as {@link #loadMatrix}. */
+    @Override
+    public Weight loadLinear(WeightSource source, List<String> names, List<Integer> rowsPerPart, int cols) {
+        device.bind();
+        Fp8Weight quantized = fp8.load(source, names, rowsPerPart, cols);
+        return quantized != null ? quantized : weights.matrix(source, names, rowsPerPart, cols);
+    }
+
     @Override
     public Weight loadVector(WeightSource source, List<String> names, List<Integer> lengths) {
         device.bind();
@@ -144,7 +176,7 @@ public final class CudaBackend implements Backend {
     public int suggestCacheTokens(ModelConfig model, EngineConfig config) {
         device.bind();
         workspace.reserve(StepMemory.workspaceBytes(model, config.maxBatchTokens(),
-                Math.min(config.maxBatchTokens(), config.maxRunningRequests())));
+                Math.min(config.maxBatchTokens(), config.maxRunningRequests())) + fp8.scratchBytes(config.maxBatchTokens()));
         long perToken = KvCache.bytesPerToken(model.numLayers(), model.kvSize());
         long free = device.freeBytes();
         long byMemory = free / 10 * 9 / perToken;
@@ -181,6 +213,7 @@ public final class CudaBackend implements Backend {
         StepChecks.check(batch, cache);
         step = StepMetadata.upload(batch, staging, workspace);
         segmentAttention.beginStep();
+        fp8.beginStep();
     }
 
     /** The step's metadata, failing if {@link #beginStep} was not called with this batch. */
@@ -233,6 +266,10 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void linear(Tensor x, Weight weight, Weight bias, Tensor out) {
+        if (weight instanceof Fp8Weight quantized) {
+            fp8.run(CudaTensor.of(x), quantized, bias == null ? null : CudaWeight.of(bias), CudaTensor.of(out));
+            return;
+        }
         CudaTensor in = CudaTensor.of(x);
         CudaWeight w = CudaWeight.of(weight).require(DType.BF16, "linear");
         CudaTensor o = CudaTensor.of(out);
@@ -387,7 +424,7 @@ public final class CudaBackend implements Backend {
     public Ceilings measureCeilings() {
         device.bind();
         device.synchronize("measuring ceilings");
-        return new CeilingProbe(device, kernels, blas).measure();
+        return new CeilingProbe(device, kernels, blas, fp8).measure();
     }
 
     /** Fills the KV cache with random values, so that a benchmark step may attend to slots no step wrote. */
@@ -445,7 +482,7 @@ public final class CudaBackend implements Backend {
         if (cache != null) {
             steps.add(cache::close);
         }
-        steps.addAll(List.of(weights::close, workspace::close, staging::close, blas::close, kernels::close,
+        steps.addAll(List.of(weights::close, workspace::close, staging::close, fp8::close, blas::close, kernels::close,
                 device::close));
         RuntimeException first = null;
         for (Runnable step : steps) {

@@ -174,6 +174,24 @@ final class Kernels implements AutoCloseable {
         return (int) blocks;
     }
 
+    /** Per-row FP8 quantization of bf16 {@code x [rows, cols]}: codes {@code [rows, cols]}, scales {@code [rows]}. */
+    void quantizeFp8Rows(long x, int rows, int cols, long codes, long scales) {
+        launch("flood_quantize_fp8_rows", rows, 1, ROW_BLOCK, 0, x, cols, codes, scales);
+    }
+
+    /**
+     * FP8 quantization of bf16 {@code x [rows, cols]} per row and 128-column group ({@code cols % 128 == 0}):
+     * codes {@code [rows, cols]}, scales {@code [cols / 128, rows]}.
+     */
+    void quantizeFp8Groups(long x, int rows, int cols, long codes, long scales) {
+        launch("flood_quantize_fp8_groups", rows, 1, ROW_BLOCK, 0, x, rows, cols, codes, scales);
+    }
+
+    void widenBf16(long in, long out, long count) {
+        launch("flood_widen_bf16", (int) Math.min(65_536, (count + ROW_BLOCK - 1) / ROW_BLOCK), 1, ROW_BLOCK, 0, in,
+                out, count);
+    }
+
     /** Rows of {@code rowUnits} 16-bit units: a bf16 row of n columns is n units, a float32 row 2n. */
     void gatherRows(long in, long rows, long out, int numRows, int rowUnits) {
         launch("flood_gather_rows", numRows, 1, ROW_BLOCK, 0, in, rows, out, rowUnits);

@@ -6,6 +6,7 @@ import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.HeadSpan;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.StepLimits;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
 import dev.flood.config.ModelConfig;
@@ -94,6 +95,16 @@ public final class ProfilingBackend implements Backend {
     @Override
     public Weight loadMatrix(WeightSource source, List<String> names, List<Integer> rowsPerPart, int cols) {
         return delegate.loadMatrix(source, names, rowsPerPart, cols);
+    }
+
+    @Override
+    public Weight loadLinear(WeightSource source, List<String> names, List<Integer> rowsPerPart, int cols) {
+        return delegate.loadLinear(source, names, rowsPerPart, cols);
+    }
+
+    @Override
+    public StepLimits automaticStepLimits(ModelConfig model) {
+        return delegate.automaticStepLimits(model);
     }
 
     @Override
