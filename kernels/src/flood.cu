@@ -73,6 +73,11 @@ extern "C" __global__ void flood_quantize_fp8_groups(const bf16* x, int rows, in
     flood::quantize_fp8_groups(x, rows, cols, codes, scales);
 }
 
+extern "C" __global__ void flood_quantize_fp8_blocks(const bf16* w, int cols, uint8_t* codes, float* scales,
+                                                     int scale_stride) {
+    flood::quantize_fp8_blocks(w, cols, codes, scales, scale_stride);
+}
+
 extern "C" __global__ void flood_widen_bf16(const bf16* in, float* out, long long count) {
     flood::widen_bf16(in, out, count);
 }

@@ -113,6 +113,43 @@ __device__ void quantize_fp8_groups(const bf16* __restrict__ x, int rows, int co
     }
 }
 
+// One 128 x 128 block of a bf16 weight per block of threads: grid [cols / 128, rows / 128], block 256 threads
+// (each thread 16 rows x 4 columns of the block, 8-byte loads). w [rows, cols] bf16 with rows and cols multiples
+// of 128; codes [rows, cols] e4m3; scales [rows / 128, scale_stride] float32 (column blocks contiguous; cuBLASLt's
+// 128 x 128 block scaling pads scale_stride to a multiple of 4).
+__device__ void quantize_fp8_blocks(const bf16* __restrict__ w, int cols, uint8_t* __restrict__ codes,
+                                    float* __restrict__ scales, int scale_stride) {
+    __shared__ float scratch[32];
+    const int column = blockIdx.x * 128 + (threadIdx.x % 32) * 4;
+    const int first_row = blockIdx.y * 128 + threadIdx.x / 32;
+    float absmax = 0.f;
+    for (int i = 0; i < 128 / 8; ++i) {
+        const size_t at = static_cast<size_t>(first_row + 8 * i) * cols + column;
+        const uint2 bits = *reinterpret_cast<const uint2*>(w + at);
+        absmax = fmaxf(absmax, fmaxf(fmaxf(fabsf(__uint_as_float(bits.x << 16)),
+                                           fabsf(__uint_as_float(bits.x & 0xffff0000u))),
+                                     fmaxf(fabsf(__uint_as_float(bits.y << 16)),
+                                           fabsf(__uint_as_float(bits.y & 0xffff0000u)))));
+    }
+    absmax = absmax_or_one(block_max(absmax, scratch));
+    const float inv = kFp8Max / absmax;
+    if (threadIdx.x == 0) {
+        scales[static_cast<size_t>(blockIdx.y) * scale_stride + blockIdx.x] = absmax / kFp8Max;
+    }
+    for (int i = 0; i < 128 / 8; ++i) {
+        const size_t at = static_cast<size_t>(first_row + 8 * i) * cols + column;
+        const uint2 bits = *reinterpret_cast<const uint2*>(w + at);
+        const float v[4] = {__uint_as_float(bits.x << 16), __uint_as_float(bits.x & 0xffff0000u),
+                            __uint_as_float(bits.y << 16), __uint_as_float(bits.y & 0xffff0000u)};
+        unsigned packed = 0;
+#pragma unroll
+        for (int k = 0; k < 4; ++k) {
+            packed |= static_cast<unsigned>(to_e4m3(v[k] * inv)) << (8 * k);
+        }
+        *reinterpret_cast<unsigned*>(codes + at) = packed;
+    }
+}
+
 // out = float(in): a product's bf16 output widened where cuBLASLt writes no float32. grid-stride.
 __device__ void widen_bf16(const bf16* __restrict__ in, float* __restrict__ out, long long count) {
     for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;

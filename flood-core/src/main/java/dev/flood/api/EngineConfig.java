@@ -96,8 +96,9 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         NONE,
         /**
          * FP8 (E4M3) weights with float32 scales and FP8 products with float32 accumulation, activations quantized per
-         * token on the fly: a bf16 checkpoint is quantized per output channel at load, an FP8 one is used as stored.
-         * Needs a GPU with FP8 scaling in cuBLASLt (compute capability 9.0); refused elsewhere.
+         * token (and per 128 columns) on the fly: a bf16 checkpoint is quantized at load, in 128 x 128 blocks where
+         * the shapes allow and per output channel elsewhere; an FP8 one is used as stored. Needs a GPU with FP8
+         * scaling in cuBLASLt (compute capability 9.0); refused elsewhere.
          */
         FP8
     }

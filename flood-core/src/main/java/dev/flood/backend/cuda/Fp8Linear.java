@@ -143,8 +143,9 @@ final class Fp8Linear implements AutoCloseable {
     }
 
     /**
-     * The FP8 product rate on random {@code size}³ operands (per-channel scales, float32 output), timed by
-     * {@code medianSeconds}; empty of meaning (and not measured) on a GPU without FP8, where it returns 0.
+     * The FP8 product rate on random {@code size}³ operands ({@code size} a multiple of 512), with the scaling a
+     * model's weights take here (128 x 128 blocks, activations per row and 128-column group) and float32 output,
+     * timed by {@code medianSeconds}; 0 on a GPU without FP8 or where cuBLASLt has no float32 algorithm for it.
      */
     double flopsPerSecond(int size, ToDoubleFunction<Runnable> medianSeconds) {
         if (!Fp8Support.available(device.computeCapability())) {
@@ -154,27 +155,30 @@ final class Fp8Linear implements AutoCloseable {
             gemm = new Fp8Gemm(device);
         }
         long elements = (long) size * size;
+        int blocks = size / Fp8Weight.BLOCK;
         DeviceAllocation bf16 = device.allocate(elements * 2, "FP8 probe values");
         DeviceAllocation weightCodes = device.allocate(elements, "FP8 probe weight");
         DeviceAllocation inputCodes = device.allocate(elements, "FP8 probe input");
-        DeviceAllocation scales = device.allocate(2L * size * Float.BYTES, "FP8 probe scales");
+        DeviceAllocation weightScales = device.allocate((long) blocks * Fp8Weight.paddedColumnBlocks(size) * Float.BYTES,
+                "FP8 probe weight scales");
+        DeviceAllocation inputScales = device.allocate((long) blocks * size * Float.BYTES, "FP8 probe input scales");
         DeviceAllocation out = device.allocate(elements * Float.BYTES, "FP8 probe output");
         try {
             kernels.fillUniform(bf16.address(), elements, DType.BF16, 21, -1f, 1f);
-            kernels.quantizeFp8Rows(bf16.address(), size, size, weightCodes.address(), scales.address());
+            kernels.quantizeFp8Blocks(bf16.address(), size, size, weightCodes.address(), weightScales.address(),
+                    Fp8Weight.paddedColumnBlocks(size));
             kernels.fillUniform(bf16.address(), elements, DType.BF16, 22, -1f, 1f);
-            long inputScales = scales.address() + (long) size * Float.BYTES;
-            kernels.quantizeFp8Rows(bf16.address(), size, size, inputCodes.address(), inputScales);
-            Fp8Gemm.Shape shape = new Fp8Gemm.Shape(size, size, size, Fp8Weight.Layout.PER_CHANNEL);
-            Fp8Gemm.Operands operands = new Fp8Gemm.Operands(weightCodes.address(), scales.address(),
-                    inputCodes.address(), inputScales, out.address());
+            kernels.quantizeFp8Groups(bf16.address(), size, size, inputCodes.address(), inputScales.address());
+            Fp8Gemm.Shape shape = new Fp8Gemm.Shape(size, size, size, Fp8Weight.Layout.BLOCK_128);
+            Fp8Gemm.Operands operands = new Fp8Gemm.Operands(weightCodes.address(), weightScales.address(),
+                    inputCodes.address(), inputScales.address(), out.address());
             if (gemm.outputType(shape, operands) != DType.F32) {
                 return 0;
             }
             return 2.0 * size * size * size / medianSeconds.applyAsDouble(() -> gemm.run(shape, operands));
         } finally {
             device.synchronize("the FP8 probe");
-            for (DeviceAllocation a : List.of(bf16, weightCodes, inputCodes, scales, out)) {
+            for (DeviceAllocation a : List.of(bf16, weightCodes, inputCodes, weightScales, inputScales, out)) {
                 device.free(a);
             }
         }

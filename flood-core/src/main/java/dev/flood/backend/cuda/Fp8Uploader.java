@@ -12,15 +12,15 @@ import java.util.Optional;
 import jcuda.Pointer;
 
 /**
- * Puts a linear layer's weight on the device in FP8 ({@link Fp8Weight}), part by part (packed q/k/v, gate/up):
- * <ul>
- *   <li>parts stored in FP8 with 128 x 128 block scales, every part a whole number of blocks: codes copied as
- *       stored, scales repacked into cuBLASLt's padded block layout ({@link Fp8Weight.Layout#BLOCK_128});
- *   <li>otherwise per output channel: FP8 parts with channel scales are copied as stored, with a tensor scale
- *       copied and that scale repeated per row; every other part (bf16, float32, or blocks that straddle parts) is
- *       uploaded as bf16 and quantized per row on the device ({@code flood_quantize_fp8_rows}, the same
- *       quantization as the activations').
- * </ul>
+ * Puts a linear layer's weight on the device in FP8 ({@link Fp8Weight}), part by part (packed q/k/v, gate/up).
+ * When every part is a whole number of 128 x 128 blocks and either every part is stored in FP8 with block scales or
+ * none is stored in FP8, the weight takes 128 x 128 block scales ({@link Fp8Weight.Layout#BLOCK_128}, the layout
+ * transformers' fp8 checkpoints and cuBLASLt's Hopper block scaling share): stored codes are copied and their
+ * scales repacked into cuBLASLt's padded layout; bf16 (or float32) parts are uploaded as bf16 and quantized in
+ * blocks on the device ({@code flood_quantize_fp8_blocks}). Otherwise the weight takes one scale per output channel:
+ * FP8 parts with channel scales are copied as stored, a tensor scale repeated per row, and every other part
+ * (bf16, float32, or blocks that straddle parts) is uploaded as bf16 and quantized per row on the device
+ * ({@code flood_quantize_fp8_rows}, the activations' quantization).
  * Memory comes from the {@link WeightUploader}, which owns it.
  */
 final class Fp8Uploader {
@@ -41,22 +41,32 @@ final class Fp8Uploader {
         for (int p = 0; p < names.size(); p++) {
             parts.add(source.loadFp8(names.get(p), rowsPerPart.get(p), cols));
         }
-        boolean blocks = cols % Fp8Weight.BLOCK == 0 && parts.stream().allMatch(part -> part.isPresent()
-                && part.get().scaling() == Fp8Scaling.BLOCK_128 && part.get().rows() % Fp8Weight.BLOCK == 0);
+        boolean wholeBlocks = cols % Fp8Weight.BLOCK == 0
+                && rowsPerPart.stream().allMatch(partRows -> partRows % Fp8Weight.BLOCK == 0);
+        boolean storedInBlocks = parts.stream().allMatch(part -> part.isPresent()
+                && part.get().scaling() == Fp8Scaling.BLOCK_128);
+        boolean blocks = wholeBlocks && (storedInBlocks || parts.stream().allMatch(Optional::isEmpty));
         Fp8Weight.Layout layout = blocks ? Fp8Weight.Layout.BLOCK_128 : Fp8Weight.Layout.PER_CHANNEL;
         DeviceAllocation codes = weights.allocate((long) rows * cols, names.get(0) + " (FP8 codes)");
         DeviceAllocation scales = weights.allocate(Fp8Weight.scaleCount(rows, cols, layout) * Float.BYTES,
                 names.get(0) + " (FP8 scales)");
+        device.zero(scales.whole());   // the padding of block scales is never written, and must not be garbage
         int firstRow = 0;
         for (int p = 0; p < names.size(); p++) {
             int partRows = rowsPerPart.get(p);
             DeviceSlice partCodes = codes.whole().slice((long) firstRow * cols, (long) partRows * cols);
             Optional<Fp8Tensor> fp8 = parts.get(p);
             if (blocks) {
-                copyCodes(fp8.get().codes(), partCodes);
-                float[] padded = paddedBlockScales(fp8.get().scales(), partRows, cols);
-                copyFloats(padded, scales.whole().slice((long) firstRow / Fp8Weight.BLOCK
-                        * Fp8Weight.paddedColumnBlocks(cols) * Float.BYTES, (long) padded.length * Float.BYTES));
+                DeviceSlice partScales = scales.whole().slice((long) firstRow / Fp8Weight.BLOCK
+                        * Fp8Weight.paddedColumnBlocks(cols) * Float.BYTES,
+                        (long) partRows / Fp8Weight.BLOCK * Fp8Weight.paddedColumnBlocks(cols) * Float.BYTES);
+                if (fp8.isPresent()) {
+                    copyCodes(fp8.get().codes(), partCodes);
+                    copyFloats(paddedBlockScales(fp8.get().scales(), partRows, cols), partScales);
+                } else {
+                    quantize(source, names.get(p), new Region(partRows, cols, partCodes, partScales),
+                            Fp8Weight.Layout.BLOCK_128);
+                }
             } else {
                 DeviceSlice partScales = scales.whole().slice((long) firstRow * Float.BYTES, (long) partRows * Float.BYTES);
                 Fp8Scaling scaling = fp8.map(Fp8Tensor::scaling).orElse(null);
@@ -64,7 +74,8 @@ final class Fp8Uploader {
                     copyCodes(fp8.get().codes(), partCodes);
                     copyFloats(channelScales(fp8.get(), partRows), partScales);
                 } else {
-                    quantizeRows(source, names.get(p), partRows, cols, partCodes, partScales);
+                    quantize(source, names.get(p), new Region(partRows, cols, partCodes, partScales),
+                            Fp8Weight.Layout.PER_CHANNEL);
                 }
             }
             firstRow += partRows;
@@ -93,9 +104,14 @@ final class Fp8Uploader {
         return repeated;
     }
 
-    /** The part as bf16 (dequantized if stored otherwise), quantized per row on the device into codes and scales. */
-    private void quantizeRows(WeightSource source, String name, int rows, int cols, DeviceSlice codes,
-                              DeviceSlice scales) {
+    /** Where one part's codes and scales go. */
+    private record Region(int rows, int cols, DeviceSlice codes, DeviceSlice scales) {
+    }
+
+    /** The part as bf16 (dequantized if stored otherwise), quantized on the device into its region. */
+    private void quantize(WeightSource source, String name, Region region, Fp8Weight.Layout layout) {
+        int rows = region.rows();
+        int cols = region.cols();
         long bytes = (long) rows * cols * 2;
         DeviceAllocation staged = device.allocate(bytes, "bf16 staging of " + name);
         try {
@@ -110,7 +126,13 @@ final class Fp8Uploader {
                 }
                 device.copyToDevice(staged.whole(), Pointer.to(rounded), bytes);
             }
-            kernels.quantizeFp8Rows(staged.address(), rows, cols, codes.address(), scales.address());
+            if (layout == Fp8Weight.Layout.BLOCK_128) {
+                kernels.quantizeFp8Blocks(staged.address(), rows, cols, region.codes().address(),
+                        region.scales().address(), Fp8Weight.paddedColumnBlocks(cols));
+            } else {
+                kernels.quantizeFp8Rows(staged.address(), rows, cols, region.codes().address(),
+                        region.scales().address());
+            }
             device.synchronize("quantizing " + name + " to FP8");
         } finally {
             device.free(staged);

@@ -187,6 +187,14 @@ final class Kernels implements AutoCloseable {
         launch("flood_quantize_fp8_groups", rows, 1, ROW_BLOCK, 0, x, rows, cols, codes, scales);
     }
 
+    /**
+     * FP8 quantization of a bf16 weight {@code [rows, cols]} (multiples of 128) in 128 x 128 blocks: codes
+     * {@code [rows, cols]}, scales {@code [rows / 128, scaleStride]}.
+     */
+    void quantizeFp8Blocks(long w, int rows, int cols, long codes, long scales, int scaleStride) {
+        launch("flood_quantize_fp8_blocks", cols / 128, rows / 128, ROW_BLOCK, 0, w, cols, codes, scales, scaleStride);
+    }
+
     void widenBf16(long in, long out, long count) {
         launch("flood_widen_bf16", (int) Math.min(65_536, (count + ROW_BLOCK - 1) / ROW_BLOCK), 1, ROW_BLOCK, 0, in,
                 out, count);

@@ -96,9 +96,16 @@ public final class OpCosts {
         return OpCost.bytes((long) out.rows() * out.cols() * (2 * F32 + BF16));
     }
 
-    /** Rows read and written (counted as float32, the widest). */
-    public static OpCost gatherRows(Tensor x, int numRows) {
-        return OpCost.bytes(2L * numRows * x.cols() * F32);
+    /**
+     * Rows read and written (counted as float32, the widest); nothing when the rows are all of {@code x} in order,
+     * which a backend may hand back as they are.
+     */
+    public static OpCost gatherRows(Tensor x, int[] rows) {
+        boolean everyRowInOrder = rows.length == x.rows();
+        for (int i = 0; everyRowInOrder && i < rows.length; i++) {
+            everyRowInOrder = rows[i] == i;
+        }
+        return everyRowInOrder ? OpCost.NONE : OpCost.bytes(2L * rows.length * x.cols() * F32);
     }
 
     /** The logits rows read once. */

@@ -196,7 +196,7 @@ public final class ProfilingBackend implements Backend {
 
     @Override
     public Tensor gatherRows(Tensor x, int[] rows) {
-        return timed(OpClass.COPY, OpCosts.gatherRows(x, rows.length), () -> delegate.gatherRows(x, rows));
+        return timed(OpClass.COPY, OpCosts.gatherRows(x, rows), () -> delegate.gatherRows(x, rows));
     }
 
     @Override

@@ -33,9 +33,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The FP8 path on the GPU (Hopper only; skipped elsewhere) against host references, for 1, 19 and 111 tokens:
  * <ul>
  *   <li>quantization: the kernels' codes and scales equal {@link Fp8Reference}'s bit for bit (each step is one
- *       float32 operation on both sides), per row (4096 columns: the 16-byte path; 777: the scalar one) and per
- *       128-column group, including an all-zero row;
- *   <li>products: per-channel (a bf16 weight quantized at load) and 128-block (a weight stored in FP8) against
+ *       float32 operation on both sides), per row (4096 columns: the 16-byte path; 777: the scalar one), per
+ *       128-column group and per 128 x 128 block, including an all-zero row;
+ *   <li>products: per-channel (a bf16 weight of sizes not divisible by 128 quantized at load), 128-block from a bf16
+ *       weight quantized at load, and 128-block from a weight stored in FP8, against
  *       float64 products of the same dequantized operands, tolerance 2e-3: the operands are exact, and FP8 tensor
  *       cores keep about 14 bits in their accumulators between cuBLASLt's promotions to float32; and against the
  *       unquantized float64 product, tolerance 6e-2 (about 2.5% RMS rounding on each operand).
@@ -108,6 +109,37 @@ class CudaFp8Test {
         }
     }
 
+    /** A [256, 640] weight in 128 x 128 blocks: 5 column blocks, the scale rows padded to 8. */
+    @org.junit.jupiter.api.Test
+    void blockQuantizationMatchesTheHostReferenceBitForBit() {
+        int rows = 256;
+        int cols = 640;
+        try (CudaDevice device = CudaDevice.open(0); Kernels kernels = new Kernels(device, LaunchChecking.SYNCHRONOUS)) {
+            float[] w = bf16Values(rows * cols, 0.05f);
+            java.util.Arrays.fill(w, 0, cols, 0f);
+            short[] bits = new short[w.length];
+            for (int i = 0; i < w.length; i++) {
+                bits[i] = HalfFloats.floatToBf16(w[i]);
+            }
+            DeviceAllocation input = device.allocate(2L * w.length, "w");
+            DeviceAllocation codes = device.allocate(w.length, "codes");
+            DeviceAllocation scales = device.allocate(4L * 2 * 8, "scales");
+            try {
+                device.copyToDevice(input.whole(), Pointer.to(bits), 2L * w.length);
+                device.zero(scales.whole());
+                kernels.quantizeFp8Blocks(input.address(), rows, cols, codes.address(), scales.address(), 8);
+                Fp8Reference.Quantized expected = Fp8Reference.blocks(w, rows, cols);
+                float[] padded = Fp8Uploader.paddedBlockScales(expected.scales(), rows, cols);
+                assertQuantized(device, new Fp8Reference.Quantized(expected.codes(), padded), codes, scales,
+                        "128 x 128 blocks");
+            } finally {
+                device.free(input);
+                device.free(codes);
+                device.free(scales);
+            }
+        }
+    }
+
     private static void assertQuantized(CudaDevice device, Fp8Reference.Quantized expected, DeviceAllocation codes,
                                         DeviceAllocation scales, String what) {
         byte[] actualCodes = new byte[expected.codes().length];
@@ -139,6 +171,25 @@ class CudaFp8Test {
         float[] xq = Fp8Reference.rows(x, tokens, k).dequantize(i -> i / k);
         check(out, product(xq, wq, bias, tokens, n, k), product(x, w, bias, tokens, n, k),
                 "per-channel " + tokens + " tokens");
+    }
+
+    /** A bf16 weight [256, 384] quantized at load in 128 x 128 blocks. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 19, 111})
+    void blockProductOfAWeightQuantizedAtLoadMatchesTheReference(int tokens) {
+        int n = 256;
+        int k = 384;
+        float[] w = bf16Values(n * k, 0.05f);
+        ArrayWeights weights = new ArrayWeights();
+        weights.put("w", w, n, k);
+        Weight weight = fp8.loadLinear(weights, List.of("w"), List.of(n), k);
+        assertEquals(Fp8Weight.Layout.BLOCK_128, ((Fp8Weight) weight).layout());
+        float[] x = bf16Values(tokens * k, 1f);
+        float[] out = run(x, tokens, k, weight, null, n);
+        float[] wq = Fp8Reference.blocks(w, n, k).dequantize(i -> (i / k) / 128 * (k / 128) + (i % k) / 128);
+        float[] xq = Fp8Reference.groups(x, tokens, k).dequantize(i -> (i % k) / 128 * tokens + i / k);
+        check(out, product(xq, wq, null, tokens, n, k), product(x, w, null, tokens, n, k),
+                "block (quantized at load) " + tokens + " tokens");
     }
 
     /** A weight [256, 384] stored in FP8 with 128 x 128 block scales, used as stored. */
