@@ -27,9 +27,10 @@ flood() {
 case $mode in
   profile)
     flood 150 profile-8b-256-bf16.txt --model "$shapes/llama-3.1-8b" --profile --max-running 256 --max-batch-tokens 8192
-    flood 150 profile-8b-512-bf16.txt --model "$shapes/llama-3.1-8b" --profile --max-running 512 --max-batch-tokens 16384
-    flood 150 profile-8b-256-fp8.txt --model "$shapes/llama-3.1-8b" --profile --max-running 256 --max-batch-tokens 8192 \
-      --quantization fp8
+    flood 150 profile-8b-512-bf16.txt --model "$shapes/llama-3.1-8b" --profile --max-running 512 \
+      --max-batch-tokens 16384
+    flood 150 profile-8b-256-fp8.txt --model "$shapes/llama-3.1-8b" --profile --max-running 256 \
+      --max-batch-tokens 8192 --quantization fp8
     flood 150 profile-8b-auto-bf16.txt --model "$shapes/llama-3.1-8b" --profile
     flood 120 profile-1b-auto-bf16.txt --model "$shapes/llama-3.2-1b" --profile
     for f in "$out"/profile-*.txt; do echo; cat "$f"; done

@@ -105,7 +105,8 @@ final class ProfileSteps {
         }
         for (int[] chunk : chunks) {
             int length = chunk[1];
-            int[] ids = Workload.promptTokens(chunk[0], length, vocabSize).stream().mapToInt(Integer::intValue).toArray();
+            int[] ids = Workload.promptTokens(chunk[0], length, vocabSize).stream().mapToInt(Integer::intValue)
+                    .toArray();
             arrays.request(ids, 0, length);
             if (length == chunk[2]) {
                 arrays.logitRows.add(arrays.rows - 1);

@@ -167,17 +167,18 @@ final class StepProfile {
                         + " bf16, %,.0f TFLOP/s fp8%n", c.get("copy_gb_per_s").asDouble(),
                 c.get("bf16_gemm_tflop_per_s").asDouble(), c.get("fp8_gemm_tflop_per_s").asDouble()));
         for (var step : r.get("steps")) {
-            t.append(String.format(Locale.ROOT, "%n%s step: %d tokens (%d decodes, mean context %.0f; %d prefill tokens),"
-                            + " median of %d%n", step.get("name").asText(), step.get("tokens").asInt(),
+            t.append(String.format(Locale.ROOT, "%n%s step: %d tokens (%d decodes, mean context %.0f; %d prefill"
+                            + " tokens), median of %d%n", step.get("name").asText(), step.get("tokens").asInt(),
                     step.get("decodes").asInt(), step.get("mean_decode_context").asDouble(),
                     step.get("prefill_tokens").asInt(), MEASURED_STEPS));
-            t.append(String.format(Locale.ROOT, "  %-22s %5s %12s %10s %10s%n", "class", "ops", "measured ms", "floor ms",
-                    "x floor"));
+            t.append(String.format(Locale.ROOT, "  %-22s %5s %12s %10s %10s%n", "class", "ops", "measured ms",
+                    "floor ms", "x floor"));
             for (var row : step.get("classes")) {
                 double ms = row.get("ms").asDouble();
                 double floor = row.get("floor_ms").asDouble();
+                String ratio = floor > 0 ? String.format(Locale.ROOT, "%.2f", ms / floor) : "-";
                 t.append(String.format(Locale.ROOT, "  %-22s %5d %12.3f %10.3f %10s%n", row.get("class").asText(),
-                        row.get("ops").asInt(), ms, floor, floor > 0 ? String.format(Locale.ROOT, "%.2f", ms / floor) : "-"));
+                        row.get("ops").asInt(), ms, floor, ratio));
             }
             t.append(String.format(Locale.ROOT, "  %-22s %5s %12.3f %10s %10s%n", "gaps between ops", "",
                     step.get("gaps_ms").asDouble(), "-", "-"));

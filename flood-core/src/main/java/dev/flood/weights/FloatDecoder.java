@@ -5,7 +5,8 @@ import java.nio.ByteOrder;
 import java.nio.ShortBuffer;
 
 /**
- * Widens stored tensor bytes (BF16, F16, F32 little-endian, or raw F8_E4M3 codes without their scales) to float32, in parallel {@link ParallelChunks}
+ * Widens stored tensor bytes (BF16, F16, F32 little-endian, or raw F8_E4M3 codes without their scales) to
+ * float32, in parallel {@link ParallelChunks}
  * for large inputs; each element is converted on its own, so the result does not depend on the thread count.
  */
 final class FloatDecoder {

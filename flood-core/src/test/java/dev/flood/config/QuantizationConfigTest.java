@@ -41,13 +41,15 @@ class QuantizationConfigTest {
         QuantizationConfig q = read("{\"quant_method\": \"fp8\", \"activation_scheme\": \"dynamic\", \"fmt\": \"e4m3\","
                 + " \"weight_block_size\": [128, 128], \"modules_to_not_convert\": [\"lm_head\"]}");
         assertEquals(Fp8Scaling.BLOCK_128, q.scaling());
-        assertEquals("model.layers.0.mlp.down_proj.weight_scale_inv", q.scaleName("model.layers.0.mlp.down_proj.weight"));
+        assertEquals("model.layers.0.mlp.down_proj.weight_scale_inv",
+                q.scaleName("model.layers.0.mlp.down_proj.weight"));
     }
 
     @Test
     void compressedTensorsStrategiesMapToScalings() throws IOException {
-        String template = "{\"quant_method\": \"compressed-tensors\", \"format\": \"float-quantized\", \"config_groups\":"
-                + " {\"group_0\": {\"targets\": [\"Linear\"], \"weights\": {\"num_bits\": 8, \"type\": \"float\","
+        String template = "{\"quant_method\": \"compressed-tensors\", \"format\": \"float-quantized\","
+                + " \"config_groups\": {\"group_0\": {\"targets\": [\"Linear\"], \"weights\": {\"num_bits\": 8,"
+                + " \"type\": \"float\","
                 + " \"strategy\": \"%s\"%s}, \"input_activations\": {\"num_bits\": 8, \"type\": \"float\","
                 + " \"strategy\": \"token\", \"dynamic\": true}}}, \"ignore\": [\"lm_head\"]}";
         QuantizationConfig channel = read(String.format(template, "channel", ""));
@@ -65,7 +67,8 @@ class QuantizationConfigTest {
                 + " with quant_method 'fp8' or 'compressed-tensors'"), awq.getMessage());
         FloodException blocks = rejected("{\"quant_method\": \"fp8\", \"weight_block_size\": [64, 64]}");
         assertTrue(blocks.getMessage().contains("weight_block_size must be [128, 128]"), blocks.getMessage());
-        FloodException e5m2 = rejected("{\"quant_method\": \"fp8\", \"fmt\": \"e5m2\", \"weight_block_size\": [128, 128]}");
+        FloodException e5m2 = rejected("{\"quant_method\": \"fp8\", \"fmt\": \"e5m2\","
+                + " \"weight_block_size\": [128, 128]}");
         assertTrue(e5m2.getMessage().contains("fmt 'e5m2' is not supported"), e5m2.getMessage());
         FloodException int8 = rejected("{\"quant_method\": \"compressed-tensors\", \"format\": \"float-quantized\","
                 + " \"config_groups\": {\"g\": {\"weights\": {\"num_bits\": 8, \"type\": \"int\", \"strategy\":"

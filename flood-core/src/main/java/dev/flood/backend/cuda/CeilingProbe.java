@@ -11,7 +11,8 @@ import java.util.Arrays;
  * Measures the device's two ceilings for roofline floors (METHOD.md: measure them, do not trust datasheets): a
  * 1 GiB device-to-device copy (bytes read plus written per second) and an 8192³ bf16 GEMM through cuBLAS as the
  * backend calls it (bf16 inputs, float32 output and accumulation), and the same product in FP8 through
- * {@link Fp8Linear} where the GPU has FP8 (elsewhere the FP8 ceiling is the bf16 one). Inputs are random (never zeros: a GEMM on zeros runs faster). Each is the median of 10
+ * {@link Fp8Linear} where the GPU has FP8 (elsewhere the FP8 ceiling is the bf16 one). Inputs are random (never
+ * zeros: a GEMM on zeros runs faster). Each is the median of 10
  * runs after at least 300 ms of warm-up (an idle H200 starts at a low clock). Needs about 2.7 GiB free; run it
  * before the KV cache takes the memory.
  */

@@ -176,7 +176,8 @@ public final class CudaBackend implements Backend {
     public int suggestCacheTokens(ModelConfig model, EngineConfig config) {
         device.bind();
         workspace.reserve(StepMemory.workspaceBytes(model, config.maxBatchTokens(),
-                Math.min(config.maxBatchTokens(), config.maxRunningRequests())) + fp8.scratchBytes(config.maxBatchTokens()));
+                Math.min(config.maxBatchTokens(), config.maxRunningRequests()))
+                + fp8.scratchBytes(config.maxBatchTokens()));
         long perToken = KvCache.bytesPerToken(model.numLayers(), model.kvSize());
         long free = device.freeBytes();
         long byMemory = free / 10 * 9 / perToken;

@@ -65,8 +65,9 @@ final class Fp8Gemm implements AutoCloseable {
         PointerPointer<cublasLtMatmulPreferenceOpaque_t> created = new PointerPointer<>(1);
         checkBlas(cublas.cublasLtMatmulPreferenceCreate(created), "cublasLtMatmulPreferenceCreate");
         this.preference = created.get(cublasLtMatmulPreferenceOpaque_t.class, 0);
-        checkBlas(cublas.cublasLtMatmulPreferenceSetAttribute(preference, cublas.CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                new LongPointer(new long[] {WORKSPACE_BYTES}), Long.BYTES), "setting cuBLASLt's workspace size");
+        checkBlas(cublas.cublasLtMatmulPreferenceSetAttribute(preference,
+                cublas.CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, new LongPointer(new long[] {WORKSPACE_BYTES}),
+                Long.BYTES), "setting cuBLASLt's workspace size");
     }
 
     /** What {@link #run} writes for this shape: float32, or bf16 where cuBLASLt has no float32 algorithm. */

@@ -159,8 +159,8 @@ final class Fp8Linear implements AutoCloseable {
         DeviceAllocation bf16 = device.allocate(elements * 2, "FP8 probe values");
         DeviceAllocation weightCodes = device.allocate(elements, "FP8 probe weight");
         DeviceAllocation inputCodes = device.allocate(elements, "FP8 probe input");
-        DeviceAllocation weightScales = device.allocate((long) blocks * Fp8Weight.paddedColumnBlocks(size) * Float.BYTES,
-                "FP8 probe weight scales");
+        DeviceAllocation weightScales = device.allocate(
+                (long) blocks * Fp8Weight.paddedColumnBlocks(size) * Float.BYTES, "FP8 probe weight scales");
         DeviceAllocation inputScales = device.allocate((long) blocks * size * Float.BYTES, "FP8 probe input scales");
         DeviceAllocation out = device.allocate(elements * Float.BYTES, "FP8 probe output");
         try {

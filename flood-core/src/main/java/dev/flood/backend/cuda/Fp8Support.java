@@ -23,8 +23,9 @@ final class Fp8Support {
         }
         String version = computeCapability / 10 + "." + computeCapability % 10;
         if (computeCapability < 89) {
-            throw new FloodException("quantization fp8 needs FP8 tensor cores, which " + device + " (compute capability "
-                    + version + ") lacks: they start with compute capability 8.9; use quantization none (bf16)");
+            throw new FloodException("quantization fp8 needs FP8 tensor cores, which " + device
+                    + " (compute capability " + version + ") lacks: they start with compute capability 8.9; use"
+                    + " quantization none (bf16)");
         }
         if (computeCapability == 89) {
             throw new FloodException("quantization fp8 needs cuBLASLt's per-channel and 128-block FP8 scaling, which"

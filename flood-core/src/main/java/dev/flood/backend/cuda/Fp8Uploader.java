@@ -68,7 +68,8 @@ final class Fp8Uploader {
                             Fp8Weight.Layout.BLOCK_128);
                 }
             } else {
-                DeviceSlice partScales = scales.whole().slice((long) firstRow * Float.BYTES, (long) partRows * Float.BYTES);
+                DeviceSlice partScales = scales.whole().slice((long) firstRow * Float.BYTES,
+                        (long) partRows * Float.BYTES);
                 Fp8Scaling scaling = fp8.map(Fp8Tensor::scaling).orElse(null);
                 if (scaling == Fp8Scaling.PER_CHANNEL || scaling == Fp8Scaling.PER_TENSOR) {
                     copyCodes(fp8.get().codes(), partCodes);

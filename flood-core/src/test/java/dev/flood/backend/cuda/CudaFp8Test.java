@@ -81,7 +81,8 @@ class CudaFp8Test {
     @ParameterizedTest
     @ValueSource(ints = {1, 19, 111})
     void quantizationMatchesTheHostReferenceBitForBit(int rows) {
-        try (CudaDevice device = CudaDevice.open(0); Kernels kernels = new Kernels(device, LaunchChecking.SYNCHRONOUS)) {
+        try (CudaDevice device = CudaDevice.open(0);
+             Kernels kernels = new Kernels(device, LaunchChecking.SYNCHRONOUS)) {
             for (int cols : new int[] {4096, 777, 384}) {
                 float[] x = bf16Values(rows * cols, 3f);
                 java.util.Arrays.fill(x, 0, cols, 0f);  // an all-zero first row
@@ -114,7 +115,8 @@ class CudaFp8Test {
     void blockQuantizationMatchesTheHostReferenceBitForBit() {
         int rows = 256;
         int cols = 640;
-        try (CudaDevice device = CudaDevice.open(0); Kernels kernels = new Kernels(device, LaunchChecking.SYNCHRONOUS)) {
+        try (CudaDevice device = CudaDevice.open(0);
+             Kernels kernels = new Kernels(device, LaunchChecking.SYNCHRONOUS)) {
             float[] w = bf16Values(rows * cols, 0.05f);
             java.util.Arrays.fill(w, 0, cols, 0f);
             short[] bits = new short[w.length];
@@ -208,7 +210,8 @@ class CudaFp8Test {
         float[] out = run(x, tokens, k, weight, null, n);
         float[] wq = q.dequantize(i -> (i / k) / 128 * (k / 128) + (i % k) / 128);
         float[] xq = Fp8Reference.groups(x, tokens, k).dequantize(i -> (i % k) / 128 * tokens + i / k);
-        check(out, product(xq, wq, null, tokens, n, k), product(x, w, null, tokens, n, k), "block " + tokens + " tokens");
+        check(out, product(xq, wq, null, tokens, n, k), product(x, w, null, tokens, n, k),
+                "block " + tokens + " tokens");
     }
 
     private static float[] run(float[] x, int tokens, int k, Weight weight, Weight bias, int n) {

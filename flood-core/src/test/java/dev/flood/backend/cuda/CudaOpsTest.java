@@ -90,7 +90,8 @@ class CudaOpsTest {
             pair.cpu.rmsNorm(x.cpu(), weight.cpu(), 1e-5f, out.cpu());
             pair.cuda.rmsNorm(x.cuda(), weight.cuda(), 1e-5f, out.cuda());
             double error = pair.relativeError(out);
-            assertTrue(error <= BF16_OUTPUT, context("rmsNorm width " + width, numTokens) + ": relative error " + error);
+            assertTrue(error <= BF16_OUTPUT, context("rmsNorm width " + width, numTokens) + ": relative error "
+                    + error);
         }
     }
 
@@ -171,7 +172,8 @@ class CudaOpsTest {
             pair.cpu.siluMul(gateUp.cpu(), out.cpu());
             pair.cuda.siluMul(gateUp.cuda(), out.cuda());
             double error = pair.relativeError(out);
-            assertTrue(error <= BF16_OUTPUT, context("siluMul width " + width, numTokens) + ": relative error " + error);
+            assertTrue(error <= BF16_OUTPUT, context("siluMul width " + width, numTokens) + ": relative error "
+                    + error);
         }
     }
 

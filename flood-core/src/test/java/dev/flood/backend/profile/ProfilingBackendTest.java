@@ -104,7 +104,8 @@ class ProfilingBackendTest {
             assertEquals("no step was begun", notBegun.getMessage());
             profiled.allocateCache(1, 8, 4);
             profiled.beginStep(prefill(2));
-            IllegalStateException twice = assertThrows(IllegalStateException.class, () -> profiled.beginStep(prefill(2)));
+            IllegalStateException twice = assertThrows(IllegalStateException.class,
+                    () -> profiled.beginStep(prefill(2)));
             assertEquals("the previous step was not finished (finishStep)", twice.getMessage());
             assertThrows(IllegalStateException.class, () -> profiled.detail(ProfilingBackend.Detail.STEP));
         }
