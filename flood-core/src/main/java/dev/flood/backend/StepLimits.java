@@ -2,6 +2,7 @@ package dev.flood.backend;
 
 import dev.flood.api.EngineConfig;
 import dev.flood.config.ModelConfig;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -28,19 +29,30 @@ public record StepLimits(int maxBatchTokens, int maxRunningRequests, String basi
     }
 
     /**
-     * {@code config} with its automatic (0) step limits filled by {@code backend}'s choice for {@code model} (its
-     * weights loaded), logged at INFO so that a user sees what was chosen; unchanged when both limits are given.
+     * {@code config} with its automatic (0) step limits filled by the backends' choice for {@code model} (each
+     * holding its stage's weights): the smallest any of them picks, so that every stage can run such a step. Logged
+     * at INFO so that a user sees what was chosen; unchanged when both limits are given.
      */
-    public static EngineConfig resolve(EngineConfig config, ModelConfig model, Backend backend) {
+    public static EngineConfig resolve(EngineConfig config, ModelConfig model, List<Backend> backends) {
         if (config.hasStepLimits()) {
             return config;
         }
-        StepLimits automatic = backend.automaticStepLimits(model);
+        StepLimits automatic = null;
+        for (Backend backend : backends) {
+            StepLimits limits = backend.automaticStepLimits(model);
+            automatic = automatic == null ? limits : new StepLimits(
+                    Math.min(automatic.maxBatchTokens(), limits.maxBatchTokens()),
+                    Math.min(automatic.maxRunningRequests(), limits.maxRunningRequests()), limits.basis());
+        }
+        if (automatic == null) {
+            throw new IllegalArgumentException("no backend to choose step limits");
+        }
         EngineConfig resolved = config.withAutomaticLimits(automatic.maxBatchTokens(), automatic.maxRunningRequests());
+        String basis = automatic.basis();
         LOG.log(System.Logger.Level.INFO, () -> String.format(Locale.ROOT, "flood: %s backend, steps of %,d tokens%s"
-                + " and %,d running requests%s (%s)", backend.name(), resolved.maxBatchTokens(),
+                + " and %,d running requests%s (%s)", backends.get(0).name(), resolved.maxBatchTokens(),
                 config.maxBatchTokens() == 0 ? " (automatic)" : "", resolved.maxRunningRequests(),
-                config.maxRunningRequests() == 0 ? " (automatic)" : "", automatic.basis()));
+                config.maxRunningRequests() == 0 ? " (automatic)" : "", basis));
         return resolved;
     }
 }

@@ -15,8 +15,9 @@ import java.util.Optional;
  *   <li>mixed: the same decodes, then prefill chunks of the next prompts filling the step budget (the last
  *       chunk cut short), each a first chunk; rows whose chunk completes its prompt sample a token.
  * </ul>
- * Decode rows come first, as the scheduler orders them. Cache slots: the decode requests' extents, then the
- * prefill requests', back to back from slot 0.
+ * Decode rows come first, as the scheduler orders them, and take their tokens from the previous step's draws
+ * (deferred tokens: decode row i is that step's sample row i), as with steps in flight. Cache slots: the decode
+ * requests' extents, then the prefill requests', back to back from slot 0.
  */
 final class ProfileSteps {
 
@@ -99,6 +100,7 @@ final class ProfileSteps {
         long contextSum = 0;
         for (int i = 0; i < running; i++) {
             int context = decodeContexts[i];
+            arrays.deferredTokens[arrays.rows] = i;
             arrays.request(new int[] {Workload.promptTokens(i, 1, vocabSize).get(0)}, context - 1, context);
             arrays.logitRows.add(arrays.rows - 1);
             contextSum += context;
@@ -125,6 +127,7 @@ final class ProfileSteps {
         final int[] cuExtents;
         final int[] extentStarts;
         final int[] extentLengths;
+        final int[] deferredTokens;
         final List<Integer> logitRows = new ArrayList<>();
         int rows;
         int seqs;
@@ -139,6 +142,8 @@ final class ProfileSteps {
             cuExtents = new int[numSeqs + 1];
             extentStarts = new int[numSeqs];
             extentLengths = new int[numSeqs];
+            deferredTokens = new int[numTokens];
+            java.util.Arrays.fill(deferredTokens, -1);
         }
 
         /** A request whose query {@code ids} start at {@code firstPosition} of a context of {@code context}. */
@@ -160,7 +165,7 @@ final class ProfileSteps {
 
         ForwardBatch batch() {
             return new ForwardBatch(tokenIds, positions, slots, cuSeqlensQ, contextLens, cuExtents, extentStarts,
-                    extentLengths, logitRows.stream().mapToInt(Integer::intValue).toArray());
+                    extentLengths, logitRows.stream().mapToInt(Integer::intValue).toArray(), deferredTokens);
         }
     }
 }

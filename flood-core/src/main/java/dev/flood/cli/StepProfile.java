@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodException;
 import dev.flood.api.SamplingParams;
+import dev.flood.backend.OutputSpec;
+import dev.flood.backend.PendingOutputs;
 import dev.flood.backend.StepLimits;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.cuda.CudaBackend;
@@ -16,6 +18,7 @@ import dev.flood.backend.profile.StepBreakdown;
 import dev.flood.config.ModelConfig;
 import dev.flood.config.ModelConfigReader;
 import dev.flood.model.CausalLM;
+import dev.flood.sampling.Draw;
 import dev.flood.sampling.SamplingState;
 import dev.flood.weights.DummyWeights;
 import dev.flood.weights.QuantizedCheckpoint;
@@ -28,7 +31,8 @@ import java.util.stream.IntStream;
 /**
  * {@code flood bench --profile}: where one GPU step's time goes. Measures the device's ceilings, loads the model on
  * the CUDA backend behind a {@link ProfilingBackend}, fills the KV cache with random values, then times the
- * decode-only and mixed steps of {@link ProfileSteps} (forward, then greedy sampling of every logits row):
+ * decode-only and mixed steps of {@link ProfileSteps} as the engine runs a step (forward, the outputs launched:
+ * greedy draws of every logits row, the step ended, the outputs awaited), one step at a time:
  * {@value #WARMUP_STEPS} warm-up steps, {@value #MEASURED_STEPS} steps timed op by op (median per class), and
  * {@value #MEASURED_STEPS} steps timed whole, without the per-op marks.
  */
@@ -47,7 +51,7 @@ final class StepProfile {
             throw new FloodException("--profile times GPU steps with CUDA events; use it with --backend cuda");
         }
         ModelConfig model = ModelConfigReader.read(config.modelPath());
-        CudaBackend cuda = CudaBackend.open(config);
+        CudaBackend cuda = CudaBackend.open(config, 0);
         Ceilings ceilings;
         ProfilingBackend profiling;
         try {
@@ -63,11 +67,14 @@ final class StepProfile {
                     ? new DummyWeights(model, config.seed()) : QuantizedCheckpoint.open(config.modelPath())) {
                 lm = CausalLM.load(model, weights, backend);
             }
-            EngineConfig resolved = StepLimits.resolve(config, model, backend);
+            // One step at a time: the profile waits for each step, so one set of step buffers is enough.
+            EngineConfig resolved = StepLimits.resolve(config, model, List.of(backend)).toBuilder().stepsInFlight(1)
+                    .build();
             ProfileSteps steps = ProfileSteps.of(new Workload(workload.name(), workload.inputLengths(),
                     outputTokens), resolved.maxRunningRequests(), resolved.maxBatchTokens(), model.vocabSize(),
                     model.maxPositions());
-            int fits = backend.suggestCacheTokens(model, resolved);
+            backend.prepareSteps(model, resolved);
+            int fits = backend.suggestCacheTokens(model.numLayers(), model, resolved);
             if (fits < steps.capacityTokens()) {
                 throw new FloodException("the profiled steps need a cache of " + steps.capacityTokens()
                         + " tokens and the GPU holds " + fits + "; lower --max-running or --max-batch-tokens");
@@ -102,14 +109,19 @@ final class StepProfile {
 
     private static ObjectNode profile(ProfilingBackend backend, CausalLM lm, ProfileSteps.Step step, int outputTokens) {
         int[] allRows = IntStream.range(0, step.batch().logitRows().length).toArray();
-        List<SamplingState> states = new ArrayList<>();
+        List<Draw> draws = new ArrayList<>();
         for (int i = 0; i < allRows.length; i++) {
-            states.add(new SamplingState(SamplingParams.greedy(outputTokens), i, lm.config().vocabSize(), new int[0]));
+            draws.add(Draw.next(new SamplingState(SamplingParams.greedy(outputTokens), i, lm.config().vocabSize(),
+                    new int[0])));
         }
+        OutputSpec spec = new OutputSpec(allRows, draws, new int[0], new int[0]);
+        // As the engine runs a step: forward, the outputs launched, the step ended, the outputs awaited.
         Runnable run = () -> {
             Tensor logits = lm.forward(step.batch());
-            if (logits != null) {
-                backend.sample(backend.gatherRows(logits, allRows), states);
+            PendingOutputs outputs = logits == null ? null : backend.launchOutputs(logits, spec);
+            backend.endStep();
+            if (outputs != null) {
+                outputs.await();
             }
         };
         backend.detail(ProfilingBackend.Detail.STEP);

@@ -2,14 +2,10 @@ package dev.flood.engine;
 
 import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodException;
-import dev.flood.backend.Backend;
-import dev.flood.backend.StepLimits;
-import dev.flood.backend.cpu.CpuBackend;
-import dev.flood.backend.cuda.CudaBackend;
 import dev.flood.cache.SegmentAllocator;
 import dev.flood.config.ModelConfig;
 import dev.flood.config.ModelConfigReader;
-import dev.flood.model.CausalLM;
+import dev.flood.engine.pipeline.Pipeline;
 import dev.flood.model.ModelRegistry;
 import dev.flood.tokenizer.Tokenizer;
 import dev.flood.weights.DummyWeights;
@@ -20,12 +16,16 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
- * A model ready to serve: config, tokenizer, weights on a backend, and the KV cache with its allocator.
- * {@code engineConfig} is the configuration it was loaded with, its automatic step limits resolved.
+ * A model ready to serve: config, tokenizer, the pipeline of stages holding the weights and KV cache, and the one
+ * segment allocator whose slots are valid on every stage.
  */
-record LoadedModel(ModelConfig config, EngineConfig engineConfig, Tokenizer tokenizer, Backend backend,
-                   CausalLM model, SegmentAllocator allocator, EngineContext context) implements AutoCloseable {
+record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> pipeline, SegmentAllocator allocator,
+                   EngineContext context) implements AutoCloseable {
 
+    /** The configuration the model was loaded with, its automatic step limits resolved. */
+    EngineConfig engineConfig() {
+        return pipeline.config();
+    }
 
     /** Most extents one request's cache may be split into. */
     static final int MAX_EXTENTS_PER_REQUEST = 8;
@@ -39,37 +39,29 @@ record LoadedModel(ModelConfig config, EngineConfig engineConfig, Tokenizer toke
         } else if (config.loadFormat() != EngineConfig.LoadFormat.DUMMY) {
             throw new FloodException("no tokenizer.json in " + config.modelPath());
         }
-        Backend backend = openBackend(config);
         try {
-            CausalLM model;
+            Pipeline<StepPlan> pipeline;
             try (WeightSource weights = config.loadFormat() == EngineConfig.LoadFormat.DUMMY
                     ? new DummyWeights(modelConfig, config.seed())
                     : QuantizedCheckpoint.open(config.modelPath())) {
-                model = CausalLM.load(modelConfig, weights, backend);
+                pipeline = Pipeline.open(config, modelConfig, weights);
             }
-            EngineConfig resolved = StepLimits.resolve(config, modelConfig, backend);
-            int cacheTokens = resolved.cacheTokens() > 0 ? resolved.cacheTokens()
-                    : backend.suggestCacheTokens(modelConfig, resolved);
-            backend.allocateCache(modelConfig.numLayers(), cacheTokens, modelConfig.kvSize());
             Set<Integer> eos = new LinkedHashSet<>(modelConfig.eosTokenIds());
             EngineContext context = new EngineContext(tokenizer, modelConfig.vocabSize(),
                     modelConfig.maxPositions(), Set.copyOf(eos));
-            return new LoadedModel(modelConfig, resolved, tokenizer, backend, model,
-                    new SegmentAllocator(cacheTokens, MAX_EXTENTS_PER_REQUEST), context);
+            try {
+                return new LoadedModel(modelConfig, tokenizer, pipeline,
+                        new SegmentAllocator(pipeline.cacheTokens(), MAX_EXTENTS_PER_REQUEST), context);
+            } catch (RuntimeException e) {
+                pipeline.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
-            backend.close();
             if (tokenizer != null) {
                 tokenizer.close();
             }
             throw e;
         }
-    }
-
-    private static Backend openBackend(EngineConfig config) {
-        if (config.backend().equals("cuda")) {
-            return CudaBackend.open(config);
-        }
-        return new CpuBackend(config.threads());
     }
 
     Tokenizer requireTokenizer() {
@@ -81,9 +73,12 @@ record LoadedModel(ModelConfig config, EngineConfig engineConfig, Tokenizer toke
 
     @Override
     public void close() {
-        backend.close();
-        if (tokenizer != null) {
-            tokenizer.close();
+        try {
+            pipeline.close();
+        } finally {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
         }
     }
 }

@@ -34,6 +34,7 @@ class ProfileStepsTest {
             assertEquals(context - 1, batch.positions()[i]);
             assertEquals(batch.extentStarts()[i] + context - 1, batch.slotMapping()[i], "the last slot of its extent");
             assertEquals(context, batch.extentLengths()[i]);
+            assertEquals(i, batch.deferredTokens()[i], "decode row i takes the previous step's draw i");
         }
         // Workload W's prompts average 256 tokens; halfway through 256 outputs the contexts average about 384.
         assertEquals(384, decode.meanDecodeContext(), 40);
@@ -50,6 +51,7 @@ class ProfileStepsTest {
         for (int seq = 256; seq < batch.numSeqs(); seq++) {
             assertEquals(batch.queryLen(seq), batch.contextLens()[seq], "a first chunk: its context is itself");
             assertEquals(0, batch.positions()[batch.cuSeqlensQ()[seq]]);
+            assertEquals(-1, batch.deferredTokens()[batch.cuSeqlensQ()[seq]], "prompt tokens are known");
         }
         int lastSeq = batch.numSeqs() - 1;
         int lastPrompt = W.inputLengths().get(lastSeq);

@@ -7,7 +7,7 @@ import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 
-import dev.flood.backend.profile.StepClock;
+import dev.flood.backend.profile.OpClock;
 import java.util.ArrayList;
 import java.util.List;
 import jcuda.driver.CUevent;
@@ -17,7 +17,7 @@ import jcuda.driver.CUevent;
  * queued before it. Events are created once and reused after {@link #reset()}; recording one costs the host about
  * a microsecond. Driven by the backend's thread.
  */
-final class CudaEventClock implements StepClock {
+final class CudaEventClock implements OpClock {
 
     private final CudaDevice device;
     private final List<CUevent> events = new ArrayList<>();

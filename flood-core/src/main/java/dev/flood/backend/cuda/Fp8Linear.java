@@ -10,8 +10,9 @@ import java.util.function.ToDoubleFunction;
  * Linear layers in FP8 on Hopper: which weights go FP8 ({@link #load}), and the product of one
  * ({@link #run}): the bf16 activations quantized per token (and per 128-column group for block-scaled weights) by
  * {@code kernels/src/quantize_fp8.cuh}, then {@link Fp8Gemm}. The quantized activations live in one scratch area
- * per step, taken from the step workspace at the step's first FP8 product and reused by every later one (they
- * run in stream order, each quantization after the previous product has read its input). A weight goes FP8 when
+ * per step, taken from the step's workspace (its step slot's) at the step's first FP8 product and reused by every
+ * later one of the step (they run in stream order, each quantization after the previous product has read its
+ * input); steps in flight on other slots have their own. A weight goes FP8 when
  * quantization is {@link Quantization#FP8}, or {@link Quantization#AUTO} with the checkpoint storing it in FP8 on a
  * GPU that runs FP8 ({@link Fp8Support}); and its sizes are multiples of 16 (cuBLASLt's FP8 alignment), else it
  * stays bf16. The cuBLASLt handle is made with the first FP8 weight.
@@ -23,20 +24,18 @@ final class Fp8Linear implements AutoCloseable {
 
     private final CudaDevice device;
     private final Kernels kernels;
-    private final Workspace workspace;
     private final Fp8Uploader uploader;
     private final Quantization quantization;
     private Fp8Gemm gemm;
     private boolean toldBf16;
     private int maxCols;
     private int maxRows;
+    private Workspace workspace;   // the current step's (its step slot's), from beginStep
     private DeviceSlice scratch;   // this step's activation codes, scales and staged output; null until used
 
-    Fp8Linear(CudaDevice device, Kernels kernels, Workspace workspace, WeightUploader weights,
-              Quantization quantization) {
+    Fp8Linear(CudaDevice device, Kernels kernels, WeightUploader weights, Quantization quantization) {
         this.device = device;
         this.kernels = kernels;
-        this.workspace = workspace;
         this.uploader = new Fp8Uploader(device, kernels, weights);
         this.quantization = quantization;
     }
@@ -70,8 +69,9 @@ final class Fp8Linear implements AutoCloseable {
         return uploader.load(source, names, rowsPerPart, cols);
     }
 
-    /** Forgets the scratch area: the workspace it came from was just emptied. */
-    void beginStep() {
+    /** Takes the step's workspace (its step slot's, just emptied); the scratch area comes from it when needed. */
+    void beginStep(Workspace stepWorkspace) {
+        workspace = stepWorkspace;
         scratch = null;
     }
 

@@ -2,8 +2,8 @@ package dev.flood.backend.profile;
 
 import java.util.Arrays;
 
-/** A {@link StepClock} for a backend that finishes each op before returning (the CPU backend): the host's clock. */
-public final class HostClock implements StepClock {
+/** A {@link OpClock} for a backend that finishes each op before returning (the CPU backend): the host's clock. */
+public final class HostClock implements OpClock {
 
     private long[] marks = new long[256];
     private int count;

@@ -118,6 +118,11 @@ public final class OpCosts {
         return OpCost.bytes((long) x.rows() * x.cols() * F32);
     }
 
+    /** Tensors copied to another stage (counted as float32). */
+    public static OpCost copies(java.util.List<Tensor> tensors) {
+        return OpCost.bytes(tensors.stream().mapToLong(t -> 2L * t.rows() * t.cols() * F32).sum());
+    }
+
     /** The step's int32 arrays uploaded. */
     public static OpCost stepMetadata(ForwardBatch batch) {
         long ints = 3L * batch.numTokens() + 2L * (batch.numSeqs() + 1) + batch.numSeqs()

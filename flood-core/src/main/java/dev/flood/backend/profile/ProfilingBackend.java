@@ -4,9 +4,13 @@ import dev.flood.api.EngineConfig;
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
+import dev.flood.backend.Handoff;
 import dev.flood.backend.HeadSpan;
+import dev.flood.backend.OutputSpec;
+import dev.flood.backend.PendingOutputs;
 import dev.flood.backend.RotaryTable;
 import dev.flood.backend.StepLimits;
+import dev.flood.backend.StepTime;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
 import dev.flood.config.ModelConfig;
@@ -18,10 +22,11 @@ import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
- * A backend that times another one op by op: a {@link StepClock} mark before and after each op of a step, each op
+ * A backend that times another one op by op: a {@link OpClock} mark before and after each op of a step, each op
  * filed under its {@link OpClass} with its {@link OpCost}. A step runs from {@link #beginStep} to
- * {@link #finishStep()}, which waits for the step and returns its {@link StepBreakdown}. Loading, allocation and
- * the cache are passed through untimed.
+ * {@link #finishStep()} (after {@link #endStep} and the outputs' await, as the engine runs a step), which waits for
+ * the step and returns its {@link StepBreakdown}. Loading, allocation, the cache and the step end are passed through
+ * untimed. For one step at a time: profiling several steps in flight would interleave their marks.
  *
  * <p>With {@link Detail#STEP} only the step's first and last marks are taken: the step's time without the
  * profiler's own marks, which cost the host a little per op (the breakdown's gaps include that cost).
@@ -38,13 +43,13 @@ public final class ProfilingBackend implements Backend {
     }
 
     private final Backend delegate;
-    private final StepClock clock;
+    private final OpClock clock;
     private final Ceilings ceilings;
     private Detail detail = Detail.OPS;
     private StepBreakdown.Builder step;
     private int stepStart;
 
-    public ProfilingBackend(Backend delegate, StepClock clock, Ceilings ceilings) {
+    public ProfilingBackend(Backend delegate, OpClock clock, Ceilings ceilings) {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.ceilings = Objects.requireNonNull(ceilings, "ceilings");
@@ -113,8 +118,13 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
-    public int suggestCacheTokens(ModelConfig model, EngineConfig config) {
-        return delegate.suggestCacheTokens(model, config);
+    public void prepareSteps(ModelConfig model, EngineConfig config) {
+        delegate.prepareSteps(model, config);
+    }
+
+    @Override
+    public int suggestCacheTokens(int cacheLayers, ModelConfig model, EngineConfig config) {
+        return delegate.suggestCacheTokens(cacheLayers, model, config);
     }
 
     @Override
@@ -132,6 +142,17 @@ public final class ProfilingBackend implements Backend {
         stepStart = clock.mark();
         step = new StepBreakdown.Builder(ceilings);
         timed(OpClass.COPY, OpCosts.stepMetadata(batch), () -> delegate.beginStep(batch));
+    }
+
+    /** Passed through untimed: it only marks the step's end for the delegate's own clock and buffers. */
+    @Override
+    public void endStep() {
+        delegate.endStep();
+    }
+
+    @Override
+    public List<StepTime> drainStepTimes() {
+        return delegate.drainStepTimes();
     }
 
     @Override
@@ -207,6 +228,22 @@ public final class ProfilingBackend implements Backend {
     @Override
     public List<RowLogprobs> logprobs(Tensor logits, int[] chosenTokens, int topN) {
         return timed(OpClass.SAMPLING, OpCosts.logitsRead(logits), () -> delegate.logprobs(logits, chosenTokens, topN));
+    }
+
+    /** Timed as sampling: the launch of the step's draws and scores (their results are read after the step). */
+    @Override
+    public PendingOutputs launchOutputs(Tensor logits, OutputSpec spec) {
+        return timed(OpClass.SAMPLING, OpCosts.logitsRead(logits), () -> delegate.launchOutputs(logits, spec));
+    }
+
+    @Override
+    public Handoff handOff(List<Tensor> tensors) {
+        return timed(OpClass.COPY, OpCosts.copies(tensors), () -> delegate.handOff(tensors));
+    }
+
+    @Override
+    public List<Tensor> receive(Handoff handoff) {
+        return timed(OpClass.COPY, OpCosts.copies(handoff.tensors()), () -> delegate.receive(handoff));
     }
 
     @Override

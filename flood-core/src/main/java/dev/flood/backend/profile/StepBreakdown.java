@@ -84,7 +84,7 @@ public record StepBreakdown(double stepMillis, double gapMillis, Map<OpClass, Cl
         }
 
         /** The breakdown of the step from mark {@code first} to mark {@code last}; waits for {@code last}. */
-        StepBreakdown build(StepClock clock, int first, int last) {
+        StepBreakdown build(OpClock clock, int first, int last) {
             double stepMillis = clock.millis(first, last);
             Map<OpClass, int[]> ops = new EnumMap<>(OpClass.class);
             Map<OpClass, double[]> millisAndFloor = new EnumMap<>(OpClass.class);

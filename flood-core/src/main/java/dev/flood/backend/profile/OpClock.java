@@ -5,7 +5,7 @@ package dev.flood.backend.profile;
  * it is reached when everything submitted before it has run, so the time between two marks is device time,
  * including any time the device sat idle waiting for the host. Marks are valid until {@link #reset()}.
  */
-public interface StepClock extends AutoCloseable {
+public interface OpClock extends AutoCloseable {
 
     /** Records a mark after everything submitted so far; returns its index. */
     int mark();
