@@ -27,9 +27,10 @@ import java.util.Set;
  *       naming its kind in {@code rope_type} or the older {@code type}) and {@code torch_dtype}.</li>
  * </ul>
  * Every problem is a {@link FloodException} whose message starts with the offending file's path. So is every
- * option that changes what the model computes and that no architecture of Flood implements (a quantized
- * checkpoint, an activation other than SiLU, MLP biases, partial rotary embeddings, a rope type other than default
- * and llama3): refused here, naming the option, rather than loaded and computed wrongly. Options whose meaning
+ * option that changes what the model computes and that no architecture of Flood implements (an activation other
+ * than SiLU, MLP biases, partial rotary embeddings, a rope type other than default and llama3): refused here,
+ * naming the option, rather than loaded and computed wrongly. ({@code quantization_config} is
+ * {@link QuantizationConfig}'s to read, when the weights are.) Options whose meaning
  * differs by architecture (the sliding window, the experts) are read as written and resolved, or refused, by the
  * architecture class.
  */
@@ -99,12 +100,6 @@ public final class ModelConfigReader {
 
     /** Options that no architecture of Flood implements, refused whatever the architecture. */
     private static void refuseUnimplementedOptions(JsonObject config) {
-        JsonObject quantization = config.optionalObject("quantization_config");
-        if (quantization != null) {
-            String method = quantization.optionalString("quant_method", "?");
-            throw config.error("'quantization_config' (quant_method '" + method
-                    + "') is set: Flood loads unquantized bfloat16, float16 and float32 checkpoints only");
-        }
         String activation = config.optionalString("hidden_act", "silu");
         if (!SILU.contains(activation)) {
             throw config.error("'hidden_act' is '" + activation + "': Flood's MLPs compute SiLU ('silu') only");

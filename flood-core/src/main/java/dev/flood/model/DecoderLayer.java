@@ -47,14 +47,14 @@ final class DecoderLayer {
                 names.layer(index, names.vProj()));
         String oModule = names.layer(index, names.oProj());
         inputNorm = backend.loadVector(source, List.of(names.layer(index, names.inputNorm())), List.of(hidden));
-        qkv = backend.loadMatrix(source, qkvModules.stream().map(WeightNames::weight).toList(), qkvRows, hidden);
+        qkv = backend.loadLinear(source, qkvModules.stream().map(WeightNames::weight).toList(), qkvRows, hidden);
         qkvBias = options.qkvBias()
                 ? backend.loadVector(source, qkvModules.stream().map(WeightNames::bias).toList(), qkvRows) : null;
         qNorm = options.qkNorm()
                 ? backend.loadVector(source, List.of(names.layer(index, names.qNorm())), List.of(config.headDim())) : null;
         kNorm = options.qkNorm()
                 ? backend.loadVector(source, List.of(names.layer(index, names.kNorm())), List.of(config.headDim())) : null;
-        oProj = backend.loadMatrix(source, List.of(WeightNames.weight(oModule)), List.of(hidden), config.qSize());
+        oProj = backend.loadLinear(source, List.of(WeightNames.weight(oModule)), List.of(hidden), config.qSize());
         oBias = options.outputBias()
                 ? backend.loadVector(source, List.of(WeightNames.bias(oModule)), List.of(hidden)) : null;
         postNorm = backend.loadVector(source, List.of(names.layer(index, names.postAttentionNorm())), List.of(hidden));
@@ -107,8 +107,7 @@ final class DecoderLayer {
             backend.headRmsNorm(qkvOut, new HeadSpan(0, shape.numHeads(), shape.headDim()), qNorm, eps);
             backend.headRmsNorm(qkvOut, new HeadSpan(shape.kColumn(), shape.numKvHeads(), shape.headDim()), kNorm, eps);
         }
-        backend.rotary(qkvOut, shape, rotary, batch);
-        backend.writeCache(cacheLayer, qkvOut, shape, batch);
+        backend.rotaryWriteCache(cacheLayer, qkvOut, shape, rotary, batch);
         Tensor attention = scratch.tensor("attention", numTokens, shape.qSize());
         backend.attention(cacheLayer, qkvOut, shape, batch, attention);
         Tensor projected = scratch.tensor("projected", numTokens, residual.cols());

@@ -22,9 +22,9 @@ final class GatedMlp implements FeedForward {
         int width = spec.intermediateSize();
         int hidden = layer.config().hiddenSize();
         WeightNames names = layer.names();
-        Weight gateUp = backend.loadMatrix(layer.source(), List.of(WeightNames.weight(layer.name(names.gateProj())),
+        Weight gateUp = backend.loadLinear(layer.source(), List.of(WeightNames.weight(layer.name(names.gateProj())),
                 WeightNames.weight(layer.name(names.upProj()))), List.of(width, width), hidden);
-        Weight down = backend.loadMatrix(layer.source(), List.of(WeightNames.weight(layer.name(names.downProj()))),
+        Weight down = backend.loadLinear(layer.source(), List.of(WeightNames.weight(layer.name(names.downProj()))),
                 List.of(hidden), width);
         return new GatedMlp(width, gateUp, down);
     }

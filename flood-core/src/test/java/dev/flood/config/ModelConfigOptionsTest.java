@@ -76,13 +76,6 @@ class ModelConfigOptionsTest {
     }
 
     @Test
-    void refusesAQuantizedCheckpoint() throws Exception {
-        Path dir = write(c -> c.putObject("quantization_config").put("quant_method", "fp8"));
-        assertRefused(dir, "'quantization_config' (quant_method 'fp8') is set: Flood loads unquantized bfloat16,"
-                + " float16 and float32 checkpoints only");
-    }
-
-    @Test
     void refusesAnActivationOtherThanSilu() throws Exception {
         assertRefused(write(c -> c.put("hidden_act", "gelu_pytorch_tanh")),
                 "'hidden_act' is 'gelu_pytorch_tanh': Flood's MLPs compute SiLU ('silu') only");

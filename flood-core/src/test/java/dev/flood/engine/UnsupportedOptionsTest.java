@@ -30,11 +30,11 @@ class UnsupportedOptionsTest {
     }
 
     @Test
-    void aQuantizedMoeCheckpoint() throws IOException {
+    void aQuantizationFloodDoesNotRead() throws IOException {
         Path model = copy("tiny-qwen3-moe", "\"norm_topk_prob\": true,",
-                "\"norm_topk_prob\": true, \"quantization_config\": {\"quant_method\": \"fp8\"},");
-        assertRefused(model, "'quantization_config' (quant_method 'fp8') is set: Flood loads unquantized bfloat16,"
-                + " float16 and float32 checkpoints only");
+                "\"norm_topk_prob\": true, \"quantization_config\": {\"quant_method\": \"awq\"},");
+        assertRefused(model, "quantization method 'awq' is not supported; Flood reads FP8 checkpoints with"
+                + " quant_method 'fp8' or 'compressed-tensors'");
     }
 
     @Test
