@@ -33,8 +33,8 @@ class UnsupportedOptionsTest {
     void aQuantizationFloodDoesNotRead() throws IOException {
         Path model = copy("tiny-qwen3-moe", "\"norm_topk_prob\": true,",
                 "\"norm_topk_prob\": true, \"quantization_config\": {\"quant_method\": \"awq\"},");
-        assertRefused(model, "quantization method 'awq' is not supported; Flood reads FP8 checkpoints with"
-                + " quant_method 'fp8' or 'compressed-tensors'");
+        assertRefused(model, "'quantization_config' has quant_method 'awq', which Flood does not implement; Flood"
+                + " reads FP8 checkpoints with quant_method 'fp8' or 'compressed-tensors'");
     }
 
     @Test
