@@ -99,6 +99,16 @@ public interface Backend extends AutoCloseable {
      */
     List<RowLogprobs> logprobs(Tensor logits, int[] chosenTokens, int topN);
 
+    /**
+     * Scoring's log-probabilities, read straight from final hidden states: for each i, the logits
+     * {@code hidden[rows.rows()[i]] · lmHeadᵀ} and then what {@link #logprobs} gives for them with
+     * {@code rows.targets()[i]} chosen and the {@code rows.topN()} best. {@code hidden} is
+     * {@code [numTokens, hiddenSize]}, {@code lmHead} {@code [vocab, hiddenSize]}. A backend runs the lm_head over
+     * bounded chunks of rows, so the memory this takes does not grow with the number of rows (a step's every
+     * token may be scored); the rows' full logits are never held at once.
+     */
+    List<RowLogprobs> lmHeadLogprobs(Tensor hidden, Weight lmHead, ScoredRows rows);
+
     /** Copies an activation to the host, row-major. */
     float[] toHost(Tensor x);
 

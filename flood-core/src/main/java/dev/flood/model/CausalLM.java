@@ -3,16 +3,19 @@ package dev.flood.model;
 import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.ScoredRows;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
 import dev.flood.config.ModelConfig;
+import dev.flood.sampling.RowLogprobs;
 import dev.flood.weights.WeightSource;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A decoder-only language model on a backend: embedding, the shared decoder layers, final norm and lm_head.
- * One {@link #forward} runs every token of a step and returns logits only for the rows that need them.
+ * {@link #forwardHidden} runs every token of a step; {@link #logits} and {@link #logprobs} then read only the
+ * rows that need them.
  */
 public final class CausalLM {
 
@@ -55,9 +58,17 @@ public final class CausalLM {
 
     /**
      * Runs one step. Returns the float32 logits of {@code batch.logitRows()}, {@code [logitRows.length, vocab]},
-     * left on the backend for sampling and scoring; null when no row needs logits.
+     * left on the backend; null when no row needs logits.
      */
     public Tensor forward(ForwardBatch batch) {
+        return logits(forwardHidden(batch), batch);
+    }
+
+    /**
+     * Runs every layer of one step and the final norm. Returns the hidden states of every token,
+     * {@code [numTokens, hiddenSize]}, left on the backend for {@link #logits} and {@link #logprobs}.
+     */
+    public Tensor forwardHidden(ForwardBatch batch) {
         backend.beginStep(batch);
         int numTokens = batch.numTokens();
         Tensor residual = backend.allocate(numTokens, config.hiddenSize());
@@ -69,13 +80,29 @@ public final class CausalLM {
             Weight nextNorm = i + 1 < layers.size() ? layers.get(i + 1).inputNorm : finalNorm;
             layers.get(i).forward(backend, batch, rotary, residual, normed, nextNorm, scratch);
         }
+        return normed;
+    }
+
+    /**
+     * The float32 logits of {@code batch.logitRows()} (the rows generation samples from),
+     * {@code [logitRows.length, vocab]}; null when there are none.
+     */
+    public Tensor logits(Tensor hidden, ForwardBatch batch) {
         if (batch.logitRows().length == 0) {
             return null;
         }
-        Tensor selected = backend.gatherRows(normed, batch.logitRows());
+        Tensor selected = backend.gatherRows(hidden, batch.logitRows());
         Tensor logits = backend.allocate(selected.rows(), config.vocabSize());
         backend.linear(selected, lmHead, null, logits);
         return logits;
+    }
+
+    /**
+     * Scoring: the log-probability of each row's target token (and its top tokens where asked), from the hidden
+     * states of {@link #forwardHidden} through the lm_head, in bounded memory ({@link Backend#lmHeadLogprobs}).
+     */
+    public List<RowLogprobs> logprobs(Tensor hidden, ScoredRows rows) {
+        return backend.lmHeadLogprobs(hidden, lmHead, rows);
     }
 
     public ModelConfig config() {

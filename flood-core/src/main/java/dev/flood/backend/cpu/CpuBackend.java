@@ -6,6 +6,7 @@ import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.HeadSpan;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.ScoredRows;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
 import dev.flood.config.ModelConfig;
@@ -13,6 +14,7 @@ import dev.flood.sampling.RowLogprobs;
 import dev.flood.sampling.Sampler;
 import dev.flood.sampling.SamplingState;
 import dev.flood.weights.WeightSource;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -24,6 +26,8 @@ public final class CpuBackend implements Backend {
 
     /** Output tile of {@link #linear}: tokens by output features computed by one task. */
     private static final int TILE = 16;
+    /** Heap for one chunk of {@link #lmHeadLogprobs}' float32 logits (64 MiB: 130 rows of a 128k vocabulary). */
+    static final long LOGITS_CHUNK_BYTES = 64L << 20;
 
     private final Parallel parallel;
     private final Sampler sampler = new Sampler();
@@ -283,6 +287,25 @@ public final class CpuBackend implements Backend {
         parallel.forEach(rows.length, row -> rows[row] = Sampler.rowLogprobs(t.data(), row * vocab, vocab,
                 chosenTokens[row], topN));
         return List.of(rows);
+    }
+
+    /**
+     * Chunk by chunk of rows: gather, {@link #linear} into float32 logits, then {@link #logprobs}; each result is
+     * exactly what the unchunked computation gives (every row is computed alone).
+     */
+    @Override
+    public List<RowLogprobs> lmHeadLogprobs(Tensor hidden, Weight lmHead, ScoredRows rows) {
+        int vocab = CpuTensor.of(lmHead).rows();
+        ScoredRows.check(rows, CpuTensor.of(hidden).rows(), vocab);
+        int chunkRows = (int) Math.max(1, Math.min(rows.size(), LOGITS_CHUNK_BYTES / ((long) vocab * Float.BYTES)));
+        List<RowLogprobs> result = new ArrayList<>(rows.size());
+        for (int start = 0; start < rows.size(); start += chunkRows) {
+            ScoredRows chunk = rows.slice(start, Math.min(chunkRows, rows.size() - start));
+            Tensor logits = new CpuTensor(chunk.size(), vocab);
+            linear(gatherRows(hidden, chunk.rows()), lmHead, null, logits);
+            result.addAll(logprobs(logits, chunk.targets(), chunk.topN()));
+        }
+        return result;
     }
 
     @Override

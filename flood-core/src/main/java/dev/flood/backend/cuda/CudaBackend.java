@@ -7,6 +7,7 @@ import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.HeadSpan;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.ScoredRows;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
 import dev.flood.config.ModelConfig;
@@ -25,7 +26,8 @@ import jcuda.Pointer;
  * and accumulate and write float32. Activations carry the type their producer writes:
  * <ul>
  *   <li>float32: the residual stream ({@link #embed}, {@link #addRmsNorm}: kept in float32 so 30-odd layers of
- *       adds do not round to bf16 each time), every {@link #linear} output (qkv, the projections, gate/up, logits),
+ *       adds do not round to bf16 each time), every {@link #linear} output (qkv, the projections, gate/up, logits,
+ *       and the chunked logits of {@link #lmHeadLogprobs}),
  *       and {@link #headRmsNorm} / {@link #rotary} in place on qkv;
  *   <li>bf16: what feeds a GEMM: {@link #rmsNorm} / {@link #addRmsNorm} outputs, {@link #attention} and
  *       {@link #siluMul} outputs. {@link #linear} rounds a float32 input to bf16 first.
@@ -50,6 +52,7 @@ public final class CudaBackend implements Backend {
     private final PinnedStaging staging;
     private final WeightUploader weights;
     private final DeviceSampling sampling;
+    private final LmHeadLogprobs lmHeadLogprobs;
     private final SegmentAttention segmentAttention;
     private KvCache cache;
     private RotaryTable rotaryTable;
@@ -65,6 +68,8 @@ public final class CudaBackend implements Backend {
         this.staging = new PinnedStaging(device, 4 * MIB);
         this.weights = new WeightUploader(device);
         this.sampling = new DeviceSampling(new GpuSampler(device, kernels), this, staging, workspace);
+        this.lmHeadLogprobs = new LmHeadLogprobs(device, kernels, blas, staging, workspace,
+                LmHeadLogprobs.DEFAULT_CHUNK_BYTES);
         this.segmentAttention = new SegmentAttention(kernels, workspace, staging, prefillKernel);
     }
 
@@ -134,8 +139,7 @@ public final class CudaBackend implements Backend {
     @Override
     public int suggestCacheTokens(ModelConfig model, EngineConfig config) {
         device.bind();
-        workspace.reserve(StepMemory.workspaceBytes(model, config.maxBatchTokens(),
-                Math.min(config.maxBatchTokens(), config.maxRunningRequests())));
+        workspace.reserve(StepMemory.workspaceBytes(model, config.maxBatchTokens(), config.maxRunningRequests()));
         long perToken = KvCache.bytesPerToken(model.numLayers(), model.kvSize());
         long free = device.freeBytes();
         long byMemory = free / 10 * 9 / perToken;
@@ -357,6 +361,13 @@ public final class CudaBackend implements Backend {
     public List<RowLogprobs> logprobs(Tensor logits, int[] chosenTokens, int topN) {
         device.bind();
         return sampling.logprobs(CudaTensor.of(logits).require(DType.F32, "logprobs"), chosenTokens, topN);
+    }
+
+    /** In chunks of {@link LmHeadLogprobs#DEFAULT_CHUNK_BYTES} of logits; see {@link LmHeadLogprobs}. */
+    @Override
+    public List<RowLogprobs> lmHeadLogprobs(Tensor hidden, Weight lmHead, ScoredRows rows) {
+        device.bind();
+        return lmHeadLogprobs.run(CudaTensor.of(hidden), CudaWeight.of(lmHead), rows);
     }
 
     @Override

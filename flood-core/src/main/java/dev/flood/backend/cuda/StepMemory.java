@@ -12,16 +12,22 @@ final class StepMemory {
 
     /**
      * Activations of a step of {@code maxBatchTokens} tokens (four bytes per value: residual and normed, and one
-     * layer's qkv, attention, projection, gate/up and activation), its logits rows ({@code logitRows}, float32)
-     * and their gathered inputs, attention partials for splits (up to twice the query values), and slack for
-     * metadata, plans and sampling buffers. A step that needs more grows the workspace.
+     * layer's qkv, attention, projection, gate/up and activation); for generation, the logits of the rows that
+     * sample (at most {@code min(maxBatchTokens, maxRunningRequests)}, float32), their gathered inputs, the
+     * sampler's working copy of them and a gathered copy for log-probabilities; for scoring, what
+     * {@link LmHeadLogprobs} takes for every token of a step (one chunk of logits whatever the step's size,
+     * top-N for none); attention partials for splits (up to twice the query values), and slack for metadata,
+     * plans and sampling buffers. A step that needs more grows the workspace.
      */
-    static long workspaceBytes(ModelConfig model, int maxBatchTokens, int logitRows) {
+    static long workspaceBytes(ModelConfig model, int maxBatchTokens, int maxRunningRequests) {
         long qkvWidth = model.qSize() + 2L * model.kvSize();
         long perToken = 2L * model.hiddenSize() + qkvWidth + model.qSize() + model.hiddenSize()
                 + 3L * model.intermediateSize() + 2L * model.qSize();
         long activations = (long) maxBatchTokens * perToken * Float.BYTES;
-        long logits = (long) logitRows * ((long) model.vocabSize() + model.hiddenSize()) * Float.BYTES;
-        return activations + logits + SLACK_BYTES;
+        long sampledRows = Math.min(maxBatchTokens, maxRunningRequests);
+        long sampling = sampledRows * (3L * model.vocabSize() + model.hiddenSize()) * Float.BYTES;
+        long scoring = LmHeadLogprobs.workspaceBytes(LmHeadLogprobs.DEFAULT_CHUNK_BYTES, model.hiddenSize(),
+                model.vocabSize(), maxBatchTokens, 0);
+        return activations + sampling + scoring + SLACK_BYTES;
     }
 }
