@@ -8,6 +8,7 @@ import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
+import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.backend.Tensor;
 import dev.flood.cache.SegmentAllocator;
@@ -82,7 +83,7 @@ public final class Engine implements FloodEngine {
                 Math.min(s.sequence().numComputed() + s.numTokens(), s.sequence().promptLength) - s.sequence().numComputed())).sum();
         int generated;
         try {
-            generated = postprocess(plan, loaded.model().forward(plan.batch()), completions);
+            generated = postprocess(plan, loaded.model().forwardHidden(plan.batch()), completions);
         } catch (RuntimeException e) {
             for (StepPlan.Scheduled s : plan.scheduled()) {
                 finish(s.sequence(), "step failed: " + e, completions);
@@ -93,17 +94,16 @@ public final class Engine implements FloodEngine {
         return completions;
     }
 
-    /** Hands each sequence what its logit rows say; returns the number of tokens sampled. */
-    private int postprocess(StepPlan plan, Tensor logits, List<Runnable> completions) {
-        StepResults results = StepResults.of(plan, logits, loaded.backend());
+    /** Hands each sequence what its rows of the step's hidden states say; returns the number of tokens sampled. */
+    private int postprocess(StepPlan plan, Tensor hidden, List<Runnable> completions) {
+        StepResults results = StepResults.of(plan, hidden, loaded.model(), loaded.backend());
         int sampled = 0;
         for (int i = 0; i < plan.scheduled().size(); i++) {
             Sequence sequence = plan.scheduled().get(i).sequence();
-            int first = sequence.numComputed();
             sequence.advance(plan.scheduled().get(i).numTokens());
             try {
                 if (sequence.work instanceof Scoring scoring) {
-                    scoring.accept(first, results.scores(i));
+                    scoring.accept(results.scoredFrom(i), results.scores(i));
                     if (scoring.isDone(sequence)) {
                         finish(sequence, null, completions);
                         completions.add(() -> scoring.complete(sequence));
@@ -161,7 +161,7 @@ public final class Engine implements FloodEngine {
     @Override
     public CompletableFuture<GenerationResult> submit(GenerateRequest request, GenerationListener listener) {
         Intake.Admitted<GenerationResult> admitted = intake.generation(request, listener);
-        admitted.sequence().ifPresent(this::enqueue);
+        admitted.sequences().forEach(this::enqueue);
         return admitted.future();
     }
 
@@ -173,16 +173,10 @@ public final class Engine implements FloodEngine {
     }
 
     @Override
-    public CompletableFuture<ScoreResult> submitScore(String text) {
-        Intake.Admitted<ScoreResult> admitted = intake.scoring(text);
-        admitted.sequence().ifPresent(this::enqueue);
+    public CompletableFuture<ScoreResult> submitScore(ScoreRequest request) {
+        Intake.Admitted<ScoreResult> admitted = intake.scoring(request);
+        admitted.sequences().forEach(this::enqueue);
         return admitted.future();
-    }
-
-    @Override
-    public List<ScoreResult> score(List<String> texts) {
-        List<CompletableFuture<ScoreResult>> futures = texts.stream().map(this::submitScore).toList();
-        return futures.stream().map(CompletableFuture::join).toList();
     }
 
     @Override

@@ -41,8 +41,8 @@ final class Generation implements Work {
     }
 
     @Override
-    public boolean needsAllLogits() {
-        return false;
+    public boolean samplesNextToken() {
+        return true;
     }
 
     SamplingState samplingState() {

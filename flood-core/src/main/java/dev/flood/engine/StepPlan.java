@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * The requests one step runs, how many tokens each feeds, and the {@link ForwardBatch} built from them. Logit
- * rows come in plan order: for each scheduled sequence, either all its rows that have a next token (scoring) or
- * its last row if that row ends the known tokens (generation).
+ * rows come in plan order: each generation's last row if that row ends its known tokens. Scored rows need no
+ * logits rows: {@link StepResults} reads their log-probabilities from the hidden states.
  */
 record StepPlan(List<Scheduled> scheduled, ForwardBatch batch) {
 
@@ -40,9 +40,7 @@ record StepPlan(List<Scheduled> scheduled, ForwardBatch batch) {
                 int position = first + i;
                 tokenIds[row + i] = sequence.token(position);
                 positions[row + i] = position;
-                boolean hasNextToken = position + 1 < sequence.numTokens();
-                boolean wanted = sequence.work.needsAllLogits() ? hasNextToken : position + 1 == sequence.numTokens();
-                if (wanted) {
+                if (sequence.work.samplesNextToken() && position + 1 == sequence.numTokens()) {
                     logitRows[numLogitRows++] = row + i;
                 }
             }
