@@ -370,6 +370,13 @@ public final class CudaBackend implements Backend {
         return lmHeadLogprobs.run(CudaTensor.of(hidden), CudaWeight.of(lmHead), rows);
     }
 
+    /** {@link #lmHeadLogprobs} with chunks of at most {@code chunkBytes} of logits (tests and benchmarks). */
+    List<RowLogprobs> lmHeadLogprobs(Tensor hidden, Weight lmHead, ScoredRows rows, long chunkBytes) {
+        device.bind();
+        return new LmHeadLogprobs(device, kernels, blas, staging, workspace, chunkBytes)
+                .run(CudaTensor.of(hidden), CudaWeight.of(lmHead), rows);
+    }
+
     @Override
     public long peakDeviceMemoryBytes() {
         return device.peakUsedBytes();
