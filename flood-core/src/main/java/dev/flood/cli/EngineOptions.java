@@ -22,7 +22,9 @@ final class EngineOptions {
             Option.value(SECTION, "threads", "N", "CPU backend worker threads (default: all " + DEFAULTS.threads() + " cores)"),
             Option.value(SECTION, "cache-tokens", "N", "KV cache size in token slots (default: sized from free memory)"),
             Option.value(SECTION, "max-batch-tokens", "N",
-                    "tokens in one forward step, decodes plus prefill chunks (default " + DEFAULTS.maxBatchTokens() + ")"),
+                    "tokens in one forward step, decodes plus prefill chunks (default "
+                            + EngineConfig.defaultMaxBatchTokens("cpu") + " on cpu, "
+                            + EngineConfig.defaultMaxBatchTokens("cuda") + " on cuda)"),
             Option.value(SECTION, "max-running", "N",
                     "most requests in the running batch (default " + DEFAULTS.maxRunningRequests() + ")"));
 
@@ -31,13 +33,15 @@ final class EngineOptions {
 
     static EngineConfig config(ParsedArgs args) throws UsageException {
         String loadFormat = args.choice("load-format", "safetensors", List.of("safetensors", "dummy"));
-        return EngineConfig.builder(Path.of(args.required("model")))
+        EngineConfig.Builder builder = EngineConfig.builder(Path.of(args.required("model")))
                 .loadFormat(EngineConfig.LoadFormat.valueOf(loadFormat.toUpperCase(Locale.ROOT)))
                 .backend(args.choice("backend", DEFAULTS.backend(), List.of("cpu", "cuda")))
                 .threads(args.intValue("threads", DEFAULTS.threads(), 1))
                 .cacheTokens(args.intValue("cache-tokens", DEFAULTS.cacheTokens(), 0))
-                .maxBatchTokens(args.intValue("max-batch-tokens", DEFAULTS.maxBatchTokens(), 1))
-                .maxRunningRequests(args.intValue("max-running", DEFAULTS.maxRunningRequests(), 1))
-                .build();
+                .maxRunningRequests(args.intValue("max-running", DEFAULTS.maxRunningRequests(), 1));
+        if (args.has("max-batch-tokens")) {
+            builder.maxBatchTokens(args.intValue("max-batch-tokens", 0, 1));
+        }
+        return builder.build();
     }
 }
