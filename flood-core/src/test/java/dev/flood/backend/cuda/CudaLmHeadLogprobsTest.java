@@ -36,8 +36,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  *
  * <p>Tolerance 1e-4 nats on each log-probability: the logits are exact bf16 products summed in float32 on both
  * sides, in a different order on the tensor cores (about 1e-6 of logits of size about 1 here), and the GPU sums
- * the softmax in float32 (about 1e-6 relative); 1e-4 leaves room for both. Top token ids must match exactly
- * (random logits have no ties at that distance).
+ * the softmax in float32 (about 1e-6 relative); 1e-4 leaves room for both. Top token ids must match except where
+ * two of them are that close.
  */
 @Tag("gpu")
 class CudaLmHeadLogprobsTest {
@@ -64,8 +64,16 @@ class CudaLmHeadLogprobsTest {
         for (int r = 0; r < expected.size(); r++) {
             String where = what + ", row " + r + " (seed " + SEED + ")";
             assertEquals(expected.get(r).chosenLogprob(), actual.get(r).chosenLogprob(), tolerance, where);
-            assertArrayEquals(expected.get(r).topTokenIds(), actual.get(r).topTokenIds(), where);
-            assertArrayEquals(expected.get(r).topLogprobs(), actual.get(r).topLogprobs(), tolerance, where);
+            double[] values = expected.get(r).topLogprobs();
+            assertArrayEquals(values, actual.get(r).topLogprobs(), tolerance, where);
+            int[] ids = expected.get(r).topTokenIds();
+            for (int k = 0; k < ids.length; k++) {
+                // two tokens may trade places only where their log-probabilities are a near-tie (the logits are
+                // summed in another order); the last may trade with the next one down, which is not listed
+                boolean nearTie = k == ids.length - 1 || Math.abs(values[k] - values[k + 1]) <= tolerance
+                        || (k > 0 && Math.abs(values[k] - values[k - 1]) <= tolerance);
+                assertTrue(ids[k] == actual.get(r).topTokenIds()[k] || nearTie, where + ": top token " + k);
+            }
         }
     }
 
