@@ -40,13 +40,17 @@ final class Generation implements Work {
         this.listener = listener;
     }
 
-    @Override
-    public boolean samplesNextToken() {
-        return true;
-    }
-
     SamplingState samplingState() {
         return sampling;
+    }
+
+    /**
+     * Whether the next input token may be one a step in flight is still drawing (a deferred token, read where it
+     * was drawn). Not with repetition, presence or frequency penalties: the next draw counts every earlier token,
+     * so it waits until the host has taken the previous one.
+     */
+    boolean mayDeferTokens() {
+        return params.repetitionPenalty() == 1 && params.presencePenalty() == 0 && params.frequencyPenalty() == 0;
     }
 
     /**

@@ -7,7 +7,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The log-probabilities one sequence reports: log p(token p+1 | tokens 0..p) for each of its positions p from
- * {@link #scoredFrom} on. A whole text starts at 0; a later sliding window starts where the previous window
+ * {@code scoredFrom} on. A whole text starts at 0; a later sliding window starts where the previous window
  * stopped scoring, its earlier tokens being context only ({@link ScoreWindows}).
  */
 final class Scoring implements Work {
@@ -26,21 +26,21 @@ final class Scoring implements Work {
         this.logprobs = new double[numTokens - 1 - scoredFrom];
     }
 
-    @Override
-    public boolean samplesNextToken() {
-        return false;
-    }
-
-    /** The first position whose next-token log-probability this sequence reports. */
-    int scoredFrom() {
-        return scoredFrom;
+    /**
+     * Whether a step feeding {@code position} reports its next token's log-probability: the position is past the
+     * window's context-only tokens and has a next token among the sequence's {@code numTokens}.
+     */
+    boolean scores(int position, int numTokens) {
+        return position >= scoredFrom && position + 1 < numTokens;
     }
 
     /**
-     * Takes log p(token p+1 | tokens ..p) for positions {@code first, first + 1, ...}. Positions already known
+     * Takes what a step that fed tokens from {@code firstFed} on reports: log p(token p+1 | tokens ..p) for the
+     * positions p it {@link #scores}, in order from {@code max(firstFed, scoredFrom)}. Positions already known
      * (recomputed after a preemption) are not taken twice.
      */
-    void accept(int first, double[] values) {
+    void accept(int firstFed, double[] values) {
+        int first = Math.max(firstFed, scoredFrom);
         for (int k = 0; k < values.length; k++) {
             if (first + k - scoredFrom == known) {
                 logprobs[known++] = values[k];

@@ -18,9 +18,12 @@ import jcuda.Pointer;
  *       accumulation and output;
  *   <li>one pass of {@code log_softmax_gather} over it, each row's results written to outputs for all rows.
  * </ol>
- * The chunk buffers are taken from the step workspace once per call and reused by every chunk: the stream runs
- * the chunks in order, so a chunk's GEMM never overwrites logits that the previous chunk's kernel still reads.
- * What a call takes is {@link #workspaceBytes}, whatever the number of rows; results come back in one copy.
+ * The chunk buffers are taken from the step slot's workspace once per call and reused by every chunk: the stream
+ * runs the chunks in order, so a chunk's GEMM never overwrites logits that the previous chunk's kernel still
+ * reads. What a call takes is {@link #workspaceBytes}, whatever the number of rows. {@link #launch} only queues
+ * the work (a step's outputs, {@link DeviceOutputs}, read the results once the step has finished); the slot's
+ * workspace is emptied only when the slot is reused, after those results were read. {@link #run} also waits and
+ * copies the results back (the synchronous {@link CudaBackend#lmHeadLogprobs}).
  *
  * <p>Why float32 logits: bf16 logits would be off by up to 2^-9 of their size (0.06 nats for a logit of 30),
  * which scoring cannot afford; writing and re-reading them costs about 1 MB of memory traffic per row, a few
@@ -41,21 +44,16 @@ final class LmHeadLogprobs {
     private final CudaDevice device;
     private final Kernels kernels;
     private final Blas blas;
-    private final PinnedStaging staging;
-    private final Workspace workspace;
     private final long chunkBytes;
 
     /** With chunks of at most {@code chunkBytes} of float32 logits (at least one row). */
-    LmHeadLogprobs(CudaDevice device, Kernels kernels, Blas blas, PinnedStaging staging, Workspace workspace,
-                   long chunkBytes) {
+    LmHeadLogprobs(CudaDevice device, Kernels kernels, Blas blas, long chunkBytes) {
         if (chunkBytes < 1) {
             throw new IllegalArgumentException("chunkBytes must be >= 1, got " + chunkBytes);
         }
         this.device = device;
         this.kernels = kernels;
         this.blas = blas;
-        this.staging = staging;
-        this.workspace = workspace;
         this.chunkBytes = chunkBytes;
     }
 
@@ -76,29 +74,36 @@ final class LmHeadLogprobs {
         return input + logits + (long) numRows * perRow + 8 * Workspace.ALIGNMENT;
     }
 
-    /** One {@link RowLogprobs} per scored row, in order. {@code hidden} [numTokens, hiddenSize] bf16 or float32. */
-    List<RowLogprobs> run(CudaTensor hidden, CudaWeight lmHead, ScoredRows scored) {
+    /**
+     * Queues every chunk on the stream, in {@code slot}'s workspace, without waiting. Returns where the results
+     * will be: per scored row its log-probability (double) and status ({@link #checkStatus}), and
+     * {@code [rows, min(topN, vocab)]} top ids and log-probabilities. {@code hidden} [numTokens, hiddenSize] bf16
+     * or float32; {@code scored} has at least one row.
+     */
+    GpuSampler.LogprobSlices launch(CudaTensor hidden, CudaWeight lmHead, ScoredRows scored, StepSlot slot) {
         check(hidden, lmHead, scored);
         int numRows = scored.size();
         if (numRows == 0) {
-            return List.of();
+            throw new IllegalArgumentException("lmHeadLogprobs: no rows to launch");
         }
         int vocab = lmHead.rows();
         int hiddenSize = lmHead.cols();
         int topN = Math.min(scored.topN(), vocab);
         int chunkRows = chunkRows(chunkBytes, vocab, numRows);
         boolean fromFloat = hidden.dtype() == DType.F32;
+        Workspace workspace = slot.workspace;
 
-        DeviceSlice[] lists = staging.upload(workspace, scored.rows(), scored.targets());
+        DeviceSlice[] lists = slot.staging.upload(workspace, scored.rows(), scored.targets());
         DeviceSlice gathered = workspace.take((long) chunkRows * hiddenSize * Float.BYTES, "scored hidden rows");
         DeviceSlice input = fromFloat
                 ? workspace.take((long) chunkRows * hiddenSize * 2, "bf16 scored hidden rows") : gathered;
         DeviceSlice logits = workspace.take((long) chunkRows * vocab * Float.BYTES,
                 "lm_head logits chunk [" + chunkRows + ", " + vocab + "]");
-        DeviceSlice logprob = workspace.take((long) numRows * Double.BYTES, "scored logprobs");
-        DeviceSlice status = workspace.take((long) numRows * Integer.BYTES, "scored logprob status");
-        DeviceSlice topIds = workspace.take((long) numRows * topN * Integer.BYTES, "scored top ids");
-        DeviceSlice topLogprobs = workspace.take((long) numRows * topN * Double.BYTES, "scored top logprobs");
+        GpuSampler.LogprobSlices out = new GpuSampler.LogprobSlices(
+                workspace.take((long) numRows * Double.BYTES, "scored logprobs"),
+                workspace.take((long) numRows * Integer.BYTES, "scored logprob status"),
+                workspace.take((long) numRows * topN * Integer.BYTES, "scored top ids"),
+                workspace.take((long) numRows * topN * Double.BYTES, "scored top logprobs"));
 
         int unitsPerRow = hiddenSize * (fromFloat ? 2 : 1);
         for (int start = 0; start < numRows; start += chunkRows) {
@@ -111,34 +116,35 @@ final class LmHeadLogprobs {
             blas.matmul(input.address(), lmHead.address(), logits.address(), count, hiddenSize, vocab);
             kernels.logSoftmaxGather(logits.address(), vocab, lists[1].address() + (long) start * Integer.BYTES,
                     topN, new Kernels.LogprobOutputs(
-                            logprob.address() + (long) start * Double.BYTES,
-                            topIds.address() + (long) start * topN * Integer.BYTES,
-                            topLogprobs.address() + (long) start * topN * Double.BYTES,
-                            status.address() + (long) start * Integer.BYTES), count);
+                            out.chosenLogprob().address() + (long) start * Double.BYTES,
+                            out.topIds().address() + (long) start * topN * Integer.BYTES,
+                            out.topLogprobs().address() + (long) start * topN * Double.BYTES,
+                            out.status().address() + (long) start * Integer.BYTES), count);
         }
-        return results(numRows, topN, logprob, status, topIds, topLogprobs);
+        return out;
     }
 
-    private List<RowLogprobs> results(int numRows, int topN, DeviceSlice logprob, DeviceSlice status,
-                                      DeviceSlice topIds, DeviceSlice topLogprobs) {
+    /** {@link #launch}, then waits for the results: one {@link RowLogprobs} per scored row, in order. */
+    List<RowLogprobs> run(CudaTensor hidden, CudaWeight lmHead, ScoredRows scored, StepSlot slot) {
+        check(hidden, lmHead, scored);
+        int numRows = scored.size();
+        if (numRows == 0) {
+            return List.of();
+        }
+        int topN = Math.min(scored.topN(), lmHead.rows());
+        GpuSampler.LogprobSlices out = launch(hidden, lmHead, scored, slot);
         int[] statusHost = new int[numRows];
-        device.copyToHost(Pointer.to(statusHost), status, (long) numRows * Integer.BYTES);
+        device.copyToHost(Pointer.to(statusHost), out.status(), (long) numRows * Integer.BYTES);
         for (int r = 0; r < numRows; r++) {
-            switch (statusHost[r]) {
-                case 0 -> { }
-                case STATUS_BAD_LOGIT -> throw new FloodException("scored row " + r + " has a NaN or +Infinity logit");
-                case STATUS_ALL_MASKED -> throw new FloodException("every logit of scored row " + r + " is -Infinity");
-                default -> throw new FloodException("log_softmax_gather returned status " + statusHost[r]
-                        + " for scored row " + r);
-            }
+            checkStatus(statusHost[r], r);
         }
         double[] logprobHost = new double[numRows];
-        device.copyToHost(Pointer.to(logprobHost), logprob, (long) numRows * Double.BYTES);
+        device.copyToHost(Pointer.to(logprobHost), out.chosenLogprob(), (long) numRows * Double.BYTES);
         int[] idsHost = new int[numRows * topN];
         double[] topHost = new double[numRows * topN];
         if (topN > 0) {
-            device.copyToHost(Pointer.to(idsHost), topIds, (long) numRows * topN * Integer.BYTES);
-            device.copyToHost(Pointer.to(topHost), topLogprobs, (long) numRows * topN * Double.BYTES);
+            device.copyToHost(Pointer.to(idsHost), out.topIds(), (long) numRows * topN * Integer.BYTES);
+            device.copyToHost(Pointer.to(topHost), out.topLogprobs(), (long) numRows * topN * Double.BYTES);
         }
         List<RowLogprobs> result = new ArrayList<>(numRows);
         for (int r = 0; r < numRows; r++) {
@@ -147,6 +153,17 @@ final class LmHeadLogprobs {
                             Arrays.copyOfRange(topHost, r * topN, (r + 1) * topN)));
         }
         return result;
+    }
+
+    /** Fails with what {@code log_softmax_gather}'s status for scored row {@code row} says went wrong; 0 is fine. */
+    static void checkStatus(int status, int row) {
+        switch (status) {
+            case 0 -> { }
+            case STATUS_BAD_LOGIT -> throw new FloodException("scored row " + row + " has a NaN or +Infinity logit");
+            case STATUS_ALL_MASKED -> throw new FloodException("every logit of scored row " + row + " is -Infinity");
+            default -> throw new FloodException("log_softmax_gather returned status " + status + " for scored row "
+                    + row);
+        }
     }
 
     private static void check(CudaTensor hidden, CudaWeight lmHead, ScoredRows scored) {

@@ -2,7 +2,9 @@ package dev.flood.backend.cuda;
 
 import dev.flood.config.ModelConfig;
 
-/** How much step workspace a model needs, to reserve it before the KV cache takes the rest of the GPU. */
+/**
+ * How much workspace one step slot needs for a model, to reserve it before the KV cache takes the rest of the GPU.
+ */
 final class StepMemory {
 
     private static final long SLACK_BYTES = 64L << 20;
