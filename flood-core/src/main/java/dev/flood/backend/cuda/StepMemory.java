@@ -15,11 +15,10 @@ final class StepMemory {
     /**
      * Activations of a step of {@code maxBatchTokens} tokens (four bytes per value: residual and normed, and one
      * layer's qkv, attention, projection, gate/up and activation); for generation, the logits of the rows that
-     * sample (at most {@code min(maxBatchTokens, maxRunningRequests)}, float32), their gathered inputs, the
-     * sampler's working copy of them and a gathered copy for log-probabilities; for scoring, what
-     * {@link LmHeadLogprobs} takes for every token of a step (one chunk of logits whatever the step's size,
-     * top-N for none); attention partials for splits (up to twice the query values), and slack for metadata,
-     * plans and sampling buffers. A step that needs more grows the workspace.
+     * sample (at most {@code min(maxBatchTokens, maxRunningRequests)}, float32), the sampler's scores of as many
+     * rows (float32) and their gathered inputs; for scoring, what {@link LmHeadLogprobs} takes for every token of
+     * a step (one chunk of logits whatever the step's size, top-N for none); attention partials for splits (up to
+     * twice the query values), and slack for metadata and plans. A step that needs more grows the workspace.
      */
     static long workspaceBytes(ModelConfig model, int maxBatchTokens, int maxRunningRequests) {
         long qkvWidth = model.qSize() + 2L * model.kvSize();
@@ -27,7 +26,7 @@ final class StepMemory {
                 + 3L * model.intermediateSize() + 2L * model.qSize();
         long activations = (long) maxBatchTokens * perToken * Float.BYTES;
         long sampledRows = Math.min(maxBatchTokens, maxRunningRequests);
-        long sampling = sampledRows * (3L * model.vocabSize() + model.hiddenSize()) * Float.BYTES;
+        long sampling = sampledRows * (2L * model.vocabSize() + model.hiddenSize()) * Float.BYTES;
         long scoring = LmHeadLogprobs.workspaceBytes(LmHeadLogprobs.DEFAULT_CHUNK_BYTES, model.hiddenSize(),
                 model.vocabSize(), maxBatchTokens, 0);
         return activations + sampling + scoring + SLACK_BYTES;
