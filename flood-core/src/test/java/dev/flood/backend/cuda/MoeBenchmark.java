@@ -23,14 +23,14 @@ import java.util.List;
 import java.util.stream.IntStream;
 
 /**
- * Where one decoder layer of a mixture-of-experts shape spends its time on the GPU (tools/gpu/run-gpu.sh runs it;
- * default shape Qwen3-30B-A3B: 128 experts, top-8, experts 768 wide): the model cut to one layer with dummy weights,
- * one step timed whole (embedding, attention, router, experts, combine, norms) beside its two expert GEMMs alone
- * (the same routing and shapes), for decode steps of 256, 512 and 1024 requests at context 512 and a prefill step
- * of 16 x 1024 tokens. Prints per step: the layer's time, the expert GEMMs' time and share of it, and their
- * achieved TFLOP/s (2 x pairs x out x in per GEMM) and GB/s (each expert's weights read once, activations once).
- * Timed on the host around a device synchronization, median of 20 runs after at least 300 ms of warm-up (an idle
- * H200 needs tens of milliseconds to reach full clock). Not a JUnit test.
+ * Where one decoder layer of a mixture-of-experts shape spends its time on the GPU (tools/gpu/run-models-tests.sh runs
+ * it; default shape Qwen3-30B-A3B: 128 experts, top-8, experts 768 wide): the model cut to one layer with dummy
+ * weights, one step timed whole (embedding, attention, router, experts, combine, norms) beside its two expert GEMMs
+ * alone (the same routing and shapes), for decode steps of 256, 512 and 1024 requests at context 512 and a prefill step
+ * of 16 x 1024 tokens. Prints per step: the layer's time, the expert GEMMs' time and share of it, and their achieved
+ * TFLOP/s (2 x pairs x out x in per GEMM) and GB/s (each expert's weights read once, activations once). Timed on the
+ * host around a device synchronization, median of 20 runs after at least 300 ms of warm-up (an idle H200 needs tens of
+ * milliseconds to reach full clock). Not a JUnit test.
  *
  * <p>usage: {@code java -cp <tests>:<jars> dev.flood.backend.cuda.MoeBenchmark [SHAPE_DIR]}
  */
