@@ -104,35 +104,53 @@ final class Fp8Linear implements AutoCloseable {
             out.written(DType.F32);
             return;
         }
-        long input = x.address();
+        DeviceSlice input = x.memory();
         if (x.dtype() == DType.F32) {
-            input = workspace.take((long) m * k * 2, "bf16 copy of an FP8 linear input").address();
-            kernels.toBf16(x.address(), input, (long) m * k);
+            input = workspace.take((long) m * k * 2, "bf16 copy of an FP8 linear input");
+            kernels.toBf16(x.address(), input.address(), (long) m * k);
         } else {
             x.require(DType.BF16, "linear");
         }
-        if (scratch == null || scratch.bytes() < scratchBytes(m)) {
-            scratch = workspace.take(scratchBytes(m), "FP8 activations");
+        boolean blocks = weight.layout() == Fp8Weight.Layout.BLOCK_128;
+        int capacity = blocks ? paddedRows(m) : m;
+        if (scratch == null || scratch.bytes() < scratchBytes(capacity)) {
+            scratch = workspace.take(scratchBytes(capacity), "FP8 activations");
         }
         long codes = scratch.address();
-        long scales = codes + Workspace.roundUp((long) m * maxCols, Workspace.ALIGNMENT);
-        long staged = scales + Workspace.roundUp((long) m * Math.max(1, maxCols / Fp8Weight.BLOCK) * Float.BYTES,
-                Workspace.ALIGNMENT);
-        boolean blocks = weight.layout() == Fp8Weight.Layout.BLOCK_128;
-        if (blocks) {
-            kernels.quantizeFp8Groups(input, m, k, codes, scales);
-        } else {
-            kernels.quantizeFp8Rows(input, m, k, codes, scales);
-        }
-        Fp8Gemm.Shape shape = new Fp8Gemm.Shape(m, n, k, weight.layout());
+        long scales = codes + Workspace.roundUp((long) capacity * maxCols, Workspace.ALIGNMENT);
+        long staged = scales + Workspace.roundUp((long) capacity * Math.max(1, maxCols / Fp8Weight.BLOCK)
+                * Float.BYTES, Workspace.ALIGNMENT);
         Fp8Gemm.Operands operands = new Fp8Gemm.Operands(weight.codes().address(), weight.scales().address(), codes,
                 scales, out.address());
-        if (gemm.outputType(shape, operands) == DType.F32) {
-            gemm.run(shape, operands);
+        int rows = gemm.rowsToRun(new Fp8Gemm.Shape(m, n, k, weight.layout()), operands);
+        if (rows != m) {
+            input = withZeroRows(input, m, rows, k);
+        }
+        if (blocks) {
+            kernels.quantizeFp8Groups(input.address(), rows, k, codes, scales);
         } else {
+            kernels.quantizeFp8Rows(input.address(), rows, k, codes, scales);
+        }
+        Fp8Gemm.Shape shape = new Fp8Gemm.Shape(rows, n, k, weight.layout());
+        DType type = gemm.outputType(shape, operands);
+        if (rows == m && type == DType.F32) {
+            gemm.run(shape, operands);
+        } else if (rows == m) {
             gemm.run(shape, new Fp8Gemm.Operands(operands.weightCodes(), operands.weightScales(), codes, scales,
                     staged));
             kernels.widenBf16(staged, out.address(), (long) m * n);
+        } else {
+            // The padded product [rows, n] goes to its own area; its first m rows are the answer.
+            int bytes = type == DType.F32 ? Float.BYTES : 2;
+            DeviceSlice padded = workspace.take((long) rows * n * bytes, "a padded FP8 product");
+            gemm.run(shape, new Fp8Gemm.Operands(operands.weightCodes(), operands.weightScales(), codes, scales,
+                    padded.address()));
+            if (type == DType.F32) {
+                device.copyFromAsync(out.memory(), device, padded.slice(0, (long) m * n * Float.BYTES),
+                        (long) m * n * Float.BYTES);
+            } else {
+                kernels.widenBf16(padded.address(), out.address(), (long) m * n);
+            }
         }
         if (bias != null) {
             CudaWeight b = bias.require(DType.F32, "linear bias");
@@ -182,6 +200,20 @@ final class Fp8Linear implements AutoCloseable {
                 device.free(a);
             }
         }
+    }
+
+    /** Rows a block-scaled product of {@code m} rows may be padded to ({@link Fp8Gemm#rowsToRun}): at most this. */
+    private static int paddedRows(int m) {
+        return (m + Fp8Weight.BLOCK - 1) / Fp8Weight.BLOCK * Fp8Weight.BLOCK;
+    }
+
+    /** {@code input} (bf16 [m, k]) copied into a workspace area of {@code rows} rows, the rows after m zero. */
+    private DeviceSlice withZeroRows(DeviceSlice input, int m, int rows, int k) {
+        long rowBytes = (long) k * 2;
+        DeviceSlice padded = workspace.take(rows * rowBytes, "an FP8 linear input padded to " + rows + " rows");
+        device.copyFromAsync(padded.slice(0, m * rowBytes), device, input.slice(0, m * rowBytes), m * rowBytes);
+        device.zeroAsync(padded.slice(m * rowBytes, (rows - m) * rowBytes));
+        return padded;
     }
 
     private void tellBf16(String message) {
