@@ -14,6 +14,7 @@ import dev.flood.api.SamplingParams;
 import dev.flood.api.ScoreResult;
 import dev.flood.api.TokenLogprobs;
 import dev.flood.testing.Fixtures;
+import dev.flood.testing.NearTies;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -36,6 +37,7 @@ class CudaEngineTest {
 
     static final List<String> MODELS = Fixtures.MODELS;
     private static final double NEAR_TIE = 0.1;
+    private static final double BATCH_NEAR_TIE = 1e-2;
     private static final long SEED = System.nanoTime();
 
     private static EngineConfig.Builder config(String name, String backend) {
@@ -82,11 +84,11 @@ class CudaEngineTest {
      * Batch invariance, on every fixture: 24 greedy requests of mixed lengths give the same tokens alone and all
      * together. The row-wise kernels, attention (within a sliding window too) and the grouped expert GEMM compute
      * each request the same whatever the batch; cuBLAS may pick another GEMM algorithm for another number of
-     * tokens, so tokens may part only at a near-tie of 1e-3 nats (float32 reordering noise, far below the bf16
-     * tolerance). On the mixture-of-experts fixtures the router's logits come from cuBLAS too: that noise could
-     * swap a token's experts only where two of its router probabilities tie within about 1e-6, which the 24
-     * requests' few thousand tokens make unlikely. Prompts up to 300 tokens run far past tiny-mistral-sw's window
-     * of 12.
+     * tokens (the router's logits included), so tokens may part only at a near-tie of {@link #BATCH_NEAR_TIE} nats
+     * (float32 reordering noise: engines batching the fixtures differently parted at gaps up to 0.003 nats on the
+     * H200, see CudaPipelineTest), and at most half the requests may part at all (a wrong token fed or drawn, or a
+     * kernel reading another request's rows, parts nearly every request). Prompts up to 300 tokens run far past
+     * tiny-mistral-sw's window of 12.
      */
     @ParameterizedTest
     @FieldSource("MODELS")
@@ -103,10 +105,14 @@ class CudaEngineTest {
         }
         try (FloodEngine engine = FloodEngine.open(config(name, "cuda").maxBatchTokens(97).build())) {
             List<GenerationResult> together = engine.generate(requests);
+            int parted = 0;
             for (int i = 0; i < requests.size(); i++) {
                 GenerationResult alone = engine.generate(List.of(requests.get(i))).get(0);
-                assertSameUntilNearTie(alone, together.get(i), 1e-3, name + " request " + i + " (seed " + SEED + ")");
+                parted += NearTies.assertSameUntilNearTie(alone, together.get(i), BATCH_NEAR_TIE,
+                        name + " request " + i + " (seed " + SEED + ")") >= 0 ? 1 : 0;
             }
+            assertTrue(2 * parted <= requests.size(), name + ": " + parted + " of " + requests.size()
+                    + " requests parted alone from together (seed " + SEED + ")");
         }
     }
 
