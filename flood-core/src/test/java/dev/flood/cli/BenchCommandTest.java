@@ -120,5 +120,8 @@ class BenchCommandTest {
                 profile.err());
         Cli bad = Cli.run("bench", "--model", Fixtures.model("tiny-llama").toString(), "--quantization", "int4");
         assertEquals(2, bad.exitCode(), bad.describe());
+        Cli graphs = Cli.run("bench", "--model", Fixtures.model("tiny-llama").toString(), "--cuda-graphs", "maybe");
+        assertEquals(2, graphs.exitCode(), graphs.describe());
+        assertTrue(graphs.err().contains("cuda-graphs"), graphs.err());
     }
 }
