@@ -42,6 +42,7 @@ class BenchCommandTest {
                 report.toString());
         assertFalse(run.err().contains("clamped"), run.err());
         assertEquals(2, report.get("steps_in_flight").asInt(), "one stage plus one being prepared");
+        assertEquals("off", report.get("cuda_graphs").asText(), "the CPU backend has no graphs");
         assertEquals(1, report.get("stages").size());
         JsonNode stage = report.get("stages").get(0);
         assertEquals("cpu", stage.get("device").asText());

@@ -13,6 +13,7 @@ import dev.flood.api.EngineConfig.CudaGraphs;
 import dev.flood.api.FloodException;
 import dev.flood.backend.ForwardBatch;
 import java.util.HashSet;
+import java.util.Locale;
 import java.util.Set;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
@@ -52,6 +53,8 @@ import org.bytedeco.cuda.global.cudart;
  * <p>Threads: only the thread running steps, and {@link #close} once it has stopped.
  */
 final class DecodeGraphs implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(DecodeGraphs.class.getName());
 
     /** Most instantiated graphs kept. */
     static final int MAX_GRAPHS = 32;
@@ -178,9 +181,18 @@ final class DecodeGraphs implements AutoCloseable {
         return new Stats(graphSteps, instantiated, updated, warmUpSteps);
     }
 
-    /** Ends a capture left open (discarding it) and destroys the instantiated graphs. */
+    /**
+     * Ends a capture left open (discarding it) and destroys the instantiated graphs; logs what graphs did, so a run
+     * shows whether its decode steps ran as graphs.
+     */
     @Override
     public void close() {
+        if (graphSteps + warmUpSteps > 0) {
+            LOG.log(System.Logger.Level.INFO, () -> String.format(Locale.ROOT, "flood: %s: %,d decode steps ran as"
+                    + " CUDA graphs (%,d graphs instantiated, %,d updated in place), %,d eagerly as their bucket's"
+                    + " first%s", device.name(), graphSteps, instantiated, updated, warmUpSteps,
+                    enabled ? "" : "; graphs were turned off after a failed capture"));
+        }
         if (capturing) {
             capturing = false;
             Graph graph = new Graph();
