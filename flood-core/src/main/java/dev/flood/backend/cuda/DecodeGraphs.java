@@ -161,17 +161,18 @@ final class DecodeGraphs implements AutoCloseable {
     }
 
     /**
-     * Points {@code exec} at {@code graph}'s arguments; false when the topologies differ (then {@code exec} is left
-     * as it was). Launches of {@code exec} already queued keep the arguments they were launched with.
+     * Points {@code exec} at {@code graph}'s arguments; false when it cannot be (the topologies differ, or a node
+     * changed in a way an update cannot follow), and then {@code exec} is left as it was and is replaced. An
+     * error left by an earlier asynchronous launch also reads as false here; instantiating the replacement then
+     * fails with its name. Launches of {@code exec} already queued keep the arguments they were launched with.
      */
     private boolean update(Exec exec, Graph graph) {
         try (CUgraphExecUpdateResultInfo_v1 info = new CUgraphExecUpdateResultInfo_v1()) {
             int status = cudart.cuGraphExecUpdate(new CUgraphExec_st(new Blas.Address(exec.address())),
                     new CUgraph_st(new Blas.Address(graph.address())), info);
-            if (status == cudart.CUDA_ERROR_GRAPH_EXEC_UPDATE_FAILURE) {
+            if (status != CUresult.CUDA_SUCCESS) {
                 return false;
             }
-            check(status, "cuGraphExecUpdate");
             updated++;
             return true;
         }
