@@ -244,7 +244,8 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
 
         public EngineConfig build() {
             return new EngineConfig(modelPath, loadFormat, backend, devices, stages, stageLayers, stepsInFlight,
-                    cacheTokens, maxBatchTokens, maxRunningRequests, reservation, quantization, cudaGraphs, threads, seed);
+                    cacheTokens, maxBatchTokens, maxRunningRequests, reservation, quantization, cudaGraphs, threads,
+                    seed);
         }
     }
 }
