@@ -213,6 +213,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void prepareSteps(ModelConfig model, EngineConfig config) {
         device.bind();
+        graphs.finish();
         slots.prepare(config.maxStepsInFlight(), StepMemory.workspaceBytes(model, config.maxBatchTokens(),
                 config.maxRunningRequests()) + fp8.scratchBytes(config.maxBatchTokens()), config.maxBatchTokens());
     }

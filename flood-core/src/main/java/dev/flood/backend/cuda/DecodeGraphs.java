@@ -47,8 +47,8 @@ import org.bytedeco.cuda.global.cudart;
  * chunks, stages that receive activations, two stages sharing a GPU, synchronous launch checking and the
  * profiler's per-op events all stay eager ({@link CudaBackend#open(dev.flood.api.EngineConfig, int)}).
  *
- * <p>Should a capture fail, that step fails (its work was recorded, not run) and graphs are off for the rest of
- * the backend's life, with the reason in the error.
+ * <p>Should a capture fail once begun, that step fails (its work was recorded, not run) and graphs are off for the
+ * rest of the backend's life, with the reason in the error.
  *
  * <p>Threads: only the thread running steps, and {@link #close} once it has stopped.
  */
@@ -97,7 +97,10 @@ final class DecodeGraphs implements AutoCloseable {
         this.enabled = mode == CudaGraphs.ON;
     }
 
-    /** Starts capturing the step of {@code batch} if it is decode-only and not its bucket's first. */
+    /**
+     * Starts capturing the step of {@code batch} if it is decode-only and not its bucket's first. Should the
+     * capture not start, the step runs eagerly and so do all later ones (logged once).
+     */
     void begin(ForwardBatch batch) {
         if (!enabled || capturing || !GraphKey.isDecodeOnly(batch)) {
             return;
@@ -106,15 +109,15 @@ final class DecodeGraphs implements AutoCloseable {
             warmUpSteps++;
             return;
         }
-        check(cuStreamBeginCapture(device.stream(), CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED),
-                "cuStreamBeginCapture");
+        int status = cuStreamBeginCapture(device.stream(), CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED);
+        if (status != CUresult.CUDA_SUCCESS) {
+            enabled = false;
+            LOG.log(System.Logger.Level.WARNING, () -> "flood: " + device.name() + ": CUDA error "
+                    + CUresult.stringFor(status) + " starting to capture a decode step; steps run without CUDA graphs");
+            return;
+        }
         capturing = true;
         capturedRows = batch.numTokens();
-    }
-
-    /** Whether launches now go into a graph rather than run. */
-    boolean capturing() {
-        return capturing;
     }
 
     /** Ends the capture begun by {@link #begin}, if any, and launches what it captured; else does nothing. */
