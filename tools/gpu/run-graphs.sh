@@ -41,7 +41,8 @@ else
     grep -E "decode steps ran as|steps of" "$out/graphs-$shape-$graphs.err" | tail -3
     python3 - "$out/graphs-$shape-$graphs.json" <<'PY' 2>/dev/null || tail -5 "$out/graphs-$shape-$graphs.err"
 import json, sys
-r = json.load(open(sys.argv[1]))
+t = open(sys.argv[1]).read()
+r = json.loads(t[t.index('{'):])   # past on-device.sh's first line
 print('output tok/s %.0f, steps %d, mean running %.1f, idle %.1f%%, cuda_graphs %s' % (
     r['output_tokens_per_second'], r['steps'], r['mean_running_batch'], 100 * r['idle_share'], r['cuda_graphs']))
 PY
