@@ -32,13 +32,14 @@ import java.util.Objects;
  *                           {@code maxBatchTokens} (the CPU backend: {@link #CPU_MAX_RUNNING_REQUESTS})
  * @param reservation        how much cache a request takes when admitted
  * @param quantization       how linear weights are held on the GPU: the checkpoint's own format, bf16, or FP8
+ * @param cudaGraphs         whether the CUDA backend runs decode-only steps as CUDA graphs (ignored on the CPU)
  * @param threads            CPU backend worker threads, shared by its stages
  * @param seed               seeds dummy weights and the seeds of requests that give none
  */
 public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend, List<Integer> devices, int stages,
                            List<Integer> stageLayers, int stepsInFlight, int cacheTokens, int maxBatchTokens,
                            int maxRunningRequests, CacheReservation reservation, Quantization quantization,
-                           int threads, long seed) {
+                           CudaGraphs cudaGraphs, int threads, long seed) {
 
     /** Most steps in flight that {@code stepsInFlight} may ask for (each holds its own step buffers). */
     public static final int MAX_STEPS_IN_FLIGHT = 16;
@@ -53,6 +54,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(reservation, "reservation");
         Objects.requireNonNull(quantization, "quantization");
+        Objects.requireNonNull(cudaGraphs, "cudaGraphs");
         devices = List.copyOf(Objects.requireNonNull(devices, "devices"));
         stageLayers = List.copyOf(Objects.requireNonNull(stageLayers, "stageLayers"));
         if (!backend.equals("cpu") && !backend.equals("cuda")) {
@@ -161,6 +163,18 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         FP8
     }
 
+    /**
+     * Whether the CUDA backend runs decode-only steps as CUDA graphs (backend/cuda's {@code DecodeGraphs}): each such
+     * step's launches are captured and the step runs as one graph launch, so the GPU runs its few hundred kernels
+     * back to back without the gaps between separately launched kernels. Results are the same either way.
+     */
+    public enum CudaGraphs {
+        /** Decode-only steps as graphs; prefill and mixed steps eager (the default). */
+        ON,
+        /** Every step launched kernel by kernel. */
+        OFF
+    }
+
     /** How much KV cache a request reserves on admission. */
     public enum CacheReservation {
         /** Prompt plus max new tokens up front: a running request never waits for cache. */
@@ -186,6 +200,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         b.maxRunningRequests = maxRunningRequests;
         b.reservation = reservation;
         b.quantization = quantization;
+        b.cudaGraphs = cudaGraphs;
         b.threads = threads;
         b.seed = seed;
         return b;
@@ -204,6 +219,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         private int maxRunningRequests = 0;
         private CacheReservation reservation = CacheReservation.FULL;
         private Quantization quantization = Quantization.AUTO;
+        private CudaGraphs cudaGraphs = CudaGraphs.ON;
         private int threads = Runtime.getRuntime().availableProcessors();
         private long seed = 0;
 
@@ -222,12 +238,14 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         public Builder maxRunningRequests(int value) { maxRunningRequests = value; return this; }
         public Builder reservation(CacheReservation value) { reservation = value; return this; }
         public Builder quantization(Quantization value) { quantization = value; return this; }
+        public Builder cudaGraphs(CudaGraphs value) { cudaGraphs = value; return this; }
         public Builder threads(int value) { threads = value; return this; }
         public Builder seed(long value) { seed = value; return this; }
 
         public EngineConfig build() {
             return new EngineConfig(modelPath, loadFormat, backend, devices, stages, stageLayers, stepsInFlight,
-                    cacheTokens, maxBatchTokens, maxRunningRequests, reservation, quantization, threads, seed);
+                    cacheTokens, maxBatchTokens, maxRunningRequests, reservation, quantization, cudaGraphs, threads,
+                    seed);
         }
     }
 }

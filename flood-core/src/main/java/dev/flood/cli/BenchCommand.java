@@ -216,6 +216,8 @@ final class BenchCommand implements Command {
         report.put("preemptions", run.after().preemptions() - run.before().preemptions());
         putStages(report, run.before().stages(), run.after().stages());
         report.put("steps_in_flight", config.maxStepsInFlight());
+        report.put("cuda_graphs", config.backend().equals("cuda") && config.cudaGraphs() == EngineConfig.CudaGraphs.ON
+                ? "on" : "off");
         report.put("threads", config.threads());
         report.put("max_running", config.maxRunningRequests());
         report.put("max_batch_tokens", config.maxBatchTokens());

@@ -32,6 +32,7 @@ final class BenchReport {
         row(t, "preemptions", "%d", r.get("preemptions").asLong());
         row(t, "peak GPU memory", "%.2f GiB", r.get("peak_gpu_memory_gib").asDouble());
         row(t, "steps in flight", "%d", r.get("steps_in_flight").asInt());
+        row(t, "CUDA graphs", "%s", r.get("cuda_graphs").asText().equals("on") ? "on (decode-only steps)" : "off");
         for (JsonNode stage : r.get("stages")) {
             row(t, "stage " + stage.get("stage").asInt() + " idle", "%s", String.format(Locale.ROOT,
                     "%.1f%% of step time (%.2f s idle, %.2f s in %d steps; %s, layers %s)",

@@ -51,7 +51,8 @@ final class StepProfile {
             throw new FloodException("--profile times GPU steps with CUDA events; use it with --backend cuda");
         }
         ModelConfig model = ModelConfigReader.read(config.modelPath());
-        CudaBackend cuda = CudaBackend.open(config, 0);
+        // Eager: the profile's CUDA events between ops time each kernel, which a captured graph would not.
+        CudaBackend cuda = CudaBackend.open(config.toBuilder().cudaGraphs(EngineConfig.CudaGraphs.OFF).build(), 0);
         Ceilings ceilings;
         ProfilingBackend profiling;
         try {

@@ -42,6 +42,7 @@ class BenchCommandTest {
                 report.toString());
         assertFalse(run.err().contains("clamped"), run.err());
         assertEquals(2, report.get("steps_in_flight").asInt(), "one stage plus one being prepared");
+        assertEquals("off", report.get("cuda_graphs").asText(), "the CPU backend has no graphs");
         assertEquals(1, report.get("stages").size());
         JsonNode stage = report.get("stages").get(0);
         assertEquals("cpu", stage.get("device").asText());
@@ -131,5 +132,8 @@ class BenchCommandTest {
                 profile.err());
         Cli bad = Cli.run("bench", "--model", Fixtures.model("tiny-llama").toString(), "--quantization", "int4");
         assertEquals(2, bad.exitCode(), bad.describe());
+        Cli graphs = Cli.run("bench", "--model", Fixtures.model("tiny-llama").toString(), "--cuda-graphs", "maybe");
+        assertEquals(2, graphs.exitCode(), graphs.describe());
+        assertTrue(graphs.err().contains("cuda-graphs"), graphs.err());
     }
 }

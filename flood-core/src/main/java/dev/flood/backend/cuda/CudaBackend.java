@@ -1,6 +1,7 @@
 package dev.flood.backend.cuda;
 
 import dev.flood.api.EngineConfig;
+import dev.flood.api.EngineConfig.CudaGraphs;
 import dev.flood.api.EngineConfig.Quantization;
 import dev.flood.api.FloodException;
 import dev.flood.backend.AttentionShape;
@@ -27,6 +28,7 @@ import dev.flood.sampling.SamplingState;
 import dev.flood.weights.DType;
 import dev.flood.weights.WeightSource;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import jcuda.Pointer;
 
@@ -60,6 +62,10 @@ import jcuda.Pointer;
  * {@link #lmHeadLogprobs} wait for the device. A CUDA error fails the call that
  * observes it with the error's name.
  *
+ * <p>Decode-only steps may run as CUDA graphs ({@link DecodeGraphs}): from the end of {@link #beginStep} the
+ * ops' launches are captured, and the first call that needs the forward pass done (the outputs, a hand-off,
+ * {@link #endStep}, or any read) launches the captured graph; results are the same as eager.
+ *
  * <p>Threads: one thread at a time runs steps (each call makes the context current on its thread); a pending
  * output's {@code await} runs on the engine thread and only waits on the slot's end event and reads its readback.
  */
@@ -78,6 +84,7 @@ public final class CudaBackend implements Backend {
     private KvCache cache;
     private final RotaryCache rotaryCache;
     private final Fp8Linear fp8;
+    private final DecodeGraphs graphs;
     private StepMetadata step;
 
     private CudaBackend(CudaDevice device, Options options) {
@@ -94,12 +101,19 @@ public final class CudaBackend implements Backend {
         this.moe = new CudaMoe(kernels);
         this.rotaryCache = new RotaryCache(kernels, weights);
         this.fp8 = new Fp8Linear(device, kernels, weights, options.quantization());
+        this.graphs = new DecodeGraphs(device,
+                options.checking() == LaunchChecking.SYNCHRONOUS ? CudaGraphs.OFF : options.graphs());
     }
 
-    /** How a backend is opened: launch checking, the prefill attention kernel, and how linear weights are held. */
-    record Options(LaunchChecking checking, PrefillKernel prefillKernel, Quantization quantization) {
+    /**
+     * How a backend is opened: launch checking, the prefill attention kernel, how linear weights are held, and
+     * whether decode steps run as CUDA graphs (never with synchronous checking, which waits after every launch).
+     */
+    record Options(LaunchChecking checking, PrefillKernel prefillKernel, Quantization quantization,
+                   CudaGraphs graphs) {
 
-        static final Options DEFAULT = new Options(LaunchChecking.ASYNC, PrefillKernel.FASTEST, Quantization.AUTO);
+        static final Options DEFAULT = new Options(LaunchChecking.ASYNC, PrefillKernel.FASTEST, Quantization.AUTO,
+                CudaGraphs.OFF);
     }
 
     /** Opens GPU {@code ordinal}; fails with the reason when the CUDA backend cannot run on this machine. */
@@ -107,20 +121,27 @@ public final class CudaBackend implements Backend {
         return open(ordinal, Options.DEFAULT);
     }
 
-    /** Opens the device of pipeline stage {@code stage} with the configuration's quantization. */
+    /**
+     * Opens the device of pipeline stage {@code stage} with the configuration's quantization and CUDA graphs. Graphs
+     * run on the first stage only (later stages begin each step by waiting for the activations another stream
+     * hands them, which a capture cannot hold), and only on a GPU no other stage shares (a capture on one stream
+     * of a context fails when another thread uses the context's legacy stream meanwhile).
+     */
     public static CudaBackend open(EngineConfig config, int stage) {
-        return open(config.devices().get(stage), new Options(LaunchChecking.ASYNC, PrefillKernel.FASTEST,
-                config.quantization()));
+        int ordinal = config.devices().get(stage);
+        boolean graphsFit = stage == 0 && Collections.frequency(config.devices(), ordinal) == 1;
+        return open(ordinal, new Options(LaunchChecking.ASYNC, PrefillKernel.FASTEST, config.quantization(),
+                graphsFit ? config.cudaGraphs() : CudaGraphs.OFF));
     }
 
     /** As {@link #open(int)}; {@link LaunchChecking#SYNCHRONOUS} makes a fault name the kernel (tests, debugging). */
     public static CudaBackend open(int ordinal, LaunchChecking checking) {
-        return open(ordinal, new Options(checking, PrefillKernel.FASTEST, Quantization.AUTO));
+        return open(ordinal, new Options(checking, PrefillKernel.FASTEST, Quantization.AUTO, CudaGraphs.OFF));
     }
 
     /** As {@link #open(int, LaunchChecking)} with the prefill attention kernel chosen (tests, benchmarks). */
     static CudaBackend open(int ordinal, LaunchChecking checking, PrefillKernel prefillKernel) {
-        return open(ordinal, new Options(checking, prefillKernel, Quantization.AUTO));
+        return open(ordinal, new Options(checking, prefillKernel, Quantization.AUTO, CudaGraphs.OFF));
     }
 
     static CudaBackend open(int ordinal, Options options) {
@@ -202,6 +223,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void prepareSteps(ModelConfig model, EngineConfig config) {
         device.bind();
+        graphs.finish();
         slots.prepare(config.maxStepsInFlight(), StepMemory.workspaceBytes(model, config.maxBatchTokens(),
                 config.maxRunningRequests()) + fp8.scratchBytes(config.maxBatchTokens()), config.maxBatchTokens());
     }
@@ -229,6 +251,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void allocateCache(int numLayers, int capacityTokens, int kvSize) {
         device.bind();
+        graphs.finish();
         if (cache != null) {
             device.synchronize("replacing the KV cache");
             cache.close();
@@ -237,10 +260,14 @@ public final class CudaBackend implements Backend {
         cache = KvCache.allocate(device, numLayers, capacityTokens, kvSize);
     }
 
-    /** Checks the batch, then starts it on the next step slot (see the class comment) and uploads its arrays. */
+    /**
+     * Checks the batch, then starts it on the next step slot (see the class comment) and uploads its arrays; a
+     * decode-only step's launches are captured from here on ({@link DecodeGraphs}).
+     */
     @Override
     public void beginStep(ForwardBatch batch) {
         device.bind();
+        graphs.finish();
         StepChecks.check(batch, cache);
         StepSlot slot = slots.begin();
         device.notePeak();
@@ -248,12 +275,23 @@ public final class CudaBackend implements Backend {
         segmentAttention.beginStep(slot);
         outputs.beginStep();
         fp8.beginStep(slot.workspace);
+        graphs.begin(batch);
     }
 
+    /** Launches the step's graph if it was captured, then marks the step's end. */
     @Override
     public void endStep() {
         device.bind();
-        slots.end();
+        try {
+            graphs.finish();
+        } finally {
+            slots.end();
+        }
+    }
+
+    /** What CUDA graphs have done so far (tests and benchmarks). */
+    DecodeGraphs.Stats graphStats() {
+        return graphs.stats();
     }
 
     @Override
@@ -449,6 +487,7 @@ public final class CudaBackend implements Backend {
     @Override
     public float[] toHost(Tensor x) {
         device.bind();
+        graphs.finish();
         CudaTensor t = CudaTensor.of(x);
         int count = Math.multiplyExact(t.rows(), t.cols());
         float[] values = new float[count];
@@ -469,12 +508,14 @@ public final class CudaBackend implements Backend {
     @Override
     public int[] sample(Tensor logits, List<SamplingState> states) {
         device.bind();
+        graphs.finish();
         return sampling.sample(CudaTensor.of(logits).require(DType.F32, "sample"), states, slots.current());
     }
 
     @Override
     public List<RowLogprobs> logprobs(Tensor logits, int[] chosenTokens, int topN) {
         device.bind();
+        graphs.finish();
         return sampling.logprobs(CudaTensor.of(logits).require(DType.F32, "logprobs"), chosenTokens, topN,
                 slots.current());
     }
@@ -483,12 +524,14 @@ public final class CudaBackend implements Backend {
     @Override
     public List<RowLogprobs> lmHeadLogprobs(Tensor hidden, Weight lmHead, ScoredRows rows) {
         device.bind();
+        graphs.finish();
         return lmHeadLogprobs.run(CudaTensor.of(hidden), CudaWeight.of(lmHead), rows, slots.current());
     }
 
     /** {@link #lmHeadLogprobs} with chunks of at most {@code chunkBytes} of logits (tests and benchmarks). */
     List<RowLogprobs> lmHeadLogprobs(Tensor hidden, Weight lmHead, ScoredRows rows, long chunkBytes) {
         device.bind();
+        graphs.finish();
         return new LmHeadLogprobs(device, kernels, blas, chunkBytes)
                 .run(CudaTensor.of(hidden), CudaWeight.of(lmHead), rows, slots.current());
     }
@@ -497,6 +540,7 @@ public final class CudaBackend implements Backend {
     @Override
     public PendingOutputs launchOutputs(StepHead head, OutputSpec spec) {
         device.bind();
+        graphs.finish();
         return outputs.launch(head, spec, slots.current(), slots.currentUse());
     }
 
@@ -504,6 +548,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Handoff handOff(List<Tensor> tensors) {
         device.bind();
+        graphs.finish();
         return ActivationLink.send(device, tensors, slots.current());
     }
 
@@ -511,6 +556,7 @@ public final class CudaBackend implements Backend {
     @Override
     public List<Tensor> receive(Handoff handoff) {
         device.bind();
+        graphs.finish();
         return ActivationLink.receive(handoff, device, this);
     }
 
@@ -523,6 +569,7 @@ public final class CudaBackend implements Backend {
     /** Measures the copy bandwidth and GEMM rates ({@link CeilingProbe}); before the cache takes the memory. */
     public Ceilings measureCeilings() {
         device.bind();
+        graphs.finish();
         device.synchronize("measuring ceilings");
         return new CeilingProbe(device, kernels, blas, fp8).measure();
     }
@@ -530,6 +577,7 @@ public final class CudaBackend implements Backend {
     /** Fills the KV cache with random values, so that a benchmark step may attend to slots no step wrote. */
     public void fillCacheUniform(long seed) {
         device.bind();
+        graphs.finish();
         requireCache().fillUniform(kernels, seed);
     }
 
@@ -549,6 +597,7 @@ public final class CudaBackend implements Backend {
     /** Layer {@code layer}'s key slab, then its value slab, widened to float32 (tests and debugging). */
     float[][] cacheToHost(int layer) {
         device.bind();
+        graphs.finish();
         KvCache kv = requireCache();
         kv.check(layer, kv.kvSize());
         long values = (long) kv.capacityTokens() * kv.kvSize();
@@ -578,7 +627,8 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void close() {
-        List<Runnable> steps = new ArrayList<>(List.of(device::bind, () -> device.synchronize("closing the backend")));
+        List<Runnable> steps = new ArrayList<>(List.of(device::bind, graphs::close,
+                () -> device.synchronize("closing the backend")));
         if (cache != null) {
             steps.add(cache::close);
         }
