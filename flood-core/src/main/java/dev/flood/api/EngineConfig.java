@@ -28,12 +28,14 @@ import java.util.Objects;
  * @param maxBatchTokens     token budget of one step: decode tokens plus prefill chunk tokens
  * @param maxRunningRequests most requests holding cache and taking part in steps at once
  * @param reservation        how much cache a request takes when admitted
+ * @param prefixCaching      whether computed prompt prefixes are kept for the requests that start with them
  * @param threads            CPU backend worker threads, shared by its stages
  * @param seed               seeds dummy weights and the seeds of requests that give none
  */
 public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend, List<Integer> devices, int stages,
                            List<Integer> stageLayers, int stepsInFlight, int cacheTokens, int maxBatchTokens,
-                           int maxRunningRequests, CacheReservation reservation, int threads, long seed) {
+                           int maxRunningRequests, CacheReservation reservation, PrefixCaching prefixCaching,
+                           int threads, long seed) {
 
     /** Most steps in flight that {@code stepsInFlight} may ask for (each holds its own step buffers). */
     public static final int MAX_STEPS_IN_FLIGHT = 16;
@@ -43,6 +45,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         Objects.requireNonNull(loadFormat, "loadFormat");
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(reservation, "reservation");
+        Objects.requireNonNull(prefixCaching, "prefixCaching");
         devices = List.copyOf(Objects.requireNonNull(devices, "devices"));
         stageLayers = List.copyOf(Objects.requireNonNull(stageLayers, "stageLayers"));
         if (!backend.equals("cpu") && !backend.equals("cuda")) {
@@ -116,6 +119,18 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         INCREMENTAL
     }
 
+    /**
+     * Prefix caching: whether the keys and values of a computed prompt prefix are kept in the KV cache, so requests
+     * whose prompts start with it (a system prompt, few-shot examples, an option-scoring question) compute only
+     * the rest. Kept prefixes give way, least recently used first, when running requests need the slots.
+     */
+    public enum PrefixCaching {
+        /** Keep computed prompt prefixes and read them instead of computing them again (the default). */
+        ON,
+        /** Every request computes its whole prompt. */
+        OFF
+    }
+
     public static Builder builder(Path modelPath) {
         return new Builder(modelPath);
     }
@@ -132,6 +147,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         b.maxBatchTokens = maxBatchTokens;
         b.maxRunningRequests = maxRunningRequests;
         b.reservation = reservation;
+        b.prefixCaching = prefixCaching;
         b.threads = threads;
         b.seed = seed;
         return b;
@@ -149,6 +165,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         private int maxBatchTokens = 1024;
         private int maxRunningRequests = 256;
         private CacheReservation reservation = CacheReservation.FULL;
+        private PrefixCaching prefixCaching = PrefixCaching.ON;
         private int threads = Runtime.getRuntime().availableProcessors();
         private long seed = 0;
 
@@ -166,12 +183,13 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         public Builder maxBatchTokens(int value) { maxBatchTokens = value; return this; }
         public Builder maxRunningRequests(int value) { maxRunningRequests = value; return this; }
         public Builder reservation(CacheReservation value) { reservation = value; return this; }
+        public Builder prefixCaching(PrefixCaching value) { prefixCaching = value; return this; }
         public Builder threads(int value) { threads = value; return this; }
         public Builder seed(long value) { seed = value; return this; }
 
         public EngineConfig build() {
             return new EngineConfig(modelPath, loadFormat, backend, devices, stages, stageLayers, stepsInFlight,
-                    cacheTokens, maxBatchTokens, maxRunningRequests, reservation, threads, seed);
+                    cacheTokens, maxBatchTokens, maxRunningRequests, reservation, prefixCaching, threads, seed);
         }
     }
 }

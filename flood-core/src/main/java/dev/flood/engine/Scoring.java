@@ -17,6 +17,12 @@ final class Scoring implements Work {
         return true;
     }
 
+    /** None: every position's next-token log-probability is reported. */
+    @Override
+    public int skippableTokens(Sequence sequence) {
+        return 0;
+    }
+
     /**
      * Takes log p(token p+1 | tokens ..p) for positions {@code first, first + 1, ...}. Positions already known
      * (recomputed after a preemption) are not added twice.
