@@ -40,11 +40,6 @@ final class Generation implements Work {
         this.listener = listener;
     }
 
-    @Override
-    public boolean needsAllLogits() {
-        return false;
-    }
-
     /** Everything before the last known token: only its row's logits are read, to draw the next token. */
     @Override
     public int skippableTokens(Sequence sequence) {
