@@ -38,8 +38,10 @@ import java.util.Optional;
  * <p>Two rules keep prefix caching from stalling the queue. A request whose slots do not fit beside its cached
  * prefix (whose extents, scattered where earlier requests computed them, leave too few extents or split the free
  * space) is admitted without it if that fits, since an unread prefix can be evicted. A request that preempts
- * itself comes back without a cached prefix, for the same reason: otherwise, alone in a cache its prefix splits,
- * it could preempt itself for ever.
+ * itself comes back without a cached prefix and reserving all it may need, evicting what it must: cached prefixes
+ * no one reads split the free space, so growing step by step it could gather its table's most extents in small
+ * holes, fail to grow with every other request's cache out of reach, and preempt itself for ever. Until such a
+ * request fits, no request behind it is admitted, and the running ones finish.
  */
 final class Scheduler {
 
@@ -118,7 +120,7 @@ final class Scheduler {
         Iterator<Sequence> queue = waiting.iterator();
         while (!starved && budget > 0 && running.size() < maxRunningRequests && queue.hasNext()) {
             Sequence next = queue.next();
-            int skippable = next.mayReadCachedPrefix() ? next.work.skippableTokens(next) : 0;
+            int skippable = next.preemptedItself() ? 0 : next.work.skippableTokens(next);
             PrefixCache.Match cached = prefixCache.match(next.promptBlocks, skippable);
             if (cached.waits()) {
                 continue;
@@ -142,11 +144,15 @@ final class Scheduler {
         return StepPlan.of(stepId, plan);
     }
 
-    /** A table for a waiting request: the cached prefix, then its own slots as its reservation mode asks. */
+    /**
+     * A table for a waiting request: the cached prefix, then its own slots as its reservation mode asks, or all it
+     * may need if it preempted itself (see the class comment).
+     */
     private Optional<SegmentTable> admit(Sequence sequence, PrefixCache.Match cached, int budget) {
         int take = Math.min(sequence.tokensToFeed() - cached.tokens(), budget);
         int own = sequence.maxTokens - cached.tokens();
-        int reserve = reservation == CacheReservation.FULL ? own : Math.min(own, take + GROWTH_SLACK);
+        boolean whole = reservation == CacheReservation.FULL || sequence.preemptedItself();
+        int reserve = whole ? own : Math.min(own, take + GROWTH_SLACK);
         return prefixCache.allocate(cached, reserve);
     }
 
@@ -186,9 +192,7 @@ final class Scheduler {
             }
             preempt(victim);
             if (victim == sequence) {
-                // it could not grow with every other request's cache out of reach: its cached prefix's extents
-                // may be what splits the free space, so it comes back without one
-                sequence.readNoCachedPrefix();
+                sequence.markPreemptedItself();
                 return false;
             }
         }

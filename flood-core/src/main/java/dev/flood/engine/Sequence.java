@@ -41,7 +41,7 @@ final class Sequence {
     private long lastSampleStep = -1;
     private int lastSampleRow;       // the sample row of the newest pending draw in step lastSampleStep
     private boolean done;
-    private boolean noCachedPrefix;  // the next admission computes the whole prompt (see Scheduler)
+    private boolean preemptedItself; // until admitted again: it reads no cached prefix, reserves all (Scheduler)
     private SegmentTable cache;
 
     Sequence(long serial, int[] promptIds, int maxTokens, Work work) {
@@ -152,17 +152,16 @@ final class Sequence {
         cache = table;
         numFed = cachedTokens;
         numComputed = cachedTokens;
-        noCachedPrefix = false;
+        preemptedItself = false;
     }
 
-    /** Whether the next admission may start from a cached prefix of the prompt. */
-    boolean mayReadCachedPrefix() {
-        return !noCachedPrefix;
+    /** Whether the request was last preempted because it could not grow even alone (see Scheduler). */
+    boolean preemptedItself() {
+        return preemptedItself;
     }
 
-    /** The next admission computes the whole prompt, even where a prefix of it is cached. */
-    void readNoCachedPrefix() {
-        noCachedPrefix = true;
+    void markPreemptedItself() {
+        preemptedItself = true;
     }
 
     /** Forgets the cache (after it was freed): the whole sequence will be recomputed. Not while in flight. */

@@ -12,8 +12,10 @@ import dev.flood.api.FloodEngine;
 import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
+import dev.flood.api.OptionScores;
 import dev.flood.api.SamplingParams;
 import dev.flood.api.ScoreResult;
+import dev.flood.cache.PrefixCache;
 import dev.flood.testing.Fixtures;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -160,6 +162,31 @@ class PrefixCachingTest {
             assertTrue(engine.metrics().prefixCache().hitTokens() > 0, "no prefix was read from the cache");
         } finally {
             callers.shutdownNow();
+        }
+    }
+
+    @Test
+    void optionScoringComputesThePromptOnce() {
+        String prompt = "Read the passage and pick the word that fits. The river rose for three days and the town "
+                + "moved its records, its bells and its archive of letters to the hill above the mill. They moved";
+        List<String> options = List.of(" them", " slowly", " the records to the hill", " nothing", " bells");
+        OptionScores expectedScores;
+        long computedWithout;
+        try (FloodEngine engine = FloodEngine.open(config().prefixCaching(PrefixCaching.OFF).build())) {
+            expectedScores = engine.submitOptions(prompt, options).join();
+            computedWithout = engine.metrics().promptTokens();
+        }
+        assertFalse(expectedScores.isError(), expectedScores.error());
+        try (FloodEngine engine = FloodEngine.open(config().build())) {
+            OptionScores scores = engine.submitOptions(prompt, options).join();
+            assertEquals(expectedScores, scores, "option scores with prefix caching");
+            EngineMetrics metrics = engine.metrics();
+            // every option after the first reads the prompt's full blocks before its last token from the cache
+            int promptLength = engine.tokenizer().encode(prompt).length;
+            int cachedPerOption = (promptLength - 1) / PrefixCache.BLOCK_TOKENS * PrefixCache.BLOCK_TOKENS;
+            assertTrue(cachedPerOption >= 32, "the prompt should span blocks: " + promptLength + " tokens");
+            assertEquals((long) (options.size() - 1) * cachedPerOption, metrics.prefixCache().hitTokens());
+            assertEquals(computedWithout, metrics.promptTokens() + metrics.prefixCache().hitTokens());
         }
     }
 
