@@ -80,7 +80,12 @@ final class BenchCommand implements Command {
     @Override
     public int run(ParsedArgs args, Streams streams) throws UsageException {
         EngineConfig config = EngineOptions.config(args);
-        Workload workload = Workload.generation(args.choice("workload", "W", Workload.GENERATION));
+        Workload workload;
+        try {
+            workload = Workload.generation(args.string("workload", "W"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--workload: " + e.getMessage());
+        }
         int numPrompts = args.intValue("prompts", workload.inputLengths().size(), 1);
         if (numPrompts > workload.inputLengths().size()) {
             throw new UsageException("--prompts must be at most " + workload.inputLengths().size()
