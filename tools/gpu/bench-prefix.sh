@@ -31,7 +31,7 @@ flood 270 "prefix-$workload-on.json" --workload "$workload" "$@"
 flood 270 "prefix-$workload-off.json" --workload "$workload" --no-prefix-caching "$@"
 echo
 for f in "$out/prefix-$workload"-*.json; do
-  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(sys.argv[1].rsplit('/',1)[-1],
+  python3 -c "import json,sys; t=open(sys.argv[1]).read(); r=json.loads(t[t.index('{'):]); print(sys.argv[1].rsplit('/',1)[-1],
     'output tok/s %.0f' % r['output_tokens_per_second'], 'prompt tokens %d' % r['prompt_tokens'],
     'computed %d' % r['prompt_tokens_computed'], 'from cache %d' % r['prompt_tokens_from_cache'],
     'hit rate %.3f' % r['prefix_cache_hit_rate'], 'preemptions', r['preemptions'],
@@ -42,7 +42,8 @@ import json, sys
 d, w = sys.argv[1], sys.argv[2]
 def tps(mode):
     try:
-        return json.load(open(f"{d}/prefix-{w}-{mode}.json"))["output_tokens_per_second"]
+        t = open(f"{d}/prefix-{w}-{mode}.json").read()   # on-device.sh may print a line before the report
+        return json.loads(t[t.index("{"):])["output_tokens_per_second"]
     except Exception:
         return None
 on, off = tps("on"), tps("off")
