@@ -1,6 +1,7 @@
 package dev.flood.flink;
 
 import dev.flood.api.EngineConfig.CacheReservation;
+import dev.flood.api.EngineConfig.PrefixCaching;
 import dev.flood.api.EngineConfig.LoadFormat;
 import java.util.List;
 import org.apache.flink.annotation.PublicEvolving;
@@ -60,6 +61,11 @@ public final class FloodOptions {
             .withDescription("FULL reserves prompt plus max new tokens on admission; INCREMENTAL grows the "
                     + "reservation step by step and preempts when the cache is full.");
 
+    public static final ConfigOption<PrefixCaching> PREFIX_CACHING = ConfigOptions.key("flood.prefix-caching")
+            .enumType(PrefixCaching.class).defaultValue(PrefixCaching.ON)
+            .withDescription("ON: a prompt prefix already computed (a shared system prompt) is read from the KV "
+                    + "cache instead of computed again; OFF: every prompt is computed whole.");
+
     public static final ConfigOption<Integer> THREADS = ConfigOptions.key("flood.threads")
             .intType().defaultValue(0)
             .withDescription("Worker threads of the CPU backend; 0 uses every core the TaskManager JVM sees.");
@@ -115,8 +121,8 @@ public final class FloodOptions {
 
     /** Every option above, for validation and documentation. */
     public static final List<ConfigOption<?>> ALL = List.of(MODEL_PATH, LOAD_FORMAT, BACKEND, DEVICES, CACHE_TOKENS,
-            MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, CACHE_RESERVATION, THREADS, SEED, MAX_NEW_TOKENS, TEMPERATURE,
-            TOP_P, TOP_K, STOP, IGNORE_EOS, SCORE_MAX_LENGTH, SCORE_STRIDE, SCORE_SLIDING_WINDOW, ON_ERROR);
+            MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, CACHE_RESERVATION, PREFIX_CACHING, THREADS, SEED, MAX_NEW_TOKENS,
+            TEMPERATURE, TOP_P, TOP_K, STOP, IGNORE_EOS, SCORE_MAX_LENGTH, SCORE_STRIDE, SCORE_SLIDING_WINDOW, ON_ERROR);
 
     private FloodOptions() {
     }

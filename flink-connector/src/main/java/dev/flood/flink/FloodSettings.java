@@ -83,6 +83,7 @@ public record FloodSettings(EngineConfig engine, SamplingParams sampling, ScoreO
                     .maxBatchTokens(conf.get(FloodOptions.MAX_BATCH_TOKENS))
                     .maxRunningRequests(conf.get(FloodOptions.MAX_RUNNING_REQUESTS))
                     .reservation(conf.get(FloodOptions.CACHE_RESERVATION))
+                    .prefixCaching(conf.get(FloodOptions.PREFIX_CACHING))
                     .threads(threads == 0 ? Runtime.getRuntime().availableProcessors() : threads)
                     .seed(conf.get(FloodOptions.SEED))
                     .build();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flood.api.EngineConfig.CacheReservation;
+import dev.flood.api.EngineConfig.PrefixCaching;
 import dev.flood.api.ScoreOptions;
 import dev.flood.flink.FloodOptions.ErrorMode;
 import java.nio.file.Path;
@@ -36,6 +37,14 @@ class FloodSettingsTest {
         assertEquals(ErrorMode.RESULT, settings.onError());
         assertEquals(Runtime.getRuntime().availableProcessors(), settings.engine().threads(), "threads 0 = every core");
         assertEquals(ScoreOptions.DEFAULTS, settings.scoring());
+        assertEquals(PrefixCaching.ON, settings.engine().prefixCaching(), "on by default");
+    }
+
+    @Test
+    void prefixCachingTurnsOff() {
+        FloodSettings settings = FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.prefix-caching", "OFF"),
+                NO_JOB_PARAMETERS);
+        assertEquals(PrefixCaching.OFF, settings.engine().prefixCaching());
     }
 
     @Test

@@ -31,6 +31,7 @@ import java.util.Objects;
  * @param maxRunningRequests most requests holding cache and taking part in steps at once; 0 picks it like
  *                           {@code maxBatchTokens} (the CPU backend: {@link #CPU_MAX_RUNNING_REQUESTS})
  * @param reservation        how much cache a request takes when admitted
+ * @param prefixCaching      whether computed prompt prefixes are kept for the requests that start with them
  * @param quantization       how linear weights are held on the GPU: the checkpoint's own format, bf16, or FP8
  * @param cudaGraphs         whether the CUDA backend runs decode-only steps as CUDA graphs (ignored on the CPU)
  * @param threads            CPU backend worker threads, shared by its stages
@@ -38,8 +39,8 @@ import java.util.Objects;
  */
 public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend, List<Integer> devices, int stages,
                            List<Integer> stageLayers, int stepsInFlight, int cacheTokens, int maxBatchTokens,
-                           int maxRunningRequests, CacheReservation reservation, Quantization quantization,
-                           CudaGraphs cudaGraphs, int threads, long seed) {
+                           int maxRunningRequests, CacheReservation reservation, PrefixCaching prefixCaching,
+                           Quantization quantization, CudaGraphs cudaGraphs, int threads, long seed) {
 
     /** Most steps in flight that {@code stepsInFlight} may ask for (each holds its own step buffers). */
     public static final int MAX_STEPS_IN_FLIGHT = 16;
@@ -53,6 +54,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         Objects.requireNonNull(loadFormat, "loadFormat");
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(reservation, "reservation");
+        Objects.requireNonNull(prefixCaching, "prefixCaching");
         Objects.requireNonNull(quantization, "quantization");
         Objects.requireNonNull(cudaGraphs, "cudaGraphs");
         devices = List.copyOf(Objects.requireNonNull(devices, "devices"));
@@ -183,6 +185,18 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         INCREMENTAL
     }
 
+    /**
+     * Prefix caching: whether the keys and values of a computed prompt prefix are kept in the KV cache, so requests
+     * whose prompts start with it (a system prompt, few-shot examples, an option-scoring question) compute only
+     * the rest. Kept prefixes give way, least recently used first, when running requests need the slots.
+     */
+    public enum PrefixCaching {
+        /** Keep computed prompt prefixes and read them instead of computing them again (the default). */
+        ON,
+        /** Every request computes its whole prompt. */
+        OFF
+    }
+
     public static Builder builder(Path modelPath) {
         return new Builder(modelPath);
     }
@@ -199,6 +213,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         b.maxBatchTokens = maxBatchTokens;
         b.maxRunningRequests = maxRunningRequests;
         b.reservation = reservation;
+        b.prefixCaching = prefixCaching;
         b.quantization = quantization;
         b.cudaGraphs = cudaGraphs;
         b.threads = threads;
@@ -218,6 +233,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         private int maxBatchTokens = 0;
         private int maxRunningRequests = 0;
         private CacheReservation reservation = CacheReservation.FULL;
+        private PrefixCaching prefixCaching = PrefixCaching.ON;
         private Quantization quantization = Quantization.AUTO;
         private CudaGraphs cudaGraphs = CudaGraphs.ON;
         private int threads = Runtime.getRuntime().availableProcessors();
@@ -237,6 +253,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         public Builder maxBatchTokens(int value) { maxBatchTokens = value; return this; }
         public Builder maxRunningRequests(int value) { maxRunningRequests = value; return this; }
         public Builder reservation(CacheReservation value) { reservation = value; return this; }
+        public Builder prefixCaching(PrefixCaching value) { prefixCaching = value; return this; }
         public Builder quantization(Quantization value) { quantization = value; return this; }
         public Builder cudaGraphs(CudaGraphs value) { cudaGraphs = value; return this; }
         public Builder threads(int value) { threads = value; return this; }
@@ -244,8 +261,8 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
 
         public EngineConfig build() {
             return new EngineConfig(modelPath, loadFormat, backend, devices, stages, stageLayers, stepsInFlight,
-                    cacheTokens, maxBatchTokens, maxRunningRequests, reservation, quantization, cudaGraphs, threads,
-                    seed);
+                    cacheTokens, maxBatchTokens, maxRunningRequests, reservation, prefixCaching, quantization,
+                    cudaGraphs, threads, seed);
         }
     }
 }

@@ -22,10 +22,11 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
- * {@code flood bench}: workload W ({@link Workload}) through the engine, every request submitted at once as a
- * bulk job would. Measured from the first submit to the last token, after a short warm-up: output and total
- * tokens/s, time to first token and time per output token percentiles, the engine's batch and cache use, and
- * each pipeline stage's idle time between steps as a share of its step time ({@link StageMetrics}).
+ * {@code flood bench}: workload W or W-shared ({@link Workload}) through the engine, every request submitted at
+ * once as a bulk job would. Measured from the first submit to the last token, after a short warm-up: output and
+ * total tokens/s, time to first token and time per output token percentiles, the engine's batch and cache use,
+ * the prompt tokens computed and those read from the prefix cache, and each pipeline stage's idle time between
+ * steps as a share of its step time ({@link StageMetrics}).
  */
 final class BenchCommand implements Command {
 
@@ -33,6 +34,8 @@ final class BenchCommand implements Command {
     private static final Workload WORKLOAD = Workload.w();
     /** Warm-up requests (excluded from the measurement): short prompts, a few tokens each. */
     private static final int WARMUP_REQUESTS = 4;
+    /** Text index of the first warm-up prompt: past every workload's, so the prefix cache holds none of theirs. */
+    private static final int WARMUP_FIRST_TEXT = 1 << 20;
     private static final int WARMUP_PROMPT_TOKENS = 16;
     private static final int WARMUP_OUTPUT_TOKENS = 4;
     /** How often the cache's occupancy is sampled while the workload runs. */
@@ -41,7 +44,9 @@ final class BenchCommand implements Command {
     private static final List<Option> OPTIONS = Stream.of(
             EngineOptions.OPTIONS,
             List.of(
-                    Option.value(SECTION, "prompts", "N", "run the first N of workload W's "
+                    Option.value(SECTION, "workload", "NAME", "W (default) or W-shared: W's prompts behind one"
+                            + " 1,000-token system prompt, which prefix caching computes once"),
+                    Option.value(SECTION, "prompts", "N", "run the first N of the workload's "
                             + WORKLOAD.inputLengths().size() + " prompts (default all)"),
                     Option.value(SECTION, "output-tokens", "N", "tokens generated per prompt, greedy, EOS ignored "
                             + "(default " + WORKLOAD.outputTokens() + ")"),
@@ -63,8 +68,8 @@ final class BenchCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "flood bench --model DIR [--load-format dummy] [--prompts N] [--output-tokens N] [--json] [--profile]"
-                + " [options]";
+        return "flood bench --model DIR [--load-format dummy] [--workload W|W-shared] [--prompts N] [--output-tokens N]"
+                + " [--json] [--profile] [options]";
     }
 
     @Override
@@ -75,12 +80,18 @@ final class BenchCommand implements Command {
     @Override
     public int run(ParsedArgs args, Streams streams) throws UsageException {
         EngineConfig config = EngineOptions.config(args);
-        int numPrompts = args.intValue("prompts", WORKLOAD.inputLengths().size(), 1);
-        if (numPrompts > WORKLOAD.inputLengths().size()) {
-            throw new UsageException("--prompts must be at most " + WORKLOAD.inputLengths().size()
-                    + " (workload " + WORKLOAD.name() + "'s size), got " + numPrompts);
+        Workload workload;
+        try {
+            workload = Workload.generation(args.string("workload", "W"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--workload: " + e.getMessage());
         }
-        int outputTokens = args.intValue("output-tokens", WORKLOAD.outputTokens(), 1);
+        int numPrompts = args.intValue("prompts", workload.inputLengths().size(), 1);
+        if (numPrompts > workload.inputLengths().size()) {
+            throw new UsageException("--prompts must be at most " + workload.inputLengths().size()
+                    + " (workload " + workload.name() + "'s size), got " + numPrompts);
+        }
+        int outputTokens = args.intValue("output-tokens", workload.outputTokens(), 1);
         if (args.flag("profile")) {
             ObjectNode profile = StepProfile.run(config, WORKLOAD, outputTokens);
             streams.out().println(args.flag("json") ? TextSink.json(profile) : StepProfile.table(profile));
@@ -94,21 +105,27 @@ final class BenchCommand implements Command {
             }
             int vocabSize = engine.modelConfig().vocabSize();
             int maxPromptTokens = context - outputTokens;
+            int maxOwnTokens = maxPromptTokens - workload.systemPromptTokens();
+            if (maxOwnTokens < 1) {
+                throw new UsageException("workload " + workload.name() + "'s system prompt of "
+                        + workload.systemPromptTokens() + " tokens and --output-tokens " + outputTokens
+                        + " leave no room for a prompt in the model's context of " + context + " tokens");
+            }
             warmUp(engine, vocabSize, Math.min(WARMUP_PROMPT_TOKENS, maxPromptTokens));
 
             List<List<Integer>> prompts = new ArrayList<>();
             int clamped = 0;
             for (int i = 0; i < numPrompts; i++) {
-                int length = WORKLOAD.inputLengths().get(i);
-                clamped += length > maxPromptTokens ? 1 : 0;
-                prompts.add(Workload.promptTokens(i, Math.min(length, maxPromptTokens), vocabSize));
+                int length = workload.inputLengths().get(i);
+                clamped += length > maxOwnTokens ? 1 : 0;
+                prompts.add(workload.prompt(i, Math.min(length, maxOwnTokens), vocabSize));
             }
             if (clamped > 0) {
                 streams.err().printf(Locale.ROOT, "bench: %d of %d prompts clamped to %d tokens (the model's context "
                         + "of %d minus %d output tokens)%n", clamped, numPrompts, maxPromptTokens, context, outputTokens);
             }
             Run run = measure(engine, prompts, outputTokens, streams);
-            ObjectNode report = report(engine.config(), run, outputTokens, clamped);
+            ObjectNode report = report(engine.config(), workload, run, outputTokens, clamped);
             streams.out().println(args.flag("json") ? TextSink.json(report) : BenchReport.table(report));
             if (run.firstError() != null) {
                 streams.err().println("bench: " + report.get("failed").asLong() + " requests failed; the first: "
@@ -123,7 +140,8 @@ final class BenchCommand implements Command {
         SamplingParams params = SamplingParams.builder().maxNewTokens(WARMUP_OUTPUT_TOKENS).ignoreEos().build();
         List<GenerateRequest> requests = new ArrayList<>();
         for (int i = 0; i < WARMUP_REQUESTS; i++) {
-            requests.add(GenerateRequest.ofTokens(Workload.promptTokens(i, promptTokens, vocabSize), params));
+            requests.add(GenerateRequest.ofTokens(Workload.promptTokens(WARMUP_FIRST_TEXT + i, promptTokens,
+                    vocabSize), params));
         }
         engine.generate(requests);
     }
@@ -178,7 +196,8 @@ final class BenchCommand implements Command {
                 cacheUseSum / samples, peakCacheUse);
     }
 
-    private static ObjectNode report(EngineConfig config, Run run, int outputTokens, int clampedPrompts) {
+    private static ObjectNode report(EngineConfig config, Workload workload, Run run, int outputTokens,
+                                     int clampedPrompts) {
         long promptTokens = 0;
         long generatedTokens = 0;
         long failed = 0;
@@ -192,7 +211,7 @@ final class BenchCommand implements Command {
         double runningSum = run.after().meanRunningBatch() * run.after().steps()
                 - run.before().meanRunningBatch() * run.before().steps();
         ObjectNode report = JsonNodeFactory.instance.objectNode();
-        report.put("workload", WORKLOAD.name());
+        report.put("workload", workload.name());
         report.put("model", config.modelPath().toString());
         report.put("backend", config.backend());
         report.put("load_format", config.loadFormat().name().toLowerCase(Locale.ROOT));
@@ -214,6 +233,7 @@ final class BenchCommand implements Command {
         report.put("cache_capacity_tokens", run.after().cache().capacityTokens());
         report.put("peak_gpu_memory_gib", run.after().peakDeviceMemoryBytes() / (double) (1L << 30));
         report.put("preemptions", run.after().preemptions() - run.before().preemptions());
+        putPrefixCache(report, config, run.before(), run.after());
         putStages(report, run.before().stages(), run.after().stages());
         report.put("steps_in_flight", config.maxStepsInFlight());
         report.put("cuda_graphs", config.backend().equals("cuda") && config.cudaGraphs() == EngineConfig.CudaGraphs.ON
@@ -248,6 +268,22 @@ final class BenchCommand implements Command {
             stage.put("idle_share", share);
         }
         report.put("idle_share", worst);
+    }
+
+    /**
+     * Over the measured run: prompt tokens computed (recomputation after preemption included) and read from the
+     * prefix cache, the share of the looked-up prompt tokens read, and the cached prefixes at the end.
+     */
+    private static void putPrefixCache(ObjectNode report, EngineConfig config, EngineMetrics before,
+                                       EngineMetrics after) {
+        long lookedUp = after.prefixCache().lookedUpTokens() - before.prefixCache().lookedUpTokens();
+        long fromCache = after.prefixCache().hitTokens() - before.prefixCache().hitTokens();
+        report.put("prefix_caching", config.prefixCaching().name().toLowerCase(Locale.ROOT));
+        report.put("prompt_tokens_computed", after.promptTokens() - before.promptTokens());
+        report.put("prompt_tokens_from_cache", fromCache);
+        report.put("prefix_cache_hit_rate", lookedUp == 0 ? 0 : (double) fromCache / lookedUp);
+        report.put("cached_tokens", after.cache().cachedTokens());
+        report.put("cached_extents", after.cache().cachedExtents());
     }
 
     private static void putPercentiles(ObjectNode report, String key, double[] sample) {

@@ -40,7 +40,10 @@ final class EngineOptions {
                     "run decode-only steps as CUDA graphs on the cuda backend (default on; --profile runs eager)"),
             Option.value(SECTION, "max-running", "N",
                     "most requests in the running batch (default: cpu " + EngineConfig.CPU_MAX_RUNNING_REQUESTS
-                            + ", cuda chosen from the model and GPU memory)"));
+                            + ", cuda chosen from the model and GPU memory)"),
+            Option.flag(SECTION, "no-prefix-caching",
+                    "compute every prompt whole (default: a prompt prefix already computed, such as a shared system"
+                            + " prompt, is read from the KV cache)"));
 
     private EngineOptions() {
     }
@@ -61,7 +64,9 @@ final class EngineOptions {
                 .quantization(EngineConfig.Quantization.valueOf(args.choice("quantization", "auto",
                         List.of("auto", "none", "fp8")).toUpperCase(Locale.ROOT)))
                 .cudaGraphs(EngineConfig.CudaGraphs.valueOf(args.choice("cuda-graphs", "on",
-                        List.of("on", "off")).toUpperCase(Locale.ROOT)));
+                        List.of("on", "off")).toUpperCase(Locale.ROOT)))
+                .prefixCaching(args.flag("no-prefix-caching") ? EngineConfig.PrefixCaching.OFF
+                        : EngineConfig.PrefixCaching.ON);
         try {
             return builder.build();
         } catch (IllegalArgumentException e) {

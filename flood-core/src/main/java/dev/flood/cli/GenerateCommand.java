@@ -78,6 +78,7 @@ final class GenerateCommand implements Command {
             window.finish();
             progress.finish();
             streams.err().println(counts.summary(progress.seconds()));
+            streams.err().println(PrefixCacheLine.of(engine.config(), engine.metrics()));
         }
         return 0;
     }

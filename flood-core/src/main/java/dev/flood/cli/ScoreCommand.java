@@ -90,6 +90,7 @@ final class ScoreCommand implements Command {
             window.finish();
             progress.finish();
             streams.err().println(counts.summary(progress.seconds()));
+            streams.err().println(PrefixCacheLine.of(engine.config(), engine.metrics()));
         }
         return 0;
     }

@@ -71,9 +71,10 @@ final class StepProfile {
             // One step at a time: the profile waits for each step, so one set of step buffers is enough.
             EngineConfig resolved = StepLimits.resolve(config, model, List.of(backend)).toBuilder().stepsInFlight(1)
                     .build();
-            ProfileSteps steps = ProfileSteps.of(new Workload(workload.name(), workload.inputLengths(),
-                    outputTokens), resolved.maxRunningRequests(), resolved.maxBatchTokens(), model.vocabSize(),
-                    model.maxPositions());
+            Workload profiled = new Workload(workload.name(), workload.inputLengths(), outputTokens,
+                    workload.systemPromptTokens());
+            ProfileSteps steps = ProfileSteps.of(profiled, resolved.maxRunningRequests(), resolved.maxBatchTokens(),
+                    model.vocabSize(), model.maxPositions());
             backend.prepareSteps(model, resolved);
             int fits = backend.suggestCacheTokens(model.numLayers(), model, resolved);
             if (fits < steps.capacityTokens()) {

@@ -11,6 +11,7 @@ import dev.flood.api.OptionScores;
 import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.backend.StepOutputs;
+import dev.flood.cache.PrefixCache;
 import dev.flood.cache.SegmentAllocator;
 import dev.flood.config.ModelConfig;
 import dev.flood.engine.pipeline.Collected;
@@ -35,6 +36,7 @@ public final class Engine implements FloodEngine {
     private final EngineConfig config;
     private final LoadedModel loaded;
     private final Pipeline<StepPlan> pipeline;
+    private final PrefixCache prefixCache;
     private final Scheduler scheduler;
     private final Intake intake;
     private final EngineContext context;
@@ -49,11 +51,13 @@ public final class Engine implements FloodEngine {
         this.loaded = loaded;
         this.pipeline = loaded.pipeline();
         SegmentAllocator allocator = loaded.allocator();
-        this.scheduler = new Scheduler(allocator, config.reservation(), config.maxBatchTokens(),
+        this.prefixCache = config.prefixCaching() == EngineConfig.PrefixCaching.ON
+                ? PrefixCache.on(allocator) : PrefixCache.off(allocator);
+        this.scheduler = new Scheduler(prefixCache, config.reservation(), config.maxBatchTokens(),
                 config.maxRunningRequests(), pipeline.numStages() == 1 ? Scheduler.InFlight.CONSECUTIVE_STEPS
                         : Scheduler.InFlight.ONE_STEP_PER_REQUEST);
         this.context = loaded.context();
-        this.counters = new Counters(allocator.stats(), pipeline.metrics());
+        this.counters = new Counters(allocator.stats(), prefixCache.stats(), pipeline.metrics());
         this.intake = new Intake(config, loaded, counters);
         this.thread = new Thread(this::loop, "flood-engine");
         this.thread.setDaemon(true);
@@ -133,6 +137,7 @@ public final class Engine implements FloodEngine {
                 continue;
             }
             sequence.collected(entry.numTokens(), entry.sampleRow() >= 0);
+            scheduler.computed(sequence);
             try {
                 if (sequence.work instanceof Scoring scoring) {
                     scoring.accept(entry.first(), Arrays.copyOfRange(outputs.scores(), entry.scoreRow(),
@@ -170,7 +175,7 @@ public final class Engine implements FloodEngine {
 
     private void publish() {
         counters.publish(scheduler.numRunning(), scheduler.numWaiting(), scheduler.preemptions(),
-                pipeline.peakDeviceMemoryBytes(), loaded.allocator().stats(), pipeline.metrics());
+                pipeline.peakDeviceMemoryBytes(), loaded.allocator().stats(), prefixCache.stats(), pipeline.metrics());
     }
 
     /** Moves queued requests to the scheduler; waits briefly for one when there is nothing at all to do. */

@@ -40,6 +40,12 @@ final class Generation implements Work {
         this.listener = listener;
     }
 
+    /** Everything before the last known token: only its row's logits are read, to draw the next token. */
+    @Override
+    public int skippableTokens(Sequence sequence) {
+        return sequence.numTokens() - 1;
+    }
+
     SamplingState samplingState() {
         return sampling;
     }

@@ -120,12 +120,12 @@ final class Intake {
     /**
      * Scores each option as a continuation of the prompt: the prompt's ids (with the tokenizer's special tokens)
      * followed by the option's ids (without them); an option's log-likelihood sums the log-probabilities of its
-     * own tokens. Prompt and option together are scored as a text is, in sliding windows if they are longer
-     * than the model's context.
+     * own tokens. Where prompt and option fit the model's context, each option's sequence scores only the
+     * option's tokens, so its prompt is context only: with prefix caching, the first option computes the prompt
+     * and the others read it from the cache. Longer ones are scored as a text is, in sliding windows.
      */
     CompletableFuture<OptionScores> options(String prompt, List<String> options, Consumer<Sequence> enqueue) {
         List<Admitted<ScoreResult>> admitted = new ArrayList<>();
-        int promptLength;
         List<Integer> optionLengths = new ArrayList<>();
         try {
             if (prompt == null) {
@@ -135,7 +135,6 @@ final class Intake {
                 throw new IllegalArgumentException("options are null or empty");
             }
             int[] promptIds = loaded.requireTokenizer().encode(prompt);
-            promptLength = promptIds.length;
             for (int i = 0; i < options.size(); i++) {
                 if (options.get(i) == null) {
                     throw new IllegalArgumentException("option " + i + " is null");
@@ -147,14 +146,13 @@ final class Intake {
                 int[] ids = Arrays.copyOf(promptIds, promptIds.length + optionIds.length);
                 System.arraycopy(optionIds, 0, ids, promptIds.length, optionIds.length);
                 optionLengths.add(optionIds.length);
-                admitted.add(scoringOf(ids, ScoreOptions.DEFAULTS));
+                admitted.add(optionScoring(ids, promptIds.length));
             }
         } catch (IllegalArgumentException | FloodException e) {
             counters.completed(true);
             return CompletableFuture.completedFuture(OptionScores.failed(e.getMessage()));
         }
         admitted.forEach(a -> a.sequences().forEach(enqueue));
-        int contextTokens = promptLength;
         CompletableFuture<?>[] futures = admitted.stream().map(Admitted::future).toArray(CompletableFuture[]::new);
         return CompletableFuture.allOf(futures).thenApply(ignored -> {
             List<Double> logLikelihoods = new ArrayList<>();
@@ -164,8 +162,11 @@ final class Intake {
                 if (result.isError()) {
                     return OptionScores.failed("option " + i + ": " + result.error());
                 }
+                // the last entries are the option's tokens' (a whole text's start at position 0, an option's own
+                // at its first token; with an empty prompt the first token has none)
+                int from = Math.max(0, result.tokenLogprobs().size() - optionLengths.get(i));
                 double sum = 0;
-                for (int t = contextTokens - 1; t < result.tokenLogprobs().size(); t++) {
+                for (int t = from; t < result.tokenLogprobs().size(); t++) {
                     sum += result.tokenLogprobs().get(t);
                 }
                 logLikelihoods.add(sum);
@@ -175,6 +176,22 @@ final class Intake {
             }
             return new OptionScores(logLikelihoods, optionLengths, best, null);
         });
+    }
+
+    /**
+     * The sequence scoring one option: positions {@code promptLength - 1 ..} of prompt and option (the log-probabilities
+     * of the option's tokens) where they fit one window; otherwise the whole text in sliding windows.
+     */
+    private Admitted<ScoreResult> optionScoring(int[] ids, int promptLength) {
+        int window = ScoreOptions.DEFAULTS.windowTokens(loaded.config().maxPositions());
+        if (ids.length > window || promptLength == 0) {
+            return scoringOf(ids, ScoreOptions.DEFAULTS);
+        }
+        checkIds(ids);
+        checkCache(ids.length);
+        Scoring scoring = new Scoring(ids.length, promptLength - 1);
+        return new Admitted<>(List.of(new Sequence(serials.getAndIncrement(), ids, ids.length, scoring)),
+                scoring.future);
     }
 
     private int[] promptIds(GenerateRequest request) {

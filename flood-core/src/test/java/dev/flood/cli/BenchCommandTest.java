@@ -9,6 +9,8 @@ import dev.flood.testing.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -114,6 +116,43 @@ class BenchCommandTest {
         assertEquals(2, run.exitCode(), run.describe());
         assertTrue(run.err().contains("--output-tokens 512 leaves no room for a prompt in the model's context of 512 tokens"),
                 run.err());
+    }
+
+    @Test
+    void wSharedReadsTheSystemPromptFromTheCacheAndOffComputesIt() throws IOException {
+        Path model = Files.createDirectories(temp.resolve("long-context"));
+        String config = Files.readString(Fixtures.model("tiny-qwen3").resolve("config.json"));
+        Files.writeString(model.resolve("config.json"), config.replace("\"max_position_embeddings\": 512",
+                "\"max_position_embeddings\": 2048"));
+        long promptTokens = 3 * 1000 + firstLengths(3);
+        for (String caching : new String[] {"on", "off"}) {
+            List<String> args = new ArrayList<>(List.of("bench", "--model", model.toString(), "--load-format",
+                    "dummy", "--workload", "W-shared", "--prompts", "3", "--output-tokens", "2", "--json",
+                    "--threads", "2"));
+            if (caching.equals("off")) {
+                args.add("--no-prefix-caching");
+            }
+            Cli run = Cli.run(args.toArray(String[]::new));
+            assertEquals(0, run.exitCode(), run.describe());
+            JsonNode report = Cli.parse(run.out().strip());
+            assertEquals("W-shared", report.get("workload").asText());
+            assertEquals(caching, report.get("prefix_caching").asText());
+            assertEquals(promptTokens, report.get("prompt_tokens").asLong());
+            // the first prompt computes the system prompt; the others wait for its 62 full blocks and read them
+            long fromCache = caching.equals("on") ? 2 * 992 : 0;
+            assertEquals(fromCache, report.get("prompt_tokens_from_cache").asLong(), report.toString());
+            assertEquals(promptTokens - fromCache, report.get("prompt_tokens_computed").asLong(), report.toString());
+            assertEquals(caching.equals("on"), report.get("cached_tokens").asLong() >= 992, report.toString());
+        }
+    }
+
+    @Test
+    void wSharedNeedsRoomForItsSystemPrompt() {
+        Cli run = Cli.run("bench", "--model", Fixtures.model("tiny-llama").toString(), "--workload", "W-shared",
+                "--threads", "2");
+        assertEquals(2, run.exitCode(), run.describe());
+        assertTrue(run.err().contains("workload W-shared's system prompt of 1000 tokens and --output-tokens 256 leave"
+                + " no room for a prompt in the model's context of 512 tokens"), run.err());
     }
 
     private static long firstLengths(int n) {

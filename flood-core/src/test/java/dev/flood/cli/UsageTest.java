@@ -43,6 +43,7 @@ class UsageTest {
         "score --model M --text x --max-length 8 --stride 8          | --stride 8 must be below --max-length 8",
         "score --model M --text x --max-length 1                     | --max-length must be at least 2, got 1",
         "score --model M --workload Z                                | --workload: unknown scoring workload 'Z' (known: S, S-long)",
+        "bench --model M --workload S                                | --workload: unknown generation workload 'S' (known: W, W-shared)",
         "score --model M --workload S --text x                       | --workload scores its own texts",
         "score --model M --workload S-long --texts 257               | --texts must be at most 256",
     })

@@ -27,6 +27,8 @@ public final class FloodOptions {
             "most requests in the engine's running batch");
     public static final FloodOption RESERVATION = engine("reservation", "full",
             "KV cache reservation on admission: full (prompt plus max tokens) or incremental");
+    public static final FloodOption PREFIX_CACHING = engine("prefix_caching", "on",
+            "on: a prompt prefix already computed (a shared system prompt) is read from the KV cache; off: none is");
     public static final FloodOption THREADS = engine("threads", null,
             "CPU backend worker threads; unset uses the executor JVM's available processors");
     public static final FloodOption ENGINE_SEED = engine("engine_seed", "0", "seed of dummy weights");
@@ -66,8 +68,8 @@ public final class FloodOptions {
 
     /** Every option, by key, in the order above. */
     public static final Map<String, FloodOption> ALL = index(List.of(MODEL, LOAD_FORMAT, BACKEND, DEVICES,
-            CACHE_TOKENS, MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, RESERVATION, THREADS, ENGINE_SEED, TEMPERATURE,
-            TOP_K, TOP_P, MIN_P, REPETITION_PENALTY, PRESENCE_PENALTY, FREQUENCY_PENALTY, MAX_TOKENS, STOP,
+            CACHE_TOKENS, MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, RESERVATION, PREFIX_CACHING, THREADS, ENGINE_SEED,
+            TEMPERATURE, TOP_K, TOP_P, MIN_P, REPETITION_PENALTY, PRESENCE_PENALTY, FREQUENCY_PENALTY, MAX_TOKENS, STOP,
             STOP_TOKEN_IDS, IGNORE_EOS, LOGPROBS, SEED, MAX_LENGTH, STRIDE, SLIDING_WINDOW, ON_ERROR, MAX_IN_FLIGHT,
             OUTPUT));
 

@@ -122,6 +122,7 @@ public final class FloodSettings implements Serializable {
                 .maxBatchTokens(integer(FloodOptions.MAX_BATCH_TOKENS))
                 .maxRunningRequests(integer(FloodOptions.MAX_RUNNING_REQUESTS))
                 .reservation(choice(FloodOptions.RESERVATION, EngineConfig.CacheReservation.class))
+                .prefixCaching(choice(FloodOptions.PREFIX_CACHING, EngineConfig.PrefixCaching.class))
                 .seed(longValue(FloodOptions.ENGINE_SEED));
         if (value(FloodOptions.THREADS) != null) {
             builder.threads(integer(FloodOptions.THREADS));

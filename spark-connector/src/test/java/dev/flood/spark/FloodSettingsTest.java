@@ -51,6 +51,7 @@ class FloodSettingsTest {
         all.put("max_batch_tokens", "77");
         all.put("max_running_requests", "13");
         all.put("reservation", "incremental");
+        all.put("prefix_caching", "off");
         all.put("threads", "3");
         all.put("engine_seed", "11");
         all.put("temperature", "0.9");
@@ -78,6 +79,7 @@ class FloodSettingsTest {
         assertEquals(EngineConfig.LoadFormat.DUMMY, engine.loadFormat());
         assertEquals(List.of(2, 3), engine.devices());
         assertEquals(999, engine.cacheTokens());
+        assertEquals(EngineConfig.PrefixCaching.OFF, engine.prefixCaching());
         assertEquals(77, engine.maxBatchTokens());
         assertEquals(13, engine.maxRunningRequests());
         assertEquals(EngineConfig.CacheReservation.INCREMENTAL, engine.reservation());

@@ -125,8 +125,8 @@ class CudaEngineTest {
         assertTrue(e.getMessage().contains("try a cache of at most"), e.getMessage());
     }
 
-    private static void assertSameUntilNearTie(GenerationResult reference, GenerationResult actual, double nearTie,
-                                               String what) {
+    static void assertSameUntilNearTie(GenerationResult reference, GenerationResult actual, double nearTie,
+                                       String what) {
         assertFalse(actual.isError(), what + ": " + actual.error());
         List<Integer> expected = reference.tokenIds();
         List<Integer> tokens = actual.tokenIds();
