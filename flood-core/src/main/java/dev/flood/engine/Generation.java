@@ -85,9 +85,23 @@ final class Generation implements Work {
 
     void complete(int promptTokens, int[] generated, FinishReason finish) {
         GenerationResult result = new GenerationResult(text.toString(), Arrays.stream(generated).boxed().toList(),
-                promptTokens, generated.length, finish, logprobs, null);
+                promptTokens, generated.length, finish, logprobs, incompleteOutput(generated.length, finish));
         listener.onComplete(result);
         future.complete(result);
+    }
+
+    /**
+     * Why a constrained output is unusable, or null: it was cut (max_tokens, the context, a stop string or stop
+     * token) before the format was complete. The text and tokens are kept; no value is to be parsed from them.
+     */
+    private String incompleteOutput(int numGenerated, FinishReason finish) {
+        if (sampling.constraint() == null || sampling.constraint().isComplete()) {
+            return null;
+        }
+        String cut = finish == FinishReason.LENGTH
+                ? "reached " + numGenerated + " tokens (max_tokens " + params.maxNewTokens() + ", or the model's context)"
+                : "was ended by a stop string or stop token";
+        return "the output " + cut + " before it was complete for its response format; its raw text is kept";
     }
 
     @Override

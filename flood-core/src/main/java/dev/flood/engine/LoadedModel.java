@@ -10,6 +10,7 @@ import dev.flood.config.ModelConfig;
 import dev.flood.config.ModelConfigReader;
 import dev.flood.model.CausalLM;
 import dev.flood.model.ModelRegistry;
+import dev.flood.structured.ConstraintCompiler;
 import dev.flood.tokenizer.Tokenizer;
 import dev.flood.weights.DummyWeights;
 import dev.flood.weights.SafetensorsCheckpoint;
@@ -18,9 +19,13 @@ import java.nio.file.Files;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
-/** A model ready to serve: config, tokenizer, weights on a backend, and the KV cache with its allocator. */
+/**
+ * A model ready to serve: config, tokenizer, weights on a backend, the KV cache with its allocator, and what turns
+ * requests into prompts and constraints (the chat template, the response-format compiler).
+ */
 record LoadedModel(ModelConfig config, Tokenizer tokenizer, Backend backend, CausalLM model,
-                   SegmentAllocator allocator, EngineContext context) implements AutoCloseable {
+                   SegmentAllocator allocator, EngineContext context, LazyChatTemplate chatTemplate,
+                   ConstraintCompiler constraints) implements AutoCloseable {
 
     /** Most extents one request's cache may be split into. */
     static final int MAX_EXTENTS_PER_REQUEST = 8;
@@ -49,7 +54,9 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Backend backend, Cau
             EngineContext context = new EngineContext(tokenizer, modelConfig.vocabSize(),
                     modelConfig.maxPositions(), Set.copyOf(eos));
             return new LoadedModel(modelConfig, tokenizer, backend, model,
-                    new SegmentAllocator(cacheTokens, MAX_EXTENTS_PER_REQUEST), context);
+                    new SegmentAllocator(cacheTokens, MAX_EXTENTS_PER_REQUEST), context,
+                    new LazyChatTemplate(config.modelPath()), new ConstraintCompiler(tokenizer,
+                            modelConfig.vocabSize(), context.eosTokenIds(), ConstraintCompiler.Limits.DEFAULT));
         } catch (RuntimeException e) {
             backend.close();
             if (tokenizer != null) {
@@ -75,6 +82,7 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Backend backend, Cau
 
     @Override
     public void close() {
+        chatTemplate.close();
         backend.close();
         if (tokenizer != null) {
             tokenizer.close();
