@@ -231,6 +231,40 @@ final class ByteDfa {
         return finalOnly[state];
     }
 
+    /**
+     * Classes of states that no text of at most {@code depth} bytes tells apart: from two states of one class the
+     * same byte strings up to that length stay alive, and lead to accepting states alike. Tokens are at most
+     * {@code depth} bytes, so states of one class allow the same tokens: their masks are computed once. Moore's
+     * partition refinement, stopped after {@code depth} rounds (or earlier, once stable); {@code [numStates]}.
+     */
+    int[] classesUpTo(int depth) {
+        int numStates = accepting.length;
+        int[] classes = new int[numStates];
+        for (int s = 0; s < numStates; s++) {
+            classes[s] = accepting[s] ? 1 : 0;
+        }
+        int numClassesBefore = -1;
+        for (int round = 0; round < depth; round++) {
+            Map<StateSet, Integer> ids = new HashMap<>();
+            int[] refined = new int[numStates];
+            int[] signature = new int[numClasses + 1];
+            for (int s = 0; s < numStates; s++) {
+                signature[0] = classes[s];
+                for (int c = 0; c < numClasses; c++) {
+                    int t = next[s * numClasses + c];
+                    signature[c + 1] = t == DEAD ? -1 : classes[t];
+                }
+                refined[s] = ids.computeIfAbsent(new StateSet(signature.clone()), key -> ids.size());
+            }
+            classes = refined;
+            if (ids.size() == numClassesBefore) {
+                break;   // stable: further rounds split nothing
+            }
+            numClassesBefore = ids.size();
+        }
+        return classes;
+    }
+
     /** Whether the whole text is in the language (for tests). */
     boolean matches(byte[] text) {
         int state = walk(0, text);

@@ -98,6 +98,9 @@ final class ByteNfa {
         if (r instanceof Regular.Members m) {
             return members(m);
         }
+        if (r instanceof Regular.Separated l) {
+            return separated(l);
+        }
         if (r instanceof Regular.Intersect i) {
             return embed(ByteDfa.intersect(ByteDfa.of(ByteNfa.of(i.left(), maxStates), maxStates),
                     ByteDfa.of(ByteNfa.of(i.right(), maxStates), maxStates), maxStates));
@@ -161,6 +164,30 @@ final class ByteNfa {
         addEpsilon(none[n], end);
         addEpsilon(some[n], end);
         return new int[] {none[0], end};
+    }
+
+    private int[] separated(Regular.Separated l) {
+        if (l.max() == 0) {
+            return build(Regular.seq());
+        }
+        if (l.max() == Regular.UNBOUNDED && l.min() <= 1) {
+            int begin = newState();
+            int end = newState();
+            int[] item = build(l.item());
+            int[] separator = build(l.separator());
+            addEpsilon(begin, item[0]);
+            addEpsilon(item[1], end);
+            addEpsilon(item[1], separator[0]);
+            addEpsilon(separator[1], item[0]);
+            if (l.min() == 0) {
+                addEpsilon(begin, end);
+            }
+            return new int[] {begin, end};
+        }
+        Regular more = new Regular.Repeat(Regular.seq(l.separator(), l.item()), Math.max(0, l.min() - 1),
+                l.max() == Regular.UNBOUNDED ? Regular.UNBOUNDED : l.max() - 1);
+        Regular some = Regular.seq(l.item(), more);
+        return build(l.min() == 0 ? Regular.optional(some) : some);
     }
 
     /** A DFA as a fragment: its states, byte moves grouped into ranges, accepting states joined to the end. */

@@ -23,7 +23,7 @@ import java.util.Set;
  * {@code minLength}, {@code maxLength}, {@code pattern}, {@code format} ({@code date}, {@code time},
  * {@code date-time}, {@code uuid}, {@code ipv4}), integer {@code minimum}, {@code maximum},
  * {@code exclusiveMinimum}, {@code exclusiveMaximum}, number {@code minimum: 0}, {@code anyOf}, a one-schema
- * {@code allOf}, {@code nullable}, local {@code $ref}s into {@code $defs} or {@code definitions} (not
+ * {@code allOf}, local {@code $ref}s into {@code $defs} or {@code definitions} (not
  * recursive), and {@code {}} or {@code true} for any value. Annotations ({@code title}, {@code description},
  * {@code default}, {@code examples}, ...) and {@code x-} extensions are ignored. Anything else is refused with
  * its JSON pointer, so that an output never claims a schema it was not held to.
@@ -31,7 +31,7 @@ import java.util.Set;
  * <p>A {@code pattern} is matched against the whole string (JSON Schema's patterns search anywhere in it; a
  * string the whole pattern matches satisfies that, and whole-string patterns are what schema authors mean).
  *
- * <p>Bounds: integers have at most 18 digits, numbers 16 before and after the point; values the schema leaves
+ * <p>Bounds: integers have at most 18 digits, numbers 16 before and after the point and 2 in the exponent; values the schema leaves
  * free nest at most {@link JsonText#FREE_VALUE_DEPTH} deep; schemas at most {@link #MAX_DEPTH} deep.
  */
 final class JsonSchemaCompiler {
@@ -40,13 +40,21 @@ final class JsonSchemaCompiler {
     private static final Set<String> ANNOTATIONS = Set.of("title", "description", "default", "examples", "$schema",
             "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions");
     private static final Set<String> TYPES = Set.of("object", "array", "string", "integer", "number", "boolean", "null");
+    /** Calendar dates: 31-day months, 30-day months, February to the 28th, and the 29th in leap years. */
+    private static final String DATE = "([0-9]{4}-(0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
+            + "|[0-9]{4}-(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+            + "|[0-9]{4}-02-(0[1-9]|1[0-9]|2[0-8])"
+            + "|([0-9]{2}(0[48]|[2468][048]|[13579][26])|([02468][048]|[13579][26])00)-02-29)";
+    /** Offsets within ±18:00, what java.time (and so most parsers downstream) accepts. */
+    private static final String TIME = "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?"
+            + "(Z|[+-]((0[0-9]|1[0-7]):[0-5][0-9]|18:00))";
+    private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
     private static final Map<String, String> FORMATS = Map.of(
-            "date", "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])",
-            "time", "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])",
-            "date-time", "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
-                    + "(\\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])",
+            "date", DATE,
+            "time", TIME,
+            "date-time", DATE + "T" + TIME,
             "uuid", "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
-            "ipv4", "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
+            "ipv4", "(" + OCTET + "\\.){3}" + OCTET);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final JsonNode root;
@@ -118,9 +126,6 @@ final class JsonSchemaCompiler {
                 options.add(typed(type, schema, pointer, depth));
             }
             result = Regular.anyOf(options);
-        }
-        if (schema.path("nullable").asBoolean(false)) {
-            result = Regular.anyOf(List.of(result, Regular.text("null")));
         }
         return result;
     }
@@ -358,7 +363,7 @@ final class JsonSchemaCompiler {
     private static final Set<String> KEYWORDS = Set.of("type", "properties", "required", "additionalProperties",
             "items", "minItems", "maxItems", "uniqueItems", "enum", "const", "minLength", "maxLength", "pattern",
             "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "anyOf", "allOf",
-            "$ref", "nullable");
+            "$ref");
 
     private void checkKeywords(JsonNode schema, String pointer) {
         Iterator<String> names = schema.fieldNames();

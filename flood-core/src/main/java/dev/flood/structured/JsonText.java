@@ -12,9 +12,9 @@ final class JsonText {
 
     /** Digits an integer may have: every such integer fits in a signed 64-bit value. */
     static final int MAX_INTEGER_DIGITS = 18;
-    /** Digits before and after a number's point, and of its exponent: well inside double's range and precision. */
+    /** Digits before and after a number's point, and of its exponent: every such number is a finite double. */
     static final int MAX_NUMBER_DIGITS = 16;
-    static final int MAX_EXPONENT_DIGITS = 3;
+    static final int MAX_EXPONENT_DIGITS = 2;
     /** Nesting of objects and arrays in a value the schema leaves free ({@code {}}, an object without properties). */
     static final int FREE_VALUE_DEPTH = 3;
 
@@ -103,6 +103,9 @@ final class JsonText {
         }
         if (value instanceof Regular.Intersect i) {
             return new Regular.Intersect(escaped(i.left()), escaped(i.right()));
+        }
+        if (value instanceof Regular.Separated l) {
+            return new Regular.Separated(escaped(l.item()), escaped(l.separator()), l.min(), l.max());
         }
         Regular.Members m = (Regular.Members) value;
         return new Regular.Members(m.items().stream().map(JsonText::escaped).toList(), m.required(),

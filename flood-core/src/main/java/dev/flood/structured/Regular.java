@@ -59,6 +59,19 @@ sealed interface Regular {
         }
     }
 
+    /**
+     * {@code min..max} items (max may be {@link #UNBOUNDED}) with the separator between them: JSON arrays and
+     * free-form objects. Without an upper bound and with at most one required item, {@link ByteNfa} builds one
+     * copy of the item with a loop back through the separator.
+     */
+    record Separated(Regular item, Regular separator, int min, int max) implements Regular {
+        public Separated {
+            if (min < 0 || (max != UNBOUNDED && max < min)) {
+                throw new IllegalArgumentException("bad item counts " + min + ".." + max);
+            }
+        }
+    }
+
     /** Texts in both languages (a string's pattern and its length bounds): built as a product of automata. */
     record Intersect(Regular left, Regular right) implements Regular {
     }
@@ -96,43 +109,48 @@ sealed interface Regular {
      * zero items are allowed. JSON arrays and objects are lists of this shape.
      */
     static Regular separated(Regular item, Regular separator, int min, int max) {
-        Regular more = new Repeat(seq(separator, item), Math.max(0, min - 1), max == UNBOUNDED ? UNBOUNDED : max - 1);
-        if (max == 0) {
-            return seq();
-        }
-        Regular some = seq(item, more);
-        return min == 0 ? optional(some) : some;
+        return new Separated(item, separator, min, max);
     }
 
     /**
-     * An upper bound of the number of automaton states this expression becomes, saturating at
-     * {@link Long#MAX_VALUE}: what the compilers check before building, so that a repetition like
-     * {@code (a{1000}){1000}} is refused before it is expanded.
+     * The number of NFA states {@link ByteNfa} builds for this expression (an intersection counts its two sides;
+     * its product automaton is bounded as it is built), saturating at {@link Long#MAX_VALUE}: what the compilers
+     * check before building, so that a repetition like {@code (a{1000}){1000}} is refused before it is expanded.
      */
     static long size(Regular r) {
         if (r instanceof Chars c) {
-            return 2L + 16L * Math.max(1, c.set().numRanges());
+            long states = 2;
+            for (int[] sequence : Utf8Ranges.of(c.set())) {
+                states += sequence.length / 2 - 1;
+            }
+            return states;
         }
         if (r instanceof Text t) {
-            return 2L + 4L * t.text().length();
+            return 1L + t.text().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
         }
         if (r instanceof Concat c) {
-            return c.parts().stream().mapToLong(Regular::size).reduce(2, Regular::saturatingAdd);
+            return c.parts().stream().mapToLong(Regular::size).reduce(1, Regular::saturatingAdd);
         }
         if (r instanceof Union u) {
             return u.options().stream().mapToLong(Regular::size).reduce(2, Regular::saturatingAdd);
         }
         if (r instanceof Members m) {
-            long items = m.items().stream().mapToLong(Regular::size).reduce(2, Regular::saturatingAdd);
-            return saturatingAdd(saturatingMultiply(items, 2),
+            long items = m.items().stream().mapToLong(Regular::size).reduce(0, Regular::saturatingAdd);
+            long lanes = 2L * (m.items().size() + 1) + 1;
+            return saturatingAdd(saturatingAdd(lanes, saturatingMultiply(items, 2)),
                     saturatingMultiply(size(m.separator()), m.items().size()));
         }
         if (r instanceof Intersect i) {
-            return saturatingMultiply(size(i.left()), size(i.right()));
+            return saturatingAdd(size(i.left()), size(i.right()));
+        }
+        if (r instanceof Separated l) {
+            long pair = saturatingAdd(size(l.item()), size(l.separator()));
+            long copies = l.max() == UNBOUNDED ? Math.max(1, l.min()) : Math.max(1, l.max());
+            return saturatingAdd(4, saturatingMultiply(pair + 2, copies));
         }
         Repeat rep = (Repeat) r;
-        return saturatingMultiply(size(rep.body()) + 2,
-                rep.max() == UNBOUNDED ? Math.max(1, rep.min()) + 1 : Math.max(1, rep.max()));
+        long copies = rep.max() == UNBOUNDED ? rep.min() + 1L : rep.max();
+        return saturatingAdd(3, saturatingMultiply(size(rep.body()) + 1, copies));
     }
 
     private static long saturatingAdd(long a, long b) {

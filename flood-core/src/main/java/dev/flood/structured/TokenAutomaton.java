@@ -8,8 +8,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 /**
  * One constraint compiled against one vocabulary: its byte automaton and, per automaton state, the mask of tokens
  * that may come next. Shared by every request with the same constraint (and the same stop tokens), across
- * threads: masks are computed once per state, by whichever thread first needs one (an intake thread for the start
- * state, the engine thread for the rest), and published through an atomic array; equal masks are stored once.
+ * threads. States that no text as long as the longest token tells apart ({@link ByteDfa#classesUpTo}) share one
+ * mask, computed once per such class: a JSON array of 64 objects has 64 copies of each object state, and one
+ * mask for each. Masks are computed up front when that is cheap, else by whichever thread first needs one (an
+ * intake thread for the start state, the engine thread for the rest), published through an atomic array; equal
+ * masks are stored once.
  *
  * <p>A state's mask holds the tokens whose bytes the automaton can read from it, plus the terminators (EOS ids,
  * the request's stop ids) exactly where the state accepts. Every state the automaton keeps can still reach
@@ -18,13 +21,17 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  */
 final class TokenAutomaton {
 
-    /** States whose masks are computed up front when this is at most so many token walks (about 0.1 s). */
-    private static final long EAGER_WORK = 20_000_000L;
+    /**
+     * Masks are computed up front (on the compiling caller's thread, once per format and engine) when that is at
+     * most so many token walks, about a second: then no step waits for one.
+     */
+    private static final long EAGER_WORK = 200_000_000L;
 
     private final ByteDfa dfa;
     private final TokenVocabulary vocabulary;
     private final int[] terminators;
-    private final AtomicReferenceArray<int[]> masks;           // [numStates], null until computed
+    private final int[] maskClass;                             // [numStates] -> index into masks
+    private final AtomicReferenceArray<int[]> masks;           // [numMaskClasses], null until computed
     private final Map<MaskKey, int[]> distinct = new ConcurrentHashMap<>();
     private final int[] empty;
 
@@ -32,9 +39,11 @@ final class TokenAutomaton {
         this.dfa = dfa;
         this.vocabulary = vocabulary;
         this.terminators = terminators.clone();
-        this.masks = new AtomicReferenceArray<>(dfa.numStates());
+        this.maskClass = dfa.classesUpTo(vocabulary.maxLength());
+        int numMaskClasses = Arrays.stream(maskClass).max().orElse(0) + 1;
+        this.masks = new AtomicReferenceArray<>(numMaskClasses);
         this.empty = new int[vocabulary.maskWords];
-        if ((long) dfa.numStates() * vocabulary.vocabSize <= EAGER_WORK) {
+        if ((long) numMaskClasses * vocabulary.vocabSize <= EAGER_WORK) {
             for (int state = 0; state < dfa.numStates(); state++) {
                 mask(state);
             }
@@ -60,7 +69,7 @@ final class TokenAutomaton {
 
     /** The allowed-token mask of {@code state}; shared, read-only. */
     int[] mask(int state) {
-        int[] mask = masks.get(state);
+        int[] mask = masks.get(maskClass[state]);
         if (mask == null) {
             mask = new int[vocabulary.maskWords];
             vocabulary.allowed(dfa, state, mask);
@@ -70,7 +79,7 @@ final class TokenAutomaton {
                 }
             }
             mask = distinct.computeIfAbsent(new MaskKey(mask), key -> key.words);
-            masks.set(state, mask);
+            masks.set(maskClass[state], mask);
         }
         return mask;
     }

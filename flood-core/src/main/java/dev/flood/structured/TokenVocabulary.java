@@ -54,6 +54,11 @@ final class TokenVocabulary {
         maxLength = longest;
     }
 
+    /** The longest token, in bytes. */
+    int maxLength() {
+        return maxLength;
+    }
+
     /** The token's bytes, or null if it never appears in constrained text (special, unnamed, empty). */
     byte[] bytes(int id) {
         return id >= 0 && id < vocabSize ? bytes[id] : null;
