@@ -50,6 +50,18 @@ final class Generation implements Work {
     }
 
     /**
+     * Whether the next input token may be one a step in flight is still drawing (a deferred token, read where it
+     * was drawn). Not with repetition, presence or frequency penalties: the next draw counts every earlier token,
+     * so it waits until the host has taken the previous one. Not with a response format either: the next step's
+     * mask follows from the previous token, which the host must have read through the constraint (it does so as
+     * it takes the token, so the mask is ready when the request is scheduled again).
+     */
+    boolean mayDeferTokens() {
+        return params.repetitionPenalty() == 1 && params.presencePenalty() == 0 && params.frequencyPenalty() == 0
+                && sampling.constraint() == null;
+    }
+
+    /**
      * Takes the token sampled for this generation (and its log-probabilities if asked for), appends it to the
      * sequence, streams what text became final, and returns how the generation finished, or null if it goes on.
      */

@@ -2,13 +2,10 @@ package dev.flood.engine;
 
 import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodException;
-import dev.flood.backend.Backend;
-import dev.flood.backend.cpu.CpuBackend;
-import dev.flood.backend.cuda.CudaBackend;
 import dev.flood.cache.SegmentAllocator;
 import dev.flood.config.ModelConfig;
 import dev.flood.config.ModelConfigReader;
-import dev.flood.model.CausalLM;
+import dev.flood.engine.pipeline.Pipeline;
 import dev.flood.model.ModelRegistry;
 import dev.flood.structured.ConstraintCompiler;
 import dev.flood.tokenizer.Tokenizer;
@@ -20,12 +17,13 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
- * A model ready to serve: config, tokenizer, weights on a backend, the KV cache with its allocator, and what turns
- * requests into prompts and constraints (the chat template, the response-format compiler).
+ * A model ready to serve: config, tokenizer, the pipeline of stages holding the weights and KV cache, the one
+ * segment allocator whose slots are valid on every stage, and what turns requests into prompts and constraints
+ * (the chat template, the response-format compiler).
  */
-record LoadedModel(ModelConfig config, Tokenizer tokenizer, Backend backend, CausalLM model,
-                   SegmentAllocator allocator, EngineContext context, LazyChatTemplate chatTemplate,
-                   ConstraintCompiler constraints) implements AutoCloseable {
+record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> pipeline, SegmentAllocator allocator,
+                   EngineContext context, LazyChatTemplate chatTemplate, ConstraintCompiler constraints)
+        implements AutoCloseable {
 
     /** Most extents one request's cache may be split into. */
     static final int MAX_EXTENTS_PER_REQUEST = 8;
@@ -39,38 +37,31 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Backend backend, Cau
         } else if (config.loadFormat() != EngineConfig.LoadFormat.DUMMY) {
             throw new FloodException("no tokenizer.json in " + config.modelPath());
         }
-        Backend backend = openBackend(config);
         try {
-            CausalLM model;
+            Pipeline<StepPlan> pipeline;
             try (WeightSource weights = config.loadFormat() == EngineConfig.LoadFormat.DUMMY
                     ? new DummyWeights(modelConfig, config.seed())
                     : SafetensorsCheckpoint.open(config.modelPath())) {
-                model = CausalLM.load(modelConfig, weights, backend);
+                pipeline = Pipeline.open(config, modelConfig, weights);
             }
-            int cacheTokens = config.cacheTokens() > 0 ? config.cacheTokens()
-                    : backend.suggestCacheTokens(modelConfig, config);
-            backend.allocateCache(modelConfig.numLayers(), cacheTokens, modelConfig.kvSize());
             Set<Integer> eos = new LinkedHashSet<>(modelConfig.eosTokenIds());
             EngineContext context = new EngineContext(tokenizer, modelConfig.vocabSize(),
                     modelConfig.maxPositions(), Set.copyOf(eos));
-            return new LoadedModel(modelConfig, tokenizer, backend, model,
-                    new SegmentAllocator(cacheTokens, MAX_EXTENTS_PER_REQUEST), context,
-                    new LazyChatTemplate(config.modelPath()), new ConstraintCompiler(tokenizer,
-                            modelConfig.vocabSize(), context.eosTokenIds(), ConstraintCompiler.Limits.DEFAULT));
+            try {
+                return new LoadedModel(modelConfig, tokenizer, pipeline,
+                        new SegmentAllocator(pipeline.cacheTokens(), MAX_EXTENTS_PER_REQUEST), context,
+                        new LazyChatTemplate(config.modelPath()), new ConstraintCompiler(tokenizer,
+                                modelConfig.vocabSize(), context.eosTokenIds(), ConstraintCompiler.Limits.DEFAULT));
+            } catch (RuntimeException e) {
+                pipeline.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
-            backend.close();
             if (tokenizer != null) {
                 tokenizer.close();
             }
             throw e;
         }
-    }
-
-    private static Backend openBackend(EngineConfig config) {
-        if (config.backend().equals("cuda")) {
-            return CudaBackend.open(config.devices().get(0));
-        }
-        return new CpuBackend(config.threads());
     }
 
     Tokenizer requireTokenizer() {
@@ -82,10 +73,13 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Backend backend, Cau
 
     @Override
     public void close() {
-        chatTemplate.close();
-        backend.close();
-        if (tokenizer != null) {
-            tokenizer.close();
+        try {
+            chatTemplate.close();
+            pipeline.close();
+        } finally {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
         }
     }
 }

@@ -40,6 +40,23 @@ public class JsonSchemaLanguageTest {
              "required": ["name", "age", "kind", "tags", "address"]}
             """;
 
+    /** Every construct again in few characters, for the engine test: required and optional properties, a nested object, an array with an item schema and length
+     * bounds, an enum, a const, strings with length bounds and a pattern, integers, numbers, booleans, null, anyOf. */
+    public static final String COMPACT_EVERY_CONSTRUCT = """
+            {"type": "object", "additionalProperties": false,
+             "properties": {
+               "k": {"enum": ["x", "yy"]},
+               "t": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 3},
+                     "minItems": 1, "maxItems": 2},
+               "o": {"type": "object", "properties": {"a": {"type": "integer", "minimum": 0, "maximum": 99},
+                                                      "s": {"type": "string", "maxLength": 3}},
+                     "required": ["a"]},
+               "u": {"anyOf": [{"type": "number"}, {"type": "boolean"}, {"type": "null"}, {"const": 2},
+                               {"type": "string", "pattern": "^[A-Z][0-9]$"}]}
+             },
+             "required": ["k", "o"]}
+            """;
+
     static ByteDfa compile(String schema) {
         return ByteDfa.of(ByteNfa.of(JsonSchemaCompiler.compile(schema), 500_000), 50_000);
     }
@@ -47,6 +64,7 @@ public class JsonSchemaLanguageTest {
     @ParameterizedTest
     @ValueSource(strings = {
         EVERY_CONSTRUCT,
+        COMPACT_EVERY_CONSTRUCT,
         "{\"type\": \"array\", \"items\": {\"type\": \"integer\", \"minimum\": -37, \"exclusiveMaximum\": 1205}}",
         "{\"type\": \"string\", \"pattern\": \"[a-c\\\"\\\\\\\\]{2,5}\", \"maxLength\": 4}",
         "{\"type\": [\"string\", \"null\"], \"format\": \"date\"}",

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.flood.api.SamplingParams;
+import dev.flood.sampling.Draw;
 import dev.flood.sampling.SamplingState;
 import dev.flood.sampling.TokenConstraint;
 import java.nio.ByteBuffer;
@@ -40,7 +41,8 @@ class GpuSamplerRowsTest {
                 new SamplingState(params, 2, vocab, new int[] {1}),
                 new SamplingState(params, 3, vocab, new int[] {1}, new FixedMask(second)),
                 new SamplingState(params, 4, vocab, new int[] {1}, new FixedMask(first)));
-        GpuSampler.PackedRows packed = GpuSampler.pack(states, vocab);
+        List<Draw> draws = states.stream().map(Draw::next).toList();
+        GpuSampler.PackedRows packed = GpuSampler.pack(draws, vocab);
         assertEquals(2, packed.numMasks());
         assertEquals(3, packed.maskWords());
         assertArrayEquals(new int[] {0b101, 0, 1 << 5, 0, -1, 0}, packed.masks());
@@ -49,7 +51,7 @@ class GpuSamplerRowsTest {
             maskRows[r] = packed.params().getInt(r * GpuSampler.ROW_BYTES + 44);
         }
         assertArrayEquals(new int[] {0, -1, 1, 0}, maskRows);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GpuSampler.pack(states, 100));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GpuSampler.pack(draws, 100));
         assertEquals("row 0 has a token mask of 3 words for logits of 100 columns", e.getMessage());
     }
 
@@ -60,7 +62,7 @@ class GpuSamplerRowsTest {
         state.accept(7);
         state.accept(8);
         SamplingState greedy = new SamplingState(SamplingParams.greedy(4), 17, 1009, new int[] {1});
-        ByteBuffer rows = GpuSampler.pack(List.of(state, greedy), 1009).params();
+        ByteBuffer rows = GpuSampler.pack(List.of(Draw.next(state), new Draw(greedy, 5)), 1009).params();
         assertEquals(2 * GpuSampler.ROW_BYTES, rows.remaining());
         assertEquals(0.9, rows.getDouble(0));
         assertEquals(0.05, rows.getDouble(8));
@@ -70,6 +72,7 @@ class GpuSamplerRowsTest {
         assertEquals(43, rows.getInt(36));
         assertEquals(0, rows.getInt(40), "not greedy");
         assertEquals(1, rows.getInt(GpuSampler.ROW_BYTES + 40), "greedy");
+        assertEquals(5L, rows.getLong(GpuSampler.ROW_BYTES + 24), "a later draw's counter (steps in flight)");
         assertEquals(1.0, rows.getDouble(GpuSampler.ROW_BYTES), "top_p 1 disables it");
         assertEquals(-1, rows.getInt(44), "no mask");
     }
@@ -79,7 +82,7 @@ class GpuSamplerRowsTest {
         SamplingParams params = SamplingParams.builder().temperature(1).repetitionPenalty(1.3).build();
         SamplingState state = new SamplingState(params, 1, 100, new int[] {1});
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> GpuSampler.pack(List.of(state), 100));
+                () -> GpuSampler.pack(List.of(Draw.next(state)), 100));
         assertEquals("row 0 asks for repetition, presence or frequency penalties, which GPU sampling does not apply"
                 + " yet; sample it on the CPU", e.getMessage());
     }
