@@ -2,10 +2,12 @@ package dev.flood.sampling;
 
 /**
  * What a request's output may be (a JSON schema, a regex, a choice list), as a set of allowed next tokens that
- * follows the tokens generated so far. One per request, carried by its {@link SamplingState}; touched by the
- * engine thread only, in this order per step: the backend reads {@link #allowedTokens()} when it samples, then
- * the engine {@link #accept}s the sampled token, which also prepares the next step's set (so the host work for
- * step N+1 happens as soon as step N's token is known).
+ * follows the tokens generated so far. One per request, carried by its {@link SamplingState}. Per step, in this
+ * order: the backend reads {@link #allowedTokens()} when it samples (on the thread running the step), then the
+ * engine thread {@link #accept}s the sampled token when it collects the step, which also prepares the next set
+ * (so the host work for step N+1 is done as soon as step N's token is known). A constrained request is never in
+ * two steps at once (it takes no deferred tokens), and the engine hands each step to the thread running it
+ * through a queue, so the two threads never touch one constraint at the same time.
  */
 public interface TokenConstraint {
 

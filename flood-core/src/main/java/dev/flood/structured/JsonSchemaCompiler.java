@@ -3,8 +3,6 @@ package dev.flood.structured;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -40,21 +38,6 @@ final class JsonSchemaCompiler {
     private static final Set<String> ANNOTATIONS = Set.of("title", "description", "default", "examples", "$schema",
             "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions");
     private static final Set<String> TYPES = Set.of("object", "array", "string", "integer", "number", "boolean", "null");
-    /** Calendar dates: 31-day months, 30-day months, February to the 28th, and the 29th in leap years. */
-    private static final String DATE = "([0-9]{4}-(0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
-            + "|[0-9]{4}-(0[469]|11)-(0[1-9]|[12][0-9]|30)"
-            + "|[0-9]{4}-02-(0[1-9]|1[0-9]|2[0-8])"
-            + "|([0-9]{2}(0[48]|[2468][048]|[13579][26])|([02468][048]|[13579][26])00)-02-29)";
-    /** Offsets within ±18:00, what java.time (and so most parsers downstream) accepts. */
-    private static final String TIME = "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?"
-            + "(Z|[+-]((0[0-9]|1[0-7]):[0-5][0-9]|18:00))";
-    private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
-    private static final Map<String, String> FORMATS = Map.of(
-            "date", DATE,
-            "time", TIME,
-            "date-time", DATE + "T" + TIME,
-            "uuid", "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
-            "ipv4", "(" + OCTET + "\\.){3}" + OCTET);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final JsonNode root;
@@ -135,8 +118,8 @@ final class JsonSchemaCompiler {
             case "object" -> object(schema, pointer, depth);
             case "array" -> array(schema, pointer, depth);
             case "string" -> string(schema, pointer);
-            case "integer" -> integer(schema, pointer);
-            case "number" -> number(schema, pointer);
+            case "integer" -> NumberBounds.integer(schema, pointer);
+            case "number" -> NumberBounds.number(schema, pointer);
             case "boolean" -> Regular.anyOf(List.of(Regular.text("true"), Regular.text("false")));
             case "null" -> Regular.text("null");
             default -> throw refuse(pointer + "/type", "names an unknown type '" + type + "'");
@@ -250,13 +233,14 @@ final class JsonSchemaCompiler {
         }
         if (schema.has("format")) {
             String format = schema.get("format").asText();
-            if (!FORMATS.containsKey(format)) {
-                throw refuse(pointer + "/format", "is '" + format + "'; supported formats are " + FORMATS.keySet());
+            if (!StringFormats.PATTERNS.containsKey(format)) {
+                throw refuse(pointer + "/format", "is '" + format + "'; supported formats are "
+                        + StringFormats.PATTERNS.keySet());
             }
             if (pattern != null) {
                 throw refuse(pointer, "has both a pattern and a format");
             }
-            pattern = FORMATS.get(format);
+            pattern = StringFormats.PATTERNS.get(format);
         }
         Regular lengths = new Regular.Repeat(JsonText.stringUnit(), min, max);
         Regular content;
@@ -272,60 +256,6 @@ final class JsonSchemaCompiler {
             content = min == 0 && max == Regular.UNBOUNDED ? matching : new Regular.Intersect(matching, lengths);
         }
         return Regular.seq(Regular.text("\""), content, Regular.text("\""));
-    }
-
-    private Regular integer(JsonNode schema, String pointer) {
-        if (schema.has("multipleOf")) {
-            throw refuse(pointer + "/multipleOf", "is not supported");
-        }
-        BigDecimal lo = bound(schema, "minimum", pointer);
-        BigDecimal hi = bound(schema, "maximum", pointer);
-        BigDecimal loExclusive = exclusiveBound(schema, "exclusiveMinimum", "minimum", pointer);
-        BigDecimal hiExclusive = exclusiveBound(schema, "exclusiveMaximum", "maximum", pointer);
-        if (lo == null && hi == null && loExclusive == null && hiExclusive == null) {
-            return JsonText.integer();
-        }
-        long low = -IntegerRange.LIMIT;
-        long high = IntegerRange.LIMIT;
-        if (lo != null) {
-            low = Math.max(low, clamp(lo.setScale(0, RoundingMode.CEILING)));
-        }
-        if (loExclusive != null) {
-            low = Math.max(low, clamp(loExclusive.setScale(0, RoundingMode.FLOOR).add(BigDecimal.ONE)));
-        }
-        if (hi != null) {
-            high = Math.min(high, clamp(hi.setScale(0, RoundingMode.FLOOR)));
-        }
-        if (hiExclusive != null) {
-            high = Math.min(high, clamp(hiExclusive.setScale(0, RoundingMode.CEILING).subtract(BigDecimal.ONE)));
-        }
-        if (low > high) {
-            throw refuse(pointer, "allows no integer between its bounds");
-        }
-        return IntegerRange.of(low, high);
-    }
-
-    private static long clamp(BigDecimal value) {
-        BigDecimal limit = BigDecimal.valueOf(IntegerRange.LIMIT);
-        return value.max(limit.negate()).min(limit).longValueExact();
-    }
-
-    private Regular number(JsonNode schema, String pointer) {
-        if (schema.has("multipleOf")) {
-            throw refuse(pointer + "/multipleOf", "is not supported");
-        }
-        for (String keyword : List.of("maximum", "exclusiveMinimum", "exclusiveMaximum")) {
-            if (schema.has(keyword)) {
-                throw refuse(pointer + "/" + keyword, "is not supported for numbers (only minimum 0 is)");
-            }
-        }
-        if (schema.has("minimum")) {
-            if (bound(schema, "minimum", pointer).signum() != 0) {
-                throw refuse(pointer + "/minimum", "is not supported for numbers unless it is 0");
-            }
-            return JsonText.number(false);
-        }
-        return JsonText.number(true);
     }
 
     private Regular enumeration(JsonNode schema, String pointer) {
@@ -399,33 +329,6 @@ final class JsonSchemaCompiler {
         return node.asInt();
     }
 
-    private BigDecimal bound(JsonNode schema, String keyword, String pointer) {
-        JsonNode node = schema.get(keyword);
-        if (node == null) {
-            return null;
-        }
-        if (!node.isNumber()) {
-            throw refuse(pointer + "/" + keyword, "is not a number");
-        }
-        return node.decimalValue();
-    }
-
-    /** Draft 6+ gives the exclusive bound as a number; draft 4 as a boolean beside minimum or maximum. */
-    private BigDecimal exclusiveBound(JsonNode schema, String keyword, String inclusive, String pointer) {
-        JsonNode node = schema.get(keyword);
-        if (node != null && node.isBoolean()) {
-            if (!node.booleanValue()) {
-                return null;
-            }
-            BigDecimal value = bound(schema, inclusive, pointer);
-            if (value == null) {
-                throw refuse(pointer + "/" + keyword, "is true without " + inclusive);
-            }
-            return value;
-        }
-        return bound(schema, keyword, pointer);
-    }
-
     private static String compact(JsonNode value) {
         try {
             return JSON.writeValueAsString(value);
@@ -438,7 +341,7 @@ final class JsonSchemaCompiler {
         return name.replace("~", "~0").replace("/", "~1");
     }
 
-    private static IllegalArgumentException refuse(String pointer, String why) {
+    static IllegalArgumentException refuse(String pointer, String why) {
         return new IllegalArgumentException("JSON schema at " + pointer + " " + why);
     }
 }
