@@ -49,7 +49,11 @@ final class BenchCommand implements Command {
                             + "(default " + WORKLOAD.outputTokens() + ")"),
                     Option.value(SECTION, BenchConstraint.OPTION, "FILE", "constrain every request to this JSON schema"
                             + " (EOS allowed where the JSON is complete; --output-tokens is then the most per prompt)"),
-                    Option.flag(SECTION, "json", "print one JSON object instead of a table"))).flatMap(List::stream).toList();
+                    Option.flag(SECTION, "json", "print one JSON object instead of a table"),
+                    Option.flag(SECTION, "profile", "instead of the workload, time one decode-only and one mixed"
+                            + " step per op class with CUDA events, beside each class's roofline floor (backend"
+                            + " cuda; --max-running and --max-batch-tokens shape the steps)"))).flatMap(List::stream)
+            .toList();
 
     @Override
     public String name() {
@@ -64,7 +68,7 @@ final class BenchCommand implements Command {
     @Override
     public String synopsis() {
         return "flood bench --model DIR [--load-format dummy] [--prompts N] [--output-tokens N] [--json-schema FILE]"
-                + " [--json] [options]";
+                + " [--json] [--profile] [options]";
     }
 
     @Override
@@ -83,6 +87,11 @@ final class BenchCommand implements Command {
                     + " (workload " + WORKLOAD.name() + "'s size), got " + numPrompts);
         }
         int outputTokens = args.intValue("output-tokens", WORKLOAD.outputTokens(), 1);
+        if (args.flag("profile")) {
+            ObjectNode profile = StepProfile.run(config, WORKLOAD, outputTokens);
+            streams.out().println(args.flag("json") ? TextSink.json(profile) : StepProfile.table(profile));
+            return 0;
+        }
         try (FloodEngine engine = FloodEngine.open(config)) {
             int context = engine.modelConfig().maxPositions();
             if (outputTokens >= context) {
@@ -105,7 +114,7 @@ final class BenchCommand implements Command {
                         + "of %d minus %d output tokens)%n", clamped, numPrompts, maxPromptTokens, context, outputTokens);
             }
             Run run = measure(engine, prompts, request(outputTokens, constraint), streams);
-            ObjectNode report = report(config, run, outputTokens, clamped);
+            ObjectNode report = report(engine.config(), run, outputTokens, clamped);
             if (constraint != null) {
                 report.put("response_format", "json_schema " + args.path(BenchConstraint.OPTION));
                 report.put("finished_complete", run.results().stream().filter(r -> !r.isError() && r.isUsable()).count());
