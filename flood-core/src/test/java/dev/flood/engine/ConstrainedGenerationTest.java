@@ -36,7 +36,6 @@ import org.junit.jupiter.api.Test;
  * prompt and generated tokens. Seeds are fixed per row and the CPU backend is batch-invariant, so the counts
  * printed are stable; the thresholds leave a margin below them.
  */
- */
 class ConstrainedGenerationTest {
 
     private static final Path DEMO = Path.of("..", "models", "flood-demo");
