@@ -167,9 +167,10 @@ extern "C" __global__ void flood_attention_merge(const flood::AttentionMerge* me
 }
 
 extern "C" __global__ void __launch_bounds__(512) flood_sample_rows(const float* logits, int vocab,
-                                                                     const flood::SamplingRow* params, float* scratch,
-                                                                     int* tokens, int* status) {
-    flood::sample_rows(logits, vocab, params, scratch, tokens, status);
+                                                                     const flood::SamplingRow* params,
+                                                                     const unsigned* masks, int mask_words,
+                                                                     float* scratch, int* tokens, int* status) {
+    flood::sample_rows(logits, vocab, params, masks, mask_words, scratch, tokens, status);
 }
 
 extern "C" __global__ void __launch_bounds__(512) flood_token_logprobs(const float* logits, int vocab,

@@ -99,6 +99,24 @@ public final class FloodOptions {
             .booleanType().defaultValue(false)
             .withDescription("Keep generating past the model's end-of-sequence token until max-new-tokens.");
 
+    public static final ConfigOption<String> SYSTEM = ConfigOptions.key("flood.system")
+            .stringType().noDefaultValue()
+            .withDescription("FLOOD_GENERATE: a system message; each prompt is then sent as a user message through "
+                    + "the model's chat template.");
+
+    public static final ConfigOption<String> JSON_SCHEMA = ConfigOptions.key("flood.json-schema")
+            .stringType().noDefaultValue()
+            .withDescription("FLOOD_GENERATE: outputs are JSON valid under this JSON schema (constrained decoding; "
+                    + "at most one of json-schema, regex and choice).");
+
+    public static final ConfigOption<String> REGEX = ConfigOptions.key("flood.regex")
+            .stringType().noDefaultValue()
+            .withDescription("FLOOD_GENERATE: outputs are texts the whole regular expression matches.");
+
+    public static final ConfigOption<List<String>> CHOICE = ConfigOptions.key("flood.choice")
+            .stringType().asList().defaultValues()
+            .withDescription("FLOOD_GENERATE: outputs are exactly one of these texts (';'-separated).");
+
     public static final ConfigOption<Integer> SCORE_MAX_LENGTH = ConfigOptions.key("flood.score.max-length")
             .intType().defaultValue(0)
             .withDescription("FLOOD_PERPLEXITY: tokens in one window; 0 = the model's context. A longer text is "
@@ -122,7 +140,8 @@ public final class FloodOptions {
     /** Every option above, for validation and documentation. */
     public static final List<ConfigOption<?>> ALL = List.of(MODEL_PATH, LOAD_FORMAT, BACKEND, DEVICES, CACHE_TOKENS,
             MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, CACHE_RESERVATION, PREFIX_CACHING, THREADS, SEED, MAX_NEW_TOKENS,
-            TEMPERATURE, TOP_P, TOP_K, STOP, IGNORE_EOS, SCORE_MAX_LENGTH, SCORE_STRIDE, SCORE_SLIDING_WINDOW, ON_ERROR);
+            TEMPERATURE, TOP_P, TOP_K, STOP, IGNORE_EOS, SYSTEM, JSON_SCHEMA, REGEX, CHOICE, SCORE_MAX_LENGTH,
+            SCORE_STRIDE, SCORE_SLIDING_WINDOW, ON_ERROR);
 
     private FloodOptions() {
     }

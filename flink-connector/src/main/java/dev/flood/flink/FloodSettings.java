@@ -1,11 +1,16 @@
 package dev.flood.flink;
 
+import dev.flood.api.ChatMessage;
 import dev.flood.api.EngineConfig;
+import dev.flood.api.GenerateRequest;
+import dev.flood.api.ResponseFormat;
 import dev.flood.api.SamplingParams;
 import dev.flood.api.ScoreOptions;
 import dev.flood.flink.FloodOptions.ErrorMode;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -23,15 +28,27 @@ import org.apache.flink.configuration.Configuration;
  * @param sampling how every request samples, without a seed: {@link #samplingFor} adds the derived one
  * @param scoring  how FLOOD_PERPLEXITY scores a text longer than the window
  * @param onError  what a failed request does to its record
+ * @param shape    FLOOD_GENERATE's system message and response format
  */
 @PublicEvolving
-public record FloodSettings(EngineConfig engine, SamplingParams sampling, ScoreOptions scoring, ErrorMode onError) {
+public record FloodSettings(EngineConfig engine, SamplingParams sampling, ScoreOptions scoring, ErrorMode onError,
+                            RequestShape shape) {
+
+    /**
+     * How each prompt becomes a request.
+     *
+     * @param system a system message (prompts then go as user messages through the chat template), or null
+     * @param format the format every output must take, or null
+     */
+    public record RequestShape(String system, ResponseFormat format) {
+    }
 
     public FloodSettings {
         Objects.requireNonNull(engine, "engine");
         Objects.requireNonNull(sampling, "sampling");
         Objects.requireNonNull(scoring, "scoring");
         Objects.requireNonNull(onError, "onError");
+        Objects.requireNonNull(shape, "shape");
         if (sampling.seed().isPresent()) {
             throw new IllegalArgumentException("sampling must not carry a seed: each request's seed is derived "
                     + "from flood.seed and its prompt");
@@ -99,10 +116,37 @@ public record FloodSettings(EngineConfig engine, SamplingParams sampling, ScoreO
             ScoreOptions scoring = new ScoreOptions(conf.get(FloodOptions.SCORE_MAX_LENGTH),
                     conf.get(FloodOptions.SCORE_STRIDE), conf.get(FloodOptions.SCORE_SLIDING_WINDOW)
                     ? ScoreOptions.LongTexts.SLIDING_WINDOW : ScoreOptions.LongTexts.REJECT);
-            return new FloodSettings(engine, sampling.build(), scoring, conf.get(FloodOptions.ON_ERROR));
+            return new FloodSettings(engine, sampling.build(), scoring, conf.get(FloodOptions.ON_ERROR), shape(conf));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid Flood options: " + e.getMessage(), e);
         }
+    }
+
+    /** The system message and at most one response format (json-schema, regex or choice). */
+    private static RequestShape shape(Configuration conf) {
+        List<ResponseFormat> formats = new ArrayList<>();
+        conf.getOptional(FloodOptions.JSON_SCHEMA).ifPresent(schema -> formats.add(ResponseFormat.jsonSchema(schema)));
+        conf.getOptional(FloodOptions.REGEX).ifPresent(regex -> formats.add(ResponseFormat.regex(regex)));
+        if (!conf.get(FloodOptions.CHOICE).isEmpty()) {
+            formats.add(ResponseFormat.choice(conf.get(FloodOptions.CHOICE)));
+        }
+        if (formats.size() > 1) {
+            throw new IllegalArgumentException("give at most one of " + FloodOptions.JSON_SCHEMA.key() + ", "
+                    + FloodOptions.REGEX.key() + " and " + FloodOptions.CHOICE.key());
+        }
+        return new RequestShape(conf.get(FloodOptions.SYSTEM), formats.isEmpty() ? null : formats.get(0));
+    }
+
+    /**
+     * The request for one prompt: sampled with {@link #samplingFor}, as a user message after the system message
+     * when one is set, held to the response format when one is set.
+     */
+    public GenerateRequest requestFor(String prompt) {
+        SamplingParams params = samplingFor(prompt);
+        GenerateRequest request = shape.system() == null || prompt == null ? GenerateRequest.of(prompt, params)
+                : GenerateRequest.ofMessages(List.of(ChatMessage.system(shape.system()), ChatMessage.user(prompt)),
+                        params);
+        return shape.format() == null ? request : request.withResponseFormat(shape.format());
     }
 
     /** The sampling of one request: the configured one with a seed derived from flood.seed and the prompt. */

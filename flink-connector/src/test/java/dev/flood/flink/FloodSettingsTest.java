@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flood.api.ChatMessage;
 import dev.flood.api.EngineConfig.CacheReservation;
 import dev.flood.api.EngineConfig.PrefixCaching;
+import dev.flood.api.GenerateRequest;
+import dev.flood.api.ResponseFormat;
 import dev.flood.api.ScoreOptions;
 import dev.flood.flink.FloodOptions.ErrorMode;
 import java.nio.file.Path;
@@ -81,6 +84,26 @@ class FloodSettingsTest {
                 NO_JOB_PARAMETERS), "backend must be 'cpu' or 'cuda', got 'tpu'");
         assertMessage(() -> FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.max-new-tokens", "many"),
                 NO_JOB_PARAMETERS), "flood.max-new-tokens");
+    }
+
+    @Test
+    void aSystemMessageAndAResponseFormatShapeEachRequest() {
+        FloodSettings plain = FloodSettings.resolve(Map.of("flood.model.path", "/m"), NO_JOB_PARAMETERS);
+        assertEquals(GenerateRequest.of("hi", plain.samplingFor("hi")), plain.requestFor("hi"));
+        FloodSettings chat = FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.system", "Be brief.",
+                "flood.choice", "yes;no"), NO_JOB_PARAMETERS);
+        assertEquals(GenerateRequest.ofMessages(List.of(ChatMessage.system("Be brief."), ChatMessage.user("hi")),
+                chat.samplingFor("hi")).withResponseFormat(ResponseFormat.choice(List.of("yes", "no"))),
+                chat.requestFor("hi"));
+        FloodSettings json = FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.json-schema",
+                "{\"type\": \"integer\"}"), NO_JOB_PARAMETERS);
+        assertEquals(ResponseFormat.jsonSchema("{\"type\": \"integer\"}"), json.requestFor("hi").responseFormat());
+        FloodSettings regex = FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.regex", "[0-9]+"),
+                NO_JOB_PARAMETERS);
+        assertEquals(ResponseFormat.regex("[0-9]+"), regex.requestFor("hi").responseFormat());
+        assertMessage(() -> FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.regex", "a",
+                "flood.choice", "a"), NO_JOB_PARAMETERS),
+                "invalid Flood options: give at most one of flood.json-schema, flood.regex and flood.choice");
     }
 
     @Test

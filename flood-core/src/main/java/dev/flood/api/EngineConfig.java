@@ -222,7 +222,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
     }
 
     public static final class Builder {
-        private final Path modelPath;
+        private Path modelPath;
         private LoadFormat loadFormat = LoadFormat.SAFETENSORS;
         private String backend = "cpu";
         private List<Integer> devices = List.of(0);
@@ -243,6 +243,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
             this.modelPath = modelPath;
         }
 
+        public Builder modelPath(Path value) { modelPath = value; return this; }
         public Builder loadFormat(LoadFormat value) { loadFormat = value; return this; }
         public Builder backend(String value) { backend = value; return this; }
         public Builder devices(List<Integer> value) { devices = value; return this; }

@@ -7,6 +7,7 @@ import dev.flood.api.CacheStats;
 import dev.flood.api.EngineConfig;
 import dev.flood.api.EngineMetrics;
 import dev.flood.api.FloodEngine;
+import dev.flood.api.FloodException;
 import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
@@ -19,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -50,6 +52,8 @@ final class BenchCommand implements Command {
                             + WORKLOAD.inputLengths().size() + " prompts (default all)"),
                     Option.value(SECTION, "output-tokens", "N", "tokens generated per prompt, greedy, EOS ignored "
                             + "(default " + WORKLOAD.outputTokens() + ")"),
+                    Option.value(SECTION, BenchConstraint.OPTION, "FILE", "constrain every request to this JSON schema"
+                            + " (EOS allowed where the JSON is complete; --output-tokens is then the most per prompt)"),
                     Option.flag(SECTION, "json", "print one JSON object instead of a table"),
                     Option.flag(SECTION, "profile", "instead of the workload, time one decode-only and one mixed"
                             + " step per op class with CUDA events, beside each class's roofline floor (backend"
@@ -69,6 +73,7 @@ final class BenchCommand implements Command {
     @Override
     public String synopsis() {
         return "flood bench --model DIR [--load-format dummy] [--workload W|W-shared] [--prompts N] [--output-tokens N]"
+                + " [--json-schema FILE]"
                 + " [--json] [--profile] [options]";
     }
 
@@ -79,7 +84,9 @@ final class BenchCommand implements Command {
 
     @Override
     public int run(ParsedArgs args, Streams streams) throws UsageException {
-        EngineConfig config = EngineOptions.config(args);
+        EngineConfig options = EngineOptions.config(args);
+        BenchConstraint constraint = BenchConstraint.of(args, options, streams);
+        EngineConfig config = constraint == null ? options : constraint.config();
         Workload workload;
         try {
             workload = Workload.generation(args.string("workload", "W"));
@@ -111,7 +118,7 @@ final class BenchCommand implements Command {
                         + workload.systemPromptTokens() + " tokens and --output-tokens " + outputTokens
                         + " leave no room for a prompt in the model's context of " + context + " tokens");
             }
-            warmUp(engine, vocabSize, Math.min(WARMUP_PROMPT_TOKENS, maxPromptTokens));
+            warmUp(engine, vocabSize, Math.min(WARMUP_PROMPT_TOKENS, maxPromptTokens), constraint);
 
             List<List<Integer>> prompts = new ArrayList<>();
             int clamped = 0;
@@ -124,8 +131,13 @@ final class BenchCommand implements Command {
                 streams.err().printf(Locale.ROOT, "bench: %d of %d prompts clamped to %d tokens (the model's context "
                         + "of %d minus %d output tokens)%n", clamped, numPrompts, maxPromptTokens, context, outputTokens);
             }
-            Run run = measure(engine, prompts, outputTokens, streams);
+            Run run = measure(engine, prompts, request(outputTokens, constraint), streams);
             ObjectNode report = report(engine.config(), workload, run, outputTokens, clamped);
+            if (constraint != null) {
+                report.put("response_format", "json_schema " + args.path(BenchConstraint.OPTION));
+                report.put("finished_complete", run.results().stream().filter(r -> !r.isError() && r.isUsable())
+                        .count());
+            }
             streams.out().println(args.flag("json") ? TextSink.json(report) : BenchReport.table(report));
             if (run.firstError() != null) {
                 streams.err().println("bench: " + report.get("failed").asLong() + " requests failed; the first: "
@@ -136,14 +148,30 @@ final class BenchCommand implements Command {
         return 0;
     }
 
-    private static void warmUp(FloodEngine engine, int vocabSize, int promptTokens) {
-        SamplingParams params = SamplingParams.builder().maxNewTokens(WARMUP_OUTPUT_TOKENS).ignoreEos().build();
+    /**
+     * The measured requests' shape: greedy with EOS ignored, or greedy under the constraint (which compiles the
+     * schema in the warm-up, so the measurement starts with its masks cached as a long job would have them).
+     */
+    private static Function<List<Integer>, GenerateRequest> request(int outputTokens, BenchConstraint constraint) {
+        if (constraint == null) {
+            SamplingParams params = SamplingParams.builder().maxNewTokens(outputTokens).ignoreEos().build();
+            return prompt -> GenerateRequest.ofTokens(prompt, params);
+        }
+        SamplingParams params = SamplingParams.builder().maxNewTokens(outputTokens).build();
+        return prompt -> GenerateRequest.ofTokens(prompt, params).withResponseFormat(constraint.format());
+    }
+
+    private static void warmUp(FloodEngine engine, int vocabSize, int promptTokens, BenchConstraint constraint) {
+        Function<List<Integer>, GenerateRequest> request = request(WARMUP_OUTPUT_TOKENS, constraint);
         List<GenerateRequest> requests = new ArrayList<>();
         for (int i = 0; i < WARMUP_REQUESTS; i++) {
-            requests.add(GenerateRequest.ofTokens(Workload.promptTokens(WARMUP_FIRST_TEXT + i, promptTokens,
-                    vocabSize), params));
+            requests.add(request.apply(Workload.promptTokens(WARMUP_FIRST_TEXT + i, promptTokens, vocabSize)));
         }
-        engine.generate(requests);
+        String error = engine.generate(requests).stream().filter(GenerationResult::isError)
+                .map(GenerationResult::error).findFirst().orElse(null);
+        if (error != null) {
+            throw new FloodException("the warm-up failed: " + error);
+        }
     }
 
     /** What one measured run produced, with the engine's counters before and after it. */
@@ -156,8 +184,8 @@ final class BenchCommand implements Command {
         }
     }
 
-    private static Run measure(FloodEngine engine, List<List<Integer>> prompts, int outputTokens, Streams streams) {
-        SamplingParams params = SamplingParams.builder().maxNewTokens(outputTokens).ignoreEos().build();
+    private static Run measure(FloodEngine engine, List<List<Integer>> prompts,
+                               Function<List<Integer>, GenerateRequest> request, Streams streams) {
         RequestTimes times = new RequestTimes(prompts.size());
         Progress progress = new Progress(streams, "bench", prompts.size());
         EngineMetrics before = engine.metrics();
@@ -165,7 +193,7 @@ final class BenchCommand implements Command {
         for (int i = 0; i < prompts.size(); i++) {
             GenerationListener listener = times.listener(i);
             times.submitted(i);
-            futures.add(engine.submit(GenerateRequest.ofTokens(prompts.get(i), params), listener)
+            futures.add(engine.submit(request.apply(prompts.get(i)), listener)
                     .whenComplete((result, error) -> progress.advance()));
         }
         CompletableFuture<Void> all = CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new));

@@ -4,6 +4,7 @@ import dev.flood.api.EngineConfig;
 import dev.flood.api.EngineMetrics;
 import dev.flood.api.FinishReason;
 import dev.flood.api.FloodEngine;
+import dev.flood.api.FloodException;
 import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
@@ -157,6 +158,8 @@ public final class Engine implements FloodEngine {
                         completions.add(() -> generation.complete(sequence.promptLength, generatedIds, finish));
                     }
                 }
+            } catch (FloodException e) {
+                finish(sequence, e.getMessage(), completions);
             } catch (RuntimeException e) {
                 finish(sequence, "post-processing failed: " + e, completions);
             }

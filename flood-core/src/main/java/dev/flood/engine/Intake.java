@@ -1,5 +1,6 @@
 package dev.flood.engine;
 
+import dev.flood.api.ChatMessage;
 import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodException;
 import dev.flood.api.GenerateRequest;
@@ -10,6 +11,7 @@ import dev.flood.api.ScoreOptions;
 import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.sampling.SamplingState;
+import dev.flood.sampling.TokenConstraint;
 import dev.flood.tokenizer.IncrementalDetokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -57,7 +59,9 @@ final class Intake {
             int maxTokens = (int) Math.min((long) ids.length + request.sampling().maxNewTokens(), contextLimit);
             checkCache(maxTokens);
             long seed = request.sampling().seed().orElse(mix(config.seed(), serial));
-            SamplingState sampling = new SamplingState(request.sampling(), seed, loaded.config().vocabSize(), ids);
+            TokenConstraint constraint = request.responseFormat() == null ? null : constraint(request);
+            SamplingState sampling = new SamplingState(request.sampling(), seed, loaded.config().vocabSize(), ids,
+                    constraint);
             IncrementalDetokenizer detokenizer = loaded.tokenizer() == null ? null : loaded.tokenizer().newDetokenizer(ids);
             Generation generation = new Generation(request.sampling(), sampling, detokenizer, sink);
             return new Admitted<>(List.of(new Sequence(serial, ids, maxTokens, generation)), generation.future);
@@ -195,13 +199,43 @@ final class Intake {
     }
 
     private int[] promptIds(GenerateRequest request) {
-        if (request.prompt() == null && request.promptTokenIds() == null) {
+        int[] ids;
+        if (request.messages() != null) {
+            ids = chatPromptIds(request.messages());
+        } else if (request.prompt() != null) {
+            ids = loaded.requireTokenizer().encode(request.prompt());
+        } else if (request.promptTokenIds() != null) {
+            ids = request.promptTokenIds().stream().mapToInt(id -> id == null ? -1 : id).toArray();
+        } else {
             throw new IllegalArgumentException("prompt is null");
         }
-        int[] ids = request.prompt() != null ? loaded.requireTokenizer().encode(request.prompt())
-                : request.promptTokenIds().stream().mapToInt(id -> id == null ? -1 : id).toArray();
         checkIds(ids);
         return ids;
+    }
+
+    /**
+     * The conversation rendered by the model's chat template with the generation prompt, tokenized without the
+     * post-processor's special tokens (the template writes its own), as transformers' apply_chat_template does.
+     */
+    private int[] chatPromptIds(List<ChatMessage> messages) {
+        if (messages.isEmpty()) {
+            throw new IllegalArgumentException("a chat needs at least one message");
+        }
+        for (int i = 0; i < messages.size(); i++) {
+            if (messages.get(i) == null) {
+                throw new IllegalArgumentException("message " + i + " is null");
+            }
+        }
+        String text = loaded.chatTemplate().require().renderPrompt(messages);
+        return loaded.requireTokenizer().encodeWithoutSpecialTokens(text);
+    }
+
+    private TokenConstraint constraint(GenerateRequest request) {
+        if (request.sampling().ignoreEos()) {
+            throw new IllegalArgumentException("a response format cannot be combined with ignore_eos: the output ends"
+                    + " where the format is complete");
+        }
+        return loaded.constraints().constraint(request.responseFormat(), request.sampling().stopTokenIds());
     }
 
     private void checkIds(int[] ids) {

@@ -55,6 +55,30 @@ class BenchCommandTest {
     }
 
     @Test
+    void aJsonSchemaConstrainsEveryRequestAndAShapeWithoutTokenizerGetsASyntheticOne() throws IOException {
+        Path model = Files.createDirectories(temp.resolve("shape"));
+        Files.copy(Fixtures.model("tiny-llama").resolve("config.json"), model.resolve("config.json"));
+        Path schema = temp.resolve("schema.json");
+        Files.writeString(schema, "{\"type\": \"array\", \"items\": {\"type\": \"integer\"}, \"minItems\": 50}");
+        Cli run = Cli.run("bench", "--model", model.toString(), "--load-format", "dummy", "--prompts", "4",
+                "--output-tokens", "5", "--json-schema", schema.toString(), "--json", "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        assertTrue(run.err().contains("has no tokenizer.json; masks use a synthetic byte-level vocabulary of 1024"
+                + " tokens"), run.err());
+        JsonNode report = Cli.parse(run.out().strip());
+        assertEquals(20, report.get("generated_tokens").asLong(), "50 items do not fit in 5 tokens: all cut there");
+        assertEquals(0, report.get("failed").asInt());
+        assertEquals(0, report.get("finished_complete").asInt());
+        assertEquals("json_schema " + schema, report.get("response_format").asText());
+        Files.writeString(schema, "{\"type\": \"array\", \"uniqueItems\": true}");
+        Cli refused = Cli.run("bench", "--model", model.toString(), "--load-format", "dummy", "--prompts", "2",
+                "--output-tokens", "3", "--json-schema", schema.toString(), "--threads", "2");
+        assertEquals(1, refused.exitCode(), refused.describe());
+        assertTrue(refused.err().contains("the warm-up failed: JSON schema at #/uniqueItems asks for distinct items"),
+                refused.err());
+    }
+
+    @Test
     void twoStagesReportTheirLayersAndIdleTimeEach() {
         Cli run = Cli.run("bench", "--model", Fixtures.model("tiny-llama").toString(), "--prompts", "4",
                 "--output-tokens", "3", "--stages", "2", "--stage-layers", "1,2", "--threads", "2");

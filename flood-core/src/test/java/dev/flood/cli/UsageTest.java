@@ -34,6 +34,7 @@ class UsageTest {
         "generate --model M --prompt x --max-tokens                  | --max-tokens needs a value: --max-tokens N",
         "generate --model --prompt x                                 | --model needs a value: --model DIR",
         "generate --model M --prompt x --seed 1 --seed 2             | --seed is given more than once",
+        "generate --model M --prompt x --regex a --choice b          | give at most one of --json-schema, --regex and --choice",
         "generate --model M --prompt x --json=yes                    | --json is a flag and takes no value",
         "generate --model M hello                                    | unexpected argument 'hello' (options start with --)",
         "generate --model M                                          | give at least one --prompt TEXT or an --input FILE",

@@ -50,6 +50,15 @@ public final class FloodOptions {
             "top log-probabilities per generated token in the struct output's logprobs field; 0 for none");
     public static final FloodOption SEED = sampling("seed", "0",
             "base of each row's sampling seed; a row's seed also hashes its prompt and sampling options");
+    public static final FloodOption SYSTEM = sampling("system", null,
+            "flood_generate: a system message; each prompt is then sent as a user message through the model's "
+                    + "chat template");
+    public static final FloodOption JSON_SCHEMA = sampling("json_schema", null,
+            "flood_generate: outputs are JSON valid under this JSON schema (constrained decoding)");
+    public static final FloodOption REGEX = sampling("regex", null,
+            "flood_generate: outputs are texts the whole regular expression matches");
+    public static final FloodOption CHOICE = sampling("choice", null,
+            "flood_generate: outputs are exactly one of these texts, a JSON array of strings");
 
     public static final FloodOption MAX_LENGTH = scoring("max_length", null,
             "flood_perplexity: tokens in one window; unset: the model's context. A longer text is scored in strided "
@@ -70,7 +79,8 @@ public final class FloodOptions {
     public static final Map<String, FloodOption> ALL = index(List.of(MODEL, LOAD_FORMAT, BACKEND, DEVICES,
             CACHE_TOKENS, MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, RESERVATION, PREFIX_CACHING, THREADS, ENGINE_SEED,
             TEMPERATURE, TOP_K, TOP_P, MIN_P, REPETITION_PENALTY, PRESENCE_PENALTY, FREQUENCY_PENALTY, MAX_TOKENS, STOP,
-            STOP_TOKEN_IDS, IGNORE_EOS, LOGPROBS, SEED, MAX_LENGTH, STRIDE, SLIDING_WINDOW, ON_ERROR, MAX_IN_FLIGHT,
+            STOP_TOKEN_IDS, IGNORE_EOS, LOGPROBS, SEED, SYSTEM, JSON_SCHEMA, REGEX, CHOICE, MAX_LENGTH, STRIDE,
+            SLIDING_WINDOW, ON_ERROR, MAX_IN_FLIGHT,
             OUTPUT));
 
     private FloodOptions() {

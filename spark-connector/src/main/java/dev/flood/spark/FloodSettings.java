@@ -3,6 +3,7 @@ package dev.flood.spark;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flood.api.EngineConfig;
+import dev.flood.api.ResponseFormat;
 import dev.flood.api.SamplingParams;
 import dev.flood.api.ScoreOptions;
 import java.io.Serializable;
@@ -51,6 +52,7 @@ public final class FloodSettings implements Serializable {
         maxInFlightRows();
         seed();
         output();
+        responseFormat();
     }
 
     /**
@@ -152,6 +154,35 @@ public final class FloodSettings implements Serializable {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid Flood sampling option: " + e.getMessage(), e);
         }
+    }
+
+    /** flood_generate's system message, or null for plain prompts. */
+    public String system() {
+        return value(FloodOptions.SYSTEM);
+    }
+
+    /** The format flood_generate's outputs must take, or null; at most one of json_schema, regex and choice. */
+    public ResponseFormat responseFormat() {
+        List<ResponseFormat> formats = new ArrayList<>();
+        if (value(FloodOptions.JSON_SCHEMA) != null) {
+            formats.add(ResponseFormat.jsonSchema(value(FloodOptions.JSON_SCHEMA)));
+        }
+        if (value(FloodOptions.REGEX) != null) {
+            formats.add(ResponseFormat.regex(value(FloodOptions.REGEX)));
+        }
+        String choice = value(FloodOptions.CHOICE);
+        if (choice != null) {
+            try {
+                formats.add(ResponseFormat.choice(Arrays.asList(JSON.readValue(choice, String[].class))));
+            } catch (JsonProcessingException | IllegalArgumentException | NullPointerException e) {
+                throw new IllegalArgumentException("Flood option choice must be a non-empty JSON array of strings, "
+                        + "got '" + choice + "'");
+            }
+        }
+        if (formats.size() > 1) {
+            throw new IllegalArgumentException("give at most one of the Flood options json_schema, regex and choice");
+        }
+        return formats.isEmpty() ? null : formats.get(0);
     }
 
     /** How flood_perplexity scores a text longer than the window. */

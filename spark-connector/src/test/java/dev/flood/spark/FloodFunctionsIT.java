@@ -94,6 +94,27 @@ class FloodFunctionsIT {
         }
     }
 
+    /** The choice option holds every row to one of its texts, as the engine does with the same seeds. */
+    @Test
+    void aChoiceCallMatchesTheEngineAndKeepsToItsChoices() {
+        Map<String, String> options = Map.of("choice", "[\"yes\", \"no\", \"not sure\"]", "temperature", "1",
+                "max_tokens", "16", "seed", "3");
+        FloodSettings settings = settings(options);
+        List<GenerateRequest> requests = new ArrayList<>();
+        for (String prompt : prompts) {
+            requests.add(GenerateRequest.of(prompt, settings.sampling().toBuilder()
+                    .seed(RowSeeds.seed(settings, prompt)).build()).withResponseFormat(settings.responseFormat()));
+        }
+        List<GenerationResult> expected = engine.generate(requests);
+        List<Row> rows = spark.sql("SELECT id, flood_generate(prompt, map('choice', '[\"yes\", \"no\", \"not sure\"]',"
+                + " 'temperature', '1', 'max_tokens', '16', 'seed', '3')) AS out FROM prompts").collectAsList();
+        for (int i = 0; i < prompts.size(); i++) {
+            String message = "row " + i + " '" + prompts.get(i) + "' (seed " + SEED + ")";
+            assertEquals(expected.get(i).text(), rows.get(i).getString(1), message);
+            assertTrue(List.of("yes", "no", "not sure").contains(rows.get(i).getString(1)), message);
+        }
+    }
+
     @Test
     void sampledStructGenerationMatchesTheEngineWithRowSeeds() {
         List<GenerationResult> expected = direct(SAMPLED);

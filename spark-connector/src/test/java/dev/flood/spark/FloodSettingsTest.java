@@ -2,16 +2,20 @@ package dev.flood.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flood.api.EngineConfig;
+import dev.flood.api.ResponseFormat;
 import dev.flood.api.SamplingParams;
 import dev.flood.api.ScoreOptions;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
@@ -67,13 +71,17 @@ class FloodSettingsTest {
         all.put("ignore_eos", "true");
         all.put("logprobs", "3");
         all.put("seed", "-12");
+        all.put("system", "Answer in one word.");
+        all.put("json_schema", "{\"type\": \"boolean\"}");
         all.put("max_length", "4096");
         all.put("stride", "1000");
         all.put("sliding_window", "false");
         all.put("on_error", "fail");
         all.put("max_in_flight", "17");
         all.put("output", "struct");
-        assertEquals(FloodOptions.ALL.keySet(), all.keySet(), "the test sets every option");
+        Set<String> covered = new HashSet<>(all.keySet());
+        covered.addAll(List.of("regex", "choice"));   // one format per call: aResponseFormatAndASystemMessage
+        assertEquals(FloodOptions.ALL.keySet(), covered, "the test sets every option");
         FloodSettings settings = FloodSettings.resolve(Map.of(), all);
         EngineConfig engine = settings.engineConfig(List.of());
         assertEquals(EngineConfig.LoadFormat.DUMMY, engine.loadFormat());
@@ -95,6 +103,27 @@ class FloodSettingsTest {
         assertEquals(FloodSettings.OnError.FAIL, settings.onError());
         assertEquals(17, settings.maxInFlightRows());
         assertEquals(FloodSettings.Output.STRUCT, settings.output());
+        assertEquals("Answer in one word.", settings.system());
+        assertEquals(ResponseFormat.jsonSchema("{\"type\": \"boolean\"}"), settings.responseFormat());
+    }
+
+    @Test
+    void aResponseFormatAndASystemMessage() {
+        assertNull(FloodSettings.resolve(CONF, Map.of()).responseFormat());
+        assertNull(FloodSettings.resolve(CONF, Map.of()).system());
+        assertEquals(ResponseFormat.regex("[0-9]+"), FloodSettings.resolve(CONF, Map.of("regex", "[0-9]+"))
+                .responseFormat());
+        assertEquals(ResponseFormat.choice(List.of("yes", "no")), FloodSettings.resolve(CONF,
+                Map.of("choice", "[\"yes\", \"no\"]")).responseFormat());
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("choice", "yes")),
+                "Flood option choice must be a non-empty JSON array of strings, got 'yes'");
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("choice", "[]")),
+                "Flood option choice must be a non-empty JSON array of strings, got '[]'");
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("regex", "a", "choice", "[\"a\"]")),
+                "give at most one of the Flood options json_schema, regex and choice");
+        long plain = RowSeeds.seed(FloodSettings.resolve(CONF, Map.of()), "p");
+        assertNotEquals(plain, RowSeeds.seed(FloodSettings.resolve(CONF, Map.of("system", "s")), "p"),
+                "the system message is a sampling option: it changes the row's seed");
     }
 
     @Test

@@ -59,7 +59,7 @@ public final class FloodGenerateFunction<IN, OUT> extends RichAsyncFunction<IN, 
     @Override
     public void asyncInvoke(IN event, ResultFuture<OUT> resultFuture) {
         String prompt = prompts.prompt(event);
-        GenerateRequest request = GenerateRequest.of(prompt, settings.samplingFor(prompt));
+        GenerateRequest request = settings.requestFor(prompt);
         metrics.started();
         lease.engine().submit(request, GenerationListener.NONE).whenComplete((result, error) -> {
             GenerationResult done = error == null ? result : GenerationResult.failed("the engine failed: " + error, 0);

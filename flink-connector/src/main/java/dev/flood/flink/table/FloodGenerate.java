@@ -1,6 +1,5 @@
 package dev.flood.flink.table;
 
-import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.flink.internal.FloodMetrics;
 import java.util.Map;
@@ -34,7 +33,7 @@ public final class FloodGenerate extends FloodTableFunction {
 
     public void eval(CompletableFuture<String> result, String prompt) {
         started();
-        engine().submit(GenerateRequest.of(prompt, settings().samplingFor(prompt)), GenerationListener.NONE)
+        engine().submit(settings().requestFor(prompt), GenerationListener.NONE)
                 .whenComplete((r, error) -> {
                     if (error != null) {
                         finish(result, null, 0, "the engine failed: " + error);

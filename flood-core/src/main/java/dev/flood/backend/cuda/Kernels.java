@@ -273,8 +273,19 @@ final class Kernels implements AutoCloseable {
                 launch.partialMaxSum(), launch.out(), launch.outStride());
     }
 
-    void sampleRows(long logits, int vocab, long params, long scratch, long tokens, long status, int rows) {
-        launch("flood_sample_rows", rows, 1, SAMPLING_BLOCK, 0, logits, vocab, params, scratch, tokens, status);
+    /** {@code masks}: [numMasks, maskWords] uint32 allowed-token bits, 0 (null) when no row has a mask. */
+    void sampleRows(long logits, int vocab, long params, TokenMasks masks, long scratch, SampleOutputs outputs,
+                    int rows) {
+        launch("flood_sample_rows", rows, 1, SAMPLING_BLOCK, 0, logits, vocab, params, masks.address(),
+                masks.words(), scratch, outputs.tokens(), outputs.status());
+    }
+
+    /** Device address and row width (in 32-bit words) of {@link #sampleRows}' masks. */
+    record TokenMasks(long address, int words) {
+    }
+
+    /** Device addresses of {@link #sampleRows}' outputs: [rows] token ids and [rows] statuses. */
+    record SampleOutputs(long tokens, long status) {
     }
 
     void tokenLogprobs(long logits, int vocab, long chosen, int topN, LogprobOutputs outputs, int rows) {
