@@ -20,12 +20,17 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The engine: one thread runs {@link #loop()} (schedule, forward, post-process) over a batch that every caller
  * shares; callers on any thread turn their input into {@link Sequence}s ({@link Intake}) and wait on futures.
  */
 public final class Engine implements FloodEngine {
+
+    /** One line when an engine opens and one when it closes (the CLI, Spark executors and Flink TaskManagers log them). */
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
 
     private final EngineConfig config;
     private final LoadedModel loaded;
@@ -53,6 +58,10 @@ public final class Engine implements FloodEngine {
     public static Engine open(EngineConfig config) {
         Engine engine = new Engine(config, LoadedModel.load(config));
         engine.thread.start();
+        LOG.info("Flood engine opened: model {} ({}), backend {}, cache {} tokens, step budget {} tokens, at most {} "
+                + "running", config.modelPath(), engine.loaded.config().architecture(), config.backend().equals("cuda")
+                ? "cuda on devices " + config.devices() : "cpu with " + config.threads() + " threads",
+                engine.metrics().cache().capacityTokens(), config.maxBatchTokens(), config.maxRunningRequests());
         return engine;
     }
 
@@ -222,5 +231,8 @@ public final class Engine implements FloodEngine {
             s.work.fail("the engine was closed before this request started", s);
         }
         loaded.close();
+        EngineMetrics done = metrics();
+        LOG.info("Flood engine closed: model {}, {} requests ({} failed), {} generated tokens in {} steps",
+                config.modelPath(), done.completedRequests(), done.failedRequests(), done.generatedTokens(), done.steps());
     }
 }
