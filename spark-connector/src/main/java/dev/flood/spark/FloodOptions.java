@@ -28,7 +28,8 @@ public final class FloodOptions {
     public static final FloodOption RESERVATION = engine("reservation", "full",
             "KV cache reservation on admission: full (prompt plus max tokens) or incremental");
     public static final FloodOption THREADS = engine("threads", null,
-            "CPU backend worker threads; unset uses the executor JVM's available processors");
+            "CPU backend worker threads; unset: spark.executor.cores, else the cores of a local[N] master, else "
+                    + "the executor JVM's processors");
     public static final FloodOption ENGINE_SEED = engine("engine_seed", "0", "seed of dummy weights");
 
     public static final FloodOption TEMPERATURE = sampling("temperature", "0", "0 is greedy decoding");
@@ -53,6 +54,8 @@ public final class FloodOptions {
             "null: a row that fails gives null (the struct output's error field says why); fail: fail the task");
     public static final FloodOption MAX_IN_FLIGHT = new FloodOption("max_in_flight", "256",
             FloodOption.Scope.CONNECTOR, "rows of one task queued in the engine at once (backpressure window)");
+    public static final FloodOption KEY_COLUMN = new FloodOption("key_column", null, FloodOption.Scope.CALL_ONLY,
+            "a column of the call's input whose value names a failed row in on_error=fail messages");
     public static final FloodOption OUTPUT = new FloodOption("output", "plain", FloodOption.Scope.CALL_ONLY,
             "plain (string, or double for perplexity) or struct (with token counts, finish reason and error)");
 
@@ -60,7 +63,7 @@ public final class FloodOptions {
     public static final Map<String, FloodOption> ALL = index(List.of(MODEL, LOAD_FORMAT, BACKEND, DEVICES,
             CACHE_TOKENS, MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, RESERVATION, THREADS, ENGINE_SEED, TEMPERATURE,
             TOP_K, TOP_P, MIN_P, REPETITION_PENALTY, PRESENCE_PENALTY, FREQUENCY_PENALTY, MAX_TOKENS, STOP,
-            STOP_TOKEN_IDS, IGNORE_EOS, LOGPROBS, SEED, ON_ERROR, MAX_IN_FLIGHT, OUTPUT));
+            STOP_TOKEN_IDS, IGNORE_EOS, LOGPROBS, SEED, ON_ERROR, MAX_IN_FLIGHT, KEY_COLUMN, OUTPUT));
 
     private FloodOptions() {
     }

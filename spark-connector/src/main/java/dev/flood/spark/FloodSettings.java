@@ -40,9 +40,12 @@ public final class FloodSettings implements Serializable {
 
     /** Options given by the call or the conf, after precedence; options absent here take their default. */
     private final TreeMap<String, String> explicit;
+    /** The executors' cores from the conf ({@link ExecutorCores}), the default of threads; 0 when unknown. */
+    private final int executorCores;
 
-    private FloodSettings(TreeMap<String, String> explicit) {
+    private FloodSettings(TreeMap<String, String> explicit, int executorCores) {
         this.explicit = explicit;
+        this.executorCores = executorCores;
         engineConfig(List.of());
         sampling();
         onError();
@@ -63,7 +66,7 @@ public final class FloodSettings implements Serializable {
                 FloodOption option = FloodOptions.byKey(key);
                 if (option.scope() == FloodOption.Scope.CALL_ONLY) {
                     throw new IllegalArgumentException(e.getKey() + " cannot be set in the conf: '" + key
-                            + "' fixes the column type, so give it in the call's options");
+                            + "' is read during analysis, so give it in the call's options");
                 }
                 explicit.put(key, e.getValue().trim());
             }
@@ -75,7 +78,7 @@ public final class FloodSettings implements Serializable {
             }
             explicit.put(e.getKey(), e.getValue().trim());
         }
-        return new FloodSettings(explicit);
+        return new FloodSettings(explicit, ExecutorCores.of(sparkConf).orElse(0));
     }
 
     /** The output kind from the call's options alone (analysis time, before the conf is read). */
@@ -123,6 +126,8 @@ public final class FloodSettings implements Serializable {
                 .seed(longValue(FloodOptions.ENGINE_SEED));
         if (value(FloodOptions.THREADS) != null) {
             builder.threads(integer(FloodOptions.THREADS));
+        } else if (executorCores > 0) {
+            builder.threads(executorCores);
         }
         return builder.build();
     }
@@ -259,12 +264,12 @@ public final class FloodSettings implements Serializable {
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof FloodSettings s && s.explicit.equals(explicit);
+        return other instanceof FloodSettings s && s.explicit.equals(explicit) && s.executorCores == executorCores;
     }
 
     @Override
     public int hashCode() {
-        return explicit.hashCode();
+        return 31 * explicit.hashCode() + executorCores;
     }
 
     @Override

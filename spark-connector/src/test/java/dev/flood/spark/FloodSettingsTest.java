@@ -67,6 +67,7 @@ class FloodSettingsTest {
         all.put("seed", "-12");
         all.put("on_error", "fail");
         all.put("max_in_flight", "17");
+        all.put("key_column", "id");
         all.put("output", "struct");
         assertEquals(FloodOptions.ALL.keySet(), all.keySet(), "the test sets every option");
         FloodSettings settings = FloodSettings.resolve(Map.of(), all);
@@ -86,6 +87,7 @@ class FloodSettingsTest {
         assertEquals(-12, settings.seed());
         assertEquals(FloodSettings.OnError.FAIL, settings.onError());
         assertEquals(17, settings.maxInFlightRows());
+        assertEquals("id", settings.value(FloodOptions.KEY_COLUMN));
         assertEquals(FloodSettings.Output.STRUCT, settings.output());
     }
 
@@ -100,13 +102,35 @@ class FloodSettingsTest {
     }
 
     @Test
+    void threadsDefaultToTheExecutorsCores() {
+        Map<String, String> conf = new HashMap<>(CONF);
+        conf.put("spark.master", "spark://master:7077");
+        int processors = Runtime.getRuntime().availableProcessors();
+        assertEquals(processors, FloodSettings.resolve(conf, Map.of()).engineConfig(List.of()).threads(),
+                "no executor cores known: the executor JVM's processors");
+        conf.put("spark.executor.cores", "3");
+        assertEquals(3, FloodSettings.resolve(conf, Map.of()).engineConfig(List.of()).threads());
+        assertEquals(5, FloodSettings.resolve(conf, Map.of("threads", "5")).engineConfig(List.of()).threads(),
+                "threads given explicitly win");
+        conf.remove("spark.executor.cores");
+        for (Map.Entry<String, Integer> local : Map.of("local", 1, "local[6]", 6, "local[4,3]", 4,
+                "local-cluster[2, 7, 1024]", 7, "local[*]", processors).entrySet()) {
+            conf.put("spark.master", local.getKey());
+            assertEquals(local.getValue(), FloodSettings.resolve(conf, Map.of()).engineConfig(List.of()).threads(),
+                    local.getKey());
+        }
+    }
+
+    @Test
     void badOptionsAreNamed() {
         assertMessage(() -> FloodSettings.resolve(CONF, Map.of("tempreature", "1")),
                 "unknown Flood option 'tempreature' (known: model, load_format,");
         assertMessage(() -> FloodSettings.resolve(Map.of("spark.flood.maxTokens", "1"), Map.of()),
                 "unknown Flood option 'maxTokens'");
         assertMessage(() -> FloodSettings.resolve(Map.of("spark.flood.output", "struct"), Map.of()),
-                "spark.flood.output cannot be set in the conf");
+                "spark.flood.output cannot be set in the conf: 'output' is read during analysis");
+        assertMessage(() -> FloodSettings.resolve(Map.of("spark.flood.key_column", "id"), Map.of()),
+                "spark.flood.key_column cannot be set in the conf");
         assertMessage(() -> FloodSettings.resolve(Map.of(), Map.of()), "no model: set spark.flood.model");
         assertMessage(() -> FloodSettings.resolve(CONF, Map.of("max_tokens", "many")),
                 "Flood option max_tokens must be an integer, got 'many'");
@@ -139,6 +163,11 @@ class FloodSettingsTest {
         assertNotEquals(seed, RowSeeds.seed(base, null));
         assertNotEquals(seed, RowSeeds.seed(FloodSettings.resolve(CONF, Map.of("temperature", "0.8", "seed", "1")), prompt));
         assertNotEquals(seed, RowSeeds.seed(FloodSettings.resolve(CONF, Map.of("temperature", "0.9")), prompt));
+        List<Integer> ids = List.of(random.nextInt(1000), random.nextInt(1000));
+        assertEquals(RowSeeds.seedOfTokenIds(base, ids), RowSeeds.seedOfTokenIds(base, new java.util.ArrayList<>(ids)));
+        assertNotEquals(RowSeeds.seedOfTokenIds(base, ids), RowSeeds.seed(base, ids.get(0) + "," + ids.get(1) + ","),
+                "token ids hash apart from any text");
+        assertNotEquals(RowSeeds.seedOfTokenIds(base, ids), RowSeeds.seedOfTokenIds(base, List.of(ids.get(1), ids.get(0))));
     }
 
     private static void assertMessage(Executable action, String message) {

@@ -1,12 +1,12 @@
 package dev.flood.spark.runtime;
 
 import dev.flood.api.FloodEngine;
-import dev.flood.api.FloodException;
 import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
 import dev.flood.api.ScoreResult;
+import dev.flood.spark.FloodOptions;
 import dev.flood.spark.FloodSettings;
 import dev.flood.spark.RowSeeds;
 import java.util.concurrent.CompletableFuture;
@@ -31,25 +31,29 @@ public final class CallRunner {
     }
 
     CompletableFuture<?> submit(CallInput input) {
+        if (input.isTokens() && input.tokenIds().contains(null)) {
+            return CompletableFuture.completedFuture(GenerationResult.failed("the prompt's token id at index "
+                    + input.tokenIds().indexOf(null) + " is NULL", 0));
+        }
         return switch (function) {
-            case GENERATE -> engine.submit(GenerateRequest.of(input.text(),
-                    sampling.toBuilder().seed(RowSeeds.seed(settings, input.text())).build()), GenerationListener.NONE);
+            case GENERATE -> engine.submit(input.isTokens()
+                    ? GenerateRequest.ofTokens(input.tokenIds(), sampling.toBuilder()
+                            .seed(RowSeeds.seedOfTokenIds(settings, input.tokenIds())).build())
+                    : GenerateRequest.of(input.text(), sampling.toBuilder()
+                            .seed(RowSeeds.seed(settings, input.text())).build()), GenerationListener.NONE);
             case PERPLEXITY -> engine.submitScore(input.text());
             case SCORE -> engine.submitOptions(input.text(), input.choices());
         };
     }
 
     /**
-     * The column's value for one finished request; throws {@link FloodException} for a failed row when the
-     * call's on_error is fail.
-     *
-     * @param rowNumber the row's 0-based position in the task's partition, for the error message
+     * The column's value for one finished request; throws {@link RowFailure} for a failed row when the call's
+     * on_error is fail, naming the row by its key column (if key_column names one), its prompt and its position.
      */
-    Object value(CallInput input, Object raw, long rowNumber) {
+    Object value(CallInput input, Object raw, RowFailure.RowPosition position) {
         String error = ResultValues.errorOf(raw);
         if (error != null && settings.onError() == FloodSettings.OnError.FAIL) {
-            throw new FloodException(function.sqlName() + " failed on row " + rowNumber + " of its partition ("
-                    + "on_error=fail): " + error);
+            throw RowFailure.of(function, input, settings.value(FloodOptions.KEY_COLUMN), position, error);
         }
         return ResultValues.of(function, settings.output(), input, raw);
     }
