@@ -62,7 +62,9 @@ public final class FloodOptions {
 
     public static final ConfigOption<Integer> THREADS = ConfigOptions.key("flood.threads")
             .intType().defaultValue(0)
-            .withDescription("Worker threads of the CPU backend; 0 uses every core the TaskManager JVM sees.");
+            .withDescription("Worker threads of the CPU backend; 0 uses the TaskManager's slots "
+                    + "(taskmanager.numberOfTaskSlots) where the connector knows them, else every core the "
+                    + "TaskManager JVM sees.");
 
     public static final ConfigOption<Long> SEED = ConfigOptions.key("flood.seed")
             .longType().defaultValue(0L)

@@ -5,6 +5,7 @@ import dev.flood.api.SamplingParams;
 import dev.flood.flink.FloodOptions.ErrorMode;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -37,9 +38,11 @@ public record FloodSettings(EngineConfig engine, SamplingParams sampling, ErrorM
 
     /**
      * Resolves the options. {@code functionOptions} may hold only keys of {@link FloodOptions#ALL} (a typo fails
-     * here, naming the key); {@code jobParameter} looks one key up in the job's parameters (null if unset).
+     * here, naming the key); {@code jobParameter} looks one key up in the job's parameters (null if unset);
+     * {@code taskManagerSlots} is the default of {@code flood.threads} (see {@link TaskManagerSlots}).
      */
-    public static FloodSettings resolve(Map<String, String> functionOptions, UnaryOperator<String> jobParameter) {
+    public static FloodSettings resolve(Map<String, String> functionOptions, UnaryOperator<String> jobParameter,
+                                        TaskManagerSlots taskManagerSlots) {
         Set<String> known = new TreeSet<>();
         for (ConfigOption<?> option : FloodOptions.ALL) {
             known.add(option.key());
@@ -56,11 +59,11 @@ public record FloodSettings(EngineConfig engine, SamplingParams sampling, ErrorM
                 merged.put(key, value);
             }
         }
-        return of(Configuration.fromMap(merged));
+        return of(Configuration.fromMap(merged), taskManagerSlots);
     }
 
     /** Reads typed values; every check of a value happens in the records it builds or here. */
-    private static FloodSettings of(Configuration conf) {
+    private static FloodSettings of(Configuration conf, TaskManagerSlots slots) {
         String modelPath = conf.get(FloodOptions.MODEL_PATH);
         if (modelPath == null || modelPath.isBlank()) {
             throw new IllegalArgumentException(FloodOptions.MODEL_PATH.key() + " is not set: give it to the "
@@ -68,8 +71,8 @@ public record FloodSettings(EngineConfig engine, SamplingParams sampling, ErrorM
         }
         int threads = conf.get(FloodOptions.THREADS);
         if (threads < 0) {
-            throw new IllegalArgumentException(FloodOptions.THREADS.key() + " must be >= 0 (0 = every core), got "
-                    + threads);
+            throw new IllegalArgumentException(FloodOptions.THREADS.key() + " must be >= 0 (0 = the TaskManager's "
+                    + "slots), got " + threads);
         }
         try {
             EngineConfig engine = EngineConfig.builder(Path.of(modelPath))
@@ -80,7 +83,7 @@ public record FloodSettings(EngineConfig engine, SamplingParams sampling, ErrorM
                     .maxBatchTokens(conf.get(FloodOptions.MAX_BATCH_TOKENS))
                     .maxRunningRequests(conf.get(FloodOptions.MAX_RUNNING_REQUESTS))
                     .reservation(conf.get(FloodOptions.CACHE_RESERVATION))
-                    .threads(threads == 0 ? Runtime.getRuntime().availableProcessors() : threads)
+                    .threads(threads == 0 ? slots.orProcessors() : threads)
                     .seed(conf.get(FloodOptions.SEED))
                     .build();
             SamplingParams.Builder sampling = SamplingParams.builder()
@@ -101,5 +104,10 @@ public record FloodSettings(EngineConfig engine, SamplingParams sampling, ErrorM
     /** The sampling of one request: the configured one with a seed derived from flood.seed and the prompt. */
     public SamplingParams samplingFor(String prompt) {
         return sampling.toBuilder().seed(RequestSeeds.derive(engine.seed(), prompt)).build();
+    }
+
+    /** The sampling of a request whose prompt is given as token ids. */
+    public SamplingParams samplingForTokens(List<Integer> promptTokenIds) {
+        return sampling.toBuilder().seed(RequestSeeds.deriveForTokens(engine.seed(), promptTokenIds)).build();
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.flood.api.GenerationResult;
 import dev.flood.flink.FloodOptions;
 import dev.flood.flink.FloodSettings;
+import dev.flood.flink.TaskManagerSlots;
 import dev.flood.flink.testing.CommitOnCheckpointSink;
 import dev.flood.flink.testing.Records.Enriched;
 import dev.flood.flink.testing.Records.Event;
@@ -60,7 +61,7 @@ class ExactlyOnceIT {
                 FloodOptions.TOP_K.key(), "50",
                 FloodOptions.SEED.key(), Long.toString(seed));
         List<String> prompts = TestPrompts.random(new Random(seed), count);
-        Map<String, GenerationResult> reference = TestPrompts.reference(prompts, FloodSettings.resolve(options, k -> null));
+        Map<String, GenerationResult> reference = TestPrompts.reference(prompts, FloodSettings.resolve(options, k -> null, TaskManagerSlots.UNKNOWN));
 
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");

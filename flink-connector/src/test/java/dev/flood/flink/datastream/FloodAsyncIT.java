@@ -10,6 +10,7 @@ import dev.flood.api.FloodException;
 import dev.flood.api.GenerationResult;
 import dev.flood.flink.FloodOptions;
 import dev.flood.flink.FloodSettings;
+import dev.flood.flink.TaskManagerSlots;
 import dev.flood.flink.internal.EngineRegistry;
 import dev.flood.flink.internal.FloodMetrics;
 import dev.flood.flink.testing.JobMetrics;
@@ -79,7 +80,7 @@ class FloodAsyncIT {
         options.put(FloodOptions.MAX_NEW_TOKENS.key(), "7");
         options.put(FloodOptions.TEMPERATURE.key(), "0.8");
         options.put(FloodOptions.SEED.key(), Long.toString(seed));
-        settings = FloodSettings.resolve(options, key -> null);
+        settings = FloodSettings.resolve(options, key -> null, TaskManagerSlots.UNKNOWN);
     }
 
     /** Every fifth prompt is slow, so the engine finishes them after later ones; one null, one over-long. */
