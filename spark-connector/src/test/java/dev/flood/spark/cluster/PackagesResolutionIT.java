@@ -9,7 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
+import dev.flood.testing.Jvms;
 import org.apache.ivy.core.settings.IvySettings;
 import org.apache.ivy.plugins.matcher.ExactPatternMatcher;
 import org.apache.ivy.plugins.resolver.ChainResolver;
@@ -69,13 +69,7 @@ class PackagesResolutionIT {
 
     /** This build's POMs and jars in a Maven-layout file repository, as a release would publish them. */
     private static Path publish() throws IOException {
-        if (Files.exists(WORK)) {
-            try (Stream<Path> paths = Files.walk(WORK)) {
-                for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(path);
-                }
-            }
-        }
+        Jvms.deleteRecursively(WORK);
         Path repository = WORK.resolve("repository");
         Path root = Path.of("..").toAbsolutePath().normalize();
         publish(repository, "flood-parent", root.resolve("pom.xml"), null);

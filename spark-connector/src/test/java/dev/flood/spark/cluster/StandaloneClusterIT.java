@@ -12,6 +12,7 @@ import dev.flood.spark.FloodSettings;
 import dev.flood.spark.FloodSparkExtensions;
 import dev.flood.spark.FloodSparkPlugin;
 import dev.flood.testing.Fixtures;
+import dev.flood.testing.Jvms;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +45,7 @@ class StandaloneClusterIT {
 
     @Test
     void flood_generateOnAMultiJvmClusterWithTheAllJarAlone() throws Exception {
-        deleteRecursively(WORK);
+        Jvms.deleteRecursively(WORK);
         Path sparkHome = sparkHome();
         Path appJar = appJar();
         Path output = WORK.resolve("output");
@@ -80,7 +81,7 @@ class StandaloneClusterIT {
                     "org.apache.spark.deploy.SparkSubmit", submit), env);
 
             assertTrue(driver.waitFor(8, TimeUnit.MINUTES), "the driver did not finish within 8 minutes");
-            assertEquals(0, driver.exitValue(), () -> "the driver failed:\n" + tail(jvms.log("driver")));
+            assertEquals(0, driver.exitValue(), () -> "the driver failed:\n" + Jvms.tail(jvms.log("driver"), 60));
             checkRows(output, conf);
             checkExecutorLogs(workerDir);
         }
@@ -122,7 +123,7 @@ class StandaloneClusterIT {
         for (Path log : logs) {
             String text = Files.readString(log);
             assertTrue(text.contains("Flood engine opened: model " + Fixtures.model("tiny-llama")
-                    + " (LlamaForCausalLM), backend cpu with 1 threads"), () -> log + ":\n" + tail(log));
+                    + " (LlamaForCausalLM), backend cpu with 1 threads"), () -> log + ":\n" + Jvms.tail(log, 60));
         }
     }
 
@@ -159,24 +160,5 @@ class StandaloneClusterIT {
         List<String> options = new ArrayList<>(opens);
         options.add("-Xmx" + heap);
         return options;
-    }
-
-    private static void deleteRecursively(Path folder) throws IOException {
-        if (Files.exists(folder)) {
-            try (Stream<Path> paths = Files.walk(folder)) {
-                for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(path);
-                }
-            }
-        }
-    }
-
-    private static String tail(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
     }
 }

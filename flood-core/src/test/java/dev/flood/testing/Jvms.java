@@ -1,4 +1,4 @@
-package dev.flood.spark.cluster;
+package dev.flood.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,19 +14,19 @@ import java.util.concurrent.TimeUnit;
 /**
  * The JVMs one test starts (a cluster's daemons, a client), each logging to its own file; {@link #close} kills
  * every one of them and every process they started (executors), by process id. Only the JVMs started here are
- * touched.
+ * touched. The connectors' cluster tests use it.
  */
-final class Jvms implements AutoCloseable {
+public final class Jvms implements AutoCloseable {
 
     private final Path logs;
     private final List<Process> started = new ArrayList<>();
 
-    Jvms(Path logs) throws IOException {
+    public Jvms(Path logs) throws IOException {
         this.logs = Files.createDirectories(logs);
     }
 
     /** Starts {@code java [jvmOptions] -cp classpath mainClass args} with {@code env} added to this JVM's. */
-    Process start(String name, JavaCommand command, Map<String, String> env) throws IOException {
+    public Process start(String name, JavaCommand command, Map<String, String> env) throws IOException {
         List<String> line = new ArrayList<>();
         line.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         line.addAll(command.jvmOptions());
@@ -43,12 +43,33 @@ final class Jvms implements AutoCloseable {
     }
 
     /** The log a started JVM writes. */
-    Path log(String name) {
+    public Path log(String name) {
         return logs.resolve(name + ".log");
     }
 
+    /** The last lines of a log, for a failure message. */
+    public static String tail(Path log, int lines) {
+        try {
+            List<String> all = Files.readAllLines(log);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    /** Deletes a folder and everything in it, if it exists (a cluster test's work folder from an earlier run). */
+    public static void deleteRecursively(Path folder) throws IOException {
+        if (Files.exists(folder)) {
+            try (java.util.stream.Stream<Path> paths = Files.walk(folder)) {
+                for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(path);
+                }
+            }
+        }
+    }
+
     /** A port free on the loopback interface now (the daemon that gets it binds it moments later). */
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         } catch (IOException e) {
@@ -76,6 +97,6 @@ final class Jvms implements AutoCloseable {
     }
 
     /** What to run in a JVM. */
-    record JavaCommand(List<String> jvmOptions, String classpath, String mainClass, List<String> args) {
+    public record JavaCommand(List<String> jvmOptions, String classpath, String mainClass, List<String> args) {
     }
 }
