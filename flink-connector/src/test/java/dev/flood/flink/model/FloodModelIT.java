@@ -138,6 +138,22 @@ class FloodModelIT {
         assertEquals(2, JobMetrics.sum(REPORTER, job, FloodMetrics.ERRORS), "the NULL and the over-long prompt");
     }
 
+    /** {@code 'async' = 'false'} runs the sync predict function: the same rows. */
+    @Test
+    void syncCallsGiveTheSameRows() throws Exception {
+        createModel("sync_writer", "completion STRING", "prompt STRING", Map.of());
+        List<String> prompts = TestPrompts.random(new Random(seed), 5);
+        eventsView(Arrays.asList(null, "b", null, "d", "e"), prompts);
+        Map<String, GenerationResult> reference = TestPrompts.reference(prompts, settings());
+        Map<Integer, Row> rows = rowsById(tableEnv.executeSql("SELECT id, name, completion FROM ML_PREDICT(TABLE "
+                + "events, MODEL sync_writer, DESCRIPTOR(prompt), MAP['async', 'false'])"));
+        assertEquals(prompts.size(), rows.size());
+        for (int i = 0; i < prompts.size(); i++) {
+            assertEquals(reference.get(prompts.get(i)).text(), rows.get(i).getField(2), "row " + i);
+        }
+        assertNull(rows.get(0).getField(1));
+    }
+
     @Test
     void outputColumnsByNameAndTokenIdPrompts() throws Exception {
         createModel("detailed", "text STRING, finish_reason STRING, completion_tokens INT, error STRING",
