@@ -26,14 +26,14 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.spark.SparkException;
 import org.apache.spark.TaskContext;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.api.java.UDF1;
-import org.apache.spark.sql.expressions.UserDefinedFunction;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
 import org.junit.jupiter.api.Test;
 
 /** Rows that cannot run give null (or fail the task, if asked); every row comes out exactly once. */
@@ -113,6 +113,11 @@ class BadRowsIT {
                 + "map('on_error', 'fail', 'key_column', 'id')) FROM bad").collectAsList());
         assertTrue(sql.getMessage().contains("on the row with id=7, prompt 'word word word word word word word "
                 + "word …' (row 0 of partition 0): prompt has "), sql.getMessage());
+        SparkException transformed = assertThrows(SparkException.class, () -> withBadRows(spark).coalesce(1)
+                .transform(FloodTransforms.generate("prompt", "out", Map.of("on_error", "fail", "key_column", "id")))
+                .collectAsList());
+        assertTrue(transformed.getMessage().contains("on the row with id=1, prompt NULL (row 1 of partition 0)"),
+                transformed.getMessage());
         Exception unknown = assertThrows(Exception.class, () -> spark.sql("SELECT flood_generate(prompt, "
                 + "map('key_column', 'nope')) FROM bad").collectAsList());
         assertTrue(unknown.getMessage().contains("flood_generate: key_column 'nope' names no column of the call's "
