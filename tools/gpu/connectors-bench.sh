@@ -2,7 +2,8 @@
 # Runs ON THE GPU MACHINE, in the repository root, as the last call after tools/gpu/stage-connectors.sh's parts:
 # ./flood bench, then workload W through the Spark connector (flood_generate) or the Flink connector (ML_PREDICT
 # over a Flood model), on the same GPU, with dummy weights of the same shape and the same engine options.
-#   bash tools/gpu/connectors-bench.sh .device/part-N spark|flink SHAPE PROMPTS [--max-batch-tokens N] [--max-running N] [--cache-tokens N]
+#   bash tools/gpu/connectors-bench.sh .device/part-N spark|flink SHAPE PROMPTS [--max-batch-tokens N] [--max-running N]
+#     [--cache-tokens N] [--steps-in-flight N]
 # SHAPE is a folder under flood-core/src/test/resources/shapes. Results under $OUT: bench-SHAPE.json,
 # WHICH-SHAPE.json and their stderr; prints both JSON lines, the executors' (TaskManager's) engine lines and the
 # connector's output tok/s over the bench's, last.

@@ -43,6 +43,20 @@ public final class FloodOptions {
             .intType().asList().defaultValues(0)
             .withDescription("GPU ordinals of the TaskManager for the CUDA backend, one per pipeline stage.");
 
+    public static final ConfigOption<Integer> STAGES = ConfigOptions.key("flood.stages")
+            .intType().defaultValue(0)
+            .withDescription("Pipeline stages on the CPU backend (cuda: one per device); 0 is one per stage-layers "
+                    + "entry, or one.");
+
+    public static final ConfigOption<List<Integer>> STAGE_LAYERS = ConfigOptions.key("flood.stage-layers")
+            .intType().asList().defaultValues()
+            .withDescription("Decoder layers per pipeline stage, first stage first (17;15); empty splits them so "
+                    + "the stages cost about the same.");
+
+    public static final ConfigOption<Integer> STEPS_IN_FLIGHT = ConfigOptions.key("flood.steps-in-flight")
+            .intType().defaultValue(0)
+            .withDescription("Most engine steps in flight at once; 0 is stages + 1, 1 runs one step at a time.");
+
     public static final ConfigOption<Integer> CACHE_TOKENS = ConfigOptions.key("flood.cache-tokens")
             .intType().defaultValue(0)
             .withDescription("Token slots in the KV cache; 0 sizes it from the memory available.");
@@ -102,7 +116,8 @@ public final class FloodOptions {
                     + "retry strategy retries it.");
 
     /** Every option above, for validation and documentation. */
-    public static final List<ConfigOption<?>> ALL = List.of(MODEL_PATH, LOAD_FORMAT, BACKEND, DEVICES, CACHE_TOKENS,
+    public static final List<ConfigOption<?>> ALL = List.of(MODEL_PATH, LOAD_FORMAT, BACKEND, DEVICES, STAGES,
+            STAGE_LAYERS, STEPS_IN_FLIGHT, CACHE_TOKENS,
             MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, CACHE_RESERVATION, THREADS, SEED, MAX_NEW_TOKENS, TEMPERATURE,
             TOP_P, TOP_K, STOP, IGNORE_EOS, ON_ERROR);
 

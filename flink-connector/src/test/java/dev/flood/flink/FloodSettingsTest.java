@@ -45,10 +45,13 @@ class FloodSettingsTest {
     @Test
     void listAndEnumOptionsParse() {
         FloodSettings settings = FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.stop", "END;###",
-                "flood.on-error", "FAIL", "flood.devices", "3;5", "flood.ignore-eos", "true"), NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN);
+                "flood.on-error", "FAIL", "flood.devices", "3;5", "flood.ignore-eos", "true",
+                "flood.stage-layers", "20;12", "flood.steps-in-flight", "3"), NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN);
         assertEquals(List.of("END", "###"), settings.sampling().stopStrings());
         assertEquals(ErrorMode.FAIL, settings.onError());
         assertEquals(List.of(3, 5), settings.engine().devices());
+        assertEquals(List.of(20, 12), settings.engine().stageLayers());
+        assertEquals(3, settings.engine().stepsInFlight());
         assertTrue(settings.sampling().ignoreEos());
     }
 

@@ -19,6 +19,12 @@ public final class FloodOptions {
     public static final FloodOption BACKEND = engine("backend", "cpu", "cpu or cuda");
     public static final FloodOption DEVICES = engine("devices", "0",
             "comma-separated GPU ordinals for cuda, used when the task was assigned no 'gpu' resource");
+    public static final FloodOption STAGES = engine("stages", "0",
+            "pipeline stages on the CPU backend (cuda: one per device); 0 is one per stage_layers entry, or one");
+    public static final FloodOption STAGE_LAYERS = engine("stage_layers", null,
+            "comma-separated decoder layers per pipeline stage, e.g. 17,15; unset splits them evenly by cost");
+    public static final FloodOption STEPS_IN_FLIGHT = engine("steps_in_flight", "0",
+            "most engine steps in flight at once; 0 is stages + 1, 1 runs one step at a time");
     public static final FloodOption CACHE_TOKENS = engine("cache_tokens", "0",
             "token slots in the KV cache; 0 sizes it from the memory available");
     public static final FloodOption MAX_BATCH_TOKENS = engine("max_batch_tokens", "1024",
@@ -61,7 +67,7 @@ public final class FloodOptions {
 
     /** Every option, by key, in the order above. */
     public static final Map<String, FloodOption> ALL = index(List.of(MODEL, LOAD_FORMAT, BACKEND, DEVICES,
-            CACHE_TOKENS, MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, RESERVATION, THREADS, ENGINE_SEED, TEMPERATURE,
+            STAGES, STAGE_LAYERS, STEPS_IN_FLIGHT, CACHE_TOKENS, MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, RESERVATION, THREADS, ENGINE_SEED, TEMPERATURE,
             TOP_K, TOP_P, MIN_P, REPETITION_PENALTY, PRESENCE_PENALTY, FREQUENCY_PENALTY, MAX_TOKENS, STOP,
             STOP_TOKEN_IDS, IGNORE_EOS, LOGPROBS, SEED, ON_ERROR, MAX_IN_FLIGHT, KEY_COLUMN, OUTPUT));
 

@@ -46,6 +46,9 @@ class FloodSettingsTest {
         all.put("load_format", "dummy");
         all.put("backend", "cuda");
         all.put("devices", "2, 3");
+        all.put("stages", "0");
+        all.put("stage_layers", "9, 7");
+        all.put("steps_in_flight", "2");
         all.put("cache_tokens", "999");
         all.put("max_batch_tokens", "77");
         all.put("max_running_requests", "13");
@@ -74,6 +77,8 @@ class FloodSettingsTest {
         EngineConfig engine = settings.engineConfig(List.of());
         assertEquals(EngineConfig.LoadFormat.DUMMY, engine.loadFormat());
         assertEquals(List.of(2, 3), engine.devices());
+        assertEquals(List.of(9, 7), engine.stageLayers());
+        assertEquals(2, engine.stepsInFlight());
         assertEquals(999, engine.cacheTokens());
         assertEquals(77, engine.maxBatchTokens());
         assertEquals(13, engine.maxRunningRequests());

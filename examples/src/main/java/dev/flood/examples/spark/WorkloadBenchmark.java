@@ -40,7 +40,8 @@ public final class WorkloadBenchmark {
 
     private static final String USAGE = "WorkloadBenchmark --model DIR [--load-format dummy] [--backend cuda] "
             + "[--prompts 1024] [--output-tokens 256] [--gpus 1 --discovery-script FILE] [--executor-memory-mb 65536] "
-            + "[--max-batch-tokens N] [--max-running N] [--cache-tokens N] [--master local[1]]";
+            + "[--max-batch-tokens N] [--max-running N] [--cache-tokens N] [--steps-in-flight N] [--stage-layers L,M] "
+            + "[--master local[1]]";
 
     private WorkloadBenchmark() {
     }
@@ -60,8 +61,10 @@ public final class WorkloadBenchmark {
                 .config("spark.flood.load_format", options.optional("load-format", "dummy"))
                 .config("spark.flood.backend", options.optional("backend", gpus > 0 ? "cuda" : "cpu"))
                 .config("spark.flood.max_in_flight", String.valueOf(numPrompts));
+        // engine options under ./flood bench's names, so that one command line serves both
         for (String[] engineOption : new String[][] {{"max-batch-tokens", "max_batch_tokens"},
-                {"max-running", "max_running_requests"}, {"cache-tokens", "cache_tokens"}}) {
+                {"max-running", "max_running_requests"}, {"cache-tokens", "cache_tokens"},
+                {"steps-in-flight", "steps_in_flight"}, {"stage-layers", "stage_layers"}}) {
             if (options.optional(engineOption[0], null) != null) {
                 builder.config("spark.flood." + engineOption[1], options.required(engineOption[0]));
             }

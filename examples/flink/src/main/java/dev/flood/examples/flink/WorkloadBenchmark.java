@@ -39,7 +39,7 @@ public final class WorkloadBenchmark {
 
     private static final String USAGE = "WorkloadBenchmark --model DIR [--load-format DUMMY] [--backend cuda] "
             + "[--devices 0] [--prompts 1024] [--output-tokens 256] [--max-batch-tokens N] [--max-running N] "
-            + "[--cache-tokens N]";
+            + "[--cache-tokens N] [--steps-in-flight N] [--stage-layers L,M]";
 
     private WorkloadBenchmark() {
     }
@@ -58,10 +58,12 @@ public final class WorkloadBenchmark {
         modelOptions.put("devices", arguments.getOrDefault("devices", "0"));
         modelOptions.put("threads", "1");
         modelOptions.put("ignore-eos", "true");
+        // engine options under ./flood bench's names (lists comma-separated there, ';' in Flink's options)
         for (String[] engineOption : new String[][] {{"max-batch-tokens", "max-batch-tokens"},
-                {"max-running", "max-running-requests"}, {"cache-tokens", "cache-tokens"}}) {
+                {"max-running", "max-running-requests"}, {"cache-tokens", "cache-tokens"},
+                {"steps-in-flight", "steps-in-flight"}, {"stage-layers", "stage-layers"}}) {
             if (arguments.containsKey(engineOption[0])) {
-                modelOptions.put(engineOption[1], arguments.get(engineOption[0]));
+                modelOptions.put(engineOption[1], arguments.get(engineOption[0]).replace(',', ';'));
             }
         }
 
