@@ -1,6 +1,7 @@
 package dev.flood.flink.datastream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -87,6 +88,7 @@ class ExactlyOnceIT {
         env.execute();
 
         assertTrue(FailOnceAfterCheckpoint.FAILED.contains(name), "the job should have failed once and restarted");
+        assertFalse(FailOnceAfterCheckpoint.EARLY.contains(name), "a record came back before a checkpoint completed");
         List<Enriched> committed = CommitOnCheckpointSink.committed(name);
         assertEquals(LongStream.range(0, count).boxed().toList(), committed.stream().map(Enriched::id).sorted().toList(),
                 "every record committed exactly once (seed " + seed + ")");
@@ -98,14 +100,18 @@ class ExactlyOnceIT {
         assertTrue(submits > count, "requests after the checkpoint are issued again after the restore: " + submits);
     }
 
-    /** Throws once per test, in one subtask, after it saw a completed checkpoint and then enough records. */
+    /**
+     * Throws once per test, in the first subtask to see {@code afterRecords} records. No record should reach it
+     * before a checkpoint has completed (the first completion notification, in any subtask, opens the engine's
+     * gate); one that does is noted in {@link #EARLY} rather than thrown, which a restart would hide.
+     */
     static final class FailOnceAfterCheckpoint extends RichMapFunction<Enriched, Enriched> implements CheckpointListener {
         static final Set<String> FAILED = ConcurrentHashMap.newKeySet();
+        static final Set<String> EARLY = ConcurrentHashMap.newKeySet();
 
         private final String name;
         private final int afterRecords;
         private transient int numSeen;
-        private transient boolean checkpointed;
 
         FailOnceAfterCheckpoint(String name, int afterRecords) {
             this.name = name;
@@ -115,13 +121,15 @@ class ExactlyOnceIT {
         @Override
         public void open(OpenContext openContext) {
             numSeen = 0;
-            checkpointed = false;
         }
 
         @Override
         public Enriched map(Enriched value) {
             numSeen++;
-            if (checkpointed && numSeen >= afterRecords && FAILED.add(name)) {
+            if (!ControlledEngine.stats(name).gateOpen()) {
+                EARLY.add(name);
+            }
+            if (numSeen >= afterRecords && FAILED.add(name)) {
                 throw new IllegalStateException("injected failure at record " + value.id());
             }
             return value;
@@ -130,7 +138,6 @@ class ExactlyOnceIT {
         /** The first completed checkpoint lets the engine hand its results back. */
         @Override
         public void notifyCheckpointComplete(long checkpointId) {
-            checkpointed = true;
             ControlledEngine.openGate(name);
         }
     }

@@ -188,14 +188,19 @@ class FloodAsyncIT {
         assertEquals(prompts.size(), stats.submits(), "each record submitted once");
     }
 
+    /**
+     * The null prompt's record fails the job with the engine's reason. The source never ends (the job can only end
+     * by that failure), so no other event (such as the source's end reaching a failed task) can be reported first.
+     */
     @Test
     void failModeFailsTheJobNamingTheError() {
         options.put(FloodOptions.ON_ERROR.key(), "FAIL");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
-        List<String> prompts = prompts(17);
-        prompts.set(13, "only the null prompt fails");
-        enrich(events(env, prompts), 0).apply().sinkTo(new DiscardingSink<>());
+        List<String> prompts = TestPrompts.random(new Random(seed), 11);
+        DataStream<Event> events = env.fromSequence(0, Long.MAX_VALUE)
+                .map(i -> new Event(i, i == 7 ? null : prompts.get((int) (i % prompts.size())))).returns(Event.class);
+        enrich(events, 0).capacity(4).apply().sinkTo(new DiscardingSink<>());
         Exception e = assertThrows(Exception.class, env::execute);
         assertTrue(ExceptionUtils.findThrowableWithMessage(e, "Flood generation failed: prompt is null").isPresent(),
                 () -> ExceptionUtils.stringifyException(e));

@@ -75,9 +75,14 @@ public final class ControlledEngine implements FloodEngine {
         private int completed;
         private int delivered;
         private final List<Waiting> waiting = new ArrayList<>();
-        private boolean gateOpen;
+        private volatile boolean gateOpen;
         private boolean heldReleased;
         private int lastHandedBack = -1;
+
+        /** Whether the gate has opened (results flow). */
+        public boolean gateOpen() {
+            return gateOpen;
+        }
 
         public int submits() {
             return submitsByPrompt.values().stream().mapToInt(Integer::intValue).sum();
