@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flood.api.EngineConfig.CacheReservation;
+import dev.flood.api.ScoreOptions;
 import dev.flood.flink.FloodOptions.ErrorMode;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,13 +41,26 @@ class FloodSettingsTest {
                 .engine().threads(), "threads 0 = the TaskManager's slots");
         assertEquals(2, FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.threads", "2"), job::get,
                 new TaskManagerSlots(3)).engine().threads(), "threads given explicitly win");
+        assertEquals(ScoreOptions.DEFAULTS, settings.scoring());
+    }
+
+    @Test
+    void scoringOptionsParse() {
+        FloodSettings settings = FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.score.max-length",
+                "2048", "flood.score.stride", "1500", "flood.score.sliding-window", "false"), NO_JOB_PARAMETERS,
+                TaskManagerSlots.UNKNOWN);
+        assertEquals(new ScoreOptions(2048, 1500, ScoreOptions.LongTexts.REJECT), settings.scoring());
+        assertMessage(() -> FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.score.max-length", "64",
+                "flood.score.stride", "64"), NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN),
+                "invalid Flood options: stride 64 must be below max_length 64");
     }
 
     @Test
     void listAndEnumOptionsParse() {
         FloodSettings settings = FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.stop", "END;###",
                 "flood.on-error", "FAIL", "flood.devices", "3;5", "flood.ignore-eos", "true",
-                "flood.stage-layers", "20;12", "flood.steps-in-flight", "3"), NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN);
+                "flood.stage-layers", "20;12", "flood.steps-in-flight", "3"), NO_JOB_PARAMETERS,
+                TaskManagerSlots.UNKNOWN);
         assertEquals(List.of("END", "###"), settings.sampling().stopStrings());
         assertEquals(ErrorMode.FAIL, settings.onError());
         assertEquals(List.of(3, 5), settings.engine().devices());
@@ -60,11 +74,14 @@ class FloodSettingsTest {
         assertMessage(() -> FloodSettings.resolve(Map.of(), NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN),
                 "flood.model.path is not set: give it to the function or set it on the job");
         assertMessage(() -> FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.temprature", "1"),
-                NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN), "unknown Flood option 'flood.temprature' (known: [flood.backend,");
+                NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN),
+                "unknown Flood option 'flood.temprature' (known: [flood.backend,");
         assertMessage(() -> FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.top-p", "1.5"),
-                NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN), "invalid Flood options: top_p must be in (0, 1], got 1.5");
+                NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN),
+                "invalid Flood options: top_p must be in (0, 1], got 1.5");
         assertMessage(() -> FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.threads", "-3"),
-                NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN), "flood.threads must be >= 0 (0 = the TaskManager's slots), got -3");
+                NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN),
+                "flood.threads must be >= 0 (0 = the TaskManager's slots), got -3");
         assertMessage(() -> FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.backend", "tpu"),
                 NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN), "backend must be 'cpu' or 'cuda', got 'tpu'");
         assertMessage(() -> FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.max-new-tokens", "many"),

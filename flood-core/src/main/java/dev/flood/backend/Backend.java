@@ -31,8 +31,24 @@ public interface Backend extends AutoCloseable {
     /** Rows of several checkpoint tensors, each {@code [rows_i, cols]}, stacked into one matrix (fused QKV, gate/up). */
     Weight loadMatrix(WeightSource source, List<String> names, List<Integer> rowsPerPart, int cols);
 
+    /**
+     * A linear layer's weight, as {@link #loadMatrix}, for {@link #linear} only: a backend may hold it quantized
+     * (FP8), which the embedding table and the lm_head, loaded with {@link #loadMatrix}, never are.
+     */
+    default Weight loadLinear(WeightSource source, List<String> names, List<Integer> rowsPerPart, int cols) {
+        return loadMatrix(source, names, rowsPerPart, cols);
+    }
+
     /** One or several checkpoint vectors concatenated (norm weights, packed q/k/v biases). */
     Weight loadVector(WeightSource source, List<String> names, List<Integer> lengths);
+
+    /**
+     * The step limits for a configuration that leaves them automatic (0), asked once the weights are loaded: the
+     * CPU backend's fixed {@link StepLimits#CPU}; a GPU backend's from the model and the memory left.
+     */
+    default StepLimits automaticStepLimits(ModelConfig model) {
+        return StepLimits.CPU;
+    }
 
     /**
      * Sets up the buffers of {@code config.maxStepsInFlight()} steps in flight, each sized for a step of
@@ -109,6 +125,15 @@ public interface Backend extends AutoCloseable {
     void writeCache(int layer, Tensor qkv, AttentionShape shape, ForwardBatch batch);
 
     /**
+     * {@link #rotary} then {@link #writeCache}, as one operation so that a backend can do both in one pass over the
+     * step's keys.
+     */
+    default void rotaryWriteCache(int layer, Tensor qkv, AttentionShape shape, RotaryTable rotary, ForwardBatch batch) {
+        rotary(qkv, shape, rotary, batch);
+        writeCache(layer, qkv, shape, batch);
+    }
+
+    /**
      * Causal attention of each token's query heads over its request's cached keys and values (this step's
      * included): {@code out [numTokens, qSize]}.
      */
@@ -117,7 +142,10 @@ public interface Backend extends AutoCloseable {
     /** {@code out = silu(gate) * up} with gate and up the two halves of {@code gateUp}'s columns. */
     void siluMul(Tensor gateUp, Tensor out);
 
-    /** The chosen rows of {@code x}, in order, as a new activation. */
+    /**
+     * The chosen rows of {@code x}, in order, as an activation that callers only read: a backend may return
+     * {@code x} itself when {@code rows} are all of its rows in order (a decode step's logits rows), saving the copy.
+     */
     Tensor gatherRows(Tensor x, int[] rows);
 
     /**
@@ -130,20 +158,30 @@ public interface Backend extends AutoCloseable {
     /**
      * For each row r of float32 {@code logits [rows, vocab]}: log p({@code chosenTokens[r]}) and the {@code topN}
      * most likely tokens (0 for none) under the log-softmax of the raw logits, in double, as
-     * {@link dev.flood.sampling.Sampler#rowLogprobs} computes them. Scoring reads its targets' log-probabilities
-     * this way.
+     * {@link dev.flood.sampling.Sampler#rowLogprobs} computes them.
      */
     List<RowLogprobs> logprobs(Tensor logits, int[] chosenTokens, int topN);
 
     /**
-     * Starts computing the step's outputs from its float32 {@code logits}: the tokens of {@code spec}'s sample
-     * rows (as {@link #sample} draws them, at each {@link dev.flood.sampling.Draw}'s counter), their
-     * log-probabilities where asked, and the scored rows' log-probabilities (as {@link #logprobs}). Returns without
-     * waiting for a device; the drawn tokens stay where the next step's {@link #embed} finds them. A row whose
-     * request has penalties may be drawn at {@link PendingOutputs#await}, on the engine thread, from its state
-     * then: the engine puts such a request in one step at a time, so its state is the same.
+     * Scoring's log-probabilities, read straight from final hidden states: for each i, the logits
+     * {@code hidden[rows.rows()[i]] · lmHeadᵀ} and then what {@link #logprobs} gives for them with
+     * {@code rows.targets()[i]} chosen and the {@code rows.topN()} best. {@code hidden} is
+     * {@code [numTokens, hiddenSize]}, {@code lmHead} {@code [vocab, hiddenSize]}. A backend runs the lm_head over
+     * bounded chunks of rows, so the memory this takes does not grow with the number of rows (a step's every
+     * token may be scored); the rows' full logits are never held at once.
      */
-    PendingOutputs launchOutputs(Tensor logits, OutputSpec spec);
+    List<RowLogprobs> lmHeadLogprobs(Tensor hidden, Weight lmHead, ScoredRows rows);
+
+    /**
+     * Starts computing the step's outputs from its {@code head}: the tokens of {@code spec}'s sample rows from the
+     * float32 logits (as {@link #sample} draws them, at each {@link dev.flood.sampling.Draw}'s counter), their
+     * log-probabilities where asked, and the scored rows' log-probabilities from the hidden states (as
+     * {@link #lmHeadLogprobs} computes them, in its bounded memory). Returns without waiting for a device; the
+     * drawn tokens stay where the next step's {@link #embed} finds them. A row whose request has penalties may be
+     * drawn at {@link PendingOutputs#await}, on the engine thread, from its state then: the engine puts such a
+     * request in one step at a time, so its state is the same.
+     */
+    PendingOutputs launchOutputs(StepHead head, OutputSpec spec);
 
     /**
      * Makes this step's {@code tensors} readable by another backend (the next pipeline stage): returns what that

@@ -8,6 +8,7 @@ import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
+import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.backend.StepOutputs;
 import dev.flood.cache.SegmentAllocator;
@@ -48,8 +49,8 @@ public final class Engine implements FloodEngine {
     private long nextStepId;
     private volatile boolean closed;
 
-    private Engine(EngineConfig config, LoadedModel loaded) {
-        this.config = config;
+    private Engine(LoadedModel loaded) {
+        this.config = loaded.engineConfig();
         this.loaded = loaded;
         this.pipeline = loaded.pipeline();
         SegmentAllocator allocator = loaded.allocator();
@@ -65,7 +66,7 @@ public final class Engine implements FloodEngine {
 
     /** Loads the model named by the config and starts the engine thread. */
     public static Engine open(EngineConfig config) {
-        Engine engine = new Engine(config, LoadedModel.load(config));
+        Engine engine = new Engine(LoadedModel.load(config));
         engine.thread.start();
         LOG.info("Flood engine opened: model {} ({}), backend {}, cache {} tokens, step budget {} tokens, at most {} "
                 + "running", config.modelPath(), engine.loaded.config().architecture(), config.backend().equals("cuda")
@@ -211,7 +212,7 @@ public final class Engine implements FloodEngine {
     @Override
     public CompletableFuture<GenerationResult> submit(GenerateRequest request, GenerationListener listener) {
         Intake.Admitted<GenerationResult> admitted = intake.generation(request, listener);
-        admitted.sequence().ifPresent(this::enqueue);
+        admitted.sequences().forEach(this::enqueue);
         return admitted.future();
     }
 
@@ -223,16 +224,10 @@ public final class Engine implements FloodEngine {
     }
 
     @Override
-    public CompletableFuture<ScoreResult> submitScore(String text) {
-        Intake.Admitted<ScoreResult> admitted = intake.scoring(text);
-        admitted.sequence().ifPresent(this::enqueue);
+    public CompletableFuture<ScoreResult> submitScore(ScoreRequest request) {
+        Intake.Admitted<ScoreResult> admitted = intake.scoring(request);
+        admitted.sequences().forEach(this::enqueue);
         return admitted.future();
-    }
-
-    @Override
-    public List<ScoreResult> score(List<String> texts) {
-        List<CompletableFuture<ScoreResult>> futures = texts.stream().map(this::submitScore).toList();
-        return futures.stream().map(CompletableFuture::join).toList();
     }
 
     @Override
@@ -255,7 +250,7 @@ public final class Engine implements FloodEngine {
         return loaded.requireTokenizer();
     }
 
-    /** The configuration this engine was opened with. */
+    @Override
     public EngineConfig config() {
         return config;
     }

@@ -7,6 +7,7 @@ import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
+import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.config.ModelConfig;
 import dev.flood.flink.EngineFactory;
@@ -217,13 +218,8 @@ public final class ControlledEngine implements FloodEngine {
     }
 
     @Override
-    public List<ScoreResult> score(List<String> texts) {
-        return delegate.score(texts);
-    }
-
-    @Override
-    public CompletableFuture<ScoreResult> submitScore(String text) {
-        return delegate.submitScore(text);
+    public CompletableFuture<ScoreResult> submitScore(ScoreRequest request) {
+        return delegate.submitScore(request);
     }
 
     @Override
@@ -239,6 +235,11 @@ public final class ControlledEngine implements FloodEngine {
     @Override
     public ModelConfig modelConfig() {
         return delegate.modelConfig();
+    }
+
+    @Override
+    public EngineConfig config() {
+        return delegate.config();
     }
 
     @Override

@@ -5,6 +5,8 @@ import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
+import dev.flood.api.ScoreOptions;
+import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.spark.FloodOptions;
 import dev.flood.spark.FloodSettings;
@@ -18,12 +20,14 @@ public final class CallRunner {
     private final FloodSettings settings;
     private final FloodEngine engine;
     private final SamplingParams sampling;
+    private final ScoreOptions scoring;
 
     public CallRunner(FloodFunction function, FloodSettings settings, FloodEngine engine) {
         this.function = function;
         this.settings = settings;
         this.engine = engine;
         this.sampling = settings.sampling();
+        this.scoring = settings.scoring();
     }
 
     FloodEngine engine() {
@@ -41,7 +45,7 @@ public final class CallRunner {
                             .seed(RowSeeds.seedOfTokenIds(settings, input.tokenIds())).build())
                     : GenerateRequest.of(input.text(), sampling.toBuilder()
                             .seed(RowSeeds.seed(settings, input.text())).build()), GenerationListener.NONE);
-            case PERPLEXITY -> engine.submitScore(input.text());
+            case PERPLEXITY -> engine.submitScore(ScoreRequest.of(input.text(), scoring));
             case SCORE -> engine.submitOptions(input.text(), input.choices());
         };
     }

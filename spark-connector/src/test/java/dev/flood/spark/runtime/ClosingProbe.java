@@ -1,11 +1,13 @@
 package dev.flood.spark.runtime;
 
+import dev.flood.api.EngineConfig;
 import dev.flood.api.EngineMetrics;
 import dev.flood.api.FloodEngine;
 import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
+import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.config.ModelConfig;
 import dev.flood.tokenizer.Tokenizer;
@@ -27,13 +29,8 @@ record ClosingProbe(FloodEngine delegate, Set<FloodEngine> open) implements Floo
     }
 
     @Override
-    public List<ScoreResult> score(List<String> texts) {
-        return delegate.score(texts);
-    }
-
-    @Override
-    public CompletableFuture<ScoreResult> submitScore(String text) {
-        return delegate.submitScore(text);
+    public CompletableFuture<ScoreResult> submitScore(ScoreRequest request) {
+        return delegate.submitScore(request);
     }
 
     @Override
@@ -49,6 +46,11 @@ record ClosingProbe(FloodEngine delegate, Set<FloodEngine> open) implements Floo
     @Override
     public ModelConfig modelConfig() {
         return delegate.modelConfig();
+    }
+
+    @Override
+    public EngineConfig config() {
+        return delegate.config();
     }
 
     @Override
