@@ -55,15 +55,15 @@ grep -h "Flood engine" "$out/$which-$shape.json" "$out/$which-$shape.err" | cut 
 tail -3 "$out/$which-$shape.err"
 
 echo "== summary"
-cat "$out/bench-$shape.json"
-grep '^{' "$out/$which-$shape.json"
+cat "$out/bench-$shape.json" "$out/$which-$shape.json"
 python3 - "$out/bench-$shape.json" "$out/$which-$shape.json" "$which" <<'PY'
 import json, sys
 def figure(path):
-    for line in open(path):
-        if line.startswith('{'):
-            return json.loads(line)['output_tokens_per_second']
-    return None
+    text = open(path).read()  # on-device.sh's own line may come first; the report may span lines
+    start = text.find('{')
+    if start < 0:
+        return None
+    return json.JSONDecoder().raw_decode(text[start:])[0].get('output_tokens_per_second')
 bench, connector = figure(sys.argv[1]), figure(sys.argv[2])
 if bench and connector:
     print(f"{sys.argv[3]}: {connector:,.0f} output tok/s vs flood bench {bench:,.0f}: {connector / bench:.3f}x")
