@@ -62,12 +62,14 @@ public final class FloodOptions {
             .withDescription("Token slots in the KV cache; 0 sizes it from the memory available.");
 
     public static final ConfigOption<Integer> MAX_BATCH_TOKENS = ConfigOptions.key("flood.max-batch-tokens")
-            .intType().defaultValue(1024)
-            .withDescription("Token budget of one engine step (decode tokens plus prefill chunk tokens).");
+            .intType().defaultValue(0)
+            .withDescription("Token budget of one engine step (decode tokens plus prefill chunk tokens); 0 lets the "
+                    + "engine pick it from the model and the GPU memory left (the CPU backend: 1024).");
 
     public static final ConfigOption<Integer> MAX_RUNNING_REQUESTS = ConfigOptions.key("flood.max-running-requests")
-            .intType().defaultValue(256)
-            .withDescription("Most requests in the engine's running batch at once, over all subtasks sharing it.");
+            .intType().defaultValue(0)
+            .withDescription("Most requests in the engine's running batch at once, over all subtasks sharing it; 0 "
+                    + "lets the engine pick it like flood.max-batch-tokens (the CPU backend: 256).");
 
     public static final ConfigOption<CacheReservation> CACHE_RESERVATION = ConfigOptions.key("flood.cache-reservation")
             .enumType(CacheReservation.class).defaultValue(CacheReservation.FULL)

@@ -27,10 +27,12 @@ public final class FloodOptions {
             "most engine steps in flight at once; 0 is stages + 1, 1 runs one step at a time");
     public static final FloodOption CACHE_TOKENS = engine("cache_tokens", "0",
             "token slots in the KV cache; 0 sizes it from the memory available");
-    public static final FloodOption MAX_BATCH_TOKENS = engine("max_batch_tokens", "1024",
-            "token budget of one engine step (decode tokens plus prefill chunk tokens)");
-    public static final FloodOption MAX_RUNNING_REQUESTS = engine("max_running_requests", "256",
-            "most requests in the engine's running batch");
+    public static final FloodOption MAX_BATCH_TOKENS = engine("max_batch_tokens", "0",
+            "token budget of one engine step (decode tokens plus prefill chunk tokens); 0 lets the engine pick it "
+                    + "from the model and the GPU memory left (the CPU backend: 1024)");
+    public static final FloodOption MAX_RUNNING_REQUESTS = engine("max_running_requests", "0",
+            "most requests in the engine's running batch; 0 lets the engine pick it like max_batch_tokens "
+                    + "(the CPU backend: 256)");
     public static final FloodOption RESERVATION = engine("reservation", "full",
             "KV cache reservation on admission: full (prompt plus max tokens) or incremental");
     public static final FloodOption THREADS = engine("threads", null,
@@ -76,9 +78,9 @@ public final class FloodOptions {
     /** Every option, by key, in the order above. */
     public static final Map<String, FloodOption> ALL = index(List.of(MODEL, LOAD_FORMAT, BACKEND, DEVICES,
             STAGES, STAGE_LAYERS, STEPS_IN_FLIGHT, CACHE_TOKENS, MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, RESERVATION,
-            THREADS, ENGINE_SEED, TEMPERATURE, TOP_K, TOP_P, MIN_P, REPETITION_PENALTY, PRESENCE_PENALTY, FREQUENCY_PENALTY, MAX_TOKENS, STOP,
-            STOP_TOKEN_IDS, IGNORE_EOS, LOGPROBS, SEED, MAX_LENGTH, STRIDE, SLIDING_WINDOW, ON_ERROR, MAX_IN_FLIGHT,
-            KEY_COLUMN, OUTPUT));
+            THREADS, ENGINE_SEED, TEMPERATURE, TOP_K, TOP_P, MIN_P, REPETITION_PENALTY, PRESENCE_PENALTY,
+            FREQUENCY_PENALTY, MAX_TOKENS, STOP, STOP_TOKEN_IDS, IGNORE_EOS, LOGPROBS, SEED, MAX_LENGTH, STRIDE,
+            SLIDING_WINDOW, ON_ERROR, MAX_IN_FLIGHT, KEY_COLUMN, OUTPUT));
 
     private FloodOptions() {
     }

@@ -33,7 +33,7 @@ class FloodSettingsTest {
         assertEquals(1.0, sampling.topP(), "default");
         EngineConfig engine = settings.engineConfig(List.of());
         assertEquals("/models/b", engine.modelPath().toString());
-        assertEquals(1024, engine.maxBatchTokens());
+        assertEquals(0, engine.maxBatchTokens(), "0: the engine picks the step budget");
         assertEquals(FloodSettings.Output.PLAIN, settings.output());
         assertEquals(FloodSettings.OnError.NULL, settings.onError());
         assertEquals(256, settings.maxInFlightRows());
