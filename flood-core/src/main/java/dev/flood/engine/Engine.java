@@ -68,10 +68,12 @@ public final class Engine implements FloodEngine {
     public static Engine open(EngineConfig config) {
         Engine engine = new Engine(LoadedModel.load(config));
         engine.thread.start();
+        EngineConfig resolved = engine.config; // the step limits as the model's load picked them where given as 0
         LOG.info("Flood engine opened: model {} ({}), backend {}, cache {} tokens, step budget {} tokens, at most {} "
-                + "running", config.modelPath(), engine.loaded.config().architecture(), config.backend().equals("cuda")
-                ? "cuda on devices " + config.devices() : "cpu with " + config.threads() + " threads",
-                engine.metrics().cache().capacityTokens(), config.maxBatchTokens(), config.maxRunningRequests());
+                + "running", resolved.modelPath(), engine.loaded.config().architecture(),
+                resolved.backend().equals("cuda") ? "cuda on devices " + resolved.devices()
+                        : "cpu with " + resolved.threads() + " threads",
+                engine.metrics().cache().capacityTokens(), resolved.maxBatchTokens(), resolved.maxRunningRequests());
         return engine;
     }
 
