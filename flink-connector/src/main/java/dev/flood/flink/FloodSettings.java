@@ -57,9 +57,11 @@ public record FloodSettings(EngineConfig engine, SamplingParams sampling, ScoreO
 
     /**
      * Resolves the options. {@code functionOptions} may hold only keys of {@link FloodOptions#ALL} (a typo fails
-     * here, naming the key); {@code jobParameter} looks one key up in the job's parameters (null if unset).
+     * here, naming the key); {@code jobParameter} looks one key up in the job's parameters (null if unset);
+     * {@code taskManagerSlots} is the default of {@code flood.threads} (see {@link TaskManagerSlots}).
      */
-    public static FloodSettings resolve(Map<String, String> functionOptions, UnaryOperator<String> jobParameter) {
+    public static FloodSettings resolve(Map<String, String> functionOptions, UnaryOperator<String> jobParameter,
+                                        TaskManagerSlots taskManagerSlots) {
         Set<String> known = new TreeSet<>();
         for (ConfigOption<?> option : FloodOptions.ALL) {
             known.add(option.key());
@@ -76,11 +78,11 @@ public record FloodSettings(EngineConfig engine, SamplingParams sampling, ScoreO
                 merged.put(key, value);
             }
         }
-        return of(Configuration.fromMap(merged));
+        return of(Configuration.fromMap(merged), taskManagerSlots);
     }
 
     /** Reads typed values; every check of a value happens in the records it builds or here. */
-    private static FloodSettings of(Configuration conf) {
+    private static FloodSettings of(Configuration conf, TaskManagerSlots slots) {
         String modelPath = conf.get(FloodOptions.MODEL_PATH);
         if (modelPath == null || modelPath.isBlank()) {
             throw new IllegalArgumentException(FloodOptions.MODEL_PATH.key() + " is not set: give it to the "
@@ -88,20 +90,23 @@ public record FloodSettings(EngineConfig engine, SamplingParams sampling, ScoreO
         }
         int threads = conf.get(FloodOptions.THREADS);
         if (threads < 0) {
-            throw new IllegalArgumentException(FloodOptions.THREADS.key() + " must be >= 0 (0 = every core), got "
-                    + threads);
+            throw new IllegalArgumentException(FloodOptions.THREADS.key() + " must be >= 0 (0 = the TaskManager's "
+                    + "slots), got " + threads);
         }
         try {
             EngineConfig engine = EngineConfig.builder(Path.of(modelPath))
                     .loadFormat(conf.get(FloodOptions.LOAD_FORMAT))
                     .backend(conf.get(FloodOptions.BACKEND))
                     .devices(conf.get(FloodOptions.DEVICES))
+                    .stages(conf.get(FloodOptions.STAGES))
+                    .stageLayers(conf.get(FloodOptions.STAGE_LAYERS))
+                    .stepsInFlight(conf.get(FloodOptions.STEPS_IN_FLIGHT))
                     .cacheTokens(conf.get(FloodOptions.CACHE_TOKENS))
                     .maxBatchTokens(conf.get(FloodOptions.MAX_BATCH_TOKENS))
                     .maxRunningRequests(conf.get(FloodOptions.MAX_RUNNING_REQUESTS))
                     .reservation(conf.get(FloodOptions.CACHE_RESERVATION))
                     .prefixCaching(conf.get(FloodOptions.PREFIX_CACHING))
-                    .threads(threads == 0 ? Runtime.getRuntime().availableProcessors() : threads)
+                    .threads(threads == 0 ? slots.orProcessors() : threads)
                     .seed(conf.get(FloodOptions.SEED))
                     .build();
             SamplingParams.Builder sampling = SamplingParams.builder()
@@ -152,5 +157,10 @@ public record FloodSettings(EngineConfig engine, SamplingParams sampling, ScoreO
     /** The sampling of one request: the configured one with a seed derived from flood.seed and the prompt. */
     public SamplingParams samplingFor(String prompt) {
         return sampling.toBuilder().seed(RequestSeeds.derive(engine.seed(), prompt)).build();
+    }
+
+    /** The sampling of a request whose prompt is given as token ids. */
+    public SamplingParams samplingForTokens(List<Integer> promptTokenIds) {
+        return sampling.toBuilder().seed(RequestSeeds.deriveForTokens(engine.seed(), promptTokenIds)).build();
     }
 }

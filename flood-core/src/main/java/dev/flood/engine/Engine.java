@@ -25,6 +25,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The engine: one thread runs {@link #loop()} (schedule and launch, collect and post-process) over a batch that
@@ -33,6 +35,9 @@ import java.util.concurrent.TimeUnit;
  * one step, this thread launches the next and post-processes the one before.
  */
 public final class Engine implements FloodEngine {
+
+    /** One line when an engine opens and one when it closes (the CLI, Spark executors and Flink TaskManagers log them). */
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
 
     private final EngineConfig config;
     private final LoadedModel loaded;
@@ -68,6 +73,12 @@ public final class Engine implements FloodEngine {
     public static Engine open(EngineConfig config) {
         Engine engine = new Engine(LoadedModel.load(config));
         engine.thread.start();
+        EngineConfig resolved = engine.config; // the step limits as the model's load picked them where given as 0
+        LOG.info("Flood engine opened: model {} ({}), backend {}, cache {} tokens, step budget {} tokens, at most {} "
+                + "running", resolved.modelPath(), engine.loaded.config().architecture(),
+                resolved.backend().equals("cuda") ? "cuda on devices " + resolved.devices()
+                        : "cpu with " + resolved.threads() + " threads",
+                engine.metrics().cache().capacityTokens(), resolved.maxBatchTokens(), resolved.maxRunningRequests());
         return engine;
     }
 
@@ -266,5 +277,8 @@ public final class Engine implements FloodEngine {
             s.work.fail("the engine was closed before this request started", s);
         }
         loaded.close();
+        EngineMetrics done = metrics();
+        LOG.info("Flood engine closed: model {}, {} requests ({} failed), {} generated tokens in {} steps",
+                config.modelPath(), done.completedRequests(), done.failedRequests(), done.generatedTokens(), done.steps());
     }
 }

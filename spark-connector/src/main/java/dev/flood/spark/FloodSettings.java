@@ -42,9 +42,12 @@ public final class FloodSettings implements Serializable {
 
     /** Options given by the call or the conf, after precedence; options absent here take their default. */
     private final TreeMap<String, String> explicit;
+    /** The executors' cores from the conf ({@link ExecutorCores}), the default of threads; 0 when unknown. */
+    private final int executorCores;
 
-    private FloodSettings(TreeMap<String, String> explicit) {
+    private FloodSettings(TreeMap<String, String> explicit, int executorCores) {
         this.explicit = explicit;
+        this.executorCores = executorCores;
         engineConfig(List.of());
         sampling();
         scoring();
@@ -67,7 +70,7 @@ public final class FloodSettings implements Serializable {
                 FloodOption option = FloodOptions.byKey(key);
                 if (option.scope() == FloodOption.Scope.CALL_ONLY) {
                     throw new IllegalArgumentException(e.getKey() + " cannot be set in the conf: '" + key
-                            + "' fixes the column type, so give it in the call's options");
+                            + "' is read during analysis, so give it in the call's options");
                 }
                 explicit.put(key, e.getValue().trim());
             }
@@ -79,7 +82,7 @@ public final class FloodSettings implements Serializable {
             }
             explicit.put(e.getKey(), e.getValue().trim());
         }
-        return new FloodSettings(explicit);
+        return new FloodSettings(explicit, ExecutorCores.of(sparkConf).orElse(0));
     }
 
     /** The output kind from the call's options alone (analysis time, before the conf is read). */
@@ -120,6 +123,9 @@ public final class FloodSettings implements Serializable {
                 .loadFormat(choice(FloodOptions.LOAD_FORMAT, EngineConfig.LoadFormat.class))
                 .backend(backend)
                 .devices(devices)
+                .stages(integer(FloodOptions.STAGES))
+                .stageLayers(value(FloodOptions.STAGE_LAYERS) == null ? List.of() : ints(FloodOptions.STAGE_LAYERS))
+                .stepsInFlight(integer(FloodOptions.STEPS_IN_FLIGHT))
                 .cacheTokens(integer(FloodOptions.CACHE_TOKENS))
                 .maxBatchTokens(integer(FloodOptions.MAX_BATCH_TOKENS))
                 .maxRunningRequests(integer(FloodOptions.MAX_RUNNING_REQUESTS))
@@ -128,6 +134,8 @@ public final class FloodSettings implements Serializable {
                 .seed(longValue(FloodOptions.ENGINE_SEED));
         if (value(FloodOptions.THREADS) != null) {
             builder.threads(integer(FloodOptions.THREADS));
+        } else if (executorCores > 0) {
+            builder.threads(executorCores);
         }
         return builder.build();
     }
@@ -306,12 +314,12 @@ public final class FloodSettings implements Serializable {
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof FloodSettings s && s.explicit.equals(explicit);
+        return other instanceof FloodSettings s && s.explicit.equals(explicit) && s.executorCores == executorCores;
     }
 
     @Override
     public int hashCode() {
-        return explicit.hashCode();
+        return 31 * explicit.hashCode() + executorCores;
     }
 
     @Override

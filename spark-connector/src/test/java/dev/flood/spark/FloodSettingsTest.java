@@ -37,7 +37,7 @@ class FloodSettingsTest {
         assertEquals(1.0, sampling.topP(), "default");
         EngineConfig engine = settings.engineConfig(List.of());
         assertEquals("/models/b", engine.modelPath().toString());
-        assertEquals(1024, engine.maxBatchTokens());
+        assertEquals(0, engine.maxBatchTokens(), "0: the engine picks the step budget");
         assertEquals(FloodSettings.Output.PLAIN, settings.output());
         assertEquals(FloodSettings.OnError.NULL, settings.onError());
         assertEquals(256, settings.maxInFlightRows());
@@ -51,6 +51,9 @@ class FloodSettingsTest {
         all.put("load_format", "dummy");
         all.put("backend", "cuda");
         all.put("devices", "2, 3");
+        all.put("stages", "0");
+        all.put("stage_layers", "9, 7");
+        all.put("steps_in_flight", "2");
         all.put("cache_tokens", "999");
         all.put("max_batch_tokens", "77");
         all.put("max_running_requests", "13");
@@ -78,6 +81,7 @@ class FloodSettingsTest {
         all.put("sliding_window", "false");
         all.put("on_error", "fail");
         all.put("max_in_flight", "17");
+        all.put("key_column", "id");
         all.put("output", "struct");
         Set<String> covered = new HashSet<>(all.keySet());
         covered.addAll(List.of("regex", "choice"));   // one format per call: aResponseFormatAndASystemMessage
@@ -86,6 +90,8 @@ class FloodSettingsTest {
         EngineConfig engine = settings.engineConfig(List.of());
         assertEquals(EngineConfig.LoadFormat.DUMMY, engine.loadFormat());
         assertEquals(List.of(2, 3), engine.devices());
+        assertEquals(List.of(9, 7), engine.stageLayers());
+        assertEquals(2, engine.stepsInFlight());
         assertEquals(999, engine.cacheTokens());
         assertEquals(EngineConfig.PrefixCaching.OFF, engine.prefixCaching());
         assertEquals(77, engine.maxBatchTokens());
@@ -102,6 +108,7 @@ class FloodSettingsTest {
         assertEquals(ScoreOptions.DEFAULTS, FloodSettings.resolve(CONF, Map.of()).scoring());
         assertEquals(FloodSettings.OnError.FAIL, settings.onError());
         assertEquals(17, settings.maxInFlightRows());
+        assertEquals("id", settings.value(FloodOptions.KEY_COLUMN));
         assertEquals(FloodSettings.Output.STRUCT, settings.output());
         assertEquals("Answer in one word.", settings.system());
         assertEquals(ResponseFormat.jsonSchema("{\"type\": \"boolean\"}"), settings.responseFormat());
@@ -137,13 +144,35 @@ class FloodSettingsTest {
     }
 
     @Test
+    void threadsDefaultToTheExecutorsCores() {
+        Map<String, String> conf = new HashMap<>(CONF);
+        conf.put("spark.master", "spark://master:7077");
+        int processors = Runtime.getRuntime().availableProcessors();
+        assertEquals(processors, FloodSettings.resolve(conf, Map.of()).engineConfig(List.of()).threads(),
+                "no executor cores known: the executor JVM's processors");
+        conf.put("spark.executor.cores", "3");
+        assertEquals(3, FloodSettings.resolve(conf, Map.of()).engineConfig(List.of()).threads());
+        assertEquals(5, FloodSettings.resolve(conf, Map.of("threads", "5")).engineConfig(List.of()).threads(),
+                "threads given explicitly win");
+        conf.remove("spark.executor.cores");
+        for (Map.Entry<String, Integer> local : Map.of("local", 1, "local[6]", 6, "local[4,3]", 4,
+                "local-cluster[2, 7, 1024]", 7, "local[*]", processors).entrySet()) {
+            conf.put("spark.master", local.getKey());
+            assertEquals(local.getValue(), FloodSettings.resolve(conf, Map.of()).engineConfig(List.of()).threads(),
+                    local.getKey());
+        }
+    }
+
+    @Test
     void badOptionsAreNamed() {
         assertMessage(() -> FloodSettings.resolve(CONF, Map.of("tempreature", "1")),
                 "unknown Flood option 'tempreature' (known: model, load_format,");
         assertMessage(() -> FloodSettings.resolve(Map.of("spark.flood.maxTokens", "1"), Map.of()),
                 "unknown Flood option 'maxTokens'");
         assertMessage(() -> FloodSettings.resolve(Map.of("spark.flood.output", "struct"), Map.of()),
-                "spark.flood.output cannot be set in the conf");
+                "spark.flood.output cannot be set in the conf: 'output' is read during analysis");
+        assertMessage(() -> FloodSettings.resolve(Map.of("spark.flood.key_column", "id"), Map.of()),
+                "spark.flood.key_column cannot be set in the conf");
         assertMessage(() -> FloodSettings.resolve(Map.of(), Map.of()), "no model: set spark.flood.model");
         assertMessage(() -> FloodSettings.resolve(CONF, Map.of("max_tokens", "many")),
                 "Flood option max_tokens must be an integer, got 'many'");
@@ -180,6 +209,11 @@ class FloodSettingsTest {
         assertNotEquals(seed, RowSeeds.seed(base, null));
         assertNotEquals(seed, RowSeeds.seed(FloodSettings.resolve(CONF, Map.of("temperature", "0.8", "seed", "1")), prompt));
         assertNotEquals(seed, RowSeeds.seed(FloodSettings.resolve(CONF, Map.of("temperature", "0.9")), prompt));
+        List<Integer> ids = List.of(random.nextInt(1000), random.nextInt(1000));
+        assertEquals(RowSeeds.seedOfTokenIds(base, ids), RowSeeds.seedOfTokenIds(base, new java.util.ArrayList<>(ids)));
+        assertNotEquals(RowSeeds.seedOfTokenIds(base, ids), RowSeeds.seed(base, ids.get(0) + "," + ids.get(1) + ","),
+                "token ids hash apart from any text");
+        assertNotEquals(RowSeeds.seedOfTokenIds(base, ids), RowSeeds.seedOfTokenIds(base, List.of(ids.get(1), ids.get(0))));
     }
 
     private static void assertMessage(Executable action, String message) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.flood.api.GenerationResult;
 import dev.flood.flink.FloodOptions;
 import dev.flood.flink.FloodSettings;
+import dev.flood.flink.TaskManagerSlots;
 import dev.flood.flink.internal.FloodMetrics;
 import dev.flood.flink.testing.JobMetrics;
 import dev.flood.flink.testing.TestPrompts;
@@ -149,7 +150,7 @@ class FloodSqlIT {
                 FloodOptions.SEED.key(), Long.toString(seed));
         FloodFunctions.register(tableEnv, options);
         List<String> prompts = TestPrompts.random(new Random(seed), 19);
-        Map<String, GenerationResult> reference = TestPrompts.reference(prompts, FloodSettings.resolve(options, k -> null));
+        Map<String, GenerationResult> reference = TestPrompts.reference(prompts, FloodSettings.resolve(options, k -> null, TaskManagerSlots.UNKNOWN));
         promptsView(prompts);
 
         Map<Integer, Row> rows = rowsById(tableEnv.executeSql("SELECT id, FLOOD_GENERATE(prompt) FROM prompts"));
