@@ -37,7 +37,7 @@ final class EngineOptions {
                     "auto (default: the checkpoint's own, FP8 where it is stored so and the GPU has FP8), none (bf16),"
                             + " or fp8 (FP8 weights and products; backend cuda on a Hopper GPU)"),
             Option.value(SECTION, "cuda-graphs", "on|off",
-                    "run decode-only steps as CUDA graphs on the cuda backend (default on; --profile runs eager)"),
+                    "run decode-only steps as CUDA graphs on the cuda backend (default off; --profile runs eager)"),
             Option.value(SECTION, "max-running", "N",
                     "most requests in the running batch (default: cpu " + EngineConfig.CPU_MAX_RUNNING_REQUESTS
                             + ", cuda chosen from the model and GPU memory)"),
@@ -63,7 +63,7 @@ final class EngineOptions {
                 .maxRunningRequests(args.intValue("max-running", DEFAULTS.maxRunningRequests(), 1))
                 .quantization(EngineConfig.Quantization.valueOf(args.choice("quantization", "auto",
                         List.of("auto", "none", "fp8")).toUpperCase(Locale.ROOT)))
-                .cudaGraphs(EngineConfig.CudaGraphs.valueOf(args.choice("cuda-graphs", "on",
+                .cudaGraphs(EngineConfig.CudaGraphs.valueOf(args.choice("cuda-graphs", "off",
                         List.of("on", "off")).toUpperCase(Locale.ROOT)))
                 .prefixCaching(args.flag("no-prefix-caching") ? EngineConfig.PrefixCaching.OFF
                         : EngineConfig.PrefixCaching.ON);

@@ -99,11 +99,11 @@ class EngineConfigTest {
     }
 
     @Test
-    void cudaGraphsAreOnUnlessTurnedOff() {
-        assertEquals(EngineConfig.CudaGraphs.ON, EngineConfig.builder(Path.of("model")).build().cudaGraphs());
-        EngineConfig off = EngineConfig.builder(Path.of("model")).backend("cuda")
-                .cudaGraphs(EngineConfig.CudaGraphs.OFF).build();
-        assertEquals(EngineConfig.CudaGraphs.OFF, off.toBuilder().build().cudaGraphs());
+    void cudaGraphsAreOffUnlessTurnedOn() {
+        assertEquals(EngineConfig.CudaGraphs.OFF, EngineConfig.builder(Path.of("model")).build().cudaGraphs());
+        EngineConfig on = EngineConfig.builder(Path.of("model")).backend("cuda")
+                .cudaGraphs(EngineConfig.CudaGraphs.ON).build();
+        assertEquals(EngineConfig.CudaGraphs.ON, on.toBuilder().build().cudaGraphs());
         NullPointerException e = assertThrows(NullPointerException.class,
                 () -> EngineConfig.builder(Path.of("model")).cudaGraphs(null).build());
         assertEquals("cudaGraphs", e.getMessage());

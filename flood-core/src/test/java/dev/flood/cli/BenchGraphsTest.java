@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code flood bench} on workload W's first 256 prompts, 32 tokens each, on the Llama 3.2 1B shape with dummy
- * weights, with CUDA graphs (the default) and with {@code --cuda-graphs off}: both complete every request and
+ * weights, with {@code --cuda-graphs on} and {@code off} (the default): both complete every request and
  * report which they ran with. Prints both reports' throughput and step counts; which is faster is the benchmark's
  * to say (the lead's bench lines), not a test's.
  */
