@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flood.testing.Fixtures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -83,15 +84,38 @@ class ScoreCommandTest {
         assertEquals(Fixtures.cases("tiny-llama").get(3).perplexity(), lines.get(0).get("perplexity").asDouble(),
                 1e-4 * Fixtures.cases("tiny-llama").get(3).perplexity());
         assertEquals("line 2: 'text' is null", lines.get(1).get("error").asText());
-        // the empty text is BOS alone: nothing to predict, so no statistics rather than NaN (which JSON lacks)
+        // the empty text has nothing to predict: an error for its row, not a null perplexity
         JsonNode empty = lines.get(2);
-        assertFalse(empty.has("error"), empty.toString());
-        assertEquals(1, empty.get("tokens").asInt());
-        assertEquals(0, empty.get("token_logprobs").size());
+        assertEquals("line 3: empty text: nothing to score", empty.get("error").asText());
+        assertEquals("", empty.get("text").asText());
         assertTrue(empty.get("perplexity").isNull() && empty.get("mean_nll").isNull(), empty.toString());
         assertTrue(lines.get(3).get("error").asText().startsWith("line 4: text has "), lines.get(3).toString());
         assertTrue(lines.get(3).get("error").asText().endsWith("but the model's context is 512 tokens"));
         assertEquals("line 5: no 'text' field", lines.get(4).get("error").asText());
+    }
+
+    /** A model that adds no BOS scores a one-token text with no prediction at all: an error, not a null. */
+    @Test
+    void aTextOfOneTokenIsAnErrorForItsRow() throws IOException {
+        Path model = temp.resolve("no-bos");
+        Files.createDirectories(model);
+        Path llama = Fixtures.model("tiny-llama");
+        for (String file : List.of("config.json", "model.safetensors")) {
+            Files.copy(llama.resolve(file), model.resolve(file));
+        }
+        ObjectNode tokenizer = (ObjectNode) Cli.JSON.readTree(llama.resolve("tokenizer.json").toFile());
+        tokenizer.putNull("post_processor");
+        Cli.JSON.writeValue(model.resolve("tokenizer.json").toFile(), tokenizer);
+        Cli run = Cli.run("score", "--model", model.toString(), "--text", "a", "--text", "Hello", "--json",
+                "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        List<JsonNode> lines = run.jsonLines();
+        assertEquals("--text 1: the text is one token: scoring needs two or more (the first is not predicted)",
+                lines.get(0).get("error").asText());
+        assertTrue(lines.get(0).get("perplexity").isNull(), lines.get(0).toString());
+        assertFalse(lines.get(1).has("error"), lines.get(1).toString());
+        assertTrue(run.err().contains("score: texts 2, failed 1, tokens " + lines.get(1).get("tokens").asInt() + ","),
+                "only the tokens of rows that ran count: " + run.err());
     }
 
     @Test
