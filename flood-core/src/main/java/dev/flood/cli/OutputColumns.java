@@ -56,7 +56,7 @@ final class OutputColumns {
         }
         if (!clashes.isEmpty()) {
             throw new FloodException(input + " has " + (clashes.size() == 1 ? "a column" : "columns") + " named "
-                    + String.join(", ", clashes) + ", " + advice());
+                    + String.join(", ", clashes) + ": " + advice());
         }
     }
 
@@ -67,15 +67,15 @@ final class OutputColumns {
         }
         for (Type result : results.getFields()) {
             if (!row.columns().get(name(result.getName())).isMissingNode()) {
-                return "has a field '" + name(result.getName()) + "', " + advice();
+                return "has a field '" + name(result.getName()) + "': " + advice();
             }
         }
         return null;
     }
 
     private String advice() {
-        return "as the output names " + (prefix.isEmpty() ? "a result" : "a result with --result-prefix " + prefix)
-                + "; give --result-prefix PREFIX to put PREFIX before the result columns' names";
+        return "the output gives that name to a result column" + (prefix.isEmpty() ? "" : " (with --result-prefix "
+                + prefix + ")") + "; give --result-prefix PREFIX to put PREFIX before the result columns' names";
     }
 
     /** The output record as JSON: the row's columns, then the result's fields under their output names. */

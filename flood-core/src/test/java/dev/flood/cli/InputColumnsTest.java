@@ -179,8 +179,9 @@ class InputColumnsTest {
                 .append("error", "none")));
         Cli refused = generate("--input", input.toString(), "--prompt-column", "text");
         assertEquals(1, refused.exitCode(), refused.describe());
-        assertEquals("flood generate: error: " + input + " has columns named text, error, as the output names a result;"
-                + " give --result-prefix PREFIX to put PREFIX before the result columns' names\n", refused.err());
+        assertEquals("flood generate: error: " + input + " has columns named text, error: the output gives that name to"
+                + " a result column; give --result-prefix PREFIX to put PREFIX before the result columns' names\n",
+                refused.err());
 
         Path output = temp.resolve("out.parquet");
         Cli prefixed = generate("--input", input.toString(), "--prompt-column", "text", "--result-prefix", "flood_",
@@ -201,8 +202,9 @@ class InputColumnsTest {
         Cli run = generate("--input", input.toString(), "--json");
         assertEquals(0, run.exitCode(), run.describe());
         List<JsonNode> lines = run.jsonLines();
-        assertEquals("line 1: has a field 'finish_reason', as the output names a result; give --result-prefix PREFIX"
-                + " to put PREFIX before the result columns' names", lines.get(0).get("error").asText());
+        assertEquals("line 1: has a field 'finish_reason': the output gives that name to a result column; give"
+                + " --result-prefix PREFIX to put PREFIX before the result columns' names",
+                lines.get(0).get("error").asText());
         assertFalse(lines.get(1).has("error"), lines.get(1).toString());
         assertTrue(run.err().contains("flood generate: 1 of 2 rows failed"), run.err());
     }
