@@ -3,6 +3,7 @@
 // their launch shapes; keep the two in step.
 #include "attention_merge.cuh"
 #include "cache_write.cuh"
+#include "deferred_tokens.cuh"
 #include "elementwise.cuh"
 #include "embedding.cuh"
 #include "rms_norm.cuh"
@@ -16,6 +17,11 @@ using flood::bf16;
 
 extern "C" __global__ void flood_embedding(const bf16* table, const int* token_ids, float* out, int width) {
     flood::embedding(table, token_ids, out, width);
+}
+
+extern "C" __global__ void flood_resolve_tokens(int* token_ids, const int* sources, const int* drawn, int rows,
+                                                int vocab) {
+    flood::resolve_tokens(token_ids, sources, drawn, rows, vocab);
 }
 
 extern "C" __global__ void flood_rms_norm(const float* x, const float* weight, float eps, bf16* out, int width) {

@@ -34,6 +34,7 @@ enum SampleStatus : int {
     kSampleBadLogit = 1,    // a NaN or +inf logit
     kSampleAllMasked = 2,   // every logit is -inf
     kSampleOverflow = 3,    // the top score is +inf after temperature
+    kSampleBadToken = 4,    // token_logprobs: the chosen id is outside [0, vocab) (a failed draw's -1)
 };
 
 __device__ __forceinline__ float key_value(unsigned key) {
@@ -271,7 +272,9 @@ __device__ void token_logprobs(const float* logits, int vocab, const int* chosen
     __shared__ SelectScratch select;
     const int row = blockIdx.x;
     const float* in = logits + static_cast<size_t>(row) * vocab;
-    const int check = check_row(in, vocab);
+    // The chosen ids may come straight from sample_rows on the device (steps in flight): a failed draw left -1.
+    const int chosen_id = chosen[row];
+    const int check = chosen_id < 0 || chosen_id >= vocab ? kSampleBadToken : check_row(in, vocab);
     if (threadIdx.x == 0) {
         status[row] = check;
     }
@@ -289,7 +292,7 @@ __device__ void token_logprobs(const float* logits, int vocab, const int* chosen
     }
     const double normalizer = max_value + log(block_sum(sum, select.sums));
     if (threadIdx.x == 0) {
-        chosen_logprob[row] = static_cast<double>(in[chosen[row]]) - normalizer;
+        chosen_logprob[row] = static_cast<double>(in[chosen_id]) - normalizer;
     }
     float previous = INFINITY;
     int previous_id = -1;

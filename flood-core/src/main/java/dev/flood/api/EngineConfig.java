@@ -8,30 +8,75 @@ import java.util.Objects;
  * Everything an engine is opened with, validated once. Build with {@link #builder(Path)}; entry points (CLI, Spark
  * conf, Flink options) translate their settings into this record, and library code reads nothing else.
  *
+ * <p>Pipeline stages: the model's layers are split over {@link #numStages()} stages, each with its own backend
+ * and the KV cache of its own layers; on {@code cuda} each stage runs on one GPU of {@code devices}
+ * ({@code [0, 1]}: two GPUs; {@code [0, 0]}: two stages on GPU 0). Up to {@link #maxStepsInFlight()} steps are in
+ * flight at once, so every stage has work and the host prepares the next step while the devices compute.
+ *
  * @param modelPath          a Hugging Face model folder (config.json, tokenizer.json, safetensors); with
  *                           {@link LoadFormat#DUMMY} only config.json (and tokenizer.json if text is used) is read
  * @param loadFormat         real weights or random weights of the config's shapes
  * @param backend            {@code cpu} or {@code cuda}
- * @param devices            GPU ordinals for the CUDA backend (one per pipeline stage); ignored on the CPU
+ * @param devices            GPU ordinals for the CUDA backend, one per pipeline stage; ignored on the CPU
+ * @param stages             pipeline stages on the CPU backend (0: one, or one per {@code stageLayers} entry); on
+ *                           {@code cuda} 0 or the number of devices
+ * @param stageLayers        decoder layers per stage, first stage first, summing to the model's layers; empty
+ *                           splits them so the stages cost about the same
+ * @param stepsInFlight      most steps launched and not yet post-processed; 0 is {@code stages + 1} (one per stage
+ *                           plus one being prepared); 1 runs one step at a time (no overlap)
  * @param cacheTokens        token slots in the segment KV cache; 0 picks a size from the memory available
  * @param maxBatchTokens     token budget of one step: decode tokens plus prefill chunk tokens
  * @param maxRunningRequests most requests holding cache and taking part in steps at once
  * @param reservation        how much cache a request takes when admitted
- * @param threads            CPU backend worker threads
+ * @param threads            CPU backend worker threads, shared by its stages
  * @param seed               seeds dummy weights and the seeds of requests that give none
  */
-public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend, List<Integer> devices,
-                           int cacheTokens, int maxBatchTokens, int maxRunningRequests,
-                           CacheReservation reservation, int threads, long seed) {
+public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend, List<Integer> devices, int stages,
+                           List<Integer> stageLayers, int stepsInFlight, int cacheTokens, int maxBatchTokens,
+                           int maxRunningRequests, CacheReservation reservation, int threads, long seed) {
+
+    /** Most steps in flight that {@code stepsInFlight} may ask for (each holds its own step buffers). */
+    public static final int MAX_STEPS_IN_FLIGHT = 16;
 
     public EngineConfig {
         Objects.requireNonNull(modelPath, "modelPath");
         Objects.requireNonNull(loadFormat, "loadFormat");
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(reservation, "reservation");
-        devices = List.copyOf(devices);
+        devices = List.copyOf(Objects.requireNonNull(devices, "devices"));
+        stageLayers = List.copyOf(Objects.requireNonNull(stageLayers, "stageLayers"));
         if (!backend.equals("cpu") && !backend.equals("cuda")) {
             throw new IllegalArgumentException("backend must be 'cpu' or 'cuda', got '" + backend + "'");
+        }
+        if (devices.stream().anyMatch(d -> d < 0)) {
+            throw new IllegalArgumentException("devices must be GPU ordinals >= 0, got " + devices);
+        }
+        if (stages < 0) {
+            throw new IllegalArgumentException("stages must be >= 0 (0 = automatic), got " + stages);
+        }
+        if (stageLayers.stream().anyMatch(n -> n < 1)) {
+            throw new IllegalArgumentException("stageLayers must give every stage at least one layer, got "
+                    + stageLayers);
+        }
+        if (backend.equals("cuda")) {
+            if (devices.isEmpty()) {
+                throw new IllegalArgumentException("devices must name at least one GPU ordinal for the cuda backend");
+            }
+            if (stages != 0 && stages != devices.size()) {
+                throw new IllegalArgumentException("stages " + stages + " does not match devices " + devices
+                        + ": the cuda backend runs one stage per device ([0, 0] puts two stages on GPU 0)");
+            }
+        }
+        int numStages = backend.equals("cuda") ? devices.size()
+                : stages > 0 ? stages : Math.max(1, stageLayers.size());
+        if (!stageLayers.isEmpty() && stageLayers.size() != numStages) {
+            throw new IllegalArgumentException("stageLayers " + stageLayers + " splits the layers into "
+                    + stageLayers.size() + " stages, but the engine has " + numStages
+                    + (backend.equals("cuda") ? " (one per device of " + devices + ")" : " (stages " + stages + ")"));
+        }
+        if (stepsInFlight < 0 || stepsInFlight > MAX_STEPS_IN_FLIGHT) {
+            throw new IllegalArgumentException("stepsInFlight must be in [0, " + MAX_STEPS_IN_FLIGHT
+                    + "] (0 = stages + 1, 1 = no overlap), got " + stepsInFlight);
         }
         if (cacheTokens < 0) {
             throw new IllegalArgumentException("cacheTokens must be >= 0 (0 = automatic), got " + cacheTokens);
@@ -45,6 +90,19 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
+    }
+
+    /** The pipeline's stages: one per device on {@code cuda}; {@code stages} (or one per stageLayers entry) on the CPU. */
+    public int numStages() {
+        if (backend.equals("cuda")) {
+            return devices.size();
+        }
+        return stages > 0 ? stages : Math.max(1, stageLayers.size());
+    }
+
+    /** {@code stepsInFlight}, or one per stage plus one being prepared when it is 0. */
+    public int maxStepsInFlight() {
+        return stepsInFlight > 0 ? stepsInFlight : numStages() + 1;
     }
 
     /** Whether to read the checkpoint's weights or make random ones of its shapes (for benchmarks). */
@@ -67,6 +125,9 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         b.loadFormat = loadFormat;
         b.backend = backend;
         b.devices = devices;
+        b.stages = stages;
+        b.stageLayers = stageLayers;
+        b.stepsInFlight = stepsInFlight;
         b.cacheTokens = cacheTokens;
         b.maxBatchTokens = maxBatchTokens;
         b.maxRunningRequests = maxRunningRequests;
@@ -81,6 +142,9 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         private LoadFormat loadFormat = LoadFormat.SAFETENSORS;
         private String backend = "cpu";
         private List<Integer> devices = List.of(0);
+        private int stages = 0;
+        private List<Integer> stageLayers = List.of();
+        private int stepsInFlight = 0;
         private int cacheTokens = 0;
         private int maxBatchTokens = 1024;
         private int maxRunningRequests = 256;
@@ -95,6 +159,9 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         public Builder loadFormat(LoadFormat value) { loadFormat = value; return this; }
         public Builder backend(String value) { backend = value; return this; }
         public Builder devices(List<Integer> value) { devices = value; return this; }
+        public Builder stages(int value) { stages = value; return this; }
+        public Builder stageLayers(List<Integer> value) { stageLayers = value; return this; }
+        public Builder stepsInFlight(int value) { stepsInFlight = value; return this; }
         public Builder cacheTokens(int value) { cacheTokens = value; return this; }
         public Builder maxBatchTokens(int value) { maxBatchTokens = value; return this; }
         public Builder maxRunningRequests(int value) { maxRunningRequests = value; return this; }
@@ -103,8 +170,8 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         public Builder seed(long value) { seed = value; return this; }
 
         public EngineConfig build() {
-            return new EngineConfig(modelPath, loadFormat, backend, devices, cacheTokens, maxBatchTokens,
-                    maxRunningRequests, reservation, threads, seed);
+            return new EngineConfig(modelPath, loadFormat, backend, devices, stages, stageLayers, stepsInFlight,
+                    cacheTokens, maxBatchTokens, maxRunningRequests, reservation, threads, seed);
         }
     }
 }

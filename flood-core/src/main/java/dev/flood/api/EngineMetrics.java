@@ -1,5 +1,7 @@
 package dev.flood.api;
 
+import java.util.List;
+
 /**
  * A snapshot of the engine's counters since it opened.
  *
@@ -11,14 +13,19 @@ package dev.flood.api;
  * @param runningRequests       requests holding cache right now
  * @param waitingRequests       requests queued for admission right now
  * @param meanRunningBatch      mean number of requests per step over all steps
- * @param busySeconds           wall time spent inside steps
+ * @param busySeconds           wall time with at least one step in flight
  * @param generatedTokensPerSecond generated tokens over busy seconds
  * @param preemptions           times a running request gave up its cache to be recomputed later
  * @param peakDeviceMemoryBytes the most GPU memory in use so far (weights, cache, workspace); 0 on the CPU
  * @param cache                 the KV cache's state right now
+ * @param stages                each pipeline stage's step and idle times, first stage first
  */
 public record EngineMetrics(long steps, long promptTokens, long generatedTokens, long completedRequests,
                             long failedRequests, int runningRequests, int waitingRequests, double meanRunningBatch,
                             double busySeconds, double generatedTokensPerSecond, long preemptions,
-                            long peakDeviceMemoryBytes, CacheStats cache) {
+                            long peakDeviceMemoryBytes, CacheStats cache, List<StageMetrics> stages) {
+
+    public EngineMetrics {
+        stages = List.copyOf(stages);
+    }
 }

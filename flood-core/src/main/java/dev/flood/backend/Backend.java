@@ -12,6 +12,14 @@ import java.util.List;
  * model composes these; it never loops over requests. {@link CpuBackend} implements them in plain fp32 and is
  * the reference every other backend is tested against.
  *
+ * <p>A step: {@link #beginStep}, the model's ops, then on a pipeline's last stage {@link #launchOutputs} (or on
+ * another stage {@link #handOff} to the next stage's backend, which {@link #receive}s after its own beginStep),
+ * then {@link #endStep}. Up to {@link #prepareSteps}' number of steps may be in flight: a backend with a device
+ * returns from these calls once the work is queued, and each step in flight keeps its own step buffers.
+ *
+ * <p>Threads: one thread at a time runs steps (a pipeline stage's worker); {@link PendingOutputs#await} runs on
+ * the engine thread and only waits for the step and reads its results.
+ *
  * <p>Activations are {@code [numTokens, width]}. Packed projections put their parts side by side in columns:
  * {@code qkv} is {@code [numTokens, qSize + 2 * kvSize]} (queries, then keys, then values, each head-major),
  * {@code gateUp} is {@code [numTokens, 2 * intermediate]} (gate, then up).
@@ -27,28 +35,56 @@ public interface Backend extends AutoCloseable {
     Weight loadVector(WeightSource source, List<String> names, List<Integer> lengths);
 
     /**
-     * How many token slots the KV cache should have when the configuration leaves it open ({@code cacheTokens}
-     * 0): what fits in the memory left after the weights (loaded before this is asked), capped at what the
-     * running requests could ever use. Fails with a {@link dev.flood.api.FloodException} when not even a small
-     * cache fits.
+     * Sets up the buffers of {@code config.maxStepsInFlight()} steps in flight, each sized for a step of
+     * {@code config.maxBatchTokens()} tokens of {@code model}. Called once, after the weights are loaded and
+     * before the cache is sized; without it a backend runs one step at a time and grows its buffers as needed.
      */
-    int suggestCacheTokens(ModelConfig model, EngineConfig config);
+    default void prepareSteps(ModelConfig model, EngineConfig config) {
+    }
+
+    /**
+     * How many token slots the KV cache should have when the configuration leaves it open ({@code cacheTokens}
+     * 0): what fits in the memory left after the weights and step buffers (set up before this is asked) for the
+     * keys and values of {@code cacheLayers} layers (this stage's, plus those of other stages sharing this
+     * backend's memory, such as two stages on one GPU), capped at what the running requests could ever use.
+     * Fails with a {@link dev.flood.api.FloodException} when not even a small cache fits.
+     */
+    int suggestCacheTokens(int cacheLayers, ModelConfig model, EngineConfig config);
 
     /** Allocates the segment KV cache: per layer one K and one V slab of {@code [capacityTokens, kvSize]}. */
     void allocateCache(int numLayers, int capacityTokens, int kvSize);
 
     /**
-     * Starts a step: every tensor of the previous step is released, and a backend may upload the batch's arrays
-     * once here for all the step's operations. Called first in each forward pass with the batch that every op of
-     * the step then receives.
+     * Starts a step: a backend may upload the batch's arrays once here for all the step's operations. Called
+     * first in each forward pass with the batch that every op of the step then receives. The tensors of the step
+     * that last used this step's buffers are released; with one step in flight, that is the previous step.
      */
     default void beginStep(ForwardBatch batch) {
     }
 
+    /**
+     * Ends the step begun last: all its work is issued. A backend with a device marks there when the device will
+     * have finished it, which {@link PendingOutputs#await} and the next user of the step's buffers wait for. A
+     * {@link #beginStep} without it ends the previous step itself.
+     */
+    default void endStep() {
+    }
+
+    /**
+     * The {@link StepTime}s of steps whose times are known since the last call, in step order; a step's time is
+     * known once the device has finished it (the CPU: at {@link #endStep}). For the between-step idle share.
+     */
+    List<StepTime> drainStepTimes();
+
     /** A scratch activation of {@code [rows, cols]}; contents undefined. Valid for the current step. */
     Tensor allocate(int rows, int cols);
 
-    /** {@code out[t] = table[tokenIds[t]]}. */
+    /**
+     * {@code out[t] = table[tokenIds[t]]}; a row with a deferred token ({@link ForwardBatch#deferredTokens()}
+     * {@code = j}) takes the token drawn for sample row {@code j} by the previous step's {@link #launchOutputs} on
+     * this backend. Where that step drew no tokens (it failed before), such rows read token 0: the engine
+     * discards them with the failed step's requests.
+     */
     void embed(Weight table, ForwardBatch batch, Tensor out);
 
     /** {@code out[t] = x[t] / rms(x[t]) * weight}, rms over the row with {@code eps} inside the root. */
@@ -99,6 +135,28 @@ public interface Backend extends AutoCloseable {
      */
     List<RowLogprobs> logprobs(Tensor logits, int[] chosenTokens, int topN);
 
+    /**
+     * Starts computing the step's outputs from its float32 {@code logits}: the tokens of {@code spec}'s sample
+     * rows (as {@link #sample} draws them, at each {@link dev.flood.sampling.Draw}'s counter), their
+     * log-probabilities where asked, and the scored rows' log-probabilities (as {@link #logprobs}). Returns without
+     * waiting for a device; the drawn tokens stay where the next step's {@link #embed} finds them. A row whose
+     * request has penalties may be drawn at {@link PendingOutputs#await}, on the engine thread, from its state
+     * then: the engine puts such a request in one step at a time, so its state is the same.
+     */
+    PendingOutputs launchOutputs(Tensor logits, OutputSpec spec);
+
+    /**
+     * Makes this step's {@code tensors} readable by another backend (the next pipeline stage): returns what that
+     * backend's {@link #receive} takes. The tensors are not touched again by this backend in this step.
+     */
+    Handoff handOff(List<Tensor> tensors);
+
+    /**
+     * Copies another backend's handed-off tensors into this backend's current step (same shapes and element
+     * types), reading them only once the sender has written them.
+     */
+    List<Tensor> receive(Handoff handoff);
+
     /** Copies an activation to the host, row-major. */
     float[] toHost(Tensor x);
 
@@ -110,7 +168,7 @@ public interface Backend extends AutoCloseable {
         return 0;
     }
 
-    /** Frees the cache and weights. */
+    /** Frees the cache, weights and step buffers. */
     @Override
     void close();
 }

@@ -1,5 +1,6 @@
 package dev.flood.backend;
 
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -13,6 +14,12 @@ import java.util.Objects;
  * (causal, aligned bottom-right). Context token {@code j} is stored at the slot found by walking the request's
  * extents {@code cuExtents[r] .. cuExtents[r+1]} in order.
  *
+ * <p>Deferred tokens: with steps in flight, a decoding request's next input is the token the previous step is
+ * still drawing. Such a row names where that token is, {@code deferredTokens[t] = j}: the token drawn for sample
+ * row {@code j} ({@link OutputSpec}) of the previous step run on this backend; {@link Backend#embed} reads it
+ * there (on the device, without a round trip through the host) and ignores {@code tokenIds[t]}. Every other row
+ * has -1 and its id in {@code tokenIds}.
+ *
  * @param tokenIds      [numTokens] token ids
  * @param positions     [numTokens] positions in their request
  * @param slotMapping   [numTokens] cache slot each new token's keys and values are written to
@@ -22,16 +29,18 @@ import java.util.Objects;
  * @param extentStarts  [numExtents] first slot of each extent
  * @param extentLengths [numExtents] slots in each extent
  * @param logitRows     rows (indices into the tokens) whose next-token logits are needed, ascending
+ * @param deferredTokens [numTokens] -1, or the previous step's sample row whose token this row feeds
  */
 public record ForwardBatch(int[] tokenIds, int[] positions, int[] slotMapping, int[] cuSeqlensQ, int[] contextLens,
-                           int[] cuExtents, int[] extentStarts, int[] extentLengths, int[] logitRows) {
+                           int[] cuExtents, int[] extentStarts, int[] extentLengths, int[] logitRows,
+                           int[] deferredTokens) {
 
     public ForwardBatch {
         Objects.requireNonNull(tokenIds, "tokenIds");
         int numTokens = tokenIds.length;
         int numSeqs = contextLens.length;
-        if (positions.length != numTokens || slotMapping.length != numTokens) {
-            throw new IllegalArgumentException("positions and slotMapping need one entry per token");
+        if (positions.length != numTokens || slotMapping.length != numTokens || deferredTokens.length != numTokens) {
+            throw new IllegalArgumentException("positions, slotMapping and deferredTokens need one entry per token");
         }
         if (cuSeqlensQ.length != numSeqs + 1 || cuSeqlensQ[numSeqs] != numTokens) {
             throw new IllegalArgumentException("cuSeqlensQ must have numSeqs + 1 entries ending at numTokens");
@@ -40,6 +49,29 @@ public record ForwardBatch(int[] tokenIds, int[] positions, int[] slotMapping, i
                 || extentStarts.length != extentLengths.length) {
             throw new IllegalArgumentException("cuExtents must have numSeqs + 1 entries ending at numExtents");
         }
+    }
+
+    /** A batch whose every token id is known on the host (no deferred tokens). */
+    public ForwardBatch(int[] tokenIds, int[] positions, int[] slotMapping, int[] cuSeqlensQ, int[] contextLens,
+                        int[] cuExtents, int[] extentStarts, int[] extentLengths, int[] logitRows) {
+        this(tokenIds, positions, slotMapping, cuSeqlensQ, contextLens, cuExtents, extentStarts, extentLengths,
+                logitRows, noneDeferred(Objects.requireNonNull(tokenIds, "tokenIds").length));
+    }
+
+    private static int[] noneDeferred(int numTokens) {
+        int[] none = new int[numTokens];
+        Arrays.fill(none, -1);
+        return none;
+    }
+
+    /** Whether any row feeds a token of the previous step ({@link #deferredTokens}). */
+    public boolean hasDeferredTokens() {
+        for (int source : deferredTokens) {
+            if (source >= 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public int numTokens() {

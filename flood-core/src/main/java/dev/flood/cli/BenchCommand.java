@@ -1,5 +1,6 @@
 package dev.flood.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flood.api.CacheStats;
@@ -10,6 +11,7 @@ import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
+import dev.flood.api.StageMetrics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -22,7 +24,8 @@ import java.util.stream.Stream;
 /**
  * {@code flood bench}: workload W ({@link Workload}) through the engine, every request submitted at once as a
  * bulk job would. Measured from the first submit to the last token, after a short warm-up: output and total
- * tokens/s, time to first token and time per output token percentiles, and the engine's batch and cache use.
+ * tokens/s, time to first token and time per output token percentiles, the engine's batch and cache use, and
+ * each pipeline stage's idle time between steps as a share of its step time ({@link StageMetrics}).
  */
 final class BenchCommand implements Command {
 
@@ -217,10 +220,38 @@ final class BenchCommand implements Command {
         report.put("cache_capacity_tokens", run.after().cache().capacityTokens());
         report.put("peak_gpu_memory_gib", run.after().peakDeviceMemoryBytes() / (double) (1L << 30));
         report.put("preemptions", run.after().preemptions() - run.before().preemptions());
+        putStages(report, run.before().stages(), run.after().stages());
+        report.put("steps_in_flight", config.maxStepsInFlight());
         report.put("threads", config.threads());
         report.put("max_running", config.maxRunningRequests());
         report.put("max_batch_tokens", config.maxBatchTokens());
         return report;
+    }
+
+    /**
+     * Per stage, over the measured run: device step and idle seconds, and idle as a share of step time;
+     * {@code idle_share} is the largest stage's.
+     */
+    private static void putStages(ObjectNode report, List<StageMetrics> before, List<StageMetrics> after) {
+        ArrayNode stages = report.putArray("stages");
+        double worst = 0;
+        for (int k = 0; k < after.size(); k++) {
+            StageMetrics a = after.get(k);
+            StageMetrics b = before.get(k);
+            double busy = a.busySeconds() - b.busySeconds();
+            double idle = a.idleSeconds() - b.idleSeconds();
+            double share = busy == 0 ? 0 : idle / busy;
+            worst = Math.max(worst, share);
+            ObjectNode stage = stages.addObject();
+            stage.put("stage", a.stage());
+            stage.put("device", a.device());
+            stage.put("layers", a.firstLayer() + "-" + (a.endLayer() - 1));
+            stage.put("steps", a.steps() - b.steps());
+            stage.put("step_seconds", busy);
+            stage.put("idle_seconds", idle);
+            stage.put("idle_share", share);
+        }
+        report.put("idle_share", worst);
     }
 
     private static void putPercentiles(ObjectNode report, String key, double[] sample) {

@@ -31,6 +31,14 @@ final class BenchReport {
                 r.get("cache_capacity_tokens").asLong()));
         row(t, "preemptions", "%d", r.get("preemptions").asLong());
         row(t, "peak GPU memory", "%.2f GiB", r.get("peak_gpu_memory_gib").asDouble());
+        row(t, "steps in flight", "%d", r.get("steps_in_flight").asInt());
+        for (JsonNode stage : r.get("stages")) {
+            row(t, "stage " + stage.get("stage").asInt() + " idle", "%s", String.format(Locale.ROOT,
+                    "%.1f%% of step time (%.2f s idle, %.2f s in %d steps; %s, layers %s)",
+                    100 * stage.get("idle_share").asDouble(), stage.get("idle_seconds").asDouble(),
+                    stage.get("step_seconds").asDouble(), stage.get("steps").asLong(), stage.get("device").asText(),
+                    stage.get("layers").asText()));
+        }
         return t.toString().stripTrailing();
     }
 

@@ -2,6 +2,7 @@ package dev.flood.cli;
 
 import dev.flood.api.EngineConfig;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -19,6 +20,14 @@ final class EngineOptions {
             Option.value(SECTION, "load-format", "FORMAT",
                     "safetensors (default) or dummy: random weights of config.json's shapes"),
             Option.value(SECTION, "backend", "NAME", "cpu (default) or cuda"),
+            Option.value(SECTION, "devices", "LIST",
+                    "GPU ordinals of the pipeline stages, one stage each, e.g. 0,1 (two GPUs) or 0,0 (two stages on"
+                            + " GPU 0); default 0"),
+            Option.value(SECTION, "stages", "N", "pipeline stages on the CPU backend (cuda: one per device; default 1)"),
+            Option.value(SECTION, "stage-layers", "LIST",
+                    "decoder layers per stage, e.g. 17,15 (default: split so the stages cost about the same)"),
+            Option.value(SECTION, "steps-in-flight", "N",
+                    "most steps in flight at once (default: stages + 1; 1 runs one step at a time)"),
             Option.value(SECTION, "threads", "N", "CPU backend worker threads (default: all " + DEFAULTS.threads() + " cores)"),
             Option.value(SECTION, "cache-tokens", "N", "KV cache size in token slots (default: sized from free memory)"),
             Option.value(SECTION, "max-batch-tokens", "N",
@@ -31,13 +40,33 @@ final class EngineOptions {
 
     static EngineConfig config(ParsedArgs args) throws UsageException {
         String loadFormat = args.choice("load-format", "safetensors", List.of("safetensors", "dummy"));
-        return EngineConfig.builder(Path.of(args.required("model")))
+        EngineConfig.Builder builder = EngineConfig.builder(Path.of(args.required("model")))
                 .loadFormat(EngineConfig.LoadFormat.valueOf(loadFormat.toUpperCase(Locale.ROOT)))
                 .backend(args.choice("backend", DEFAULTS.backend(), List.of("cpu", "cuda")))
+                .devices(intList(args, "devices", DEFAULTS.devices()))
+                .stages(args.intValue("stages", DEFAULTS.stages(), 1))
+                .stageLayers(intList(args, "stage-layers", DEFAULTS.stageLayers()))
+                .stepsInFlight(args.intValue("steps-in-flight", DEFAULTS.stepsInFlight(), 1))
                 .threads(args.intValue("threads", DEFAULTS.threads(), 1))
                 .cacheTokens(args.intValue("cache-tokens", DEFAULTS.cacheTokens(), 0))
                 .maxBatchTokens(args.intValue("max-batch-tokens", DEFAULTS.maxBatchTokens(), 1))
-                .maxRunningRequests(args.intValue("max-running", DEFAULTS.maxRunningRequests(), 1))
-                .build();
+                .maxRunningRequests(args.intValue("max-running", DEFAULTS.maxRunningRequests(), 1));
+        try {
+            return builder.build();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    /** A comma-separated list of integers, e.g. {@code 0,1}; {@code fallback} when the option is absent. */
+    private static List<Integer> intList(ParsedArgs args, String name, List<Integer> fallback) throws UsageException {
+        if (!args.has(name)) {
+            return fallback;
+        }
+        List<Integer> values = new ArrayList<>();
+        for (String part : args.string(name, "").split(",", -1)) {
+            values.add(ParsedArgs.parse(name, part, Integer::parseInt, "a comma-separated list of integers"));
+        }
+        return values;
     }
 }

@@ -2,6 +2,8 @@ package dev.flood.engine;
 
 import dev.flood.api.CacheStats;
 import dev.flood.api.EngineMetrics;
+import dev.flood.api.StageMetrics;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** Engine counters, written by the engine thread after each step and read as a snapshot from any thread. */
@@ -15,18 +17,26 @@ final class Counters {
     private final AtomicLong failedRequests = new AtomicLong();
     private long runningSum;
     private long busyNanos;
+    private long busyUntil = Long.MIN_VALUE;
     private volatile EngineMetrics snapshot;
 
-    Counters(CacheStats initialCache) {
-        snapshot = new EngineMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, initialCache);
+    Counters(CacheStats initialCache, List<StageMetrics> initialStages) {
+        snapshot = new EngineMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, initialCache, initialStages);
     }
 
-    void step(int numRequests, int numPromptTokens, int numGeneratedTokens, long nanos) {
+    /**
+     * A step launched at {@code launchedNanos} was collected now. Busy time is the wall time covered by steps in
+     * flight: collected in launch order, each adds the time since its launch or the previous collect, whichever
+     * is later.
+     */
+    void step(int numRequests, int numPromptTokens, int numGeneratedTokens, long launchedNanos) {
+        long now = System.nanoTime();
         steps++;
         runningSum += numRequests;
         promptTokens += numPromptTokens;
         generatedTokens += numGeneratedTokens;
-        busyNanos += nanos;
+        busyNanos += now - Math.max(launchedNanos, busyUntil);
+        busyUntil = now;
     }
 
     void completed(boolean failed) {
@@ -36,17 +46,18 @@ final class Counters {
         }
     }
 
-    void publish(int running, int waiting, long preemptions, long peakDeviceMemoryBytes, CacheStats cache) {
+    void publish(int running, int waiting, long preemptions, long peakDeviceMemoryBytes, CacheStats cache,
+                 List<StageMetrics> stages) {
         double seconds = busyNanos / 1e9;
         snapshot = new EngineMetrics(steps, promptTokens, generatedTokens, completedRequests.get(), failedRequests.get(), running,
                 waiting, steps == 0 ? 0 : (double) runningSum / steps, seconds,
-                seconds == 0 ? 0 : generatedTokens / seconds, preemptions, peakDeviceMemoryBytes, cache);
+                seconds == 0 ? 0 : generatedTokens / seconds, preemptions, peakDeviceMemoryBytes, cache, stages);
     }
 
     EngineMetrics snapshot() {
         EngineMetrics s = snapshot;
         return new EngineMetrics(s.steps(), s.promptTokens(), s.generatedTokens(), completedRequests.get(),
                 failedRequests.get(), s.runningRequests(), s.waitingRequests(), s.meanRunningBatch(), s.busySeconds(),
-                s.generatedTokensPerSecond(), s.preemptions(), s.peakDeviceMemoryBytes(), s.cache());
+                s.generatedTokensPerSecond(), s.preemptions(), s.peakDeviceMemoryBytes(), s.cache(), s.stages());
     }
 }

@@ -9,12 +9,14 @@ import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
 import dev.flood.api.ScoreResult;
-import dev.flood.backend.Tensor;
+import dev.flood.backend.StepOutputs;
 import dev.flood.cache.SegmentAllocator;
 import dev.flood.config.ModelConfig;
-import dev.flood.model.CausalLM;
+import dev.flood.engine.pipeline.Collected;
+import dev.flood.engine.pipeline.Pipeline;
 import dev.flood.tokenizer.Tokenizer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -22,28 +24,35 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The engine: one thread runs {@link #loop()} (schedule, forward, post-process) over a batch that every caller
- * shares; callers on any thread turn their input into {@link Sequence}s ({@link Intake}) and wait on futures.
+ * The engine: one thread runs {@link #loop()} (schedule and launch, collect and post-process) over a batch that
+ * every caller shares; callers on any thread turn their input into {@link Sequence}s ({@link Intake}) and wait on
+ * futures. Steps run through a {@link Pipeline} of stages, several in flight at once: while the devices run
+ * one step, this thread launches the next and post-processes the one before.
  */
 public final class Engine implements FloodEngine {
 
     private final EngineConfig config;
     private final LoadedModel loaded;
+    private final Pipeline<StepPlan> pipeline;
     private final Scheduler scheduler;
     private final Intake intake;
     private final EngineContext context;
     private final Counters counters;
     private final BlockingQueue<Sequence> incoming = new LinkedBlockingQueue<>();
     private final Thread thread;
+    private long nextStepId;
     private volatile boolean closed;
 
     private Engine(EngineConfig config, LoadedModel loaded) {
         this.config = config;
         this.loaded = loaded;
+        this.pipeline = loaded.pipeline();
         SegmentAllocator allocator = loaded.allocator();
-        this.scheduler = new Scheduler(allocator, config.reservation(), config.maxBatchTokens(), config.maxRunningRequests());
+        this.scheduler = new Scheduler(allocator, config.reservation(), config.maxBatchTokens(),
+                config.maxRunningRequests(), pipeline.numStages() == 1 ? Scheduler.InFlight.CONSECUTIVE_STEPS
+                        : Scheduler.InFlight.ONE_STEP_PER_REQUEST);
         this.context = loaded.context();
-        this.counters = new Counters(allocator.stats());
+        this.counters = new Counters(allocator.stats(), pipeline.metrics());
         this.intake = new Intake(config, loaded, counters);
         this.thread = new Thread(this::loop, "flood-engine");
         this.thread.setDaemon(true);
@@ -59,57 +68,82 @@ public final class Engine implements FloodEngine {
     private void loop() {
         while (!closed) {
             takeIncoming();
-            StepPlan plan = scheduler.schedule();
-            List<Runnable> completions = plan.isEmpty() ? List.of() : step(plan);
-            counters.publish(scheduler.numRunning(), scheduler.numWaiting(), scheduler.preemptions(),
-                    loaded.backend().peakDeviceMemoryBytes(), loaded.allocator().stats());
+            while (pipeline.hasRoom() && launchNext()) {
+                continue;
+            }
+            List<Runnable> completions = pipeline.isEmpty() ? List.of() : collectOldest();
+            publish();
+            completions.forEach(Runnable::run);
+        }
+        while (!pipeline.isEmpty()) {
+            List<Runnable> completions = collectOldest();
+            publish();
             completions.forEach(Runnable::run);
         }
         for (Sequence sequence : scheduler.drainAll()) {
             sequence.work.fail("the engine was closed before this request finished", sequence);
             counters.completed(true);
         }
+        publish();
+    }
+
+    /** Plans the next step and launches it; false when nothing can run now. */
+    private boolean launchNext() {
+        StepPlan plan = scheduler.schedule(nextStepId);
+        if (plan.isEmpty()) {
+            return false;
+        }
+        nextStepId++;
+        plan.markLaunched();
+        pipeline.launch(plan);
+        return true;
     }
 
     /**
-     * Runs one planned step; returns the completions of the requests it finished, to be announced once the
-     * engine's metrics include this step.
+     * Waits for the oldest step in flight and hands each of its requests what it computed; returns the
+     * completions of the requests it finished, to be announced once the engine's metrics include this step.
      */
-    private List<Runnable> step(StepPlan plan) {
-        long start = System.nanoTime();
+    private List<Runnable> collectOldest() {
+        Collected<StepPlan> collected = pipeline.collect();
+        StepPlan plan = collected.microBatch();
         List<Runnable> completions = new ArrayList<>();
-        int promptTokens = plan.scheduled().stream().mapToInt(s -> Math.max(0,
-                Math.min(s.sequence().numComputed() + s.numTokens(), s.sequence().promptLength) - s.sequence().numComputed())).sum();
-        int generated;
-        try {
-            generated = postprocess(plan, loaded.model().forward(plan.batch()), completions);
-        } catch (RuntimeException e) {
-            for (StepPlan.Scheduled s : plan.scheduled()) {
-                finish(s.sequence(), "step failed: " + e, completions);
+        if (collected.failure() != null) {
+            for (StepPlan.Entry entry : plan.entries()) {
+                if (!entry.sequence().isDone()) {
+                    finish(entry.sequence(), "step failed: " + collected.failure(), completions);
+                }
             }
             return completions;
         }
-        counters.step(plan.scheduled().size(), promptTokens, generated, System.nanoTime() - start);
+        int generated = postprocess(plan, collected.outputs(), completions);
+        counters.step(plan.entries().size(), plan.promptTokens(), generated, collected.launchedNanos());
         return completions;
     }
 
-    /** Hands each sequence what its logit rows say; returns the number of tokens sampled. */
-    private int postprocess(StepPlan plan, Tensor logits, List<Runnable> completions) {
-        StepResults results = StepResults.of(plan, logits, loaded.backend());
+    /**
+     * Hands each request what its rows gave; returns the number of tokens taken. Rows of requests that finished
+     * or failed since the step was launched are discarded.
+     */
+    private int postprocess(StepPlan plan, StepOutputs outputs, List<Runnable> completions) {
         int sampled = 0;
-        for (int i = 0; i < plan.scheduled().size(); i++) {
-            Sequence sequence = plan.scheduled().get(i).sequence();
-            int first = sequence.numComputed();
-            sequence.advance(plan.scheduled().get(i).numTokens());
+        for (StepPlan.Entry entry : plan.entries()) {
+            Sequence sequence = entry.sequence();
+            if (sequence.isDone()) {
+                continue;
+            }
+            sequence.collected(entry.numTokens(), entry.sampleRow() >= 0);
             try {
                 if (sequence.work instanceof Scoring scoring) {
-                    scoring.accept(first, results.scores(i));
+                    scoring.accept(entry.first(), Arrays.copyOfRange(outputs.scores(), entry.scoreRow(),
+                            entry.scoreRow() + entry.numScores()));
                     if (scoring.isDone(sequence)) {
                         finish(sequence, null, completions);
                         completions.add(() -> scoring.complete(sequence));
                     }
-                } else if (sequence.work instanceof Generation generation && results.token(i) >= 0) {
-                    FinishReason finish = generation.accept(sequence, results.token(i), results.logprobs(i), context);
+                } else if (sequence.work instanceof Generation generation && entry.sampleRow() >= 0) {
+                    int token = outputs.tokens()[entry.sampleRow()];
+                    FinishReason finish = generation.accept(sequence, token,
+                            outputs.tokenLogprobs()[entry.sampleRow()], context);
                     sampled++;
                     if (finish != null) {
                         int[] generatedIds = sequence.generatedTokens();
@@ -133,9 +167,16 @@ public final class Engine implements FloodEngine {
         counters.completed(error != null);
     }
 
+    private void publish() {
+        counters.publish(scheduler.numRunning(), scheduler.numWaiting(), scheduler.preemptions(),
+                pipeline.peakDeviceMemoryBytes(), loaded.allocator().stats(), pipeline.metrics());
+    }
+
+    /** Moves queued requests to the scheduler; waits briefly for one when there is nothing at all to do. */
     private void takeIncoming() {
         try {
-            if (!scheduler.hasWork()) {
+            if (!scheduler.hasWork() && pipeline.isEmpty()) {
+                pipeline.noteNoWork();
                 Sequence first = incoming.poll(100, TimeUnit.MILLISECONDS);
                 if (first != null) {
                     scheduler.add(first);

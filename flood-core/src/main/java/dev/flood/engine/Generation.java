@@ -50,6 +50,15 @@ final class Generation implements Work {
     }
 
     /**
+     * Whether the next input token may be one a step in flight is still drawing (a deferred token, read where it
+     * was drawn). Not with repetition, presence or frequency penalties: the next draw counts every earlier token,
+     * so it waits until the host has taken the previous one.
+     */
+    boolean mayDeferTokens() {
+        return params.repetitionPenalty() == 1 && params.presencePenalty() == 0 && params.frequencyPenalty() == 0;
+    }
+
+    /**
      * Takes the token sampled for this generation (and its log-probabilities if asked for), appends it to the
      * sequence, streams what text became final, and returns how the generation finished, or null if it goes on.
      */

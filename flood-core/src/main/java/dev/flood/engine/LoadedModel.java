@@ -2,13 +2,10 @@ package dev.flood.engine;
 
 import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodException;
-import dev.flood.backend.Backend;
-import dev.flood.backend.cpu.CpuBackend;
-import dev.flood.backend.cuda.CudaBackend;
 import dev.flood.cache.SegmentAllocator;
 import dev.flood.config.ModelConfig;
 import dev.flood.config.ModelConfigReader;
-import dev.flood.model.CausalLM;
+import dev.flood.engine.pipeline.Pipeline;
 import dev.flood.model.ModelRegistry;
 import dev.flood.tokenizer.Tokenizer;
 import dev.flood.weights.DummyWeights;
@@ -18,9 +15,12 @@ import java.nio.file.Files;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
-/** A model ready to serve: config, tokenizer, weights on a backend, and the KV cache with its allocator. */
-record LoadedModel(ModelConfig config, Tokenizer tokenizer, Backend backend, CausalLM model,
-                   SegmentAllocator allocator, EngineContext context) implements AutoCloseable {
+/**
+ * A model ready to serve: config, tokenizer, the pipeline of stages holding the weights and KV cache, and the one
+ * segment allocator whose slots are valid on every stage.
+ */
+record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> pipeline, SegmentAllocator allocator,
+                   EngineContext context) implements AutoCloseable {
 
     /** Most extents one request's cache may be split into. */
     static final int MAX_EXTENTS_PER_REQUEST = 8;
@@ -34,36 +34,29 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Backend backend, Cau
         } else if (config.loadFormat() != EngineConfig.LoadFormat.DUMMY) {
             throw new FloodException("no tokenizer.json in " + config.modelPath());
         }
-        Backend backend = openBackend(config);
         try {
-            CausalLM model;
+            Pipeline<StepPlan> pipeline;
             try (WeightSource weights = config.loadFormat() == EngineConfig.LoadFormat.DUMMY
                     ? new DummyWeights(modelConfig, config.seed())
                     : SafetensorsCheckpoint.open(config.modelPath())) {
-                model = CausalLM.load(modelConfig, weights, backend);
+                pipeline = Pipeline.open(config, modelConfig, weights);
             }
-            int cacheTokens = config.cacheTokens() > 0 ? config.cacheTokens()
-                    : backend.suggestCacheTokens(modelConfig, config);
-            backend.allocateCache(modelConfig.numLayers(), cacheTokens, modelConfig.kvSize());
             Set<Integer> eos = new LinkedHashSet<>(modelConfig.eosTokenIds());
             EngineContext context = new EngineContext(tokenizer, modelConfig.vocabSize(),
                     modelConfig.maxPositions(), Set.copyOf(eos));
-            return new LoadedModel(modelConfig, tokenizer, backend, model,
-                    new SegmentAllocator(cacheTokens, MAX_EXTENTS_PER_REQUEST), context);
+            try {
+                return new LoadedModel(modelConfig, tokenizer, pipeline,
+                        new SegmentAllocator(pipeline.cacheTokens(), MAX_EXTENTS_PER_REQUEST), context);
+            } catch (RuntimeException e) {
+                pipeline.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
-            backend.close();
             if (tokenizer != null) {
                 tokenizer.close();
             }
             throw e;
         }
-    }
-
-    private static Backend openBackend(EngineConfig config) {
-        if (config.backend().equals("cuda")) {
-            return CudaBackend.open(config.devices().get(0));
-        }
-        return new CpuBackend(config.threads());
     }
 
     Tokenizer requireTokenizer() {
@@ -75,9 +68,12 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Backend backend, Cau
 
     @Override
     public void close() {
-        backend.close();
-        if (tokenizer != null) {
-            tokenizer.close();
+        try {
+            pipeline.close();
+        } finally {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
         }
     }
 }

@@ -14,30 +14,49 @@ import java.util.Optional;
  * decode gets its one token, then running prefills get chunks in admission order, then waiting requests are
  * admitted first-come first-served while budget, batch slots and cache last.
  *
+ * <p>Steps in flight ({@link InFlight}): a request already in a launched step that has not been collected takes
+ * part in the next step only on a one-stage pipeline ({@link InFlight#CONSECUTIVE_STEPS}): with the rest of its
+ * prompt, or with the token the previous step is drawing for it (a deferred token) when that step is the one just
+ * launched, its request has no penalties (whose counts need every earlier token on the host) and that token does
+ * not end it by length. On several stages a request is in one micro-batch at a time.
+ *
  * <p>With {@link CacheReservation#FULL} a request reserves its prompt plus max new tokens on admission, so
  * running requests never wait for cache. With {@link CacheReservation#INCREMENTAL} it holds only what it has
- * computed; a request that cannot grow preempts the newest running request not yet in this step (or itself),
- * which frees its cache and is recomputed later. Either way no request waits for cache that can never be freed:
- * the engine rejects, on arrival, any request larger than the whole cache.
+ * fed; a request that cannot grow preempts the newest running request that is neither in this step nor in a step
+ * in flight, which frees its cache and is recomputed later. If there is none, it waits while steps in flight
+ * hold others (they come back preemptible), and preempts itself only when every other request is in this step;
+ * no request is admitted in a step where a running one could not grow. Either way no request waits for cache
+ * that can never be freed: the engine rejects, on arrival, any request larger than the whole cache.
  */
 final class Scheduler {
 
     /** Slots an incremental request grows by beyond what the step needs, so it does not grow every step. */
     private static final int GROWTH_SLACK = 16;
 
+    /** Whether a request may be in several steps in flight. */
+    enum InFlight {
+        /** Several pipeline stages: a request is in one micro-batch at a time. */
+        ONE_STEP_PER_REQUEST,
+        /** One stage, whose steps run in launch order: a request may be in consecutive steps. */
+        CONSECUTIVE_STEPS
+    }
+
     private final SegmentAllocator allocator;
     private final CacheReservation reservation;
     private final int maxBatchTokens;
     private final int maxRunningRequests;
+    private final InFlight inFlight;
     private final Deque<Sequence> waiting = new ArrayDeque<>();
     private final List<Sequence> running = new ArrayList<>();   // admission order
     private long preemptions;
 
-    Scheduler(SegmentAllocator allocator, CacheReservation reservation, int maxBatchTokens, int maxRunningRequests) {
+    Scheduler(SegmentAllocator allocator, CacheReservation reservation, int maxBatchTokens, int maxRunningRequests,
+              InFlight inFlight) {
         this.allocator = allocator;
         this.reservation = reservation;
         this.maxBatchTokens = maxBatchTokens;
         this.maxRunningRequests = maxRunningRequests;
+        this.inFlight = inFlight;
     }
 
     void add(Sequence sequence) {
@@ -60,25 +79,32 @@ final class Scheduler {
         return preemptions;
     }
 
-    StepPlan schedule() {
+    /** Plans step {@code stepId}, the next to be launched; an empty plan when nothing can run now. */
+    StepPlan schedule(long stepId) {
         List<StepPlan.Scheduled> plan = new ArrayList<>();
         int budget = maxBatchTokens;
+        boolean starved = false;   // a running request could not grow: admitting others would only feed preemption
         for (boolean decodePass : new boolean[] {true, false}) {
             for (Sequence sequence : List.copyOf(running)) {
-                boolean decoding = sequence.numComputed() >= sequence.promptLength;
+                boolean decoding = sequence.numFed() >= sequence.promptLength;
                 if (decoding != decodePass || budget == 0 || !running.contains(sequence)) {
                     continue;
                 }
-                int take = Math.min(sequence.pendingTokens(), budget);
+                int take = Math.min(feedable(sequence, stepId), budget);
+                if (take == 0) {
+                    continue;
+                }
                 if (ensureCapacity(sequence, take, plan)) {
                     plan.add(new StepPlan.Scheduled(sequence, take));
                     budget -= take;
+                } else {
+                    starved = true;
                 }
             }
         }
-        while (budget > 0 && running.size() < maxRunningRequests && !waiting.isEmpty()) {
+        while (!starved && budget > 0 && running.size() < maxRunningRequests && !waiting.isEmpty()) {
             Sequence next = waiting.peekFirst();
-            int take = Math.min(next.pendingTokens(), budget);
+            int take = Math.min(next.tokensToFeed(), budget);
             int reserve = reservation == CacheReservation.FULL ? next.maxTokens : Math.min(next.maxTokens, take + GROWTH_SLACK);
             Optional<SegmentTable> table = allocator.allocate(reserve);
             if (table.isEmpty()) {
@@ -90,19 +116,43 @@ final class Scheduler {
             plan.add(new StepPlan.Scheduled(next, take));
             budget -= take;
         }
-        return StepPlan.of(plan);
+        return StepPlan.of(stepId, plan);
     }
 
-    /** Makes room for {@code take} more computed tokens, preempting the newest unscheduled requests if needed. */
+    /** How many tokens a running request can feed in step {@code stepId} (see the class comment). */
+    private int feedable(Sequence sequence, long stepId) {
+        int toFeed = sequence.tokensToFeed();
+        if (toFeed <= 0 || sequence.inFlight() == 0) {
+            return Math.max(toFeed, 0);
+        }
+        if (inFlight == InFlight.ONE_STEP_PER_REQUEST) {
+            return 0;
+        }
+        int known = sequence.numTokens() - sequence.numFed();
+        if (known > 0) {
+            return Math.min(toFeed, known);
+        }
+        boolean deferrable = sequence.work instanceof Generation generation && generation.mayDeferTokens()
+                && sequence.drawsIn(stepId - 1);
+        return deferrable ? 1 : 0;
+    }
+
+    /**
+     * Makes room for {@code take} more fed tokens, preempting the newest preemptible requests if needed; false if
+     * the request gets no room this step (it preempted itself, or waits for steps in flight).
+     */
     private boolean ensureCapacity(Sequence sequence, int take, List<StepPlan.Scheduled> plan) {
-        int needed = sequence.numComputed() + take;
+        int needed = sequence.numFed() + take;
         SegmentTable table = sequence.cache();
         while (table.capacityTokens() < needed) {
             int target = Math.min(sequence.maxTokens, needed + GROWTH_SLACK);
             if (allocator.grow(table, target - table.capacityTokens())) {
                 return true;
             }
-            Sequence victim = newestUnscheduled(plan, sequence);
+            Sequence victim = newestPreemptible(plan, sequence);
+            if (victim == null) {
+                return false;
+            }
             preempt(victim);
             if (victim == sequence) {
                 return false;
@@ -111,14 +161,24 @@ final class Scheduler {
         return true;
     }
 
-    private Sequence newestUnscheduled(List<StepPlan.Scheduled> plan, Sequence fallback) {
+    /**
+     * The newest running request in neither this plan nor a step in flight. Else null while another request is in
+     * flight or {@code grower} itself is (it waits: those steps come back and free their requests for
+     * preemption); else {@code grower} itself, as every other request is in this plan.
+     */
+    private Sequence newestPreemptible(List<StepPlan.Scheduled> plan, Sequence grower) {
+        boolean othersInFlight = false;
         for (int i = running.size() - 1; i >= 0; i--) {
             Sequence candidate = running.get(i);
-            if (candidate != fallback && plan.stream().noneMatch(s -> s.sequence() == candidate)) {
+            if (candidate == grower || plan.stream().anyMatch(s -> s.sequence() == candidate)) {
+                continue;
+            }
+            if (candidate.inFlight() == 0) {
                 return candidate;
             }
+            othersInFlight = true;
         }
-        return fallback;
+        return othersInFlight || grower.inFlight() > 0 ? null : grower;
     }
 
     private void preempt(Sequence sequence) {
@@ -129,14 +189,18 @@ final class Scheduler {
         waiting.addFirst(sequence);
     }
 
-    /** Removes a finished or failed request and frees its cache. */
+    /**
+     * Removes a finished or failed request and frees its cache, even while steps in flight hold rows of it: those
+     * rows are discarded when collected, and their cache writes (issued before any later owner's, in each
+     * stage's launch order) are overwritten by the slots' next owner before it reads them.
+     */
     void finish(Sequence sequence) {
         running.remove(sequence);
         waiting.remove(sequence);
         if (sequence.cache() != null) {
             allocator.free(sequence.cache());
-            sequence.detach();
         }
+        sequence.release();
     }
 
     /** Every request still queued or running, for failing them all on close. */

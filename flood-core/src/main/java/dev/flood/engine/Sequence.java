@@ -4,12 +4,19 @@ import dev.flood.cache.SegmentTable;
 import java.util.Arrays;
 
 /**
- * One request inside the engine: its tokens (prompt, then generated), how many of them have keys and values in
- * the cache, and the cache extents that hold them. Touched only by the engine thread once queued.
+ * One request inside the engine: its tokens (prompt, then generated), how far the steps have read them, and the
+ * cache extents that hold their keys and values. Touched only by the engine thread once queued.
  *
- * <p>Invariant: {@code numComputed <= numTokens}; tokens {@code numComputed .. numTokens} are what the next
- * steps must feed through the model (a prompt's remainder, or the last sampled token). A preempted request
- * keeps its tokens, drops its cache and starts again from {@code numComputed = 0}.
+ * <p>With steps in flight three counts move apart. {@code numFed}: tokens fed to launched steps (their keys and
+ * values are in the cache once those steps run). {@code numComputed}: tokens whose step has been collected.
+ * {@code pendingSamples}: tokens being drawn by launched steps and not yet collected; they follow the
+ * {@code numTokens} tokens known on the host. So {@code numComputed <= numFed <= numTokens + pendingSamples}, and
+ * the next steps feed tokens {@code numFed ..}: the rest of the prompt, or a token still being drawn, which the
+ * step reads on the device where it was drawn (a deferred token, {@link StepPlan}).
+ *
+ * <p>A preempted request keeps its tokens, drops its cache and starts again from {@code numFed = 0}; only a
+ * request in no step in flight is preempted. A finished or failed request is {@link #isDone()}: rows that steps
+ * still in flight hold for it are discarded when they are collected.
  */
 final class Sequence {
 
@@ -22,7 +29,13 @@ final class Sequence {
 
     private int[] tokens;
     private int numTokens;
+    private int numFed;
     private int numComputed;
+    private int pendingSamples;
+    private int inFlight;            // launched, not yet collected steps holding this request
+    private long lastSampleStep = -1;
+    private int lastSampleRow;       // the sample row of the newest pending draw in step lastSampleStep
+    private boolean done;
     private SegmentTable cache;
 
     Sequence(long serial, int[] promptIds, int maxTokens, Work work) {
@@ -38,8 +51,24 @@ final class Sequence {
         return numTokens;
     }
 
+    int numFed() {
+        return numFed;
+    }
+
     int numComputed() {
         return numComputed;
+    }
+
+    int pendingSamples() {
+        return pendingSamples;
+    }
+
+    int inFlight() {
+        return inFlight;
+    }
+
+    boolean isDone() {
+        return done;
     }
 
     int token(int index) {
@@ -58,9 +87,46 @@ final class Sequence {
         return numTokens - promptLength;
     }
 
-    /** Tokens the model has yet to read: the rest of the prompt, or the last sampled token. */
-    int pendingTokens() {
-        return numTokens - numComputed;
+    /**
+     * Tokens the next steps must feed: the known ones not yet fed, then those still being drawn, except a drawn
+     * token that ends the request by length (it is never read back).
+     */
+    int tokensToFeed() {
+        int end = numTokens + pendingSamples;
+        if (pendingSamples > 0) {
+            end = Math.min(end, maxTokens - 1);
+        }
+        return end - numFed;
+    }
+
+    /** Whether the newest pending draw is in step {@code stepId}, so a step after it can read it there. */
+    boolean drawsIn(long stepId) {
+        return pendingSamples > 0 && lastSampleStep == stepId;
+    }
+
+    /** The sample row of the newest pending draw, in step {@link #drawsIn}. */
+    int lastSampleRow() {
+        return lastSampleRow;
+    }
+
+    /** A step was launched that feeds {@code count} tokens and draws one token at {@code sampleRow} (or -1). */
+    void launched(long stepId, int count, int sampleRow) {
+        numFed += count;
+        inFlight++;
+        if (sampleRow >= 0) {
+            pendingSamples++;
+            lastSampleStep = stepId;
+            lastSampleRow = sampleRow;
+        }
+    }
+
+    /** A step launched with {@link #launched} was collected; its drawn token, if any, comes to {@link #append}. */
+    void collected(int count, boolean sampled) {
+        numComputed += count;
+        inFlight--;
+        if (sampled) {
+            pendingSamples--;
+        }
     }
 
     void append(int tokenId) {
@@ -68,10 +134,6 @@ final class Sequence {
             tokens = Arrays.copyOf(tokens, Math.min(Math.max(maxTokens, numTokens + 1), numTokens * 2));
         }
         tokens[numTokens++] = tokenId;
-    }
-
-    void advance(int computed) {
-        numComputed += computed;
     }
 
     SegmentTable cache() {
@@ -82,9 +144,19 @@ final class Sequence {
         cache = table;
     }
 
-    /** Forgets the cache (after it was freed): the whole sequence will be recomputed. */
+    /** Forgets the cache (after it was freed): the whole sequence will be recomputed. Not while in flight. */
     void detach() {
+        if (inFlight > 0) {
+            throw new IllegalStateException("request " + serial + " is in " + inFlight + " steps in flight");
+        }
         cache = null;
+        numFed = 0;
         numComputed = 0;
+    }
+
+    /** Ends the request (finished or failed) after its cache was freed. */
+    void release() {
+        cache = null;
+        done = true;
     }
 }

@@ -1,25 +1,48 @@
 package dev.flood.engine;
 
 import dev.flood.backend.ForwardBatch;
+import dev.flood.backend.OutputSpec;
 import dev.flood.cache.Extent;
+import dev.flood.engine.pipeline.MicroBatch;
+import dev.flood.sampling.Draw;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * The requests one step runs, how many tokens each feeds, and the {@link ForwardBatch} built from them. Logit
- * rows come in plan order: for each scheduled sequence, either all its rows that have a next token (scoring) or
- * its last row if that row ends the known tokens (generation).
+ * One step (a micro-batch of the pipeline): the requests it runs, how many tokens each feeds, and the
+ * {@link ForwardBatch} and {@link OutputSpec} built from them. Everything post-processing needs is taken from the
+ * requests here, when the step is planned: by the time it is collected, later steps have moved them on.
+ *
+ * <p>Logit rows come in entry order: for each entry, either all its rows that have a next token (scoring) or its
+ * last row if that row ends the tokens known or being drawn (generation, which then draws the next one). A
+ * generation whose next input is a token the previous step is still drawing feeds it as a deferred token: the
+ * backend reads it where that step drew it.
+ *
+ * @param id           the step's number in launch order
+ * @param entries      one per scheduled request
+ * @param promptTokens prompt tokens the step feeds (prefill and scoring, recomputation included)
  */
-record StepPlan(List<Scheduled> scheduled, ForwardBatch batch) {
+record StepPlan(long id, List<Entry> entries, ForwardBatch batch, OutputSpec outputs, int promptTokens)
+        implements MicroBatch {
 
-    /** A sequence and the number of its pending tokens this step feeds. */
+    /** A request and the number of its tokens the scheduler gives this step. */
     record Scheduled(Sequence sequence, int numTokens) {
     }
 
-    static StepPlan of(List<Scheduled> scheduled) {
+    /**
+     * What one request feeds and gets back: tokens {@code first .. first + numTokens}, the sample row of its
+     * draw (-1: none), and its scored rows {@code scoreRow .. scoreRow + numScores} in the output spec's order.
+     */
+    record Entry(Sequence sequence, int first, int numTokens, int sampleRow, int scoreRow, int numScores) {
+    }
+
+    static StepPlan of(long id, List<Scheduled> scheduled) {
         int numTokens = scheduled.stream().mapToInt(Scheduled::numTokens).sum();
         int numExtents = scheduled.stream().mapToInt(s -> s.sequence().cache().numExtents()).sum();
         int numSeqs = scheduled.size();
         int[] tokenIds = new int[numTokens];
+        int[] deferred = new int[numTokens];
         int[] positions = new int[numTokens];
         int[] slotMapping = new int[numTokens];
         int[] cuSeqlensQ = new int[numSeqs + 1];
@@ -28,24 +51,51 @@ record StepPlan(List<Scheduled> scheduled, ForwardBatch batch) {
         int[] extentStarts = new int[numExtents];
         int[] extentLengths = new int[numExtents];
         int[] logitRows = new int[numTokens];
+        List<Integer> sampleRows = new ArrayList<>();
+        List<Draw> draws = new ArrayList<>();
+        List<Integer> scoreRows = new ArrayList<>();
+        List<Integer> scoreTargets = new ArrayList<>();
+        List<Entry> entries = new ArrayList<>();
         int numLogitRows = 0;
+        int promptTokens = 0;
         int row = 0;
         int extent = 0;
         for (int r = 0; r < numSeqs; r++) {
             Sequence sequence = scheduled.get(r).sequence();
-            int first = sequence.numComputed();
+            int first = sequence.numFed();
             int count = scheduled.get(r).numTokens();
+            int known = sequence.numTokens();
+            int end = known + sequence.pendingSamples();   // tokens known or being drawn
+            int sampleRow = -1;
+            int scoreRow = scoreRows.size();
             sequence.cache().slots(first, count, slotMapping, row);
             for (int i = 0; i < count; i++) {
                 int position = first + i;
-                tokenIds[row + i] = sequence.token(position);
                 positions[row + i] = position;
-                boolean hasNextToken = position + 1 < sequence.numTokens();
-                boolean wanted = sequence.work.needsAllLogits() ? hasNextToken : position + 1 == sequence.numTokens();
-                if (wanted) {
-                    logitRows[numLogitRows++] = row + i;
+                if (position < known) {
+                    tokenIds[row + i] = sequence.token(position);
+                    deferred[row + i] = -1;
+                } else if (position == end - 1 && sequence.drawsIn(id - 1)) {
+                    deferred[row + i] = sequence.lastSampleRow();
+                } else {
+                    throw new IllegalStateException("request " + sequence.serial + " feeds position " + position
+                            + ", which is neither known (" + known + " tokens) nor drawn by step " + (id - 1));
+                }
+                promptTokens += position < sequence.promptLength ? 1 : 0;
+                if (sequence.work instanceof Generation generation) {
+                    if (position + 1 == end) {
+                        logitRows[numLogitRows] = row + i;
+                        sampleRow = sampleRows.size();
+                        sampleRows.add(numLogitRows++);
+                        draws.add(new Draw(generation.samplingState(), end - sequence.promptLength));
+                    }
+                } else if (position + 1 < known) {
+                    logitRows[numLogitRows] = row + i;
+                    scoreRows.add(numLogitRows++);
+                    scoreTargets.add(sequence.token(position + 1));
                 }
             }
+            entries.add(new Entry(sequence, first, count, sampleRow, scoreRow, scoreRows.size() - scoreRow));
             row += count;
             cuSeqlensQ[r + 1] = row;
             contextLens[r] = first + count;
@@ -57,11 +107,23 @@ record StepPlan(List<Scheduled> scheduled, ForwardBatch batch) {
             cuExtents[r + 1] = extent;
         }
         ForwardBatch batch = new ForwardBatch(tokenIds, positions, slotMapping, cuSeqlensQ, contextLens, cuExtents,
-                extentStarts, extentLengths, java.util.Arrays.copyOf(logitRows, numLogitRows));
-        return new StepPlan(List.copyOf(scheduled), batch);
+                extentStarts, extentLengths, Arrays.copyOf(logitRows, numLogitRows), deferred);
+        OutputSpec outputs = new OutputSpec(toArray(sampleRows), draws, toArray(scoreRows), toArray(scoreTargets));
+        return new StepPlan(id, List.copyOf(entries), batch, outputs, promptTokens);
+    }
+
+    /** Records in each request that this step was launched. */
+    void markLaunched() {
+        for (Entry entry : entries) {
+            entry.sequence().launched(id, entry.numTokens(), entry.sampleRow());
+        }
     }
 
     boolean isEmpty() {
-        return scheduled.isEmpty();
+        return entries.isEmpty();
+    }
+
+    private static int[] toArray(List<Integer> values) {
+        return values.stream().mapToInt(Integer::intValue).toArray();
     }
 }

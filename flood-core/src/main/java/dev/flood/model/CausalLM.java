@@ -2,55 +2,29 @@ package dev.flood.model;
 
 import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
-import dev.flood.backend.RotaryTable;
 import dev.flood.backend.Tensor;
-import dev.flood.backend.Weight;
 import dev.flood.config.ModelConfig;
 import dev.flood.weights.WeightSource;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
- * A decoder-only language model on a backend: embedding, the shared decoder layers, final norm and lm_head.
- * One {@link #forward} runs every token of a step and returns logits only for the rows that need them.
+ * A whole decoder-only language model on one backend: the {@link ModelSlice} of every layer. One
+ * {@link #forward} runs every token of a step and returns logits only for the rows that need them. The engine
+ * runs models as pipeline stages ({@code dev.flood.engine.pipeline}); this is the one-call form for tests and
+ * tools.
  */
 public final class CausalLM {
 
-    private final ModelConfig config;
     private final Backend backend;
-    private final RotaryTable rotary;
-    private final Weight embedTokens;   // [vocab, hidden]
-    private final List<DecoderLayer> layers;
-    private final Weight finalNorm;     // [hidden]
-    private final Weight lmHead;        // [vocab, hidden]; the embedding table itself when tied
+    private final ModelSlice whole;
 
-    private CausalLM(ModelConfig config, Backend backend, RotaryTable rotary, Weight embedTokens,
-                     List<DecoderLayer> layers, Weight finalNorm, Weight lmHead) {
-        this.config = config;
+    private CausalLM(Backend backend, ModelSlice whole) {
         this.backend = backend;
-        this.rotary = rotary;
-        this.embedTokens = embedTokens;
-        this.layers = layers;
-        this.finalNorm = finalNorm;
-        this.lmHead = lmHead;
+        this.whole = whole;
     }
 
     /** Loads the architecture named by {@code config} from {@code source} onto {@code backend}. */
     public static CausalLM load(ModelConfig config, WeightSource source, Backend backend) {
-        Architecture architecture = ModelRegistry.architecture(config.architecture());
-        DecoderOptions options = architecture.options(config);
-        WeightNames names = architecture.weightNames();
-        int hidden = config.hiddenSize();
-        Weight embed = backend.loadMatrix(source, List.of(names.embedTokens()), List.of(config.vocabSize()), hidden);
-        List<DecoderLayer> layers = new ArrayList<>();
-        for (int i = 0; i < config.numLayers(); i++) {
-            layers.add(new DecoderLayer(i, config, options, names, source, backend));
-        }
-        Weight finalNorm = backend.loadVector(source, List.of(names.finalNorm()), List.of(hidden));
-        Weight lmHead = config.tieWordEmbeddings() ? embed
-                : backend.loadMatrix(source, List.of(names.lmHead()), List.of(config.vocabSize()), hidden);
-        RotaryTable rotary = RotaryTable.of(config.rope(), config.headDim(), config.maxPositions(), config.storageDtype());
-        return new CausalLM(config, backend, rotary, embed, List.copyOf(layers), finalNorm, lmHead);
+        return new CausalLM(backend, ModelSlice.load(config, source, backend, LayerRange.all(config.numLayers())));
     }
 
     /**
@@ -59,26 +33,10 @@ public final class CausalLM {
      */
     public Tensor forward(ForwardBatch batch) {
         backend.beginStep(batch);
-        int numTokens = batch.numTokens();
-        Tensor residual = backend.allocate(numTokens, config.hiddenSize());
-        Tensor normed = backend.allocate(numTokens, config.hiddenSize());
-        DecoderLayer.Scratch scratch = DecoderLayer.Scratch.allocate(backend, numTokens, config);
-        backend.embed(embedTokens, batch, residual);
-        backend.rmsNorm(residual, layers.get(0).inputNorm, (float) config.rmsNormEps(), normed);
-        for (int i = 0; i < layers.size(); i++) {
-            Weight nextNorm = i + 1 < layers.size() ? layers.get(i + 1).inputNorm : finalNorm;
-            layers.get(i).forward(backend, batch, rotary, residual, normed, nextNorm, scratch);
-        }
-        if (batch.logitRows().length == 0) {
-            return null;
-        }
-        Tensor selected = backend.gatherRows(normed, batch.logitRows());
-        Tensor logits = backend.allocate(selected.rows(), config.vocabSize());
-        backend.linear(selected, lmHead, null, logits);
-        return logits;
+        return whole.logits(batch, whole.forward(batch, null));
     }
 
     public ModelConfig config() {
-        return config;
+        return whole.config();
     }
 }

@@ -17,7 +17,7 @@ import java.util.List;
  */
 final class DecoderLayer {
 
-    private final int index;
+    private final int cacheLayer;     // this layer's K/V slabs in its backend's cache (which holds its stage's layers)
     private final AttentionShape shape;
     private final float eps;
     final Weight inputNorm;           // [hidden]
@@ -30,9 +30,10 @@ final class DecoderLayer {
     private final Weight gateUp;      // [2 * intermediate, hidden]: gate_proj, up_proj rows
     private final Weight down;        // [hidden, intermediate]
 
-    DecoderLayer(int index, ModelConfig config, DecoderOptions options, WeightNames names, WeightSource source,
-                 Backend backend) {
-        this.index = index;
+    /** Layer {@code index} of the model, keeping its keys and values in cache layer {@code cacheLayer}. */
+    DecoderLayer(int index, int cacheLayer, ModelConfig config, DecoderOptions options, WeightNames names,
+                 WeightSource source, Backend backend) {
+        this.cacheLayer = cacheLayer;
         this.shape = AttentionShape.of(config.numHeads(), config.numKvHeads(), config.headDim());
         this.eps = (float) config.rmsNormEps();
         int hidden = config.hiddenSize();
@@ -85,9 +86,9 @@ final class DecoderLayer {
             backend.headRmsNorm(qkvOut, new HeadSpan(shape.kColumn(), shape.numKvHeads(), shape.headDim()), kNorm, eps);
         }
         backend.rotary(qkvOut, shape, rotary, batch);
-        backend.writeCache(index, qkvOut, shape, batch);
+        backend.writeCache(cacheLayer, qkvOut, shape, batch);
         Tensor attention = scratch.attention();
-        backend.attention(index, qkvOut, shape, batch, attention);
+        backend.attention(cacheLayer, qkvOut, shape, batch, attention);
         Tensor projected = scratch.projected();
         backend.linear(attention, oProj, null, projected);
         backend.addRmsNorm(residual, projected, postNorm, eps, normed);

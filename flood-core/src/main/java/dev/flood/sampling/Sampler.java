@@ -26,7 +26,8 @@ import java.util.function.IntFunction;
  *   <li>top-p, if {@code topP < 1};
  *   <li>min-p, if {@code minP > 0};
  *   <li>softmax over the remaining tokens and inverse-CDF sampling in ascending id order with
- *       {@code u = CounterRng.uniform(state.seed(), state.numGenerated())}.
+ *       {@code u = CounterRng.uniform(state.seed(), counter)}, the counter being the draw's ({@link Draw}), by
+ *       default {@code state.numGenerated()}.
  * </ol>
  * Logits may hold {@code -Infinity} (a masked token) but not NaN or {@code +Infinity}; a row with no finite
  * logit, or one the temperature overflows, is an error.
@@ -46,7 +47,16 @@ public final class Sampler {
      * contents on entry are ignored and on return are unspecified).
      */
     public int sample(float[] logits, int offset, SamplingState state, float[] scratch) {
-        Objects.requireNonNull(state, "state");
+        return sample(logits, offset, Draw.next(Objects.requireNonNull(state, "state")), scratch);
+    }
+
+    /**
+     * As {@link #sample(float[], int, SamplingState, float[])}, with the seeded draw at {@code draw.counter()}
+     * instead of the state's {@code numGenerated()}: a draw for a token that comes after others still in flight.
+     */
+    public int sample(float[] logits, int offset, Draw draw, float[] scratch) {
+        Objects.requireNonNull(draw, "draw");
+        SamplingState state = draw.state();
         SamplingParams params = state.params();
         int vocab = state.vocabSize();
         if (scratch.length < vocab) {
@@ -61,7 +71,7 @@ public final class Sampler {
             return LogitTransforms.argmax(scratch, vocab);
         }
         float maxScore = applyWarpers(scratch, vocab, params);
-        double u = CounterRng.uniform(state.seed(), state.numGenerated());
+        double u = CounterRng.uniform(state.seed(), draw.counter());
         return LogitTransforms.drawInverseCdf(scratch, vocab, maxScore, u);
     }
 

@@ -41,6 +41,36 @@ class BenchCommandTest {
         assertTrue(report.get("peak_cache_use").asDouble() > 0 && report.get("peak_cache_use").asDouble() <= 1,
                 report.toString());
         assertFalse(run.err().contains("clamped"), run.err());
+        assertEquals(2, report.get("steps_in_flight").asInt(), "one stage plus one being prepared");
+        assertEquals(1, report.get("stages").size());
+        JsonNode stage = report.get("stages").get(0);
+        assertEquals("cpu", stage.get("device").asText());
+        assertEquals("0-2", stage.get("layers").asText());
+        assertTrue(stage.get("steps").asLong() > 0 && stage.get("step_seconds").asDouble() > 0, stage.toString());
+        assertTrue(stage.get("idle_seconds").asDouble() >= 0, stage.toString());
+        assertEquals(stage.get("idle_share").asDouble(), report.get("idle_share").asDouble());
+    }
+
+    @Test
+    void twoStagesReportTheirLayersAndIdleTimeEach() {
+        Cli run = Cli.run("bench", "--model", Fixtures.model("tiny-llama").toString(), "--prompts", "4",
+                "--output-tokens", "3", "--stages", "2", "--stage-layers", "1,2", "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        assertTrue(run.out().contains("steps in flight         3"), run.out());
+        assertTrue(run.out().contains("  stage 0 idle"), run.out());
+        assertTrue(run.out().contains("cpu, layers 0-0)"), run.out());
+        assertTrue(run.out().contains("cpu, layers 1-2)"), run.out());
+    }
+
+    @Test
+    void pipelineSettingsThatDisagreeAreAUsageError() {
+        Cli run = Cli.run("bench", "--model", Fixtures.model("tiny-llama").toString(), "--backend", "cuda",
+                "--devices", "0,1", "--stages", "3");
+        assertEquals(2, run.exitCode(), run.describe());
+        assertTrue(run.err().contains("stages 3 does not match devices [0, 1]"), run.err());
+        Cli badList = Cli.run("bench", "--model", Fixtures.model("tiny-llama").toString(), "--devices", "0,x");
+        assertEquals(2, badList.exitCode(), badList.describe());
+        assertTrue(badList.err().contains("--devices expects a comma-separated list of integers, got 'x'"), badList.err());
     }
 
     @Test

@@ -4,21 +4,32 @@ import dev.flood.api.EngineConfig;
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
+import dev.flood.backend.Handoff;
 import dev.flood.backend.HeadSpan;
+import dev.flood.backend.OutputSpec;
+import dev.flood.backend.PendingOutputs;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.StepOutputs;
+import dev.flood.backend.StepTime;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
 import dev.flood.config.ModelConfig;
+import dev.flood.sampling.Draw;
 import dev.flood.sampling.RowLogprobs;
 import dev.flood.sampling.Sampler;
 import dev.flood.sampling.SamplingState;
 import dev.flood.weights.WeightSource;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The reference backend: every operation in plain float32 on the JVM heap, parallel over independent output
  * elements only. Each output element is computed by one fixed loop whatever the batch, thread count or chunking,
  * so a request's numbers do not depend on what else runs with it (batch invariance, exactly).
+ *
+ * <p>Steps run synchronously on the calling thread (a pipeline stage's worker): {@link #launchOutputs} returns
+ * finished outputs and keeps the drawn tokens for the next step's deferred rows. Every tensor is a fresh array,
+ * so steps in flight need no buffers of their own.
  */
 public final class CpuBackend implements Backend {
 
@@ -27,6 +38,11 @@ public final class CpuBackend implements Backend {
 
     private final Parallel parallel;
     private final Sampler sampler = new Sampler();
+    private final CpuStepClock clock = new CpuStepClock(System::nanoTime);
+    // Tokens drawn by the last step's launchOutputs, by sample row; null when that step drew none (or failed
+    // first). drawnBefore: the same of the step before the current one, which the current one's deferred rows read.
+    private int[] drawnLast;
+    private int[] drawnBefore;
     // [numLayers][capacityTokens * kvSize]: slot s holds its kv heads at [s * kvSize, (s + 1) * kvSize)
     private float[][] keyCache = new float[0][];
     private float[][] valueCache = new float[0][];
@@ -71,10 +87,10 @@ public final class CpuBackend implements Backend {
      * layer), capped at what the running requests could ever use and at the largest Java array.
      */
     @Override
-    public int suggestCacheTokens(ModelConfig model, EngineConfig config) {
+    public int suggestCacheTokens(int cacheLayers, ModelConfig model, EngineConfig config) {
         Runtime runtime = Runtime.getRuntime();
         long freeHeap = runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory());
-        long bytesPerToken = 2L * model.numLayers() * model.kvSize() * Float.BYTES;
+        long bytesPerToken = 2L * cacheLayers * model.kvSize() * Float.BYTES;
         long byMemory = freeHeap / 2 / bytesPerToken;
         long byUse = (long) config.maxRunningRequests() * model.maxPositions();
         long bySlab = (Integer.MAX_VALUE - 8) / model.kvSize();
@@ -93,6 +109,23 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void beginStep(ForwardBatch batch) {
+        clock.begin();
+        drawnBefore = drawnLast;
+        drawnLast = null;
+    }
+
+    @Override
+    public void endStep() {
+        clock.end();
+    }
+
+    @Override
+    public List<StepTime> drainStepTimes() {
+        return clock.drain();
+    }
+
+    @Override
     public Tensor allocate(int rows, int cols) {
         return new CpuTensor(rows, cols);
     }
@@ -102,8 +135,31 @@ public final class CpuBackend implements Backend {
         CpuTensor t = CpuTensor.of(table);
         CpuTensor o = CpuTensor.of(out);
         int width = t.cols();
-        int[] ids = batch.tokenIds();
+        int[] ids = tokenIds(batch);
         parallel.forEach(ids.length, row -> System.arraycopy(t.data(), ids[row] * width, o.data(), row * width, width));
+    }
+
+    /** The batch's token ids with deferred rows resolved from the previous step's drawn tokens. */
+    private int[] tokenIds(ForwardBatch batch) {
+        if (!batch.hasDeferredTokens()) {
+            return batch.tokenIds();
+        }
+        int[] ids = batch.tokenIds().clone();
+        for (int row = 0; row < ids.length; row++) {
+            int source = batch.deferredTokens()[row];
+            if (source < 0) {
+                continue;
+            }
+            if (drawnBefore == null) {
+                ids[row] = 0;   // the previous step failed before drawing: the engine discards this row
+            } else if (source >= drawnBefore.length) {
+                throw new IllegalArgumentException("row " + row + " feeds sample row " + source
+                        + " of the previous step, which drew " + drawnBefore.length + " tokens");
+            } else {
+                ids[row] = drawnBefore[source];
+            }
+        }
+        return ids;
     }
 
     @Override
@@ -283,6 +339,48 @@ public final class CpuBackend implements Backend {
         parallel.forEach(rows.length, row -> rows[row] = Sampler.rowLogprobs(t.data(), row * vocab, vocab,
                 chosenTokens[row], topN));
         return List.of(rows);
+    }
+
+    /** Draws, log-probabilities and scores, all computed here; the drawn tokens are kept for the next step. */
+    @Override
+    public PendingOutputs launchOutputs(Tensor logits, OutputSpec spec) {
+        int[] tokens = new int[spec.sampleRows().length];
+        RowLogprobs[] tokenLogprobs = new RowLogprobs[tokens.length];
+        double[] scores = new double[spec.scoreRows().length];
+        if (!spec.isEmpty()) {
+            CpuTensor t = CpuTensor.of(logits);
+            int vocab = t.cols();
+            int topN = spec.maxTopLogprobs();
+            parallel.forEach(tokens.length, k -> {
+                int offset = spec.sampleRows()[k] * vocab;
+                Draw draw = spec.draws().get(k);
+                tokens[k] = sampler.sample(t.data(), offset, draw, new float[vocab]);
+                if (draw.state().params().logprobs() > 0) {
+                    tokenLogprobs[k] = Sampler.rowLogprobs(t.data(), offset, vocab, tokens[k], topN);
+                }
+            });
+            parallel.forEach(scores.length, k -> scores[k] = Sampler.rowLogprobs(t.data(),
+                    spec.scoreRows()[k] * vocab, vocab, spec.scoreTargets()[k], 0).chosenLogprob());
+        }
+        drawnLast = tokens;
+        return PendingOutputs.completed(new StepOutputs(tokens, tokenLogprobs, scores));
+    }
+
+    /** The tensors themselves: {@link #receive} copies them. */
+    @Override
+    public Handoff handOff(List<Tensor> tensors) {
+        List<Tensor> checked = tensors.stream().map(t -> (Tensor) CpuTensor.of(t)).toList();
+        return () -> checked;
+    }
+
+    @Override
+    public List<Tensor> receive(Handoff handoff) {
+        List<Tensor> copies = new ArrayList<>();
+        for (Tensor tensor : handoff.tensors()) {
+            CpuTensor t = CpuTensor.of(tensor);
+            copies.add(new CpuTensor(t.data().clone(), t.rows(), t.cols()));
+        }
+        return copies;
     }
 
     @Override

@@ -5,8 +5,12 @@ import dev.flood.api.FloodException;
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
+import dev.flood.backend.Handoff;
 import dev.flood.backend.HeadSpan;
+import dev.flood.backend.OutputSpec;
+import dev.flood.backend.PendingOutputs;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.StepTime;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
 import dev.flood.config.ModelConfig;
@@ -19,7 +23,8 @@ import java.util.List;
 import jcuda.Pointer;
 
 /**
- * The CUDA backend: Flood's kernels (flood-kernels' fatbin) and cuBLAS on one GPU, one stream, in order.
+ * The CUDA backend: Flood's kernels (flood-kernels' fatbin) and cuBLAS on one GPU, one stream, in order. One
+ * backend per pipeline stage; two stages on one GPU are two backends, each with its own stream.
  *
  * <p>Precision: weights bf16 (matrices) and float32 (norm weights, biases); the KV cache bf16; GEMMs take bf16
  * and accumulate and write float32. Activations carry the type their producer writes:
@@ -34,22 +39,27 @@ import jcuda.Pointer;
  * accumulation. Compared with the float32 {@link dev.flood.backend.cpu.CpuBackend}, relative errors of about
  * 1e-2 on logits are expected.
  *
- * <p>Per step: {@link #beginStep} waits for the previous step, empties the workspace, and uploads the batch's
- * arrays once (pinned memory, one asynchronous copy); each op then launches kernels without waiting, and only
- * {@link #toHost} (and the sampling methods) wait. A CUDA error fails the call that observes it with the error's
- * name. Not thread-safe: one engine thread drives it (each call makes the context current on its thread).
+ * <p>Per step: {@link #beginStep} takes the next of the step slots ({@link StepSlots}: workspace, pinned staging
+ * and readback, drawn-token buffer, end event; {@link #prepareSteps} makes one per step in flight), waits only for
+ * the step that used that slot last, and uploads the batch's arrays once (pinned memory, one asynchronous copy);
+ * each op then launches kernels without waiting. {@link #launchOutputs} queues sampling and log-probabilities
+ * with asynchronous copies of the results into the slot's pinned readback, and {@link #endStep} records the
+ * slot's end event, so the thread running steps never waits for a step's results. Only {@link #toHost} and the
+ * synchronous {@link #sample} and {@link #logprobs} wait for the device. A CUDA error fails the call that
+ * observes it with the error's name.
+ *
+ * <p>Threads: one thread at a time runs steps (each call makes the context current on its thread); a pending
+ * output's {@code await} runs on the engine thread and only waits on the slot's end event and reads its readback.
  */
 public final class CudaBackend implements Backend {
-
-    private static final long MIB = 1L << 20;
 
     private final CudaDevice device;
     private final Kernels kernels;
     private final Blas blas;
-    private final Workspace workspace;
-    private final PinnedStaging staging;
+    private final StepSlots slots;
     private final WeightUploader weights;
     private final DeviceSampling sampling;
+    private final DeviceOutputs outputs;
     private final SegmentAttention segmentAttention;
     private KvCache cache;
     private RotaryTable rotaryTable;
@@ -61,11 +71,12 @@ public final class CudaBackend implements Backend {
         this.device = device;
         this.kernels = new Kernels(device, checking);
         this.blas = new Blas(device);
-        this.workspace = new Workspace(device);
-        this.staging = new PinnedStaging(device, 4 * MIB);
+        this.slots = new StepSlots(device);
         this.weights = new WeightUploader(device);
-        this.sampling = new DeviceSampling(new GpuSampler(device, kernels), this, staging, workspace);
-        this.segmentAttention = new SegmentAttention(kernels, workspace, staging, prefillKernel);
+        GpuSampler gpuSampler = new GpuSampler(device, kernels);
+        this.sampling = new DeviceSampling(gpuSampler, this);
+        this.outputs = new DeviceOutputs(this, gpuSampler, kernels);
+        this.segmentAttention = new SegmentAttention(kernels, prefillKernel);
     }
 
     /** Opens GPU {@code ordinal}; fails with the reason when the CUDA backend cannot run on this machine. */
@@ -128,15 +139,22 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Reserves the step workspace for {@code maxBatchTokens}, then sizes the cache to 90% of the memory still
-     * free, capped at what the running requests could use.
+     * One step slot per step in flight, each with a workspace reserved for a step of {@code maxBatchTokens} and
+     * room for that many drawn tokens.
      */
     @Override
-    public int suggestCacheTokens(ModelConfig model, EngineConfig config) {
+    public void prepareSteps(ModelConfig model, EngineConfig config) {
         device.bind();
-        workspace.reserve(StepMemory.workspaceBytes(model, config.maxBatchTokens(),
-                Math.min(config.maxBatchTokens(), config.maxRunningRequests())));
-        long perToken = KvCache.bytesPerToken(model.numLayers(), model.kvSize());
+        slots.prepare(config.maxStepsInFlight(), StepMemory.workspaceBytes(model, config.maxBatchTokens(),
+                Math.min(config.maxBatchTokens(), config.maxRunningRequests())), config.maxBatchTokens());
+    }
+
+    /** Sizes the cache of {@code cacheLayers} layers to 90% of the memory still free, capped at what the running
+     * requests could use. */
+    @Override
+    public int suggestCacheTokens(int cacheLayers, ModelConfig model, EngineConfig config) {
+        device.bind();
+        long perToken = KvCache.bytesPerToken(cacheLayers, model.kvSize());
         long free = device.freeBytes();
         long byMemory = free / 10 * 9 / perToken;
         long byUse = (long) config.maxRunningRequests() * model.maxPositions();
@@ -145,7 +163,7 @@ public final class CudaBackend implements Backend {
             throw new FloodException(String.format("not enough GPU memory for a KV cache on %s: %.2f GiB free after"
                     + " %.2f GiB of weights and %.2f GiB of step workspace hold %d tokens, fewer than one step's %d;"
                     + " lower maxBatchTokens or use a GPU with more memory", deviceName(), free / (double) (1L << 30),
-                    weights.bytes() / (double) (1L << 30), workspace.capacityBytes() / (double) (1L << 30),
+                    weights.bytes() / (double) (1L << 30), slots.workspaceBytes() / (double) (1L << 30),
                     byMemory, needed));
         }
         return (int) Math.min(Math.min(byMemory, byUse), Integer.MAX_VALUE);
@@ -162,16 +180,28 @@ public final class CudaBackend implements Backend {
         cache = KvCache.allocate(device, numLayers, capacityTokens, kvSize);
     }
 
+    /** Checks the batch, then starts it on the next step slot (see the class comment) and uploads its arrays. */
     @Override
     public void beginStep(ForwardBatch batch) {
         device.bind();
-        device.synchronize("the previous step");
-        device.notePeak();
-        workspace.reset();
-        staging.reset();
         StepChecks.check(batch, cache);
-        step = StepMetadata.upload(batch, staging, workspace);
-        segmentAttention.beginStep();
+        StepSlot slot = slots.begin();
+        device.notePeak();
+        step = StepMetadata.upload(batch, slot.staging, slot.workspace);
+        segmentAttention.beginStep(slot);
+        outputs.beginStep();
+    }
+
+    @Override
+    public void endStep() {
+        device.bind();
+        slots.end();
+    }
+
+    @Override
+    public List<StepTime> drainStepTimes() {
+        device.bind();
+        return slots.drainTimes();
     }
 
     /** The step's metadata, failing if {@link #beginStep} was not called with this batch. */
@@ -184,8 +214,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor allocate(int rows, int cols) {
-        return new CudaTensor(workspace.take((long) rows * cols * Float.BYTES, "activation [" + rows + ", " + cols
-                + "]"), rows, cols);
+        return new CudaTensor(slots.current().workspace.take((long) rows * cols * Float.BYTES, "activation [" + rows
+                + ", " + cols + "]"), rows, cols);
     }
 
     @Override
@@ -194,7 +224,8 @@ public final class CudaBackend implements Backend {
         CudaTensor o = CudaTensor.of(out);
         StepChecks.tokenIds(batch, t.rows());
         StepChecks.shape("embed", o, batch.numTokens(), t.cols());
-        kernels.embedding(t.address(), step(batch).tokenIds(), o.address(), batch.numTokens(), t.cols());
+        long tokenIds = outputs.resolveDeferred(batch, step(batch).tokenIds(), t.rows(), slots.current());
+        kernels.embedding(t.address(), tokenIds, o.address(), batch.numTokens(), t.cols());
         o.written(DType.F32);
     }
 
@@ -234,7 +265,7 @@ public final class CudaBackend implements Backend {
         long input = in.address();
         if (in.dtype() == DType.F32) {
             long count = (long) in.rows() * in.cols();
-            input = workspace.take(count * 2, "bf16 copy of a linear input").address();
+            input = slots.current().workspace.take(count * 2, "bf16 copy of a linear input").address();
             kernels.toBf16(in.address(), input, count);
         } else {
             in.require(DType.BF16, "linear");
@@ -321,7 +352,7 @@ public final class CudaBackend implements Backend {
         }
         CudaTensor o = (CudaTensor) allocate(rows.length, in.cols());
         long rowList = step != null && rows == step.batch().logitRows() ? step.logitRows()
-                : staging.upload(workspace, rows)[0].address();
+                : slots.current().staging.upload(slots.current().workspace, rows)[0].address();
         int unitsPerValue = in.dtype() == DType.F32 ? 2 : 1;
         kernels.gatherRows(in.address(), rowList, o.address(), rows.length, in.cols() * unitsPerValue);
         return o.written(in.dtype());
@@ -346,17 +377,40 @@ public final class CudaBackend implements Backend {
         return values;
     }
 
-    /** Samples on the GPU where the kernel applies; see {@link DeviceSampling}. */
+    /** Samples on the GPU where the kernel applies, and waits; see {@link DeviceSampling}. */
     @Override
     public int[] sample(Tensor logits, List<SamplingState> states) {
         device.bind();
-        return sampling.sample(CudaTensor.of(logits).require(DType.F32, "sample"), states);
+        return sampling.sample(CudaTensor.of(logits).require(DType.F32, "sample"), states, slots.current());
     }
 
     @Override
     public List<RowLogprobs> logprobs(Tensor logits, int[] chosenTokens, int topN) {
         device.bind();
-        return sampling.logprobs(CudaTensor.of(logits).require(DType.F32, "logprobs"), chosenTokens, topN);
+        return sampling.logprobs(CudaTensor.of(logits).require(DType.F32, "logprobs"), chosenTokens, topN,
+                slots.current());
+    }
+
+    /** Queues the step's outputs without waiting; see {@link DeviceOutputs}. */
+    @Override
+    public PendingOutputs launchOutputs(Tensor logits, OutputSpec spec) {
+        device.bind();
+        return outputs.launch(CudaTensor.of(logits).require(DType.F32, "launchOutputs"), spec, slots.current(),
+                slots.currentUse());
+    }
+
+    /** See {@link ActivationLink}. */
+    @Override
+    public Handoff handOff(List<Tensor> tensors) {
+        device.bind();
+        return ActivationLink.send(device, tensors, slots.current());
+    }
+
+    /** See {@link ActivationLink}. */
+    @Override
+    public List<Tensor> receive(Handoff handoff) {
+        device.bind();
+        return ActivationLink.receive(handoff, device, this);
     }
 
     @Override
@@ -368,8 +422,8 @@ public final class CudaBackend implements Backend {
     public CudaMemoryReport memory() {
         device.bind();
         device.notePeak();
-        return new CudaMemoryReport(weights.bytes(), cache == null ? 0 : cache.bytes(), workspace.capacityBytes(),
-                workspace.peakStepBytes(), device.peakUsedBytes(), device.totalBytes());
+        return new CudaMemoryReport(weights.bytes(), cache == null ? 0 : cache.bytes(), slots.workspaceBytes(),
+                slots.peakStepBytes(), device.peakUsedBytes(), device.totalBytes());
     }
 
     private KvCache requireCache() {
@@ -389,8 +443,7 @@ public final class CudaBackend implements Backend {
         if (cache != null) {
             steps.add(cache::close);
         }
-        steps.addAll(List.of(weights::close, workspace::close, staging::close, blas::close, kernels::close,
-                device::close));
+        steps.addAll(List.of(weights::close, slots::close, blas::close, kernels::close, device::close));
         RuntimeException first = null;
         for (Runnable step : steps) {
             try {

@@ -1,7 +1,9 @@
 package dev.flood.backend.cuda;
 
 import static dev.flood.backend.cuda.CudaErrors.check;
+import static jcuda.driver.JCudaDriver.cuCtxEnablePeerAccess;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuDeviceCanAccessPeer;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
@@ -12,19 +14,26 @@ import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyPeerAsync;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 
 import dev.flood.api.FloodException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.Set;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUevent;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
@@ -45,7 +54,8 @@ final class CudaDevice implements AutoCloseable {
     private final String name;
     private final int multiprocessors;
     private final int computeCapability;
-    private long peakUsedBytes;
+    private volatile long peakUsedBytes;   // written by the thread running steps, read by the engine thread
+    private final Set<Integer> peers = new HashSet<>();   // ordinals whose memory this context may read directly
 
     /** A stream whose raw handle can be handed to cuBLAS. */
     static final class AddressedStream extends CUstream {
@@ -147,6 +157,51 @@ final class CudaDevice implements AutoCloseable {
     void copyToHost(Pointer target, DeviceSlice source, long bytes) {
         synchronize("the step's kernels");
         check(cuMemcpyDtoH(target, source.pointer(), bytes), "cuMemcpyDtoH of " + bytes + " bytes");
+    }
+
+    /** Queues a copy from device memory to pinned host memory on the stream. */
+    void copyToHostAsync(Pointer pinnedTarget, DeviceSlice source, long bytes) {
+        check(cuMemcpyDtoHAsync(pinnedTarget, source.pointer(), bytes, stream), "cuMemcpyDtoHAsync of " + bytes + " bytes");
+    }
+
+    /**
+     * Queues on this device's stream a copy of {@code bytes} from {@code source}, memory of {@code sourceDevice}
+     * (this device or another GPU), to {@code target} on this device: a device-to-device copy on the same GPU, a
+     * peer copy across GPUs (direct where {@link #enablePeerAccess} succeeded, staged by the driver otherwise).
+     */
+    void copyFromAsync(DeviceSlice target, CudaDevice sourceDevice, DeviceSlice source, long bytes) {
+        if (sourceDevice.ordinal == ordinal) {
+            check(cuMemcpyDtoDAsync(target.pointer(), source.pointer(), bytes, stream),
+                    "cuMemcpyDtoDAsync of " + bytes + " bytes");
+        } else {
+            check(cuMemcpyPeerAsync(target.pointer(), context, source.pointer(), sourceDevice.context, bytes, stream),
+                    "cuMemcpyPeerAsync of " + bytes + " bytes from device " + sourceDevice.ordinal);
+        }
+    }
+
+    /**
+     * Lets this device's context read {@code peer}'s memory directly, where the GPUs allow it (NVLink or PCIe
+     * peer-to-peer). Tried once per peer; a pair without peer access still copies through {@link #copyFromAsync}.
+     */
+    void enablePeerAccess(CudaDevice peer) {
+        if (peer.ordinal == ordinal || !peers.add(peer.ordinal)) {
+            return;
+        }
+        int[] canAccess = new int[1];
+        check(cuDeviceCanAccessPeer(canAccess, device, peer.device), "cuDeviceCanAccessPeer");
+        if (canAccess[0] == 0) {
+            return;
+        }
+        bind();
+        int result = cuCtxEnablePeerAccess(peer.context, 0);
+        if (result != CUresult.CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED) {
+            check(result, "cuCtxEnablePeerAccess from device " + ordinal + " to " + peer.ordinal);
+        }
+    }
+
+    /** Makes work queued on the stream from now on wait until {@code event} (of any device) has completed. */
+    void waitFor(CUevent event) {
+        check(cuStreamWaitEvent(stream, event, 0), "cuStreamWaitEvent");
     }
 
     /** Waits until everything queued on the stream has run; a fault in any of it is reported here. */

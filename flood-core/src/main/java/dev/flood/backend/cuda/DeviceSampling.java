@@ -1,5 +1,6 @@
 package dev.flood.backend.cuda;
 
+import dev.flood.sampling.Draw;
 import dev.flood.sampling.RowLogprobs;
 import dev.flood.sampling.Sampler;
 import dev.flood.sampling.SamplingState;
@@ -7,28 +8,25 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Sampling and log-probabilities of float32 logits rows that live on the GPU. Rows are sampled by the
- * {@link GpuSampler} kernel (the CPU sampler's transforms and seeded draw), except rows whose requests use
- * repetition, presence or frequency penalties, which the kernel does not apply: those rows are gathered, copied
- * to the host and sampled by the CPU {@link Sampler}, in the same call.
+ * The synchronous sampling ops ({@link CudaBackend#sample}, {@link CudaBackend#logprobs}) on float32 logits rows
+ * that live on the GPU. Rows are sampled by the {@link GpuSampler} kernel (the CPU sampler's transforms and
+ * seeded draw), except rows whose requests use repetition, presence or frequency penalties, which the kernel does
+ * not apply: those rows are gathered, copied to the host and sampled by the CPU {@link Sampler}, in the same call.
+ * The engine's steps use {@link DeviceOutputs}, which does the same without waiting.
  */
 final class DeviceSampling {
 
     private final GpuSampler gpu;
     private final Sampler host = new Sampler();
     private final CudaBackend backend;   // for gathering rows and copying them to the host
-    private final PinnedStaging staging;
-    private final Workspace workspace;
 
-    DeviceSampling(GpuSampler gpu, CudaBackend backend, PinnedStaging staging, Workspace workspace) {
+    DeviceSampling(GpuSampler gpu, CudaBackend backend) {
         this.gpu = gpu;
         this.backend = backend;
-        this.staging = staging;
-        this.workspace = workspace;
     }
 
     /** One token per row of {@code logits [states.size(), vocab]}, row r with {@code states.get(r)}. */
-    int[] sample(CudaTensor logits, List<SamplingState> states) {
+    int[] sample(CudaTensor logits, List<SamplingState> states, StepSlot slot) {
         List<Integer> onHost = new ArrayList<>();
         List<Integer> onGpu = new ArrayList<>();
         for (int r = 0; r < states.size(); r++) {
@@ -37,7 +35,7 @@ final class DeviceSampling {
         int[] tokens = new int[states.size()];
         if (!onGpu.isEmpty()) {
             CudaTensor rows = onHost.isEmpty() ? logits : CudaTensor.of(backend.gatherRows(logits, toArray(onGpu)));
-            int[] drawn = gpu.sample(rows, onGpu.stream().map(states::get).toList(), staging, workspace);
+            int[] drawn = gpu.sample(rows, onGpu.stream().map(r -> Draw.next(states.get(r))).toList(), slot);
             for (int i = 0; i < drawn.length; i++) {
                 tokens[onGpu.get(i)] = drawn[i];
             }
@@ -51,8 +49,8 @@ final class DeviceSampling {
         return tokens;
     }
 
-    List<RowLogprobs> logprobs(CudaTensor logits, int[] chosenTokens, int topN) {
-        return gpu.logprobs(logits, chosenTokens, topN, staging, workspace);
+    List<RowLogprobs> logprobs(CudaTensor logits, int[] chosenTokens, int topN, StepSlot slot) {
+        return gpu.logprobs(logits, chosenTokens, topN, slot);
     }
 
     private static int[] toArray(List<Integer> values) {

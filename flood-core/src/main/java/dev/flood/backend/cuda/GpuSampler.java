@@ -1,8 +1,9 @@
 package dev.flood.backend.cuda;
 
-import dev.flood.sampling.RowLogprobs;
 import dev.flood.api.FloodException;
 import dev.flood.api.SamplingParams;
+import dev.flood.sampling.Draw;
+import dev.flood.sampling.RowLogprobs;
 import dev.flood.sampling.SamplingState;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,7 +14,9 @@ import jcuda.Pointer;
 
 /**
  * Sampling and log-probabilities on the GPU (kernels/src/sampling.cuh): the host packs per-row parameters, one
- * kernel handles every row, and only token ids (or log-probabilities) come back.
+ * kernel handles every row, and only token ids (or log-probabilities) come back. The launch methods queue the
+ * kernels without waiting (steps in flight read the results later, {@link DeviceOutputs}); {@link #sample} and
+ * {@link #logprobs} also wait and copy the results back.
  */
 final class GpuSampler {
 
@@ -23,9 +26,15 @@ final class GpuSampler {
     private static final int STATUS_BAD_LOGIT = 1;
     private static final int STATUS_ALL_MASKED = 2;
     private static final int STATUS_OVERFLOW = 3;
+    private static final int STATUS_BAD_TOKEN = 4;
 
     private final CudaDevice device;
     private final Kernels kernels;
+
+    /** Device outputs of {@link #launchLogprobs}: {@code [rows]} chosen log-probability (double) and status, and
+     * {@code [rows, topN]} top ids and top log-probabilities (double), row-major. */
+    record LogprobSlices(DeviceSlice chosenLogprob, DeviceSlice status, DeviceSlice topIds, DeviceSlice topLogprobs) {
+    }
 
     GpuSampler(CudaDevice device, Kernels kernels) {
         this.device = device;
@@ -37,51 +46,81 @@ final class GpuSampler {
         return p.repetitionPenalty() == 1 && p.presencePenalty() == 0 && p.frequencyPenalty() == 0;
     }
 
-    /** The SamplingRow structs of {@code states}, little-endian. Penalties are rejected: not on the GPU yet. */
-    static ByteBuffer rowParameters(List<SamplingState> states) {
-        ByteBuffer rows = ByteBuffer.allocate(states.size() * ROW_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        for (int r = 0; r < states.size(); r++) {
-            SamplingState state = states.get(r);
+    /** The SamplingRow structs of {@code draws}, little-endian. Penalties are rejected: not on the GPU yet. */
+    static ByteBuffer rowParameters(List<Draw> draws) {
+        ByteBuffer rows = ByteBuffer.allocate(draws.size() * ROW_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < draws.size(); r++) {
+            SamplingState state = draws.get(r).state();
             SamplingParams p = state.params();
             if (!supports(p)) {
                 throw new IllegalArgumentException("row " + r + " asks for repetition, presence or frequency penalties,"
                         + " which GPU sampling does not apply yet; sample it on the CPU");
             }
-            rows.putDouble(p.topP()).putDouble(p.minP()).putLong(state.seed()).putLong(state.numGenerated())
+            rows.putDouble(p.topP()).putDouble(p.minP()).putLong(state.seed()).putLong(draws.get(r).counter())
                     .putFloat((float) p.temperature()).putInt(p.topK()).putInt(p.isGreedy() ? 1 : 0).putInt(0);
         }
         return rows.flip();
     }
 
-    int[] sample(CudaTensor logits, List<SamplingState> states, PinnedStaging staging, Workspace workspace) {
-        int rows = states.size();
+    /**
+     * Queues the sampling kernel over every row of {@code logits [draws.size(), vocab]}: {@code tokens} and
+     * {@code status} (int32 each, {@code [rows]}) receive each row's token and status.
+     */
+    void launchSample(CudaTensor logits, List<Draw> draws, DeviceSlice tokens, DeviceSlice status, StepSlot slot) {
+        int rows = draws.size();
         int vocab = logits.cols();
         if (logits.rows() != rows) {
             throw new IllegalArgumentException(logits.rows() + " logits rows for " + rows + " sampling states");
         }
-        for (SamplingState state : states) {
-            if (state.vocabSize() != vocab) {
-                throw new IllegalArgumentException("a sampling state of vocabulary " + state.vocabSize()
+        for (Draw draw : draws) {
+            if (draw.state().vocabSize() != vocab) {
+                throw new IllegalArgumentException("a sampling state of vocabulary " + draw.state().vocabSize()
                         + " for logits of " + vocab + " columns");
             }
         }
         if (rows == 0) {
-            return new int[0];
+            return;
         }
-        DeviceSlice params = staging.upload(workspace, rowParameters(states));
-        DeviceSlice scratch = workspace.take((long) rows * vocab * Float.BYTES, "sampling scores");
-        DeviceSlice results = workspace.take(2L * rows * Integer.BYTES, "sampled tokens");
-        kernels.sampleRows(logits.address(), vocab, params.address(), scratch.address(), results.address(),
-                results.address() + (long) rows * Integer.BYTES, rows);
+        DeviceSlice params = slot.staging.upload(slot.workspace, rowParameters(draws));
+        DeviceSlice scratch = slot.workspace.take((long) rows * vocab * Float.BYTES, "sampling scores");
+        kernels.sampleRows(logits.address(), vocab, params.address(), scratch.address(), tokens.address(),
+                status.address(), rows);
+    }
+
+    /**
+     * Queues the log-probability kernel over every row of {@code logits [rows, vocab]} with the chosen token ids
+     * at device address {@code chosen} ({@code [rows]} int32) and the {@code topN} best tokens of each row.
+     */
+    LogprobSlices launchLogprobs(CudaTensor logits, long chosen, int topN, Workspace workspace) {
+        int rows = logits.rows();
+        int n = Math.min(topN, logits.cols());
+        LogprobSlices out = new LogprobSlices(workspace.take((long) rows * Double.BYTES, "chosen logprobs"),
+                workspace.take((long) rows * Integer.BYTES, "logprob status"),
+                workspace.take((long) rows * n * Integer.BYTES, "top token ids"),
+                workspace.take((long) rows * n * Double.BYTES, "top logprobs"));
+        kernels.tokenLogprobs(logits.address(), logits.cols(), chosen, n, new Kernels.LogprobOutputs(
+                out.chosenLogprob().address(), out.topIds().address(), out.topLogprobs().address(),
+                out.status().address()), rows);
+        return out;
+    }
+
+    /** Samples every row and waits for the tokens; see {@link #launchSample}. */
+    int[] sample(CudaTensor logits, List<Draw> draws, StepSlot slot) {
+        int rows = draws.size();
+        DeviceSlice results = slot.workspace.take(2L * Math.max(rows, 1) * Integer.BYTES, "sampled tokens");
+        launchSample(logits, draws, results.slice(0, 4L * rows), results.slice(4L * rows, 4L * rows), slot);
         int[] host = new int[2 * rows];
-        device.copyToHost(Pointer.to(host), results, 2L * rows * Integer.BYTES);
+        if (rows > 0) {
+            device.copyToHost(Pointer.to(host), results, 2L * rows * Integer.BYTES);
+        }
         for (int r = 0; r < rows; r++) {
-            checkStatus(host[rows + r], r, states.get(r).params().temperature());
+            checkStatus(host[rows + r], r, draws.get(r).state().params().temperature());
         }
         return Arrays.copyOf(host, rows);
     }
 
-    List<RowLogprobs> logprobs(CudaTensor logits, int[] chosen, int topN, PinnedStaging staging, Workspace workspace) {
+    /** Log-probabilities of {@code chosen} tokens and the top tokens of every row; waits for them. */
+    List<RowLogprobs> logprobs(CudaTensor logits, int[] chosen, int topN, StepSlot slot) {
         int rows = chosen.length;
         int vocab = logits.cols();
         if (logits.rows() != rows) {
@@ -100,25 +139,20 @@ final class GpuSampler {
             return List.of();
         }
         int n = Math.min(topN, vocab);
-        DeviceSlice chosenIds = staging.upload(workspace, chosen)[0];
-        DeviceSlice chosenLogprob = workspace.take((long) rows * Double.BYTES, "chosen logprobs");
-        DeviceSlice topIds = workspace.take((long) rows * n * Integer.BYTES, "top token ids");
-        DeviceSlice topLogprobs = workspace.take((long) rows * n * Double.BYTES, "top logprobs");
-        DeviceSlice status = workspace.take((long) rows * Integer.BYTES, "logprob status");
-        kernels.tokenLogprobs(logits.address(), vocab, chosenIds.address(), n, new Kernels.LogprobOutputs(
-                chosenLogprob.address(), topIds.address(), topLogprobs.address(), status.address()), rows);
+        DeviceSlice chosenIds = slot.staging.upload(slot.workspace, chosen)[0];
+        LogprobSlices out = launchLogprobs(logits, chosenIds.address(), topN, slot.workspace);
         int[] statusHost = new int[rows];
-        device.copyToHost(Pointer.to(statusHost), status, (long) rows * Integer.BYTES);
+        device.copyToHost(Pointer.to(statusHost), out.status(), (long) rows * Integer.BYTES);
         for (int r = 0; r < rows; r++) {
             checkStatus(statusHost[r], r, 1);
         }
         double[] chosenHost = new double[rows];
         int[] idsHost = new int[rows * n];
         double[] topHost = new double[rows * n];
-        device.copyToHost(Pointer.to(chosenHost), chosenLogprob, (long) rows * Double.BYTES);
+        device.copyToHost(Pointer.to(chosenHost), out.chosenLogprob(), (long) rows * Double.BYTES);
         if (n > 0) {
-            device.copyToHost(Pointer.to(idsHost), topIds, (long) rows * n * Integer.BYTES);
-            device.copyToHost(Pointer.to(topHost), topLogprobs, (long) rows * n * Double.BYTES);
+            device.copyToHost(Pointer.to(idsHost), out.topIds(), (long) rows * n * Integer.BYTES);
+            device.copyToHost(Pointer.to(topHost), out.topLogprobs(), (long) rows * n * Double.BYTES);
         }
         List<RowLogprobs> result = new ArrayList<>(rows);
         for (int r = 0; r < rows; r++) {
@@ -128,13 +162,16 @@ final class GpuSampler {
         return result;
     }
 
-    private static void checkStatus(int status, int row, double temperature) {
+    /** Fails with what a kernel's status for {@code row} says went wrong; 0 is fine. */
+    static void checkStatus(int status, int row, double temperature) {
         switch (status) {
             case 0 -> { }
             case STATUS_BAD_LOGIT -> throw new FloodException("row " + row + " of the logits holds a NaN or +Infinity");
             case STATUS_ALL_MASKED -> throw new FloodException("every logit of row " + row + " is -Infinity");
             case STATUS_OVERFLOW -> throw new FloodException("the top score of row " + row + " overflows to Infinity"
                     + " after temperature " + temperature);
+            case STATUS_BAD_TOKEN -> throw new FloodException("row " + row + " asks the log-probability of a token"
+                    + " outside the vocabulary (its draw failed)");
             default -> throw new FloodException("GPU sampling returned status " + status + " for row " + row);
         }
     }

@@ -113,6 +113,12 @@ final class Kernels implements AutoCloseable {
         launch("flood_embedding", rows, 1, ROW_BLOCK, 0, table, tokenIds, out, width);
     }
 
+    /** In place on {@code tokenIds [rows]}: rows with {@code sources[t] >= 0} take {@code drawn[sources[t]]}. */
+    void resolveTokens(long tokenIds, long sources, long drawn, int rows, int vocab) {
+        launch("flood_resolve_tokens", (rows + ROW_BLOCK - 1) / ROW_BLOCK, 1, ROW_BLOCK, 0, tokenIds, sources, drawn,
+                rows, vocab);
+    }
+
     void rmsNorm(long x, long weight, float eps, long out, int rows, int width) {
         launch("flood_rms_norm", rows, 1, ROW_BLOCK, 0, x, weight, eps, out, width);
     }

@@ -11,7 +11,8 @@ import jcuda.Pointer;
 /**
  * Page-locked host memory that per-step data (token ids, positions, slots, attention plans, sampling parameters)
  * is written into and copied from asynchronously, in stream order, into the workspace. A bump allocator like the
- * workspace: {@link #reset()} at the start of each step, when the stream is idle and earlier copies are done.
+ * workspace, one per step slot: {@link #reset()} at the start of each step that uses it, once the step that used
+ * it last has finished and its copies are done.
  */
 final class PinnedStaging implements AutoCloseable {
 
@@ -67,7 +68,7 @@ final class PinnedStaging implements AutoCloseable {
         return target;
     }
 
-    /** Starts a new step. The stream must be idle. */
+    /** Starts a new step. The step that used this staging last must have finished. */
     void reset() {
         used = 0;
     }

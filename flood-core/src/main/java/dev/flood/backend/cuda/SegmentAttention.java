@@ -14,9 +14,8 @@ final class SegmentAttention {
     private static final double LOG2_E = 1.4426950408889634;
 
     private final Kernels kernels;
-    private final Workspace workspace;
-    private final PinnedStaging staging;
     private final PrefillKernel prefillKernel;
+    private StepSlot slot;                  // the step's buffers, from beginStep
     private AttentionPlan plan;
     private int planGroup;
     private int planHeadDim;
@@ -26,10 +25,8 @@ final class SegmentAttention {
     record Call(int layer, CudaTensor qkv, AttentionShape shape, StepMetadata step, CudaTensor out) {
     }
 
-    SegmentAttention(Kernels kernels, Workspace workspace, PinnedStaging staging, PrefillKernel prefillKernel) {
+    SegmentAttention(Kernels kernels, PrefillKernel prefillKernel) {
         this.kernels = kernels;
-        this.workspace = workspace;
-        this.staging = staging;
         this.prefillKernel = prefillKernel;
     }
 
@@ -38,8 +35,9 @@ final class SegmentAttention {
         return prefillKernel.variant(kernels.computeCapability(), headDim);
     }
 
-    /** Forgets the previous step's plan (its device copy went with the workspace). */
-    void beginStep() {
+    /** Forgets the previous step's plan (its device copy is in that step's buffers); plans into {@code slot}'s. */
+    void beginStep(StepSlot slot) {
+        this.slot = slot;
         plan = null;
     }
 
@@ -54,14 +52,14 @@ final class SegmentAttention {
             plan = AttentionPlan.of(call.step().batch(), group, prefillVariant(shape.headDim()));
             planGroup = group;
             planHeadDim = shape.headDim();
-            planSlices = staging.upload(workspace, plan.decodeWork(), plan.prefillWork(), plan.merges());
+            planSlices = slot.staging.upload(slot.workspace, plan.decodeWork(), plan.prefillWork(), plan.merges());
         }
         long partialOut = 0;
         long partialMaxSum = 0;
         if (plan.partialRows() > 0) {
             long rows = (long) plan.partialRows() * shape.numKvHeads();
-            partialOut = workspace.take(rows * shape.headDim() * Float.BYTES, "attention partials").address();
-            partialMaxSum = workspace.take(rows * 2 * Float.BYTES, "attention partial sums").address();
+            partialOut = slot.workspace.take(rows * shape.headDim() * Float.BYTES, "attention partials").address();
+            partialMaxSum = slot.workspace.take(rows * 2 * Float.BYTES, "attention partial sums").address();
         }
         AttentionLaunch launch = new AttentionLaunch(shape.headDim(), shape.numKvHeads(), group,
                 (float) (shape.scale() * LOG2_E), call.qkv().address(), call.qkv().cols(), cache.keys(call.layer()),

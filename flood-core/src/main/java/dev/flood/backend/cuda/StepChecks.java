@@ -50,8 +50,12 @@ final class StepChecks {
         }
     }
 
+    /** Token ids within the vocabulary, except deferred rows (resolved on the device, clamped there). */
     static void tokenIds(ForwardBatch batch, int vocabSize) {
         for (int t = 0; t < batch.numTokens(); t++) {
+            if (batch.deferredTokens()[t] >= 0) {
+                continue;
+            }
             int id = batch.tokenIds()[t];
             if (id < 0 || id >= vocabSize) {
                 throw new IllegalArgumentException("token id " + id + " at row " + t + " is outside the vocabulary [0, "

@@ -5,9 +5,10 @@ import java.util.List;
 
 /**
  * Device memory for one step's activations and scratch: a bump allocator that {@link #reset()} empties at the
- * start of every step. Normally one block, sized up front ({@link #reserve}); a step that needs more takes extra
- * blocks as it goes, and the next reset (with the stream idle) replaces them all with one block of the total, so
- * steady state is one block and no allocation per step.
+ * start of every step that uses it (each step slot has its own, {@link StepSlot}). Normally one block, sized up
+ * front ({@link #reserve}); a step that needs more takes extra blocks as it goes, and the next reset (once that
+ * step has finished) replaces them all with one block of the total, so steady state is one block and no
+ * allocation per step.
  */
 final class Workspace implements AutoCloseable {
 
@@ -25,7 +26,7 @@ final class Workspace implements AutoCloseable {
         this.device = device;
     }
 
-    /** Makes the workspace one block of at least {@code bytes}. Only between steps (the stream idle). */
+    /** Makes the workspace one block of at least {@code bytes}. Only while no step uses it. */
     void reserve(long bytes) {
         if (blocks.size() == 1 && blocks.get(0).bytes() >= bytes) {
             return;
@@ -52,7 +53,7 @@ final class Workspace implements AutoCloseable {
         return slice;
     }
 
-    /** Starts a new step: everything taken is released. The stream must be idle. */
+    /** Starts a new step: everything taken is released. The step that used it last must have finished. */
     void reset() {
         if (blocks.size() > 1) {
             long total = blocks.stream().mapToLong(DeviceAllocation::bytes).sum();

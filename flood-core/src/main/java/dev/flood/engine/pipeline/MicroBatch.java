@@ -1,0 +1,16 @@
+package dev.flood.engine.pipeline;
+
+import dev.flood.backend.ForwardBatch;
+import dev.flood.backend.OutputSpec;
+
+/**
+ * What the pipeline runs: one step's batch through every stage, and on the last stage the outputs its logits
+ * are asked for. The engine's step plans implement it; the pipeline hands them back, with their outputs, in
+ * launch order.
+ */
+public interface MicroBatch {
+
+    ForwardBatch batch();
+
+    OutputSpec outputs();
+}
