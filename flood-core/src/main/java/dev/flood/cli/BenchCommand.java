@@ -45,7 +45,11 @@ final class BenchCommand implements Command {
                             + WORKLOAD.inputLengths().size() + " prompts (default all)"),
                     Option.value(SECTION, "output-tokens", "N", "tokens generated per prompt, greedy, EOS ignored "
                             + "(default " + WORKLOAD.outputTokens() + ")"),
-                    Option.flag(SECTION, "json", "print one JSON object instead of a table"))).flatMap(List::stream).toList();
+                    Option.flag(SECTION, "json", "print one JSON object instead of a table"),
+                    Option.flag(SECTION, "profile", "instead of the workload, time one decode-only and one mixed"
+                            + " step per op class with CUDA events, beside each class's roofline floor (backend"
+                            + " cuda; --max-running and --max-batch-tokens shape the steps)"))).flatMap(List::stream)
+            .toList();
 
     @Override
     public String name() {
@@ -59,7 +63,8 @@ final class BenchCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "flood bench --model DIR [--load-format dummy] [--prompts N] [--output-tokens N] [--json] [options]";
+        return "flood bench --model DIR [--load-format dummy] [--prompts N] [--output-tokens N] [--json] [--profile]"
+                + " [options]";
     }
 
     @Override
@@ -92,6 +97,11 @@ final class BenchCommand implements Command {
                     + " (workload " + WORKLOAD.name() + "'s size), got " + numPrompts);
         }
         int outputTokens = args.intValue("output-tokens", WORKLOAD.outputTokens(), 1);
+        if (args.flag("profile")) {
+            ObjectNode profile = StepProfile.run(config, WORKLOAD, outputTokens);
+            streams.out().println(args.flag("json") ? TextSink.json(profile) : StepProfile.table(profile));
+            return Main.OK;
+        }
         try (FloodEngine engine = FloodEngine.open(config)) {
             int context = engine.modelConfig().maxPositions();
             if (outputTokens >= context) {
@@ -114,7 +124,7 @@ final class BenchCommand implements Command {
                         + "of %d minus %d output tokens)%n", clamped, numPrompts, maxPromptTokens, context, outputTokens);
             }
             Run run = measure(engine, prompts, outputTokens, streams);
-            ObjectNode report = report(config, run, outputTokens, clamped);
+            ObjectNode report = report(engine.config(), run, outputTokens, clamped);
             streams.out().println(args.flag("json") ? TextSink.json(report) : BenchReport.table(report));
             if (run.firstError() != null) {
                 streams.err().println("bench: " + report.get("failed").asLong() + " requests failed; the first: "

@@ -69,7 +69,7 @@ final class GenerateCommand implements Command {
              RecordSink sink = RecordSink.open(target, streams, input, output, GenerationRecords::plain)) {
             Progress progress = new Progress(streams, name(), input.count());
             OrderedWindow<RowPrompt, GenerationResult> window = new OrderedWindow<>(
-                    WINDOW_PER_RUNNING * config.maxRunningRequests(), (item, result) -> {
+                    WINDOW_PER_RUNNING * engine.config().maxRunningRequests(), (item, result) -> {
                         sink.write(item, GenerationRecords.record(item, result, engine.tokenizer()));
                         counts.add(result);
                         outcomes.add(result.isError() ? item.row().located(result.error()) : null);

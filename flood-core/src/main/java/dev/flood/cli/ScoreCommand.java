@@ -61,7 +61,7 @@ final class ScoreCommand implements Command {
              RecordSink sink = RecordSink.open(target, streams, input, output, ScoreRecords::plain)) {
             Progress progress = new Progress(streams, name(), input.count());
             OrderedWindow<RowPrompt, ScoreResult> window = new OrderedWindow<>(
-                    GenerateCommand.WINDOW_PER_RUNNING * config.maxRunningRequests(), (item, result) -> {
+                    GenerateCommand.WINDOW_PER_RUNNING * engine.config().maxRunningRequests(), (item, result) -> {
                         sink.write(item, ScoreRecords.record(item, result));
                         counts.add(result);
                         outcomes.add(result.isError() ? item.row().located(result.error()) : null);

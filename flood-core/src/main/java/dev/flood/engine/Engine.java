@@ -43,8 +43,8 @@ public final class Engine implements FloodEngine {
     private long nextStepId;
     private volatile boolean closed;
 
-    private Engine(EngineConfig config, LoadedModel loaded) {
-        this.config = config;
+    private Engine(LoadedModel loaded) {
+        this.config = loaded.engineConfig();
         this.loaded = loaded;
         this.pipeline = loaded.pipeline();
         SegmentAllocator allocator = loaded.allocator();
@@ -60,7 +60,7 @@ public final class Engine implements FloodEngine {
 
     /** Loads the model named by the config and starts the engine thread. */
     public static Engine open(EngineConfig config) {
-        Engine engine = new Engine(config, LoadedModel.load(config));
+        Engine engine = new Engine(LoadedModel.load(config));
         engine.thread.start();
         return engine;
     }
@@ -246,7 +246,7 @@ public final class Engine implements FloodEngine {
         return loaded.requireTokenizer();
     }
 
-    /** The configuration this engine was opened with. */
+    @Override
     public EngineConfig config() {
         return config;
     }
