@@ -1,7 +1,10 @@
 package dev.flood.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodEngine;
+import dev.flood.api.ScoreOptions;
+import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import java.io.IOException;
 import java.util.List;
@@ -15,9 +18,23 @@ import java.util.stream.Stream;
  */
 final class ScoreCommand implements Command {
 
+    private static final String LONG = "Texts longer than the window";
+    private static final String BENCH = "Benchmark";
+
     private static final List<Option> OPTIONS = Stream.of(
             EngineOptions.OPTIONS,
-            InputOptions.options("text", "text-column", "text")).flatMap(List::stream).toList();
+            InputOptions.options("text", "text-column", "text"),
+            List.of(
+                    Option.value(LONG, "max-length", "N", "tokens in one window (default: the model's context); a"
+                            + " longer text is scored in strided sliding windows, each token once"),
+                    Option.value(LONG, "stride", "N", "tokens between window starts, below --max-length (default half"
+                            + " of it): a token scored by a later window has at least max-length - stride before it"),
+                    Option.flag(LONG, "no-sliding-window", "fail texts longer than --max-length instead"),
+                    Option.value(BENCH, "workload", "NAME", "score a benchmark workload instead of texts: "
+                            + String.join(" or ", Workload.SCORING) + " (docs/performance.md); prints tokens/s as a"
+                            + " table, or with --json one JSON object"),
+                    Option.value(BENCH, "texts", "N", "with --workload, its first N texts (default all)")))
+            .flatMap(List::stream).toList();
 
     @Override
     public String name() {
@@ -32,15 +49,23 @@ final class ScoreCommand implements Command {
     @Override
     public String synopsis() {
         return "flood score --model DIR (--text TEXT... | --input PATH [--text-column NAME]) [--output FILE] "
-                + "[--json] [options]";
+                + "[--json] [--max-length N] [--stride N] [--no-sliding-window] [options]\n"
+                + "       flood score --model DIR --workload S|S-long [--texts N] [--json] [options]";
     }
 
     @Override
     public String outputHelp() {
         return "Output: each input row's columns (JSON Lines: as given; Parquet: with their types), then tokens,"
-                + " token_ids, token_logprobs (entry i is log p(token i+1 | tokens 0..i)), mean_nll, perplexity and"
-                + " error (when the row failed: an empty text, or one of a single token, has nothing to score). A"
-                + " --text is a row with one column, text.";
+                + " token_ids, token_logprobs (entry i is log p(token i+1 | tokens before it)), mean_nll, perplexity,"
+                + " windows (how many sliding windows scored the text; 0 when it failed) and error (when the row"
+                + " failed: an empty text, or one of a single token, has nothing to score). A --text is a row with"
+                + " one column, text.";
+    }
+
+    @Override
+    public String exitStatus() {
+        return Usage.EXIT_STATUS + "  With --workload: 0 when every text was scored, 1 when one failed (the run is"
+                + " not a measurement).\n";
     }
 
     @Override
@@ -51,6 +76,10 @@ final class ScoreCommand implements Command {
     @Override
     public int run(ParsedArgs args, Streams streams) throws UsageException, IOException {
         EngineConfig config = EngineOptions.config(args);
+        ScoreOptions options = scoreOptions(args);
+        if (args.has("workload")) {
+            return runWorkload(args, config, options, streams);
+        }
         RecordSink.Target target = RecordSink.Target.from(args);
         TextColumn column = new TextColumn(args.string("text-column", "text"));
         OutputColumns output = new OutputColumns(ScoreRecords.SCHEMA, args.string("result-prefix", ""));
@@ -69,7 +98,7 @@ final class ScoreCommand implements Command {
                     });
             for (InputRow row; (row = input.next()) != null; ) {
                 RowPrompt item = InputOptions.read(row, column, output);
-                window.add(item, submit(engine, item));
+                window.add(item, submit(engine, item, options));
             }
             window.finish();
             progress.finish();
@@ -82,16 +111,60 @@ final class ScoreCommand implements Command {
      * Queues one row. A text with nothing to predict is an error for its row, not a null perplexity: the empty text
      * is refused before it runs, a text of one token (a model that adds no BOS) once it is tokenized.
      */
-    private static CompletableFuture<ScoreResult> submit(FloodEngine engine, RowPrompt item) {
+    private static CompletableFuture<ScoreResult> submit(FloodEngine engine, RowPrompt item, ScoreOptions options) {
         if (item.error() != null) {
             return CompletableFuture.completedFuture(ScoreResult.failed(item.error()));
         }
         if (item.text().isEmpty()) {
             return CompletableFuture.completedFuture(ScoreResult.failed("empty text: nothing to score"));
         }
-        return engine.submitScore(item.text()).thenApply(result -> result.isError() || !result.tokenLogprobs().isEmpty()
-                ? result
-                : ScoreResult.failed("the text is one token: scoring needs two or more (the first is not predicted)"));
+        return engine.submitScore(ScoreRequest.of(item.text(), options)).thenApply(result ->
+                result.isError() || !result.tokenLogprobs().isEmpty() ? result
+                        : ScoreResult.failed("the text is one token: scoring needs two or more (the first is not"
+                                + " predicted)"));
+    }
+
+    /** How texts past the window are scored, from --max-length, --stride and --no-sliding-window. */
+    static ScoreOptions scoreOptions(ParsedArgs args) throws UsageException {
+        int maxLength = args.intValue("max-length", 0, 2);
+        int stride = args.intValue("stride", 0, 1);
+        if (maxLength > 0 && stride >= maxLength) {
+            throw new UsageException("--stride " + stride + " must be below --max-length " + maxLength
+                    + ": each window after the first reaches back over tokens already scored");
+        }
+        return new ScoreOptions(maxLength, stride,
+                args.flag("no-sliding-window") ? ScoreOptions.LongTexts.REJECT : ScoreOptions.LongTexts.SLIDING_WINDOW);
+    }
+
+    private int runWorkload(ParsedArgs args, EngineConfig config, ScoreOptions options, Streams streams)
+            throws UsageException {
+        if (!args.list("text").isEmpty() || Stream.of("input", "input-format", "text-column", "output",
+                "result-prefix").anyMatch(args::has)) {
+            throw new UsageException("--workload scores its own texts: leave out --text, --input, --input-format,"
+                    + " --text-column, --output and --result-prefix");
+        }
+        Workload workload;
+        try {
+            workload = Workload.scoring(args.string("workload", ""));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--workload: " + e.getMessage());
+        }
+        int size = workload.inputLengths().size();
+        int numTexts = args.intValue("texts", size, 1);
+        if (numTexts > size) {
+            throw new UsageException("--texts must be at most " + size + " (workload " + workload.name() + "'s size)"
+                    + ", got " + numTexts);
+        }
+        try (FloodEngine engine = FloodEngine.open(config)) {
+            ObjectNode report = new ScoreBench(workload, numTexts, options).run(engine, streams);
+            streams.out().println(args.flag("json") ? TextSink.json(report) : ScoreBench.table(report));
+            if (report.has("first_error")) {
+                streams.err().println("score: " + report.get("failed").asLong() + " texts failed; the first: "
+                        + report.get("first_error").asText());
+                return Main.FAILED;
+            }
+        }
+        return Main.OK;
     }
 
     /** Token totals for the summary line: only tokens the engine computed, so failed rows count none. */

@@ -8,6 +8,7 @@ import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
+import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.backend.StepOutputs;
 import dev.flood.cache.SegmentAllocator;
@@ -202,7 +203,7 @@ public final class Engine implements FloodEngine {
     @Override
     public CompletableFuture<GenerationResult> submit(GenerateRequest request, GenerationListener listener) {
         Intake.Admitted<GenerationResult> admitted = intake.generation(request, listener);
-        admitted.sequence().ifPresent(this::enqueue);
+        admitted.sequences().forEach(this::enqueue);
         return admitted.future();
     }
 
@@ -214,16 +215,10 @@ public final class Engine implements FloodEngine {
     }
 
     @Override
-    public CompletableFuture<ScoreResult> submitScore(String text) {
-        Intake.Admitted<ScoreResult> admitted = intake.scoring(text);
-        admitted.sequence().ifPresent(this::enqueue);
+    public CompletableFuture<ScoreResult> submitScore(ScoreRequest request) {
+        Intake.Admitted<ScoreResult> admitted = intake.scoring(request);
+        admitted.sequences().forEach(this::enqueue);
         return admitted.future();
-    }
-
-    @Override
-    public List<ScoreResult> score(List<String> texts) {
-        List<CompletableFuture<ScoreResult>> futures = texts.stream().map(this::submitScore).toList();
-        return futures.stream().map(CompletableFuture::join).toList();
     }
 
     @Override

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flood.api.EngineConfig;
 import dev.flood.testing.Fixtures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +21,7 @@ import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.FieldSource;
 
 /**
@@ -89,8 +91,12 @@ class ScoreCommandTest {
         assertEquals("line 3: empty text: nothing to score", empty.get("error").asText());
         assertEquals("", empty.get("text").asText());
         assertTrue(empty.get("perplexity").isNull() && empty.get("mean_nll").isNull(), empty.toString());
-        assertTrue(lines.get(3).get("error").asText().startsWith("line 4: text has "), lines.get(3).toString());
-        assertTrue(lines.get(3).get("error").asText().endsWith("but the model's context is 512 tokens"));
+        JsonNode longText = lines.get(3);
+        assertFalse(longText.has("error"), longText.toString());
+        assertTrue(longText.get("tokens").asInt() > 512, longText.toString());
+        assertEquals(longText.get("tokens").asInt() - 1, longText.get("token_logprobs").size());
+        assertTrue(longText.get("windows").asInt() > 1, "past the context of 512 tokens: sliding windows");
+        assertEquals(1, lines.get(0).get("windows").asInt());
         assertEquals("line 5: no 'text' field", lines.get(4).get("error").asText());
     }
 
@@ -116,6 +122,56 @@ class ScoreCommandTest {
         assertFalse(lines.get(1).has("error"), lines.get(1).toString());
         assertTrue(run.err().contains("score: texts 2, failed 1, tokens " + lines.get(1).get("tokens").asInt() + ","),
                 "only the tokens of rows that ran count: " + run.err());
+    }
+
+    @Test
+    void windowOptionsReachTheEngine() {
+        String text = "The quick brown fox jumps over the lazy dog. ".repeat(3);
+        Cli windowed = Cli.run("score", "--model", LLAMA, "--text", text, "--json", "--threads", "2",
+                "--max-length", "16", "--stride", "5");
+        assertEquals(0, windowed.exitCode(), windowed.describe());
+        JsonNode line = windowed.jsonLines().get(0);
+        int tokens = line.get("tokens").asInt();
+        // windows start at 0, 5, 10, ...; the last is the first to reach the end
+        assertEquals(Math.max(1, (tokens - 16 + 4) / 5 + 1), line.get("windows").asInt(), line.toString());
+        assertEquals(tokens - 1, line.get("token_logprobs").size());
+        Cli plain = Cli.run("score", "--model", LLAMA, "--text", text, "--threads", "2", "--max-length", "16");
+        assertTrue(plain.out().contains("  windows "), plain.out());
+
+        Cli rejected = Cli.run("score", "--model", LLAMA, "--text", text, "--json", "--threads", "2",
+                "--max-length", "16", "--no-sliding-window");
+        assertEquals(1, rejected.exitCode(), "its only row failed: " + rejected.describe());
+        JsonNode error = rejected.jsonLines().get(0);
+        assertEquals("--text 1: text has " + tokens + " tokens but max_length is 16 tokens (sliding windows are off)",
+                error.get("error").asText());
+        assertEquals(0, error.get("windows").asInt());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"S, 3, 533", "S-long, 1, 8192"})
+    void workloadReportsTokensPerSecond(String workload, int texts, int tokens) {
+        Cli run = Cli.run("score", "--model", LLAMA, "--workload", workload, "--texts", String.valueOf(texts),
+                "--json", "--threads", "2", "--max-batch-tokens", "512");
+        assertEquals(0, run.exitCode(), run.describe());
+        JsonNode report = run.jsonLines().get(0);
+        assertEquals(workload, report.get("workload").asText());
+        assertEquals(texts, report.get("texts").asInt());
+        assertEquals(0, report.get("failed").asInt());
+        assertEquals(tokens, report.get("text_tokens").asLong());
+        assertEquals(tokens - texts, report.get("scored_tokens").asLong());
+        assertTrue(report.get("tokens_per_second").asDouble() > 0, report.toString());
+        // S-long's documents are past the fixture's context of 512 tokens: 31 windows of 512 every 256 tokens
+        assertEquals(workload.equals("S") ? texts : 31, report.get("windows").asLong(), report.toString());
+    }
+
+    @Test
+    void workloadReportsTheStepLimitsTheEngineChose() {
+        Cli run = Cli.run("score", "--model", LLAMA, "--workload", "S", "--texts", "1", "--json", "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        JsonNode report = run.jsonLines().get(0);
+        // not given, so automatic (0 in the command line's config): the report shows what the engine resolved
+        assertEquals(EngineConfig.CPU_MAX_BATCH_TOKENS, report.get("max_batch_tokens").asInt(), report.toString());
+        assertEquals(EngineConfig.CPU_MAX_RUNNING_REQUESTS, report.get("max_running").asInt(), report.toString());
     }
 
     @Test

@@ -45,6 +45,11 @@ class UsageTest {
         "generate --model M --prompt x --output o.parquet --json     | --json writes JSON Lines, but --output o.parquet is Parquet",
         "bench --model M --prompts 1025                              | --prompts must be at most 1024",
         "bench --model M --output-tokens 0                           | --output-tokens must be at least 1, got 0",
+        "score --model M --text x --max-length 8 --stride 8          | --stride 8 must be below --max-length 8",
+        "score --model M --text x --max-length 1                     | --max-length must be at least 2, got 1",
+        "score --model M --workload Z                                | --workload: unknown scoring workload 'Z' (known: S, S-long)",
+        "score --model M --workload S --text x                       | --workload scores its own texts",
+        "score --model M --workload S-long --texts 257               | --texts must be at most 256",
     })
     void badCommandLineExitsWithTwoAndNamesTheOption(String line, String message) {
         Cli run = Cli.run(line.trim().replace(" M ", " " + LLAMA + " ").replaceAll(" M$", " " + LLAMA).split(" +"));

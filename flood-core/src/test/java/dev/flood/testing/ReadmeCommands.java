@@ -43,8 +43,9 @@ public final class ReadmeCommands {
             new Excuse("^tools/fetch_corpus\\.sh|tools/train_demo_model\\.py", "makes the demo model: fetches from npm, "
                     + "trains on a GPU"),
             new Excuse("^bash tools/gpu/", "stages the GPU tests: installs into ~/.m2, needs nvcc"),
+            new Excuse("^python3 \\.\\./shared/device/stage\\.py", "stages files for the GPU machine"),
             new Excuse("^run\\(", "a call to the GPU machine"),
-            new Excuse("ConnectorOverheadBenchmark", "a benchmark of several minutes"));
+            new Excuse("(ConnectorOverhead|Perplexity)Benchmark", "a benchmark of several minutes"));
 
     /** Commands matching {@code pattern} are not run, for {@code reason}. */
     private record Excuse(Pattern pattern, String reason) {
