@@ -96,8 +96,15 @@ class InputFormatsTest {
         Files.writeString(twice, "prompt,prompt\na,b\n");
         Cli duplicate = generate("--input", twice.toString());
         assertEquals(1, duplicate.exitCode(), duplicate.describe());
-        assertTrue(duplicate.err().startsWith("flood generate: error: cannot read " + twice + ": "), duplicate.err());
-        assertTrue(duplicate.err().contains("prompt"), duplicate.err());
+        assertEquals("flood generate: error: " + twice + ": the header line names two columns 'prompt' (columns 1 and"
+                + " 2); each column needs a name of its own\n", duplicate.err());
+
+        Path unnamed = temp.resolve("unnamed.csv");
+        Files.writeString(unnamed, "id,,prompt\n1,x,Hello\n");
+        Cli noName = generate("--input", unnamed.toString());
+        assertEquals(1, noName.exitCode(), noName.describe());
+        assertEquals("flood generate: error: " + unnamed + ": column 2 of the header line has no name (header:"
+                + " id,,prompt)\n", noName.err());
 
         Path noColumn = temp.resolve("questions.csv");
         Files.writeString(noColumn, "id,question\n1,Why?\n");
@@ -105,6 +112,25 @@ class InputFormatsTest {
         assertEquals(1, missing.exitCode(), missing.describe());
         assertEquals("flood generate: error: " + noColumn + " has no column 'prompt' (columns: id, question)\n",
                 missing.err());
+    }
+
+    @Test
+    void brokenQuotingNamesTheLineAndRunsNoRow() throws IOException {
+        Path unclosed = temp.resolve("unclosed.csv");
+        Files.writeString(unclosed, "id,prompt\n1,Hello\n2,\"Hello, world\n3,Hi\n");
+        Cli open = generate("--input", unclosed.toString(), "--json");
+        assertEquals(1, open.exitCode(), open.describe());
+        assertEquals("", open.out(), "no row ran, so none is lost half-way");
+        assertEquals("flood generate: error: " + unclosed + ": the quoted value that starts on line 3 is never closed,"
+                + " so the rows cannot be told apart; no row was run\n", open.err());
+
+        Path strayQuote = temp.resolve("stray.csv");
+        Files.writeString(strayQuote, "id,prompt\n1,Hello\n2,\"Hello\" world\n");
+        Cli stray = generate("--input", strayQuote.toString(), "--json");
+        assertEquals(1, stray.exitCode(), stray.describe());
+        assertEquals("flood generate: error: " + strayQuote + ": line 3 has text after the closing quote of a value (a"
+                + " quote inside a quoted value is written twice: \"\"), so the rows cannot be told apart; no row was"
+                + " run\n", stray.err());
     }
 
     @Test
