@@ -29,6 +29,9 @@ public final class Main {
     /** Exit code: the command line is wrong. */
     static final int USAGE = 2;
 
+    /** java.util.logging's format of a log record on standard error. */
+    private static final String LOG_FORMAT = "java.util.logging.SimpleFormatter.format";
+
     /** The subcommands, one line each. */
     private static final List<Command> COMMANDS = List.of(
             new GenerateCommand(),
@@ -39,6 +42,11 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // log records (the engine's "flood: ..." notes) as one line of their message, not java.util.logging's
+        // default of two lines with a date and a class name; set before the first logger reads it
+        if (System.getProperty(LOG_FORMAT) == null) {
+            System.setProperty(LOG_FORMAT, "%5$s%6$s%n");
+        }
         // UTF-8 whatever the locale says: results are JSON or text in any language
         PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)), true,
                 StandardCharsets.UTF_8);
