@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a Spark example in local mode: examples/run-spark.sh <Class> [--key value ...]
-# (Class is one of SamplePrompts, BulkGenerate, BulkPerplexity, ConnectorOverheadBenchmark, PerplexityBenchmark.)
+# (Class is one of SamplePrompts, BulkGenerate, BulkPerplexity, ConnectorOverheadBenchmark, WorkloadBenchmark,
+# PerplexityBenchmark.)
 # Builds the examples once; their package phase writes examples/target/classpath.txt (rebuild: delete it).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -2,7 +2,6 @@ package dev.flood.cli;
 
 import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodEngine;
-import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
@@ -24,6 +23,7 @@ final class GenerateCommand implements Command {
     private static final List<Option> OPTIONS = Stream.of(
             EngineOptions.OPTIONS,
             InputOptions.options("prompt", "prompt-column", "prompt"),
+            ChatOptions.OPTIONS,
             SamplingOptions.OPTIONS).flatMap(List::stream).toList();
 
     @Override
@@ -39,7 +39,7 @@ final class GenerateCommand implements Command {
     @Override
     public String synopsis() {
         return "flood generate --model DIR (--prompt TEXT... | --input PATH [--prompt-column NAME]) [--output FILE] "
-                + "[--json] [options]";
+                + "[--json] [--chat] [--system TEXT] [--json-schema FILE|--regex PATTERN|--choice TEXT...] [options]";
     }
 
     @Override
@@ -47,7 +47,8 @@ final class GenerateCommand implements Command {
         return "Output: each input row's columns (JSON Lines: as given; Parquet: with their types), then text,"
                 + " token_ids, finish_reason (stop, length or error), prompt_tokens, completion_tokens, logprobs (when"
                 + " asked: per generated token id, token, logprob and the top alternatives) and error (when the row"
-                + " failed). A --prompt is a row with one column, prompt.";
+                + " failed). A --prompt is a row with one column, prompt. A JSON Lines row without the prompt column"
+                + " but with a 'messages' array of {role, content} objects is sent as chat messages.";
     }
 
     @Override
@@ -59,6 +60,7 @@ final class GenerateCommand implements Command {
     public int run(ParsedArgs args, Streams streams) throws UsageException, IOException {
         EngineConfig config = EngineOptions.config(args);
         SamplingOptions sampling = SamplingOptions.from(args);
+        Shape shape = new Shape(sampling, ChatOptions.from(args));
         RecordSink.Target target = RecordSink.Target.from(args);
         TextColumn column = new TextColumn(args.string("prompt-column", "prompt"));
         OutputColumns output = new OutputColumns(GenerationRecords.SCHEMA, args.string("result-prefix", ""));
@@ -77,30 +79,34 @@ final class GenerateCommand implements Command {
                     });
             for (InputRow row; (row = input.next()) != null; ) {
                 RowPrompt item = InputOptions.read(row, column, output);
-                window.add(item, submit(engine, sampling, item));
+                window.add(item, submit(engine, shape, item));
             }
             window.finish();
             progress.finish();
             streams.err().println(counts.summary(outcomes, progress.seconds()));
+            streams.err().println(PrefixCacheLine.of(engine.config(), engine.metrics()));
         }
         return outcomes.finish(name(), streams.err());
     }
 
     /** Queues one row; a row that cannot run, or whose sampling values are bad, completes at once with its error. */
-    private static CompletableFuture<GenerationResult> submit(FloodEngine engine, SamplingOptions sampling,
-                                                               RowPrompt item) {
+    private static CompletableFuture<GenerationResult> submit(FloodEngine engine, Shape shape, RowPrompt item) {
         if (item.error() != null) {
             return CompletableFuture.completedFuture(GenerationResult.failed(item.error(), 0));
         }
         SamplingParams params;
         try {
             // per-row sampling settings come from JSON Lines rows only; other formats' columns are data
-            params = item.row().columns() instanceof JsonColumns json ? sampling.withOverrides(json.object())
-                    : sampling.base();
+            params = item.row().columns() instanceof JsonColumns json ? shape.sampling().withOverrides(json.object())
+                    : shape.sampling().base();
         } catch (IllegalArgumentException e) {
             return CompletableFuture.completedFuture(GenerationResult.failed(e.getMessage(), 0));
         }
-        return engine.submit(GenerateRequest.of(item.text(), params), GenerationListener.NONE);
+        return engine.submit(shape.chat().request(item, params), GenerationListener.NONE);
+    }
+
+    /** The command line's settings of every request. */
+    private record Shape(SamplingOptions sampling, ChatOptions chat) {
     }
 
     /** Token totals for the summary line: only tokens the engine computed, so failed rows count none. */

@@ -103,6 +103,7 @@ final class ScoreCommand implements Command {
             window.finish();
             progress.finish();
             streams.err().println(counts.summary(outcomes, progress.seconds()));
+            streams.err().println(PrefixCacheLine.of(engine.config(), engine.metrics()));
         }
         return outcomes.finish(name(), streams.err());
     }
@@ -114,6 +115,9 @@ final class ScoreCommand implements Command {
     private static CompletableFuture<ScoreResult> submit(FloodEngine engine, RowPrompt item, ScoreOptions options) {
         if (item.error() != null) {
             return CompletableFuture.completedFuture(ScoreResult.failed(item.error()));
+        }
+        if (item.messages() != null) {
+            return CompletableFuture.completedFuture(ScoreResult.failed("score takes a text, not chat messages"));
         }
         if (item.text().isEmpty()) {
             return CompletableFuture.completedFuture(ScoreResult.failed("empty text: nothing to score"));

@@ -1,7 +1,10 @@
 package dev.flood.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.flood.api.ChatMessage;
 import dev.flood.api.FloodException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
 import org.apache.parquet.schema.MessageType;
@@ -11,10 +14,12 @@ import org.apache.parquet.schema.Type;
 /**
  * The column each row's prompt ({@code generate --prompt-column}) or text ({@code score --text-column}) is read
  * from. An input whose columns are known before reading (Parquet, CSV) is checked once, up front; a JSON Lines
- * row is checked as it is read, and a row without a usable string becomes a row with an error. Reading a prompt
- * from another kind of column (chat messages, say) would be another class of the same two methods.
+ * row is checked as it is read, and a row without a usable string becomes a row with an error. A JSON Lines row
+ * without the column but with a {@code messages} array of {@code {role, content}} objects is a chat row.
  */
 final class TextColumn {
+
+    static final String MESSAGES = "messages";
 
     private final String name;
 
@@ -58,6 +63,9 @@ final class TextColumn {
             return RowPrompt.failed(row, row.error());
         }
         JsonNode value = row.columns().get(name);
+        if (value.isMissingNode() && !row.columns().get(MESSAGES).isMissingNode()) {
+            return messages(row);
+        }
         if (value.isMissingNode()) {
             return RowPrompt.failed(row, "no '" + name + "' field");
         }
@@ -68,5 +76,25 @@ final class TextColumn {
             return RowPrompt.failed(row, "'" + name + "' must be a string, got " + value);
         }
         return RowPrompt.of(row, value.textValue());
+    }
+
+    /** A chat row, or the reason its {@code messages} are not an array of {@code {role, content}} strings. */
+    private static RowPrompt messages(InputRow row) {
+        JsonNode array = row.columns().get(MESSAGES);
+        if (!array.isArray() || array.isEmpty()) {
+            return RowPrompt.failed(row, "'" + MESSAGES + "' must be a non-empty array of {role, content} objects");
+        }
+        List<ChatMessage> messages = new ArrayList<>();
+        for (int i = 0; i < array.size(); i++) {
+            JsonNode message = array.get(i);
+            JsonNode role = message.get("role");
+            JsonNode content = message.get("content");
+            if (role == null || !role.isTextual() || content == null || !content.isTextual()) {
+                return RowPrompt.failed(row, "'" + MESSAGES + "'[" + i + "] must be an object with string "
+                        + "'role' and 'content', got " + message);
+            }
+            messages.add(new ChatMessage(role.textValue(), content.textValue()));
+        }
+        return RowPrompt.ofMessages(row, array.toString(), messages);
     }
 }

@@ -2,6 +2,7 @@ package dev.flood.engine;
 
 import dev.flood.api.CacheStats;
 import dev.flood.api.EngineMetrics;
+import dev.flood.api.PrefixCacheStats;
 import dev.flood.api.StageMetrics;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,8 +21,9 @@ final class Counters {
     private long busyUntil = Long.MIN_VALUE;
     private volatile EngineMetrics snapshot;
 
-    Counters(CacheStats initialCache, List<StageMetrics> initialStages) {
-        snapshot = new EngineMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, initialCache, initialStages);
+    Counters(CacheStats initialCache, PrefixCacheStats initialPrefixCache, List<StageMetrics> initialStages) {
+        snapshot = new EngineMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, initialCache, initialPrefixCache,
+                initialStages);
     }
 
     /**
@@ -47,17 +49,18 @@ final class Counters {
     }
 
     void publish(int running, int waiting, long preemptions, long peakDeviceMemoryBytes, CacheStats cache,
-                 List<StageMetrics> stages) {
+                 PrefixCacheStats prefixCache, List<StageMetrics> stages) {
         double seconds = busyNanos / 1e9;
         snapshot = new EngineMetrics(steps, promptTokens, generatedTokens, completedRequests.get(), failedRequests.get(), running,
                 waiting, steps == 0 ? 0 : (double) runningSum / steps, seconds,
-                seconds == 0 ? 0 : generatedTokens / seconds, preemptions, peakDeviceMemoryBytes, cache, stages);
+                seconds == 0 ? 0 : generatedTokens / seconds, preemptions, peakDeviceMemoryBytes, cache, prefixCache, stages);
     }
 
     EngineMetrics snapshot() {
         EngineMetrics s = snapshot;
         return new EngineMetrics(s.steps(), s.promptTokens(), s.generatedTokens(), completedRequests.get(),
                 failedRequests.get(), s.runningRequests(), s.waitingRequests(), s.meanRunningBatch(), s.busySeconds(),
-                s.generatedTokensPerSecond(), s.preemptions(), s.peakDeviceMemoryBytes(), s.cache(), s.stages());
+                s.generatedTokensPerSecond(), s.preemptions(), s.peakDeviceMemoryBytes(), s.cache(), s.prefixCache(),
+                s.stages());
     }
 }

@@ -4,6 +4,7 @@ import dev.flood.api.EngineConfig;
 import dev.flood.api.EngineMetrics;
 import dev.flood.api.FinishReason;
 import dev.flood.api.FloodEngine;
+import dev.flood.api.FloodException;
 import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
@@ -11,6 +12,7 @@ import dev.flood.api.OptionScores;
 import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.backend.StepOutputs;
+import dev.flood.cache.PrefixCache;
 import dev.flood.cache.SegmentAllocator;
 import dev.flood.config.ModelConfig;
 import dev.flood.engine.pipeline.Collected;
@@ -23,6 +25,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The engine: one thread runs {@link #loop()} (schedule and launch, collect and post-process) over a batch that
@@ -32,9 +36,13 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Engine implements FloodEngine {
 
+    /** One line when an engine opens and one when it closes (the CLI, Spark executors and Flink TaskManagers log them). */
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+
     private final EngineConfig config;
     private final LoadedModel loaded;
     private final Pipeline<StepPlan> pipeline;
+    private final PrefixCache prefixCache;
     private final Scheduler scheduler;
     private final Intake intake;
     private final EngineContext context;
@@ -49,11 +57,13 @@ public final class Engine implements FloodEngine {
         this.loaded = loaded;
         this.pipeline = loaded.pipeline();
         SegmentAllocator allocator = loaded.allocator();
-        this.scheduler = new Scheduler(allocator, config.reservation(), config.maxBatchTokens(),
+        this.prefixCache = config.prefixCaching() == EngineConfig.PrefixCaching.ON
+                ? PrefixCache.on(allocator) : PrefixCache.off(allocator);
+        this.scheduler = new Scheduler(prefixCache, config.reservation(), config.maxBatchTokens(),
                 config.maxRunningRequests(), pipeline.numStages() == 1 ? Scheduler.InFlight.CONSECUTIVE_STEPS
                         : Scheduler.InFlight.ONE_STEP_PER_REQUEST);
         this.context = loaded.context();
-        this.counters = new Counters(allocator.stats(), pipeline.metrics());
+        this.counters = new Counters(allocator.stats(), prefixCache.stats(), pipeline.metrics());
         this.intake = new Intake(config, loaded, counters);
         this.thread = new Thread(this::loop, "flood-engine");
         this.thread.setDaemon(true);
@@ -63,6 +73,12 @@ public final class Engine implements FloodEngine {
     public static Engine open(EngineConfig config) {
         Engine engine = new Engine(LoadedModel.load(config));
         engine.thread.start();
+        EngineConfig resolved = engine.config; // the step limits as the model's load picked them where given as 0
+        LOG.info("Flood engine opened: model {} ({}), backend {}, cache {} tokens, step budget {} tokens, at most {} "
+                + "running", resolved.modelPath(), engine.loaded.config().architecture(),
+                resolved.backend().equals("cuda") ? "cuda on devices " + resolved.devices()
+                        : "cpu with " + resolved.threads() + " threads",
+                engine.metrics().cache().capacityTokens(), resolved.maxBatchTokens(), resolved.maxRunningRequests());
         return engine;
     }
 
@@ -133,6 +149,7 @@ public final class Engine implements FloodEngine {
                 continue;
             }
             sequence.collected(entry.numTokens(), entry.sampleRow() >= 0);
+            scheduler.computed(sequence);
             try {
                 if (sequence.work instanceof Scoring scoring) {
                     scoring.accept(entry.first(), Arrays.copyOfRange(outputs.scores(), entry.scoreRow(),
@@ -152,6 +169,8 @@ public final class Engine implements FloodEngine {
                         completions.add(() -> generation.complete(sequence.promptLength, generatedIds, finish));
                     }
                 }
+            } catch (FloodException e) {
+                finish(sequence, e.getMessage(), completions);
             } catch (RuntimeException e) {
                 finish(sequence, "post-processing failed: " + e, completions);
             }
@@ -170,7 +189,7 @@ public final class Engine implements FloodEngine {
 
     private void publish() {
         counters.publish(scheduler.numRunning(), scheduler.numWaiting(), scheduler.preemptions(),
-                pipeline.peakDeviceMemoryBytes(), loaded.allocator().stats(), pipeline.metrics());
+                pipeline.peakDeviceMemoryBytes(), loaded.allocator().stats(), prefixCache.stats(), pipeline.metrics());
     }
 
     /** Moves queued requests to the scheduler; waits briefly for one when there is nothing at all to do. */
@@ -258,5 +277,8 @@ public final class Engine implements FloodEngine {
             s.work.fail("the engine was closed before this request started", s);
         }
         loaded.close();
+        EngineMetrics done = metrics();
+        LOG.info("Flood engine closed: model {}, {} requests ({} failed), {} generated tokens in {} steps",
+                config.modelPath(), done.completedRequests(), done.failedRequests(), done.generatedTokens(), done.steps());
     }
 }

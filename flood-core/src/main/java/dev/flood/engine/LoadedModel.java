@@ -7,6 +7,7 @@ import dev.flood.config.ModelConfig;
 import dev.flood.config.ModelConfigReader;
 import dev.flood.engine.pipeline.Pipeline;
 import dev.flood.model.ModelRegistry;
+import dev.flood.structured.ConstraintCompiler;
 import dev.flood.tokenizer.Tokenizer;
 import dev.flood.weights.DummyWeights;
 import dev.flood.weights.QuantizedCheckpoint;
@@ -16,11 +17,13 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
- * A model ready to serve: config, tokenizer, the pipeline of stages holding the weights and KV cache, and the one
- * segment allocator whose slots are valid on every stage.
+ * A model ready to serve: config, tokenizer, the pipeline of stages holding the weights and KV cache, the one
+ * segment allocator whose slots are valid on every stage, and what turns requests into prompts and constraints
+ * (the chat template, the response-format compiler).
  */
 record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> pipeline, SegmentAllocator allocator,
-                   EngineContext context) implements AutoCloseable {
+                   EngineContext context, LazyChatTemplate chatTemplate, ConstraintCompiler constraints)
+        implements AutoCloseable {
 
     /** The configuration the model was loaded with, its automatic step limits resolved. */
     EngineConfig engineConfig() {
@@ -32,7 +35,7 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> p
 
     static LoadedModel load(EngineConfig config) {
         ModelConfig modelConfig = ModelConfigReader.read(config.modelPath());
-        ModelRegistry.architecture(modelConfig.architecture());
+        ModelRegistry.requireSupported(modelConfig, config.modelPath().resolve("config.json").toString());
         Tokenizer tokenizer = null;
         if (Files.exists(config.modelPath().resolve("tokenizer.json"))) {
             tokenizer = Tokenizer.load(config.modelPath());
@@ -51,7 +54,9 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> p
                     modelConfig.maxPositions(), Set.copyOf(eos));
             try {
                 return new LoadedModel(modelConfig, tokenizer, pipeline,
-                        new SegmentAllocator(pipeline.cacheTokens(), MAX_EXTENTS_PER_REQUEST), context);
+                        new SegmentAllocator(pipeline.cacheTokens(), MAX_EXTENTS_PER_REQUEST), context,
+                        new LazyChatTemplate(config.modelPath()), new ConstraintCompiler(tokenizer,
+                                modelConfig.vocabSize(), context.eosTokenIds(), ConstraintCompiler.Limits.DEFAULT));
             } catch (RuntimeException e) {
                 pipeline.close();
                 throw e;
@@ -74,6 +79,7 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> p
     @Override
     public void close() {
         try {
+            chatTemplate.close();
             pipeline.close();
         } finally {
             if (tokenizer != null) {

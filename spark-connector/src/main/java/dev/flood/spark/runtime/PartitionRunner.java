@@ -40,11 +40,15 @@ public final class PartitionRunner<R> {
     private final InputReader<R> reader;
     private final int maxInFlightRows;
     private final RunnerMetrics metrics;
+    /** The task's partition index, for error messages. */
+    private final int partition;
     /** Each distinct engine's counters when the runner started, for the mean batch over the task. */
     private final Map<FloodEngine, EngineMetrics> startMetrics = new IdentityHashMap<>();
     private boolean finished;
 
-    public PartitionRunner(List<CallRunner> calls, InputReader<R> reader, int maxInFlightRows, RunnerMetrics metrics) {
+    /** @param partition the task's partition index, named in on_error=fail messages */
+    public PartitionRunner(List<CallRunner> calls, InputReader<R> reader, int maxInFlightRows, RunnerMetrics metrics,
+                           int partition) {
         if (calls.isEmpty()) {
             throw new IllegalArgumentException("a partition runner needs at least one call");
         }
@@ -55,6 +59,7 @@ public final class PartitionRunner<R> {
         this.reader = reader;
         this.maxInFlightRows = maxInFlightRows;
         this.metrics = metrics;
+        this.partition = partition;
         for (CallRunner call : calls) {
             startMetrics.computeIfAbsent(call.engine(), FloodEngine::metrics);
         }
@@ -136,7 +141,8 @@ public final class PartitionRunner<R> {
             Object raw = await(pending.results()[c]);
             promptTokens += CallRunner.promptTokens(raw);
             generatedTokens += CallRunner.generatedTokens(raw);
-            values[c] = calls.get(c).value(pending.inputs()[c], raw, pending.rowNumber());
+            values[c] = calls.get(c).value(pending.inputs()[c], raw,
+                    new RowFailure.RowPosition(pending.rowNumber(), partition));
         }
         metrics.row(promptTokens, generatedTokens);
         return new Evaluated<>(pending.row(), values);

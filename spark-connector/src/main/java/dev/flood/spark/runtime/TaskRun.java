@@ -8,7 +8,8 @@ import org.apache.spark.util.TaskCompletionListener;
 
 /**
  * Starts a partition runner inside a task: leases each call's engine from the executor's registry (on the task's
- * GPU, if it was given one) and gives the leases back when the task completes, however it ends.
+ * GPUs, if it was given any) and gives the leases back when the task completes, however it ends. A row that
+ * fails under on_error=fail fails the stage at once ({@link StageFailures}).
  */
 final class TaskRun {
 
@@ -33,13 +34,33 @@ final class TaskRun {
             leases.forEach(EngineRegistry.Lease::close);
             throw e;
         }
-        PartitionRunner<R> runner = new PartitionRunner<>(runners, reader, window, metrics);
+        PartitionRunner<R> runner = new PartitionRunner<>(runners, reader, window, metrics,
+                context == null ? -1 : context.partitionId());
         if (context != null) {
             context.addTaskCompletionListener((TaskCompletionListener) completed -> {
                 runner.finish();
                 leases.forEach(EngineRegistry.Lease::close);
             });
         }
-        return runner.run(rows);
+        Iterator<PartitionRunner.Evaluated<R>> evaluated = runner.run(rows);
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                try {
+                    return evaluated.hasNext();
+                } catch (RowFailure failure) {
+                    throw StageFailures.failStage(context, failure);
+                }
+            }
+
+            @Override
+            public PartitionRunner.Evaluated<R> next() {
+                try {
+                    return evaluated.next();
+                } catch (RowFailure failure) {
+                    throw StageFailures.failStage(context, failure);
+                }
+            }
+        };
     }
 }
