@@ -40,6 +40,7 @@ public final class ReadmeCommands {
             new Excuse("^mvn ", "a Maven build: CI's own build does it"),
             new Excuse("--backend cuda", "needs a GPU"),
             new Excuse("\\$FLINK_HOME", "needs a Flink installation"),
+            new Excuse("^spark-submit ", "needs a Spark installation"),
             new Excuse("^tools/fetch_corpus\\.sh|tools/train_demo_model\\.py", "makes the demo model: fetches from npm, "
                     + "trains on a GPU"),
             new Excuse("^bash tools/gpu/", "stages the GPU tests: installs into ~/.m2, needs nvcc"),
