@@ -75,6 +75,19 @@ class GenerateChatTest {
     }
 
     @Test
+    void scoreFailsAChatRowAloneWithTheReason() throws IOException {
+        Path input = temp.resolve("texts.jsonl");
+        Files.write(input, List.of("{\"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}",
+                "{\"text\": \"Hello there, world.\"}"), StandardCharsets.UTF_8);
+        Cli run = Cli.run("score", "--model", Fixtures.model("tiny-llama").toString(), "--input", input.toString(),
+                "--json", "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        List<JsonNode> lines = run.jsonLines();
+        assertEquals("line 1: score takes a text, not chat messages", lines.get(0).get("error").asText(), run.describe());
+        assertFalse(lines.get(1).has("error"), run.describe());
+    }
+
+    @Test
     void aModelWithoutTemplateFailsChatRowsWithTheReason() {
         Cli run = Cli.run("generate", "--model", Fixtures.model("tiny-llama").toString(), "--prompt", "Hello",
                 "--chat", "--json", "--max-tokens", "2", "--threads", "2");
