@@ -2,11 +2,11 @@
 # Runs a Spark example in local mode: examples/run-spark.sh <Class> [--key value ...]
 # (Class is one of SamplePrompts, BulkGenerate, BulkPerplexity, ConnectorOverheadBenchmark, WorkloadBenchmark,
 # PerplexityBenchmark.)
-# Builds the examples and their classpath once (rebuild: delete examples/target/classpath.txt).
+# Builds the examples once; their package phase writes examples/target/classpath.txt (rebuild: delete it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ ! -f examples/target/classpath.txt ]]; then
-  mvn -q -pl examples -am -DskipTests package dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+  mvn -q -B -ntp -pl examples -am -DskipTests package
 fi
 # the module opens Spark needs on Java 17 (as Spark's own launcher passes them)
 exec java -Xmx4g \

@@ -56,7 +56,7 @@ def write(path, meta, run, result):
         f"{dc.VAL_FRACTION:.0%} of the source's characters (used only to pick the checkpoint); the rest is the "
         "training part, the only text the tokenizer and the model learned from.",
         "",
-        "```",
+        "```text",
         *meta["split"],
         "```",
         "",

@@ -78,6 +78,22 @@ final class BenchCommand implements Command {
     }
 
     @Override
+    public String outputHelp() {
+        return "Output: output and total tokens/s, time to first token and time per output token percentiles,"
+                + " mean running batch and cache use, as a table or (--json) one JSON object.";
+    }
+
+    @Override
+    public String exitStatus() {
+        return """
+                Exit status:
+                  0  every request ran
+                  1  a request failed (the run is not a measurement), or the model could not be read
+                  2  the command line is wrong
+                """;
+    }
+
+    @Override
     public List<Option> options() {
         return OPTIONS;
     }
@@ -102,7 +118,7 @@ final class BenchCommand implements Command {
         if (args.flag("profile")) {
             ObjectNode profile = StepProfile.run(config, WORKLOAD, outputTokens);
             streams.out().println(args.flag("json") ? TextSink.json(profile) : StepProfile.table(profile));
-            return 0;
+            return Main.OK;
         }
         try (FloodEngine engine = FloodEngine.open(config)) {
             int context = engine.modelConfig().maxPositions();
@@ -142,10 +158,10 @@ final class BenchCommand implements Command {
             if (run.firstError() != null) {
                 streams.err().println("bench: " + report.get("failed").asLong() + " requests failed; the first: "
                         + run.firstError());
-                return 1;
+                return Main.FAILED;
             }
         }
-        return 0;
+        return Main.OK;
     }
 
     /**

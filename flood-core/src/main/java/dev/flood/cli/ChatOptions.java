@@ -56,8 +56,8 @@ record ChatOptions(boolean chat, String system, ResponseFormat format) {
         return new ChatOptions(args.flag("chat") || system != null, system, formats.isEmpty() ? null : formats.get(0));
     }
 
-    /** The request for one input item (which has no error). */
-    GenerateRequest request(InputItem item, SamplingParams params) {
+    /** The request for one input row's prompt (which has no error). */
+    GenerateRequest request(RowPrompt item, SamplingParams params) {
         GenerateRequest request;
         if (item.messages() != null) {
             request = GenerateRequest.ofMessages(item.messages(), params);

@@ -12,24 +12,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 /**
- * {@code flood generate}: completions of prompts given on the command line or in a JSONL or Parquet file,
- * written in input order as they finish.
+ * {@code flood generate}: completions of prompts given on the command line or in the rows of an input (JSON
+ * Lines, Parquet, CSV; a file or a folder), written in input order as they finish, each row's own columns first.
  */
 final class GenerateCommand implements Command {
 
-    private static final String IO = "Input and output";
     /** Items in flight per running request: enough queued work to keep the batch full, bounded memory. */
     static final int WINDOW_PER_RUNNING = 4;
 
     private static final List<Option> OPTIONS = Stream.of(
             EngineOptions.OPTIONS,
-            List.of(
-                    Option.repeated(IO, "prompt", "TEXT", "a prompt (repeatable; these run before --input's)"),
-                    Option.value(IO, "input", "FILE", "prompts from FILE.jsonl (a JSON object per line) or FILE.parquet"),
-                    Option.value(IO, "field", "NAME", "the JSONL field or Parquet column of the prompt (default prompt)"),
-                    Option.value(IO, "output", "FILE", "write results to FILE: .parquet for Parquet, .jsonl for JSON Lines"),
-                    Option.flag(IO, "json", "JSON Lines: prompt, text, token_ids, finish_reason, prompt_tokens, "
-                            + "completion_tokens, logprobs (if asked), error (if failed)")),
+            InputOptions.options("prompt", "prompt-column", "prompt"),
             ChatOptions.OPTIONS,
             SamplingOptions.OPTIONS).flatMap(List::stream).toList();
 
@@ -40,13 +33,22 @@ final class GenerateCommand implements Command {
 
     @Override
     public String summary() {
-        return "Generate completions of prompts (from --prompt, JSONL or Parquet), in input order.";
+        return "Generate completions of prompts (from --prompt or the rows of --input), in input order.";
     }
 
     @Override
     public String synopsis() {
-        return "flood generate --model DIR [--prompt TEXT]... [--input FILE.jsonl|FILE.parquet] [--output FILE] [--json]"
-                + " [--chat] [--system TEXT] [--json-schema FILE|--regex PATTERN|--choice TEXT...] [options]";
+        return "flood generate --model DIR (--prompt TEXT... | --input PATH [--prompt-column NAME]) [--output FILE] "
+                + "[--json] [--chat] [--system TEXT] [--json-schema FILE|--regex PATTERN|--choice TEXT...] [options]";
+    }
+
+    @Override
+    public String outputHelp() {
+        return "Output: each input row's columns (JSON Lines: as given; Parquet: with their types), then text,"
+                + " token_ids, finish_reason (stop, length or error), prompt_tokens, completion_tokens, logprobs (when"
+                + " asked: per generated token id, token, logprob and the top alternatives) and error (when the row"
+                + " failed). A --prompt is a row with one column, prompt. A JSON Lines row without the prompt column"
+                + " but with a 'messages' array of {role, content} objects is sent as chat messages.";
     }
 
     @Override
@@ -59,40 +61,44 @@ final class GenerateCommand implements Command {
         EngineConfig config = EngineOptions.config(args);
         SamplingOptions sampling = SamplingOptions.from(args);
         Shape shape = new Shape(sampling, ChatOptions.from(args));
-        List<String> prompts = args.list("prompt");
-        if (prompts.isEmpty() && !args.has("input")) {
-            throw new UsageException("give at least one --prompt TEXT or an --input FILE");
-        }
+        RecordSink.Target target = RecordSink.Target.from(args);
+        TextColumn column = new TextColumn(args.string("prompt-column", "prompt"));
+        OutputColumns output = new OutputColumns(GenerationRecords.SCHEMA, args.string("result-prefix", ""));
         Counts counts = new Counts();
-        try (InputSource input = InputSource.open(prompts, "prompt", args.path("input"), args.string("field", "prompt"));
+        RowOutcomes outcomes = new RowOutcomes();
+        try (InputSource input = InputOptions.open(args, "prompt", column, output);
              FloodEngine engine = FloodEngine.open(config);
-             RecordSink sink = RecordSink.open(args, streams, GenerationRecords.SCHEMA, GenerationRecords::plain)) {
+             RecordSink sink = RecordSink.open(target, streams, input, output, GenerationRecords::plain)) {
             Progress progress = new Progress(streams, name(), input.count());
-            OrderedWindow<InputItem, GenerationResult> window = new OrderedWindow<>(
+            OrderedWindow<RowPrompt, GenerationResult> window = new OrderedWindow<>(
                     WINDOW_PER_RUNNING * engine.config().maxRunningRequests(), (item, result) -> {
-                        sink.write(GenerationRecords.record(item, result, engine.tokenizer()));
+                        sink.write(item, GenerationRecords.record(item, result, engine.tokenizer()));
                         counts.add(result);
+                        outcomes.add(result.isError() ? item.row().located(result.error()) : null);
                         progress.advance();
                     });
-            for (InputItem item; (item = input.next()) != null; ) {
+            for (InputRow row; (row = input.next()) != null; ) {
+                RowPrompt item = InputOptions.read(row, column, output);
                 window.add(item, submit(engine, shape, item));
             }
             window.finish();
             progress.finish();
-            streams.err().println(counts.summary(progress.seconds()));
+            streams.err().println(counts.summary(outcomes, progress.seconds()));
             streams.err().println(PrefixCacheLine.of(engine.config(), engine.metrics()));
         }
-        return 0;
+        return outcomes.finish(name(), streams.err());
     }
 
-    /** Queues one item; an item whose input or sampling values are bad completes at once with its error. */
-    private static CompletableFuture<GenerationResult> submit(FloodEngine engine, Shape shape, InputItem item) {
+    /** Queues one row; a row that cannot run, or whose sampling values are bad, completes at once with its error. */
+    private static CompletableFuture<GenerationResult> submit(FloodEngine engine, Shape shape, RowPrompt item) {
         if (item.error() != null) {
             return CompletableFuture.completedFuture(GenerationResult.failed(item.error(), 0));
         }
         SamplingParams params;
         try {
-            params = shape.sampling().withOverrides(item.line());
+            // per-row sampling settings come from JSON Lines rows only; other formats' columns are data
+            params = item.row().columns() instanceof JsonColumns json ? shape.sampling().withOverrides(json.object())
+                    : shape.sampling().base();
         } catch (IllegalArgumentException e) {
             return CompletableFuture.completedFuture(GenerationResult.failed(e.getMessage(), 0));
         }
@@ -103,24 +109,23 @@ final class GenerateCommand implements Command {
     private record Shape(SamplingOptions sampling, ChatOptions chat) {
     }
 
-    /** Totals for the summary line. */
+    /** Token totals for the summary line: only tokens the engine computed, so failed rows count none. */
     private static final class Counts {
-        private long prompts;
-        private long failed;
         private long promptTokens;
         private long generatedTokens;
 
         void add(GenerationResult result) {
-            prompts++;
-            failed += result.isError() ? 1 : 0;
-            promptTokens += result.promptTokens();
-            generatedTokens += result.completionTokens();
+            if (!result.isError()) {
+                promptTokens += result.promptTokens();
+                generatedTokens += result.completionTokens();
+            }
         }
 
-        String summary(double seconds) {
+        String summary(RowOutcomes outcomes, double seconds) {
             return String.format(Locale.ROOT, "generate: prompts %d, failed %d, prompt tokens %d, generated tokens %d, "
-                    + "%.2f s, %.1f generated tokens/s, %.1f total tokens/s", prompts, failed, promptTokens,
-                    generatedTokens, seconds, generatedTokens / seconds, (promptTokens + generatedTokens) / seconds);
+                    + "%.2f s, %.1f generated tokens/s, %.1f total tokens/s", outcomes.rows(), outcomes.failed(),
+                    promptTokens, generatedTokens, seconds, generatedTokens / seconds,
+                    (promptTokens + generatedTokens) / seconds);
         }
     }
 }

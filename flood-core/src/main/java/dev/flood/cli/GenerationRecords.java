@@ -13,7 +13,8 @@ import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.MessageTypeParser;
 
 /**
- * The output record of one prompt: {@code prompt}, {@code text}, {@code token_ids}, {@code finish_reason}
+ * The result columns of one prompt, written after the input row's own columns: {@code text}, {@code token_ids},
+ * {@code finish_reason}
  * ({@code stop}, {@code length} or {@code error}), {@code prompt_tokens}, {@code completion_tokens}; then
  * {@code logprobs} when the request asked for them (per generated token: {@code id}, {@code token},
  * {@code logprob}, and the {@code top} alternatives with the same fields) and {@code error} when it failed.
@@ -22,7 +23,6 @@ final class GenerationRecords {
 
     static final MessageType SCHEMA = MessageTypeParser.parseMessageType("""
             message generation {
-              optional binary prompt (STRING);
               optional binary text (STRING);
               optional group token_ids (LIST) { repeated group list { required int32 element; } }
               required binary finish_reason (STRING);
@@ -56,9 +56,8 @@ final class GenerationRecords {
     }
 
     /** @param tokenizer names generated tokens that are not among their own top alternatives; may be null */
-    static ObjectNode record(InputItem item, GenerationResult result, Tokenizer tokenizer) {
+    static ObjectNode record(RowPrompt item, GenerationResult result, Tokenizer tokenizer) {
         ObjectNode record = NODES.objectNode();
-        record.put("prompt", item.text());
         record.put("text", result.text());
         ArrayNode ids = record.putArray("token_ids");
         result.tokenIds().forEach(ids::add);
@@ -80,15 +79,15 @@ final class GenerationRecords {
             }
         }
         if (result.isError()) {
-            record.put("error", item.located(result.error()));
+            record.put("error", item.row().located(result.error()));
         }
         return record;
     }
 
     /** The prompt, then the completion, then a line saying how it ended. */
-    static String plain(JsonNode record) {
+    static String plain(RowPrompt item, JsonNode record) {
         StringBuilder text = new StringBuilder();
-        text.append(">>> ").append(record.path("prompt").asText("(no prompt)")).append('\n');
+        text.append(">>> ").append(item.text() == null ? "(no prompt)" : item.text()).append('\n');
         if (record.has("error")) {
             text.append("[error] ").append(record.get("error").asText()).append('\n');
         } else {

@@ -17,11 +17,20 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * {@code flood COMMAND [options]}: the entry point of {@code ./flood}. Exit codes: 0 done, 1 failed (model or
- * files could not be read), 2 bad command line. Options are read here and in the commands, and nowhere else: the
- * engine is handed an immutable {@link dev.flood.api.EngineConfig}.
+ * {@code flood COMMAND [options]}: the entry point of {@code ./flood}. Options are read here and in the commands,
+ * and nowhere else: the engine is handed an immutable {@link dev.flood.api.EngineConfig}.
  */
 public final class Main {
+
+    /** Exit code: every row ran, or some failed (the run says how many; each failed row has its error). */
+    static final int OK = 0;
+    /** Exit code: every row failed, or the model, the input or the output could not be read or written. */
+    static final int FAILED = 1;
+    /** Exit code: the command line is wrong. */
+    static final int USAGE = 2;
+
+    /** java.util.logging's format of a log record on standard error. */
+    private static final String LOG_FORMAT = "java.util.logging.SimpleFormatter.format";
 
     /** The subcommands, one line each. */
     private static final List<Command> COMMANDS = List.of(
@@ -33,6 +42,11 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // log records (the engine's "flood: ..." notes) as one line of their message, not java.util.logging's
+        // default of two lines with a date and a class name; set before the first logger reads it
+        if (System.getProperty(LOG_FORMAT) == null) {
+            System.setProperty(LOG_FORMAT, "%5$s%6$s%n");
+        }
         // UTF-8 whatever the locale says: results are JSON or text in any language
         PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)), true,
                 StandardCharsets.UTF_8);
@@ -72,32 +86,32 @@ public final class Main {
         PrintStream err = streams.err();
         if (args.length == 0) {
             err.print(Usage.main(COMMANDS));
-            return 2;
+            return USAGE;
         }
         if (args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
             streams.out().print(Usage.main(COMMANDS));
-            return 0;
+            return OK;
         }
         Command command = COMMANDS.stream().filter(c -> c.name().equals(args[0])).findFirst().orElse(null);
         if (command == null) {
             err.println("flood: unknown command '" + args[0] + "' (commands: "
                     + String.join(", ", COMMANDS.stream().map(Command::name).toList()) + ")");
-            return 2;
+            return USAGE;
         }
         try {
             ParsedArgs parsed = ParsedArgs.parse(command.options(), Arrays.asList(args).subList(1, args.length));
             if (parsed.helpRequested()) {
                 streams.out().print(Usage.command(command));
-                return 0;
+                return OK;
             }
             return command.run(parsed, streams);
         } catch (UsageException e) {
             err.println("flood " + command.name() + ": " + e.getMessage());
             err.println("Run 'flood " + command.name() + " --help' for usage.");
-            return 2;
+            return USAGE;
         } catch (FloodException | IllegalArgumentException | IOException | UncheckedIOException e) {
             err.println("flood " + command.name() + ": error: " + message(e));
-            return 1;
+            return FAILED;
         } finally {
             streams.out().flush();
         }

@@ -3,7 +3,6 @@ package dev.flood.cli;
 import dev.flood.api.FloodException;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 import org.apache.parquet.conf.PlainParquetConfiguration;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.hadoop.ParquetFileReader;
@@ -11,70 +10,64 @@ import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.api.ReadSupport;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.apache.parquet.io.LocalInputFile;
-import org.apache.parquet.schema.LogicalTypeAnnotation;
 import org.apache.parquet.schema.MessageType;
-import org.apache.parquet.schema.PrimitiveType;
-import org.apache.parquet.schema.Type;
 
 /**
- * A Parquet file's string column, read row by row. Only that column is decoded (the read schema is projected
- * to it); a null value becomes an item with an error.
+ * One Parquet file, read row by row with every column. Its footer (schema and row count) is read on
+ * {@link #open}; the rows from the first {@link #next()}, so that a folder of many files holds one open at a time.
  */
 final class ParquetInput implements InputReader {
 
-    private final ParquetReader<Group> reader;
     private final Path file;
-    private final String field;
+    private final InputFiles input;
+    private final MessageType schema;
     private final long count;
+    private ParquetReader<Group> reader;
     private long rowNumber;
 
-    private ParquetInput(ParquetReader<Group> reader, Path file, String field, long count) {
-        this.reader = reader;
+    private ParquetInput(Path file, InputFiles input, MessageType schema, long count) {
         this.file = file;
-        this.field = field;
+        this.input = input;
+        this.schema = schema;
         this.count = count;
     }
 
-    /** @throws FloodException if the file has no such column or the column does not hold strings */
-    static ParquetInput open(Path file, String field) throws IOException {
-        LocalInputFile input = new LocalInputFile(file);
-        MessageType schema;
-        long count;
-        try (ParquetFileReader footer = ParquetFileReader.open(input)) {
-            schema = footer.getFooter().getFileMetaData().getSchema();
-            count = footer.getRecordCount();
+    /**
+     * Reads the footer of {@code file}, one of {@code input}'s files.
+     *
+     * @throws FloodException when the file is not Parquet
+     */
+    static ParquetInput open(Path file, InputFiles input) throws IOException {
+        try (ParquetFileReader footer = ParquetFileReader.open(new LocalInputFile(file))) {
+            return new ParquetInput(file, input, footer.getFooter().getFileMetaData().getSchema(),
+                    footer.getRecordCount());
         } catch (RuntimeException e) {
             // parquet-hadoop reports a file that is not Parquet with a bare RuntimeException
             throw new FloodException("cannot read Parquet file " + file + ": " + e.getMessage(), e);
         }
-        if (!schema.containsField(field)) {
-            throw new FloodException(file + " has no column '" + field + "' (columns: "
-                    + String.join(", ", schema.getFields().stream().map(Type::getName).toList()) + ")");
-        }
-        Type column = schema.getType(field);
-        boolean isString = column.isPrimitive()
-                && column.asPrimitiveType().getPrimitiveTypeName() == PrimitiveType.PrimitiveTypeName.BINARY
-                && !column.isRepetition(Type.Repetition.REPEATED)
-                && (column.getLogicalTypeAnnotation() == null
-                    || column.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation);
-        if (!isString) {
-            throw new FloodException(file + ": column '" + field + "' must hold strings, but it is " + column);
-        }
-        PlainParquetConfiguration conf = new PlainParquetConfiguration();
-        conf.set(ReadSupport.PARQUET_READ_SCHEMA, new MessageType(schema.getName(), List.of(column)).toString());
-        ParquetReader<Group> reader = new ParquetReader.Builder<Group>(input, conf) {
-            @Override
-            protected ReadSupport<Group> getReadSupport() {
-                return new GroupReadSupport();
-            }
-        }.build();
-        return new ParquetInput(reader, file, field, count);
+    }
+
+    Path file() {
+        return file;
+    }
+
+    /** The file's columns with their types. */
+    MessageType schema() {
+        return schema;
     }
 
     @Override
-    public InputItem next() throws IOException {
+    public InputRow next() throws IOException {
         Group row;
         try {
+            if (reader == null) {
+                reader = new ParquetReader.Builder<Group>(new LocalInputFile(file), new PlainParquetConfiguration()) {
+                    @Override
+                    protected ReadSupport<Group> getReadSupport() {
+                        return new GroupReadSupport();
+                    }
+                }.build();
+            }
             row = reader.read();
         } catch (RuntimeException e) {
             throw new FloodException("cannot read row " + (rowNumber + 1) + " of " + file + ": " + e.getMessage(), e);
@@ -83,11 +76,7 @@ final class ParquetInput implements InputReader {
             return null;
         }
         rowNumber++;
-        String location = "row " + rowNumber;
-        if (row.getFieldRepetitionCount(field) == 0) {
-            return InputItem.failed(location, "'" + field + "' is null");
-        }
-        return InputItem.of(location, row.getString(field, 0), null);
+        return InputRow.of(input.location(file, "row " + rowNumber), new ParquetColumns(row));
     }
 
     @Override
@@ -97,6 +86,8 @@ final class ParquetInput implements InputReader {
 
     @Override
     public void close() throws IOException {
-        reader.close();
+        if (reader != null) {
+            reader.close();
+        }
     }
 }

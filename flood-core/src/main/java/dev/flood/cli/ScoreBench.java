@@ -37,7 +37,7 @@ record ScoreBench(Workload workload, int numTexts, ScoreOptions options) {
     }
 
     /** Runs the workload on {@code engine}; returns the report ({@link #table} prints it for people). */
-    ObjectNode run(FloodEngine engine, EngineConfig config, Streams streams) {
+    ObjectNode run(FloodEngine engine, Streams streams) {
         int vocab = engine.modelConfig().vocabSize();
         warmUp(engine, vocab);
         List<List<Integer>> texts = new ArrayList<>();
@@ -55,7 +55,8 @@ record ScoreBench(Workload workload, int numTexts, ScoreOptions options) {
         List<ScoreResult> results = futures.stream().map(CompletableFuture::join).toList();
         double seconds = (System.nanoTime() - start) / 1e9;
         progress.finish();
-        return report(config, results, seconds, before, engine.metrics());
+        // the engine's config: its step limits resolved (0 = automatic in the config given to open)
+        return report(engine.config(), results, seconds, before, engine.metrics());
     }
 
     private void warmUp(FloodEngine engine, int vocab) {

@@ -12,29 +12,27 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
-/** {@code flood score}: per-token log-probabilities, mean NLL and perplexity of texts, in input order. */
+/**
+ * {@code flood score}: per-token log-probabilities, mean NLL and perplexity of texts given on the command line or
+ * in the rows of an input, in input order, each row's own columns first.
+ */
 final class ScoreCommand implements Command {
 
-    private static final String IO = "Input and output";
     private static final String LONG = "Texts longer than the window";
     private static final String BENCH = "Benchmark";
 
     private static final List<Option> OPTIONS = Stream.of(
             EngineOptions.OPTIONS,
+            InputOptions.options("text", "text-column", "text"),
             List.of(
-                    Option.repeated(IO, "text", "TEXT", "a text to score (repeatable; these run before --input's)"),
-                    Option.value(IO, "input", "FILE", "texts from FILE.jsonl (a JSON object per line) or FILE.parquet"),
-                    Option.value(IO, "field", "NAME", "the JSONL field or Parquet column of the text (default text)"),
-                    Option.value(IO, "output", "FILE", "write results to FILE: .parquet for Parquet, .jsonl for JSON Lines"),
-                    Option.flag(IO, "json", "JSON Lines: text, tokens, token_ids, token_logprobs, mean_nll, "
-                            + "perplexity, windows, error (if failed); with --workload, one JSON report"),
                     Option.value(LONG, "max-length", "N", "tokens in one window (default: the model's context); a"
                             + " longer text is scored in strided sliding windows, each token once"),
                     Option.value(LONG, "stride", "N", "tokens between window starts, below --max-length (default half"
                             + " of it): a token scored by a later window has at least max-length - stride before it"),
                     Option.flag(LONG, "no-sliding-window", "fail texts longer than --max-length instead"),
                     Option.value(BENCH, "workload", "NAME", "score a benchmark workload instead of texts: "
-                            + String.join(" or ", Workload.SCORING) + " (docs/performance.md); prints tokens/s"),
+                            + String.join(" or ", Workload.SCORING) + " (docs/performance.md); prints tokens/s as a"
+                            + " table, or with --json one JSON object"),
                     Option.value(BENCH, "texts", "N", "with --workload, its first N texts (default all)")))
             .flatMap(List::stream).toList();
 
@@ -50,9 +48,24 @@ final class ScoreCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "flood score --model DIR [--text TEXT]... [--input FILE.jsonl|FILE.parquet] [--field text] "
-                + "[--output FILE] [--json] [--max-length N] [--stride N] [--no-sliding-window] [options]\n"
+        return "flood score --model DIR (--text TEXT... | --input PATH [--text-column NAME]) [--output FILE] "
+                + "[--json] [--max-length N] [--stride N] [--no-sliding-window] [options]\n"
                 + "       flood score --model DIR --workload S|S-long [--texts N] [--json] [options]";
+    }
+
+    @Override
+    public String outputHelp() {
+        return "Output: each input row's columns (JSON Lines: as given; Parquet: with their types), then tokens,"
+                + " token_ids, token_logprobs (entry i is log p(token i+1 | tokens before it)), mean_nll, perplexity,"
+                + " windows (how many sliding windows scored the text; 0 when it failed) and error (when the row"
+                + " failed: an empty text, or one of a single token, has nothing to score). A --text is a row with"
+                + " one column, text.";
+    }
+
+    @Override
+    public String exitStatus() {
+        return Usage.EXIT_STATUS + "  With --workload: 0 when every text was scored, 1 when one failed (the run is"
+                + " not a measurement).\n";
     }
 
     @Override
@@ -64,36 +77,55 @@ final class ScoreCommand implements Command {
     public int run(ParsedArgs args, Streams streams) throws UsageException, IOException {
         EngineConfig config = EngineOptions.config(args);
         ScoreOptions options = scoreOptions(args);
-        List<String> texts = args.list("text");
         if (args.has("workload")) {
             return runWorkload(args, config, options, streams);
         }
-        if (texts.isEmpty() && !args.has("input")) {
-            throw new UsageException("give at least one --text TEXT or an --input FILE");
-        }
+        RecordSink.Target target = RecordSink.Target.from(args);
+        TextColumn column = new TextColumn(args.string("text-column", "text"));
+        OutputColumns output = new OutputColumns(ScoreRecords.SCHEMA, args.string("result-prefix", ""));
         Counts counts = new Counts();
-        try (InputSource input = InputSource.open(texts, "text", args.path("input"), args.string("field", "text"));
+        RowOutcomes outcomes = new RowOutcomes();
+        try (InputSource input = InputOptions.open(args, "text", column, output);
              FloodEngine engine = FloodEngine.open(config);
-             RecordSink sink = RecordSink.open(args, streams, ScoreRecords.SCHEMA, ScoreRecords::plain)) {
+             RecordSink sink = RecordSink.open(target, streams, input, output, ScoreRecords::plain)) {
             Progress progress = new Progress(streams, name(), input.count());
-            OrderedWindow<InputItem, ScoreResult> window = new OrderedWindow<>(
+            OrderedWindow<RowPrompt, ScoreResult> window = new OrderedWindow<>(
                     GenerateCommand.WINDOW_PER_RUNNING * engine.config().maxRunningRequests(), (item, result) -> {
-                        sink.write(ScoreRecords.record(item, result));
+                        sink.write(item, ScoreRecords.record(item, result));
                         counts.add(result);
+                        outcomes.add(result.isError() ? item.row().located(result.error()) : null);
                         progress.advance();
                     });
-            for (InputItem item; (item = input.next()) != null; ) {
-                String error = item.messages() != null ? "score takes a text, not chat messages" : item.error();
-                window.add(item, error != null
-                        ? CompletableFuture.completedFuture(ScoreResult.failed(error))
-                        : engine.submitScore(ScoreRequest.of(item.text(), options)));
+            for (InputRow row; (row = input.next()) != null; ) {
+                RowPrompt item = InputOptions.read(row, column, output);
+                window.add(item, submit(engine, item, options));
             }
             window.finish();
             progress.finish();
-            streams.err().println(counts.summary(progress.seconds()));
+            streams.err().println(counts.summary(outcomes, progress.seconds()));
             streams.err().println(PrefixCacheLine.of(engine.config(), engine.metrics()));
         }
-        return 0;
+        return outcomes.finish(name(), streams.err());
+    }
+
+    /**
+     * Queues one row. A text with nothing to predict is an error for its row, not a null perplexity: the empty text
+     * is refused before it runs, a text of one token (a model that adds no BOS) once it is tokenized.
+     */
+    private static CompletableFuture<ScoreResult> submit(FloodEngine engine, RowPrompt item, ScoreOptions options) {
+        if (item.error() != null) {
+            return CompletableFuture.completedFuture(ScoreResult.failed(item.error()));
+        }
+        if (item.messages() != null) {
+            return CompletableFuture.completedFuture(ScoreResult.failed("score takes a text, not chat messages"));
+        }
+        if (item.text().isEmpty()) {
+            return CompletableFuture.completedFuture(ScoreResult.failed("empty text: nothing to score"));
+        }
+        return engine.submitScore(ScoreRequest.of(item.text(), options)).thenApply(result ->
+                result.isError() || !result.tokenLogprobs().isEmpty() ? result
+                        : ScoreResult.failed("the text is one token: scoring needs two or more (the first is not"
+                                + " predicted)"));
     }
 
     /** How texts past the window are scored, from --max-length, --stride and --no-sliding-window. */
@@ -110,8 +142,10 @@ final class ScoreCommand implements Command {
 
     private int runWorkload(ParsedArgs args, EngineConfig config, ScoreOptions options, Streams streams)
             throws UsageException {
-        if (!args.list("text").isEmpty() || args.has("input") || args.has("output")) {
-            throw new UsageException("--workload scores its own texts: leave out --text, --input and --output");
+        if (!args.list("text").isEmpty() || Stream.of("input", "input-format", "text-column", "output",
+                "result-prefix").anyMatch(args::has)) {
+            throw new UsageException("--workload scores its own texts: leave out --text, --input, --input-format,"
+                    + " --text-column, --output and --result-prefix");
         }
         Workload workload;
         try {
@@ -126,32 +160,30 @@ final class ScoreCommand implements Command {
                     + ", got " + numTexts);
         }
         try (FloodEngine engine = FloodEngine.open(config)) {
-            ObjectNode report = new ScoreBench(workload, numTexts, options).run(engine, config, streams);
+            ObjectNode report = new ScoreBench(workload, numTexts, options).run(engine, streams);
             streams.out().println(args.flag("json") ? TextSink.json(report) : ScoreBench.table(report));
             if (report.has("first_error")) {
                 streams.err().println("score: " + report.get("failed").asLong() + " texts failed; the first: "
                         + report.get("first_error").asText());
-                return 1;
+                return Main.FAILED;
             }
         }
-        return 0;
+        return Main.OK;
     }
 
-    /** Totals for the summary line. */
+    /** Token totals for the summary line: only tokens the engine computed, so failed rows count none. */
     private static final class Counts {
-        private long texts;
-        private long failed;
         private long tokens;
 
         void add(ScoreResult result) {
-            texts++;
-            failed += result.isError() ? 1 : 0;
-            tokens += result.tokens();
+            if (!result.isError()) {
+                tokens += result.tokens();
+            }
         }
 
-        String summary(double seconds) {
+        String summary(RowOutcomes outcomes, double seconds) {
             return String.format(Locale.ROOT, "score: texts %d, failed %d, tokens %d, %.2f s, %.1f tokens/s",
-                    texts, failed, tokens, seconds, tokens / seconds);
+                    outcomes.rows(), outcomes.failed(), tokens, seconds, tokens / seconds);
         }
     }
 }

@@ -10,17 +10,15 @@ import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.MessageTypeParser;
 
 /**
- * The output record of one scored text: {@code text}, {@code tokens}, {@code token_ids}, {@code token_logprobs}
- * (entry i is log p(token i+1 | tokens before it), special tokens included), {@code mean_nll}, {@code perplexity}
- * (null for a text of one token, which has no prediction to score), {@code windows} (how many sliding windows
- * the text was scored in: 1 when it fits the window, 0 for a text of one token or a failure), and {@code error}
- * when it failed.
+ * The result columns of one scored text, written after the input row's own columns: {@code tokens},
+ * {@code token_ids}, {@code token_logprobs} (entry i is log p(token i+1 | tokens before it), special tokens
+ * included), {@code mean_nll}, {@code perplexity}, {@code windows} (how many sliding windows the text was scored
+ * in: 1 when it fits the window, 0 for a failure), and {@code error} when it failed (the statistics are then null).
  */
 final class ScoreRecords {
 
     static final MessageType SCHEMA = MessageTypeParser.parseMessageType("""
             message score {
-              optional binary text (STRING);
               required int32 tokens;
               optional group token_ids (LIST) { repeated group list { required int32 element; } }
               optional group token_logprobs (LIST) { repeated group list { required double element; } }
@@ -37,9 +35,8 @@ final class ScoreRecords {
     private ScoreRecords() {
     }
 
-    static ObjectNode record(InputItem item, ScoreResult result) {
+    static ObjectNode record(RowPrompt item, ScoreResult result) {
         ObjectNode record = JsonNodeFactory.instance.objectNode();
-        record.put("text", item.text());
         record.put("tokens", result.tokens());
         ArrayNode ids = record.putArray("token_ids");
         result.tokenIds().forEach(ids::add);
@@ -49,14 +46,14 @@ final class ScoreRecords {
         JsonFields.putFinite(record, "perplexity", result.perplexity());
         record.put("windows", result.windows());
         if (result.isError()) {
-            record.put("error", item.located(result.error()));
+            record.put("error", item.row().located(result.error()));
         }
         return record;
     }
 
     /** One line: the statistics, then the start of the text. */
-    static String plain(JsonNode record) {
-        String text = record.path("text").asText("(no text)").replace("\n", "\\n");
+    static String plain(RowPrompt item, JsonNode record) {
+        String text = (item.text() == null ? "(no text)" : item.text()).replace("\n", "\\n");
         if (text.length() > PLAIN_TEXT_CHARS) {
             text = text.substring(0, PLAIN_TEXT_CHARS - 3) + "...";
         }

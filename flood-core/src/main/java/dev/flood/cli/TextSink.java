@@ -11,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.function.Function;
 
 /** Records as lines of text (JSON Lines, or a command's readable form) on a stream or in a file. */
 final class TextSink implements RecordSink {
@@ -19,21 +18,21 @@ final class TextSink implements RecordSink {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final PrintStream stream;
-    private final Function<JsonNode, String> format;
+    private final PlainFormat format;
     /** The file written, or null for a stream the sink does not own (flushed, never closed). */
     private final Path file;
 
-    private TextSink(PrintStream stream, Function<JsonNode, String> format, Path file) {
+    private TextSink(PrintStream stream, PlainFormat format, Path file) {
         this.stream = stream;
         this.format = format;
         this.file = file;
     }
 
-    static TextSink toStream(PrintStream stream, Function<JsonNode, String> format) {
+    static TextSink toStream(PrintStream stream, PlainFormat format) {
         return new TextSink(stream, format, null);
     }
 
-    static TextSink toFile(Path file, Function<JsonNode, String> format) throws IOException {
+    static TextSink toFile(Path file, PlainFormat format) throws IOException {
         PrintStream stream = new PrintStream(new BufferedOutputStream(Files.newOutputStream(file)), false,
                 StandardCharsets.UTF_8);
         return new TextSink(stream, format, file);
@@ -49,8 +48,8 @@ final class TextSink implements RecordSink {
     }
 
     @Override
-    public void write(ObjectNode record) throws IOException {
-        stream.println(format.apply(record));
+    public void write(RowPrompt item, ObjectNode result) throws IOException {
+        stream.println(format.format(item, result));
         if (stream.checkError()) {
             throw new IOException("cannot write " + (file == null ? "to standard output" : file.toString()));
         }

@@ -41,18 +41,6 @@ public final class Tokenizer implements AutoCloseable {
             "truncation", "false",
             "padding", "false");
 
-    /** DJL's switch between its bundled CPU library and a CUDA build it would download. */
-    private static final String DJL_FLAVOR_PROPERTY = "RUST_FLAVOR";
-
-    static {
-        // On a machine with a GPU, DJL otherwise looks for a CUDA build of its native library and tries to
-        // download it (failing offline). Tokenizing never uses the GPU; its bundled CPU library is the one we want.
-        // A flavor set by the user (property or environment) is left alone.
-        if (System.getProperty(DJL_FLAVOR_PROPERTY) == null && System.getenv(DJL_FLAVOR_PROPERTY) == null) {
-            System.setProperty(DJL_FLAVOR_PROPERTY, "cpu");
-        }
-    }
-
     private final HuggingFaceTokenizer hfTokenizer;
     private final TokenizerVocab vocab;
     private final String file;
@@ -91,6 +79,7 @@ public final class Tokenizer implements AutoCloseable {
             throw new FloodException("cannot read tokenizer file " + file + ": " + e.getMessage(), e);
         }
         TokenizerVocab vocab = TokenizerVocab.parse(json, file);
+        DjlNatives.prepare();
         HuggingFaceTokenizer hfTokenizer;
         try {
             hfTokenizer = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json), DJL_OPTIONS);

@@ -62,7 +62,7 @@ class GenerateChatTest {
         assertFalse(fromPrompt.has("error"), fromPrompt.toString());
         assertEquals(fromMessages.get("token_ids"), fromPrompt.get("token_ids"));
         assertEquals(fromMessages.get("prompt_tokens"), fromPrompt.get("prompt_tokens"));
-        assertTrue(fromMessages.get("prompt").asText().startsWith("[{\"role\":\"system\""), fromMessages.toString());
+        assertEquals("system", fromMessages.get("messages").get(0).get("role").asText(), fromMessages.toString());
         assertTrue(lines.get(1).get("error").asText().startsWith("line 2: 'messages' must be a non-empty array"),
                 lines.get(1).toString());
         assertTrue(lines.get(2).get("error").asText().startsWith("line 3: 'messages'[0] must be an object with string"
@@ -75,10 +75,23 @@ class GenerateChatTest {
     }
 
     @Test
+    void scoreFailsAChatRowAloneWithTheReason() throws IOException {
+        Path input = temp.resolve("texts.jsonl");
+        Files.write(input, List.of("{\"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}",
+                "{\"text\": \"Hello there, world.\"}"), StandardCharsets.UTF_8);
+        Cli run = Cli.run("score", "--model", Fixtures.model("tiny-llama").toString(), "--input", input.toString(),
+                "--json", "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        List<JsonNode> lines = run.jsonLines();
+        assertEquals("line 1: score takes a text, not chat messages", lines.get(0).get("error").asText(), run.describe());
+        assertFalse(lines.get(1).has("error"), run.describe());
+    }
+
+    @Test
     void aModelWithoutTemplateFailsChatRowsWithTheReason() {
         Cli run = Cli.run("generate", "--model", Fixtures.model("tiny-llama").toString(), "--prompt", "Hello",
                 "--chat", "--json", "--max-tokens", "2", "--threads", "2");
-        assertEquals(0, run.exitCode(), run.describe());
+        assertEquals(Main.FAILED, run.exitCode(), run.describe()); // its one row failed
         assertTrue(run.jsonLines().get(0).get("error").asText().contains("this model has no chat template"),
                 run.describe());
     }

@@ -91,6 +91,7 @@ class GenerateCommandTest {
         JsonNode overridden = lines.get(5);
         assertFalse(overridden.has("error"), overridden.toString());
         assertEquals(3, overridden.get("completion_tokens").asInt(), "max_tokens of the line overrides --max-tokens");
+        assertEquals(17, overridden.get("id").asInt(), "the line's other fields are kept");
         assertEquals("length", overridden.get("finish_reason").asText());
 
         assertError(lines.get(1), "line 2: not valid JSON: ");
@@ -103,6 +104,8 @@ class GenerateCommandTest {
         assertError(lines.get(8), "line 9: expected a JSON object, got array");
         assertError(lines.get(9), "line 10: empty line, expected a JSON object");
         assertTrue(run.err().contains("generate: prompts 11, failed 8,"), run.err());
+        assertTrue(run.err().contains("flood generate: 8 of 11 rows failed (each has its error in the output); the first: "
+                + "line 2: not valid JSON: "), run.err());
     }
 
     @Test
@@ -158,7 +161,7 @@ class GenerateCommandTest {
         Files.write(input, lines, StandardCharsets.UTF_8);
         Path output = temp.resolve("out.jsonl");
         // --max-running 2 makes a window of 8 in flight, so most items wait for the window
-        Cli run = Cli.run("generate", "--model", LLAMA, "--input", input.toString(), "--field", "q",
+        Cli run = Cli.run("generate", "--model", LLAMA, "--input", input.toString(), "--prompt-column", "q",
                 "--output", output.toString(), "--max-running", "2", "--threads", "2");
         assertEquals(0, run.exitCode(), run.describe());
         assertEquals("", run.out());
@@ -166,7 +169,8 @@ class GenerateCommandTest {
         assertEquals(count, written.size());
         for (int i = 0; i < count; i++) {
             JsonNode line = Cli.parse(written.get(i));
-            assertEquals("prompt number " + i, line.get("prompt").asText());
+            assertEquals("prompt number " + i, line.get("q").asText());
+            assertEquals(1 + i % 3, line.get("max_tokens").asInt(), "the input's fields come first, as given");
             assertEquals(1 + i % 3, line.get("completion_tokens").asInt());
         }
         assertTrue(run.err().contains("generate: 10% (4/37)"), run.err());

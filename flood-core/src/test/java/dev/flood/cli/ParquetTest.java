@@ -10,16 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.parquet.conf.PlainParquetConfiguration;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
-import org.apache.parquet.hadoop.ParquetReader;
-import org.apache.parquet.hadoop.ParquetWriter;
-import org.apache.parquet.hadoop.api.ReadSupport;
-import org.apache.parquet.hadoop.example.ExampleParquetWriter;
-import org.apache.parquet.hadoop.example.GroupReadSupport;
-import org.apache.parquet.io.LocalInputFile;
-import org.apache.parquet.io.LocalOutputFile;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.MessageTypeParser;
 import org.junit.jupiter.api.Test;
@@ -41,7 +33,7 @@ class ParquetTest {
         prompts.add(2, null);
         Path input = writeQuestions(prompts);
         Path output = temp.resolve("answers.parquet");
-        Cli run = Cli.run("generate", "--model", LLAMA, "--input", input.toString(), "--field", "question",
+        Cli run = Cli.run("generate", "--model", LLAMA, "--input", input.toString(), "--prompt-column", "question",
                 "--output", output.toString(), "--max-tokens", "24", "--ignore-eos", "--logprobs", "2", "--threads", "2");
         assertEquals(0, run.exitCode(), run.describe());
         assertEquals("", run.out());
@@ -51,11 +43,13 @@ class ParquetTest {
         Group failed = rows.get(2);
         assertEquals("error", failed.getString("finish_reason", 0));
         assertEquals("row 3: 'question' is null", failed.getString("error", 0));
-        assertEquals(0, failed.getFieldRepetitionCount("prompt"));
+        assertEquals(0, failed.getFieldRepetitionCount("question"));
+        assertEquals(2, failed.getInteger("id", 0), "the input's columns come first, with their types");
         for (int i = 0; i < cases.size(); i++) {
             Fixtures.Case c = cases.get(i);
             Group g = rows.get(i < 2 ? i : i + 1);
-            assertEquals(c.prompt(), g.getString("prompt", 0));
+            assertEquals(c.prompt(), g.getString("question", 0));
+            assertEquals(i < 2 ? i : i + 1, g.getInteger("id", 0));
             assertEquals(c.greedyText(), g.getString("text", 0));
             int[] ids = listInts(g.getGroup("token_ids", 0));
             assertArrayEquals(c.greedy24(), ids);
@@ -84,6 +78,7 @@ class ParquetTest {
         Cli run = Cli.run("score", "--model", Fixtures.model("tiny-qwen2").toString(), "--text", c.prompt(),
                 "--text", "", "--output", output.toString(), "--threads", "2");
         assertEquals(0, run.exitCode(), run.describe());
+        assertTrue(run.err().contains("flood score: 1 of 2 rows failed"), run.err());
         List<Group> rows = read(output);
         assertEquals(2, rows.size());
         Group g = rows.get(0);
@@ -96,7 +91,11 @@ class ParquetTest {
         // 1e-4 relative against transformers, as in ScoreCommandTest
         assertTrue(Fixtures.relativeError(logprobs, c.tokenLogprobs()) < 1e-4);
         assertEquals(c.perplexity(), g.getDouble("perplexity", 0), 1e-4 * c.perplexity());
-        assertEquals(0, rows.get(1).getFieldRepetitionCount("perplexity"), "no statistics for a one-token text");
+        assertEquals(c.prompt(), g.getString("text", 0));
+        Group empty = rows.get(1);
+        assertEquals("", empty.getString("text", 0));
+        assertEquals("--text 2: empty text: nothing to score", empty.getString("error", 0));
+        assertEquals(0, empty.getFieldRepetitionCount("perplexity"), "no statistics for an empty text");
     }
 
     @Test
@@ -121,35 +120,22 @@ class ParquetTest {
     private Path writeQuestions(List<String> questions) throws IOException {
         MessageType schema = MessageTypeParser.parseMessageType(
                 "message questions { optional binary question (STRING); required int32 id; }");
-        Path file = temp.resolve("questions.parquet");
-        SimpleGroupFactory rows = new SimpleGroupFactory(schema);
-        try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(new LocalOutputFile(file))
-                .withConf(new PlainParquetConfiguration()).withType(schema).build()) {
-            for (int i = 0; i < questions.size(); i++) {
-                Group row = rows.newGroup().append("id", i);
-                if (questions.get(i) != null) {
-                    row.append("question", questions.get(i));
-                }
-                writer.write(row);
+        SimpleGroupFactory factory = new SimpleGroupFactory(schema);
+        List<Group> rows = new ArrayList<>();
+        for (int i = 0; i < questions.size(); i++) {
+            Group row = factory.newGroup().append("id", i);
+            if (questions.get(i) != null) {
+                row.append("question", questions.get(i));
             }
+            rows.add(row);
         }
+        Path file = temp.resolve("questions.parquet");
+        ParquetFiles.write(file, schema, rows);
         return file;
     }
 
     private static List<Group> read(Path file) throws IOException {
-        List<Group> rows = new ArrayList<>();
-        try (ParquetReader<Group> reader = new ParquetReader.Builder<Group>(new LocalInputFile(file),
-                new PlainParquetConfiguration()) {
-            @Override
-            protected ReadSupport<Group> getReadSupport() {
-                return new GroupReadSupport();
-            }
-        }.build()) {
-            for (Group row; (row = reader.read()) != null; ) {
-                rows.add(row);
-            }
-        }
-        return rows;
+        return ParquetFiles.read(file);
     }
 
     private static int[] listInts(Group list) {

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flood.api.EngineConfig;
 import dev.flood.testing.Fixtures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -84,11 +86,10 @@ class ScoreCommandTest {
         assertEquals(Fixtures.cases("tiny-llama").get(3).perplexity(), lines.get(0).get("perplexity").asDouble(),
                 1e-4 * Fixtures.cases("tiny-llama").get(3).perplexity());
         assertEquals("line 2: 'text' is null", lines.get(1).get("error").asText());
-        // the empty text is BOS alone: nothing to predict, so no statistics rather than NaN (which JSON lacks)
+        // the empty text has nothing to predict: an error for its row, not a null perplexity
         JsonNode empty = lines.get(2);
-        assertFalse(empty.has("error"), empty.toString());
-        assertEquals(1, empty.get("tokens").asInt());
-        assertEquals(0, empty.get("token_logprobs").size());
+        assertEquals("line 3: empty text: nothing to score", empty.get("error").asText());
+        assertEquals("", empty.get("text").asText());
         assertTrue(empty.get("perplexity").isNull() && empty.get("mean_nll").isNull(), empty.toString());
         JsonNode longText = lines.get(3);
         assertFalse(longText.has("error"), longText.toString());
@@ -97,6 +98,30 @@ class ScoreCommandTest {
         assertTrue(longText.get("windows").asInt() > 1, "past the context of 512 tokens: sliding windows");
         assertEquals(1, lines.get(0).get("windows").asInt());
         assertEquals("line 5: no 'text' field", lines.get(4).get("error").asText());
+    }
+
+    /** A model that adds no BOS scores a one-token text with no prediction at all: an error, not a null. */
+    @Test
+    void aTextOfOneTokenIsAnErrorForItsRow() throws IOException {
+        Path model = temp.resolve("no-bos");
+        Files.createDirectories(model);
+        Path llama = Fixtures.model("tiny-llama");
+        for (String file : List.of("config.json", "model.safetensors")) {
+            Files.copy(llama.resolve(file), model.resolve(file));
+        }
+        ObjectNode tokenizer = (ObjectNode) Cli.JSON.readTree(llama.resolve("tokenizer.json").toFile());
+        tokenizer.putNull("post_processor");
+        Cli.JSON.writeValue(model.resolve("tokenizer.json").toFile(), tokenizer);
+        Cli run = Cli.run("score", "--model", model.toString(), "--text", "a", "--text", "Hello", "--json",
+                "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        List<JsonNode> lines = run.jsonLines();
+        assertEquals("--text 1: the text is one token: scoring needs two or more (the first is not predicted)",
+                lines.get(0).get("error").asText());
+        assertTrue(lines.get(0).get("perplexity").isNull(), lines.get(0).toString());
+        assertFalse(lines.get(1).has("error"), lines.get(1).toString());
+        assertTrue(run.err().contains("score: texts 2, failed 1, tokens " + lines.get(1).get("tokens").asInt() + ","),
+                "only the tokens of rows that ran count: " + run.err());
     }
 
     @Test
@@ -115,7 +140,7 @@ class ScoreCommandTest {
 
         Cli rejected = Cli.run("score", "--model", LLAMA, "--text", text, "--json", "--threads", "2",
                 "--max-length", "16", "--no-sliding-window");
-        assertEquals(0, rejected.exitCode(), rejected.describe());
+        assertEquals(1, rejected.exitCode(), "its only row failed: " + rejected.describe());
         JsonNode error = rejected.jsonLines().get(0);
         assertEquals("--text 1: text has " + tokens + " tokens but max_length is 16 tokens (sliding windows are off)",
                 error.get("error").asText());
@@ -137,6 +162,16 @@ class ScoreCommandTest {
         assertTrue(report.get("tokens_per_second").asDouble() > 0, report.toString());
         // S-long's documents are past the fixture's context of 512 tokens: 31 windows of 512 every 256 tokens
         assertEquals(workload.equals("S") ? texts : 31, report.get("windows").asLong(), report.toString());
+    }
+
+    @Test
+    void workloadReportsTheStepLimitsTheEngineChose() {
+        Cli run = Cli.run("score", "--model", LLAMA, "--workload", "S", "--texts", "1", "--json", "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        JsonNode report = run.jsonLines().get(0);
+        // not given, so automatic (0 in the command line's config): the report shows what the engine resolved
+        assertEquals(EngineConfig.CPU_MAX_BATCH_TOKENS, report.get("max_batch_tokens").asInt(), report.toString());
+        assertEquals(EngineConfig.CPU_MAX_RUNNING_REQUESTS, report.get("max_running").asInt(), report.toString());
     }
 
     @Test

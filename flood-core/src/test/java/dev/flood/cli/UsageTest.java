@@ -37,8 +37,13 @@ class UsageTest {
         "generate --model M --prompt x --regex a --choice b          | give at most one of --json-schema, --regex and --choice",
         "generate --model M --prompt x --json=yes                    | --json is a flag and takes no value",
         "generate --model M hello                                    | unexpected argument 'hello' (options start with --)",
-        "generate --model M                                          | give at least one --prompt TEXT or an --input FILE",
-        "score --model M                                             | give at least one --text TEXT or an --input FILE",
+        "generate --model M                                          | give at least one --prompt TEXT or an --input PATH",
+        "score --model M                                             | give at least one --text TEXT or an --input PATH",
+        "generate --model M --prompt x --input p.jsonl               | give --prompt TEXT or --input PATH, not both",
+        "generate --model M --prompt x --input-format csv            | --input-format is for --input",
+        "generate --model M --input p.jsonl --input-format xml       | --input-format must be one of jsonl, parquet, csv, tsv; got 'xml'",
+        "generate --model M --prompt x --output out.csv              | cannot tell the format of --output out.csv from its name",
+        "generate --model M --prompt x --output o.parquet --json     | --json writes JSON Lines, but --output o.parquet is Parquet",
         "bench --model M --prompts 1025                              | --prompts must be at most 1024",
         "bench --model M --output-tokens 0                           | --output-tokens must be at least 1, got 0",
         "score --model M --text x --max-length 8 --stride 8          | --stride 8 must be below --max-length 8",
@@ -101,7 +106,7 @@ class UsageTest {
         assertTrue(model.err().startsWith("flood generate: error: ") && model.err().contains("config.json"), model.err());
         Cli input = Cli.run("score", "--model", LLAMA, "--input", "/no/such/texts.jsonl");
         assertEquals(1, input.exitCode(), input.describe());
-        assertEquals("flood score: error: /no/such/texts.jsonl: input file not found\n", input.err());
+        assertEquals("flood score: error: /no/such/texts.jsonl: input not found\n", input.err());
         Cli output = Cli.run("score", "--model", LLAMA, "--text", "x", "--output", "/no/such/dir/scores.jsonl");
         assertEquals(1, output.exitCode(), output.describe());
         assertEquals("flood score: error: /no/such/dir/scores.jsonl: no such file or directory\n", output.err());

@@ -6,9 +6,10 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The example's command line, read in this one place: {@code --model DIR} (default: the demo model in models/flood-demo), {@code --input FILE} (one
- * prompt per line; default: a built-in list), {@code --events N} (default 24), {@code --rate EVENTS_PER_SECOND}
- * (default 8), {@code --max-new-tokens N} (default 16), {@code --mode sql|datastream|both} (default both).
+ * The example's command line, read in this one place: {@code --model DIR} (default: the demo model in
+ * models/flood-demo), {@code --input FILE} (one prompt per line; default: a built-in list), {@code --events N}
+ * (default 24), {@code --rate EVENTS_PER_SECOND} (default 8), {@code --max-tokens N} (default 16, the name
+ * {@code ./flood generate} gives it), {@code --mode sql|datastream|both} (default both).
  */
 record ExampleArgs(Path model, List<String> prompts, long numEvents, double eventsPerSecond, int maxNewTokens,
                    String mode) {
@@ -18,7 +19,7 @@ record ExampleArgs(Path model, List<String> prompts, long numEvents, double even
             throw new IllegalArgumentException("no prompts: the input file has no non-blank line");
         }
         if (numEvents < 1 || !(eventsPerSecond > 0) || maxNewTokens < 1) {
-            throw new IllegalArgumentException("--events, --rate and --max-new-tokens must be positive, got "
+            throw new IllegalArgumentException("--events, --rate and --max-tokens must be positive, got "
                     + numEvents + ", " + eventsPerSecond + ", " + maxNewTokens);
         }
         if (!List.of("sql", "datastream", "both").contains(mode)) {
@@ -43,10 +44,10 @@ record ExampleArgs(Path model, List<String> prompts, long numEvents, double even
                 case "--input" -> prompts = Files.readAllLines(Path.of(value)).stream().filter(l -> !l.isBlank()).toList();
                 case "--events" -> numEvents = Long.parseLong(value);
                 case "--rate" -> rate = Double.parseDouble(value);
-                case "--max-new-tokens" -> maxNewTokens = Integer.parseInt(value);
+                case "--max-tokens" -> maxNewTokens = Integer.parseInt(value);
                 case "--mode" -> mode = value;
                 default -> throw new IllegalArgumentException("unknown argument " + args[i - 1]
-                        + " (known: --model, --input, --events, --rate, --max-new-tokens, --mode)");
+                        + " (known: --model, --input, --events, --rate, --max-tokens, --mode)");
             }
         }
         if (model == null) {
