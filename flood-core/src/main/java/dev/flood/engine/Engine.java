@@ -122,7 +122,8 @@ public final class Engine implements FloodEngine {
 
     /**
      * Hands each request what its rows gave; returns the number of tokens taken. Rows of requests that finished
-     * or failed since the step was launched are discarded.
+     * or failed since the step was launched are discarded; a row whose logits could not be used fails its request
+     * alone.
      */
     private int postprocess(StepPlan plan, StepOutputs outputs, List<Runnable> completions) {
         int sampled = 0;
@@ -132,6 +133,11 @@ public final class Engine implements FloodEngine {
                 continue;
             }
             sequence.collected(entry.numTokens(), entry.sampleRow() >= 0);
+            String rowError = rowError(entry, outputs);
+            if (rowError != null) {
+                finish(sequence, rowError, completions);
+                continue;
+            }
             try {
                 if (sequence.work instanceof Scoring scoring) {
                     scoring.accept(entry.first(), Arrays.copyOfRange(outputs.scores(), entry.scoreRow(),
@@ -156,6 +162,19 @@ public final class Engine implements FloodEngine {
             }
         }
         return sampled;
+    }
+
+    /** The error of the entry's sample row or of its first failed score row, or null. */
+    private static String rowError(StepPlan.Entry entry, StepOutputs outputs) {
+        if (entry.sampleRow() >= 0) {
+            return outputs.sampleErrors()[entry.sampleRow()];
+        }
+        for (int r = entry.scoreRow(); r < entry.scoreRow() + entry.numScores(); r++) {
+            if (outputs.scoreErrors()[r] != null) {
+                return outputs.scoreErrors()[r];
+            }
+        }
+        return null;
     }
 
     /** Frees the sequence's cache now; its failure, if {@code error} is given, is announced with the completions. */

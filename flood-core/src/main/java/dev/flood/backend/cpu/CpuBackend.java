@@ -1,6 +1,7 @@
 package dev.flood.backend.cpu;
 
 import dev.flood.api.EngineConfig;
+import dev.flood.api.FloodException;
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
@@ -341,12 +342,17 @@ public final class CpuBackend implements Backend {
         return List.of(rows);
     }
 
-    /** Draws, log-probabilities and scores, all computed here; the drawn tokens are kept for the next step. */
+    /**
+     * Draws, log-probabilities and scores, all computed here; the drawn tokens are kept for the next step. A row
+     * whose logits cannot be used gets its error instead (token 0; see {@link StepOutputs}).
+     */
     @Override
     public PendingOutputs launchOutputs(Tensor logits, OutputSpec spec) {
         int[] tokens = new int[spec.sampleRows().length];
         RowLogprobs[] tokenLogprobs = new RowLogprobs[tokens.length];
+        String[] sampleErrors = new String[tokens.length];
         double[] scores = new double[spec.scoreRows().length];
+        String[] scoreErrors = new String[scores.length];
         if (!spec.isEmpty()) {
             CpuTensor t = CpuTensor.of(logits);
             int vocab = t.cols();
@@ -354,16 +360,27 @@ public final class CpuBackend implements Backend {
             parallel.forEach(tokens.length, k -> {
                 int offset = spec.sampleRows()[k] * vocab;
                 Draw draw = spec.draws().get(k);
-                tokens[k] = sampler.sample(t.data(), offset, draw, new float[vocab]);
-                if (draw.state().params().logprobs() > 0) {
-                    tokenLogprobs[k] = Sampler.rowLogprobs(t.data(), offset, vocab, tokens[k], topN);
+                try {
+                    tokens[k] = sampler.sample(t.data(), offset, draw, new float[vocab]);
+                    if (draw.state().params().logprobs() > 0) {
+                        tokenLogprobs[k] = Sampler.rowLogprobs(t.data(), offset, vocab, tokens[k], topN);
+                    }
+                } catch (FloodException e) {
+                    tokens[k] = 0;
+                    sampleErrors[k] = e.getMessage();
                 }
             });
-            parallel.forEach(scores.length, k -> scores[k] = Sampler.rowLogprobs(t.data(),
-                    spec.scoreRows()[k] * vocab, vocab, spec.scoreTargets()[k], 0).chosenLogprob());
+            parallel.forEach(scores.length, k -> {
+                try {
+                    scores[k] = Sampler.rowLogprobs(t.data(), spec.scoreRows()[k] * vocab, vocab,
+                            spec.scoreTargets()[k], 0).chosenLogprob();
+                } catch (FloodException e) {
+                    scoreErrors[k] = e.getMessage();
+                }
+            });
         }
         drawnLast = tokens;
-        return PendingOutputs.completed(new StepOutputs(tokens, tokenLogprobs, scores));
+        return PendingOutputs.completed(new StepOutputs(tokens, tokenLogprobs, scores, sampleErrors, scoreErrors));
     }
 
     /** The tensors themselves: {@link #receive} copies them. */
