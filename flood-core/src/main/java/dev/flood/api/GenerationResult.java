@@ -4,13 +4,14 @@ import java.util.List;
 
 /**
  * What one request produced. On failure {@code finishReason} is {@link FinishReason#ERROR}, {@code error} says
- * why, and the other fields hold what was known (possibly nothing).
+ * why, and the other fields hold what was known (possibly nothing). A cancelled request's result has
+ * {@link FinishReason#CANCELLED}, no error, and the tokens and text generated before the cancel took effect.
  *
  * @param text             the decoded completion (special tokens skipped), cut before any stop string
  * @param tokenIds         the generated ids, including a final EOS or stop token if one ended generation
  * @param promptTokens     tokens in the prompt as the model saw it
  * @param completionTokens generated tokens ({@code tokenIds.size()})
- * @param finishReason     stop, length or error
+ * @param finishReason     stop, length, error or cancelled
  * @param logprobs         one entry per generated token when the request asked for logprobs, else empty
  * @param error            null unless finishReason is ERROR
  */
@@ -28,5 +29,9 @@ public record GenerationResult(String text, List<Integer> tokenIds, int promptTo
 
     public boolean isError() {
         return finishReason == FinishReason.ERROR;
+    }
+
+    public boolean isCancelled() {
+        return finishReason == FinishReason.CANCELLED;
     }
 }

@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 
 /**
  * Turns callers' input into sequences on the callers' own threads: tokenizes, validates against the model and
@@ -30,12 +31,14 @@ final class Intake {
     private final EngineConfig config;
     private final LoadedModel loaded;
     private final Counters counters;
+    private final IntSupplier cacheCapacity;   // the KV cache's slots now: fewer after a restart out of memory
     private final AtomicLong serials = new AtomicLong();
 
-    Intake(EngineConfig config, LoadedModel loaded, Counters counters) {
+    Intake(EngineConfig config, LoadedModel loaded, Counters counters, IntSupplier cacheCapacity) {
         this.config = config;
         this.loaded = loaded;
         this.counters = counters;
+        this.cacheCapacity = cacheCapacity;
     }
 
     Admitted<GenerationResult> generation(GenerateRequest request, GenerationListener listener) {
@@ -98,7 +101,7 @@ final class Intake {
     /**
      * Scores each option as a continuation of the prompt: the prompt's ids (with the tokenizer's special tokens)
      * followed by the option's ids (without them); an option's log-likelihood sums the log-probabilities of its
-     * own tokens.
+     * own tokens. Cancelling the returned future cancels every option's scoring.
      */
     CompletableFuture<OptionScores> options(String prompt, List<String> options, Consumer<Sequence> enqueue) {
         List<Admitted<ScoreResult>> admitted = new ArrayList<>();
@@ -133,7 +136,9 @@ final class Intake {
         admitted.forEach(a -> a.sequence().ifPresent(enqueue));
         int contextTokens = promptLength;
         CompletableFuture<?>[] futures = admitted.stream().map(Admitted::future).toArray(CompletableFuture[]::new);
-        return CompletableFuture.allOf(futures).thenApply(ignored -> {
+        RequestFuture<OptionScores> scores = new RequestFuture<>();
+        scores.onCancel(() -> admitted.forEach(a -> a.future().cancel(false)));
+        CompletableFuture.allOf(futures).thenApply(ignored -> {
             List<Double> logLikelihoods = new ArrayList<>();
             int best = 0;
             for (int i = 0; i < admitted.size(); i++) {
@@ -151,7 +156,14 @@ final class Intake {
                 }
             }
             return new OptionScores(logLikelihoods, optionLengths, best, null);
+        }).whenComplete((result, error) -> {
+            if (error == null) {
+                scores.complete(result);
+            } else {
+                scores.completeExceptionally(error);
+            }
         });
+        return scores;
     }
 
     private int[] promptIds(GenerateRequest request) {
@@ -177,7 +189,7 @@ final class Intake {
     }
 
     private void checkCache(int maxTokens) {
-        int capacity = loaded.allocator().capacityTokens();
+        int capacity = cacheCapacity.getAsInt();
         if (maxTokens > capacity) {
             throw new IllegalArgumentException("request needs " + maxTokens + " KV cache slots (prompt plus max new"
                     + " tokens) but the cache holds " + capacity + "; raise cacheTokens or lower max tokens");

@@ -41,9 +41,9 @@ final class Scheduler {
         CONSECUTIVE_STEPS
     }
 
-    private final SegmentAllocator allocator;
+    private SegmentAllocator allocator;        // replaced when the engine reopens its pipeline
     private final CacheReservation reservation;
-    private final int maxBatchTokens;
+    private int maxBatchTokens;
     private final int maxRunningRequests;
     private final InFlight inFlight;
     private final Deque<Sequence> waiting = new ArrayDeque<>();
@@ -201,6 +201,33 @@ final class Scheduler {
             allocator.free(sequence.cache());
         }
         sequence.release();
+    }
+
+    /**
+     * Takes the pipeline's new cache and step budget after a fault: every running request is rewound (its cache,
+     * in the old pipeline, is gone) and waits again ahead of the others, in admission order.
+     */
+    void reopen(SegmentAllocator newAllocator, int newMaxBatchTokens) {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            Sequence sequence = running.get(i);
+            sequence.rewind();
+            waiting.addFirst(sequence);
+        }
+        running.clear();
+        allocator = newAllocator;
+        maxBatchTokens = newMaxBatchTokens;
+    }
+
+    /** The most cache slots any queued or running request may need (0 when there is none). */
+    int largestRequest() {
+        int largest = 0;
+        for (Sequence sequence : running) {
+            largest = Math.max(largest, sequence.maxTokens);
+        }
+        for (Sequence sequence : waiting) {
+            largest = Math.max(largest, sequence.maxTokens);
+        }
+        return largest;
     }
 
     /** Every request still queued or running, for failing them all on close. */

@@ -4,12 +4,11 @@ import dev.flood.api.ScoreResult;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 /** Prompt log-probabilities of a text: entry i is log p(token i+1 | tokens 0..i). */
 final class Scoring implements Work {
 
-    final CompletableFuture<ScoreResult> future = new CompletableFuture<>();
+    final RequestFuture<ScoreResult> future = new RequestFuture<>();
     private final List<Double> tokenLogprobs = new ArrayList<>();
 
     @Override
@@ -38,7 +37,18 @@ final class Scoring implements Work {
     }
 
     @Override
+    public RequestFuture<ScoreResult> future() {
+        return future;
+    }
+
+    @Override
     public void fail(String error, Sequence sequence) {
         future.complete(ScoreResult.failed(error));
+    }
+
+    /** Only a cancelled future cancels a scoring, so there is no one to tell: completing it does nothing. */
+    @Override
+    public void cancel(Sequence sequence) {
+        future.complete(ScoreResult.failed("cancelled"));
     }
 }

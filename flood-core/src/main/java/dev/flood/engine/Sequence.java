@@ -15,7 +15,8 @@ import java.util.Arrays;
  * step reads on the device where it was drawn (a deferred token, {@link StepPlan}).
  *
  * <p>A preempted request keeps its tokens, drops its cache and starts again from {@code numFed = 0}; only a
- * request in no step in flight is preempted. A finished or failed request is {@link #isDone()}: rows that steps
+ * request in no step in flight is preempted. After a fault every unfinished request is rewound the same way, its
+ * steps in flight abandoned ({@link #rewind}). A finished or failed request is {@link #isDone()}: rows that steps
  * still in flight hold for it are discarded when they are collected.
  */
 final class Sequence {
@@ -154,7 +155,21 @@ final class Sequence {
         numComputed = 0;
     }
 
-    /** Ends the request (finished or failed) after its cache was freed. */
+    /**
+     * Forgets the cache and every step in flight, abandoned after a fault (see {@link Engine}): like a preempted
+     * request, the sequence will be recomputed from its known tokens, and tokens that were being drawn are drawn
+     * again, with the same counters.
+     */
+    void rewind() {
+        cache = null;
+        numFed = 0;
+        numComputed = 0;
+        pendingSamples = 0;
+        inFlight = 0;
+        lastSampleStep = -1;
+    }
+
+    /** Ends the request (finished, failed or cancelled) after its cache was freed. */
     void release() {
         cache = null;
         done = true;

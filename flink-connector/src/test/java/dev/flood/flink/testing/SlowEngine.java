@@ -4,6 +4,7 @@ import dev.flood.api.EngineConfig;
 import dev.flood.api.EngineMetrics;
 import dev.flood.api.FloodEngine;
 import dev.flood.api.GenerateRequest;
+import dev.flood.api.GenerationHandle;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
@@ -103,6 +104,13 @@ public final class SlowEngine implements FloodEngine {
             }
         }, delay, TimeUnit.MILLISECONDS));
         return late;
+    }
+
+    /** As {@link #submit}; the handle cancels the late future only (no test here cancels). */
+    @Override
+    public GenerationHandle stream(GenerateRequest request, GenerationListener listener) {
+        CompletableFuture<GenerationResult> result = submit(request, listener);
+        return new GenerationHandle(result, () -> result.cancel(false));
     }
 
     @Override

@@ -1,12 +1,12 @@
 package dev.flood.backend.cuda;
 
 import dev.flood.api.EngineConfig;
-import dev.flood.api.FloodException;
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.Handoff;
 import dev.flood.backend.HeadSpan;
+import dev.flood.backend.OutOfDeviceMemoryException;
 import dev.flood.backend.OutputSpec;
 import dev.flood.backend.PendingOutputs;
 import dev.flood.backend.RotaryTable;
@@ -160,9 +160,9 @@ public final class CudaBackend implements Backend {
         long byUse = (long) config.maxRunningRequests() * model.maxPositions();
         long needed = Math.min(byUse, config.maxBatchTokens());
         if (byMemory < needed) {
-            throw new FloodException(String.format("not enough GPU memory for a KV cache on %s: %.2f GiB free after"
-                    + " %.2f GiB of weights and %.2f GiB of step workspace hold %d tokens, fewer than one step's %d;"
-                    + " lower maxBatchTokens or use a GPU with more memory", deviceName(), free / (double) (1L << 30),
+            throw new OutOfDeviceMemoryException(String.format("not enough GPU memory for a KV cache on %s: %.2f GiB"
+                    + " free after %.2f GiB of weights and %.2f GiB of step workspace hold %d tokens, fewer than one"
+                    + " step's %d; lower maxBatchTokens or use a GPU with more memory", deviceName(), free / (double) (1L << 30),
                     weights.bytes() / (double) (1L << 30), slots.workspaceBytes() / (double) (1L << 30),
                     byMemory, needed));
         }

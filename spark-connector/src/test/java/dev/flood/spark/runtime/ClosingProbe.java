@@ -3,6 +3,7 @@ package dev.flood.spark.runtime;
 import dev.flood.api.EngineMetrics;
 import dev.flood.api.FloodEngine;
 import dev.flood.api.GenerateRequest;
+import dev.flood.api.GenerationHandle;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
@@ -24,6 +25,11 @@ record ClosingProbe(FloodEngine delegate, Set<FloodEngine> open) implements Floo
     @Override
     public CompletableFuture<GenerationResult> submit(GenerateRequest request, GenerationListener listener) {
         return delegate.submit(request, listener);
+    }
+
+    @Override
+    public GenerationHandle stream(GenerateRequest request, GenerationListener listener) {
+        return delegate.stream(request, listener);
     }
 
     @Override
