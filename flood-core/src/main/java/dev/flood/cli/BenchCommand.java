@@ -12,6 +12,10 @@ import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
 import dev.flood.api.StageMetrics;
+import dev.flood.estimate.Calibration;
+import dev.flood.estimate.CalibrationStore;
+import dev.flood.estimate.MeasuredRun;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -25,7 +29,9 @@ import java.util.stream.Stream;
  * {@code flood bench}: workload W ({@link Workload}) through the engine, every request submitted at once as a
  * bulk job would. Measured from the first submit to the last token, after a short warm-up: output and total
  * tokens/s, time to first token and time per output token percentiles, the engine's batch and cache use, and
- * each pipeline stage's idle time between steps as a share of its step time ({@link StageMetrics}).
+ * each pipeline stage's idle time between steps as a share of its step time ({@link StageMetrics}). With
+ * {@code --calibration FILE} ({@code ./flood} gives {@code ~/.flood/calibration.json}) it then calibrates
+ * {@code flood estimate} for this device and model shape ({@link BenchCalibration}).
  */
 final class BenchCommand implements Command {
 
@@ -45,7 +51,10 @@ final class BenchCommand implements Command {
                             + WORKLOAD.inputLengths().size() + " prompts (default all)"),
                     Option.value(SECTION, "output-tokens", "N", "tokens generated per prompt, greedy, EOS ignored "
                             + "(default " + WORKLOAD.outputTokens() + ")"),
-                    Option.flag(SECTION, "json", "print one JSON object instead of a table"))).flatMap(List::stream).toList();
+                    Option.flag(SECTION, "json", "print one JSON object instead of a table"),
+                    Option.value(SECTION, "calibration", "FILE", "after the workload, calibrate flood estimate for"
+                            + " this device and model shape and save it in FILE (./flood: ~/.flood/calibration.json)")))
+            .flatMap(List::stream).toList();
 
     @Override
     public String name() {
@@ -76,7 +85,9 @@ final class BenchCommand implements Command {
                     + " (workload " + WORKLOAD.name() + "'s size), got " + numPrompts);
         }
         int outputTokens = args.intValue("output-tokens", WORKLOAD.outputTokens(), 1);
+        long opening = System.nanoTime();
         try (FloodEngine engine = FloodEngine.open(config)) {
+            double openSeconds = (System.nanoTime() - opening) / 1e9;
             int context = engine.modelConfig().maxPositions();
             if (outputTokens >= context) {
                 throw new UsageException("--output-tokens " + outputTokens + " leaves no room for a prompt in the "
@@ -99,6 +110,23 @@ final class BenchCommand implements Command {
             }
             Run run = measure(engine, prompts, outputTokens, streams);
             ObjectNode report = report(config, run, outputTokens, clamped);
+            Path calibrationFile = args.path("calibration");
+            if (calibrationFile != null && run.firstError() == null) {
+                MeasuredRun workload = new MeasuredRun(prompts.stream().mapToInt(List::size).toArray(), outputTokens,
+                        run.times().wallSeconds());
+                Calibration calibration = BenchCalibration.calibrate(engine, config, workload, openSeconds);
+                new CalibrationStore(calibrationFile).save(calibration);
+                streams.err().println("bench: calibrated flood estimate for " + calibration.device() + " and "
+                        + calibration.modelShape() + ": " + BenchCalibration.describe(calibration.model())
+                        + "; saved in " + calibrationFile);
+                ObjectNode saved = report.putObject("calibration");
+                saved.put("device", calibration.device());
+                saved.put("model_shape", calibration.modelShape());
+                saved.put("seconds_per_step", calibration.model().secondsPerStep());
+                saved.put("seconds_per_gmac", calibration.model().secondsPerGigaMac());
+                saved.put("seconds_per_attention_gmac", calibration.model().secondsPerAttentionGigaMac());
+                saved.put("file", calibrationFile.toString());
+            }
             streams.out().println(args.flag("json") ? TextSink.json(report) : BenchReport.table(report));
             if (run.firstError() != null) {
                 streams.err().println("bench: " + report.get("failed").asLong() + " requests failed; the first: "

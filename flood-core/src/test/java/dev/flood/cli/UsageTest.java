@@ -40,6 +40,9 @@ class UsageTest {
         "score --model M                                             | give at least one --text TEXT or an --input FILE",
         "bench --model M --prompts 1025                              | --prompts must be at most 1024",
         "bench --model M --output-tokens 0                           | --output-tokens must be at least 1, got 0",
+        "estimate --model M                                          | give at least one --prompt TEXT or an --input FILE",
+        "estimate --model M --prompt x                               | give --calibration FILE, the calibrations flood bench saved",
+        "estimate --model M --prompt x --calibration c --sample 1    | --sample must be at least 2, got 1",
     })
     void badCommandLineExitsWithTwoAndNamesTheOption(String line, String message) {
         Cli run = Cli.run(line.trim().replace(" M ", " " + LLAMA + " ").replaceAll(" M$", " " + LLAMA).split(" +"));
@@ -53,7 +56,7 @@ class UsageTest {
     void unknownOrMissingCommand() {
         Cli unknown = Cli.run("train", "--model", LLAMA);
         assertEquals(2, unknown.exitCode());
-        assertEquals("flood: unknown command 'train' (commands: generate, score, bench)\n", unknown.err());
+        assertEquals("flood: unknown command 'train' (commands: generate, score, bench, estimate)\n", unknown.err());
         Cli none = Cli.run();
         assertEquals(2, none.exitCode());
         assertTrue(none.err().startsWith("Usage: flood COMMAND [options]"), none.err());
@@ -63,14 +66,15 @@ class UsageTest {
     void mainHelpListsTheCommands() {
         Cli run = Cli.run("--help");
         assertEquals(0, run.exitCode());
-        for (String command : List.of("generate", "score", "bench")) {
+        for (String command : List.of("generate", "score", "bench", "estimate")) {
             assertTrue(run.out().contains("\n  " + command + " "), run.out());
         }
     }
 
     @Test
     void commandHelpListsEveryOption() {
-        for (Command command : List.of(new GenerateCommand(), new ScoreCommand(), new BenchCommand())) {
+        for (Command command : List.of(new GenerateCommand(), new ScoreCommand(), new BenchCommand(),
+                new EstimateCommand())) {
             Cli run = Cli.run(command.name(), "--help");
             assertEquals(0, run.exitCode(), run.describe());
             assertTrue(run.out().startsWith("Usage: flood " + command.name() + " --model DIR"), run.out());

@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
@@ -30,8 +29,8 @@ import org.junit.jupiter.params.provider.FieldSource;
 /**
  * Cancelled requests leave the batch at the engine's next step, free their cache, and end as {@code cancelled}
  * with what they had. Nothing here races the engine: cancels are issued on the engine's thread from a listener at
- * a known token, or while a {@link Gate} holds that thread, so the steps counted after a cancel do not depend on
- * how fast the machine is (only steps already in flight may still run).
+ * a known token, or while an {@link EngineGate} holds that thread, so the steps counted after a cancel do not
+ * depend on how fast the machine is (only steps already in flight may still run).
  */
 class CancellationTest {
 
@@ -83,42 +82,6 @@ class CancellationTest {
             completions.add(result);
             completed.countDown();
         }
-    }
-
-    /** Holds the engine thread in its first {@code onTokens} until {@link #open}ed. */
-    private static final class Gate implements GenerationListener {
-        final CountDownLatch holding = new CountDownLatch(1);
-        private final CountDownLatch opened = new CountDownLatch(1);
-
-        @Override
-        public void onTokens(String textDelta, List<Integer> newTokenIds) {
-            if (holding.getCount() > 0) {
-                holding.countDown();
-                try {
-                    opened.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
-
-        void open() {
-            opened.countDown();
-        }
-    }
-
-    /** Runs {@code action} while the engine thread is held, so nothing it queues is taken before it returns. */
-    private static void whileHeld(FloodEngine engine, Consumer<FloodEngine> action) throws InterruptedException {
-        Gate gate = new Gate();
-        CompletableFuture<GenerationResult> held = engine.submit(GenerateRequest.of(PROMPT, SamplingParams.greedy(2)),
-                gate);
-        gate.holding.await();
-        try {
-            action.accept(engine);
-        } finally {
-            gate.open();
-        }
-        assertFalse(held.join().isError());
     }
 
     @ParameterizedTest(name = "{0} stage(s)")
@@ -232,7 +195,7 @@ class CancellationTest {
         try (FloodEngine engine = FloodEngine.open(config().build())) {
             List<GenerateRequest> requests = List.of(GenerateRequest.of(PROMPT, sampled(1)),
                     GenerateRequest.of(PROMPT, sampled(2)));
-            whileHeld(engine, held -> {
+            EngineGate.whileHeld(engine, held -> {
                 Thread.currentThread().interrupt();
                 CancellationException e = assertThrows(CancellationException.class, () -> held.generate(requests));
                 assertTrue(Thread.interrupted(), "the interrupt status stays set");
@@ -253,7 +216,7 @@ class CancellationTest {
     void scoringAndOptionFuturesCancelTheirSequences() throws InterruptedException {
         try (FloodEngine engine = FloodEngine.open(config().build())) {
             List<CompletableFuture<?>> futures = new ArrayList<>();
-            whileHeld(engine, held -> {
+            EngineGate.whileHeld(engine, held -> {
                 CompletableFuture<ScoreResult> score = held.submitScore(PROMPT);
                 CompletableFuture<OptionScores> options = held.submitOptions(PROMPT, List.of(" yes", " no", " maybe"));
                 assertTrue(score.cancel(false));

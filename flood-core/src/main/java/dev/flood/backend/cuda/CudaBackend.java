@@ -106,6 +106,11 @@ public final class CudaBackend implements Backend {
         return "cuda";
     }
 
+    /** The name of GPU {@code ordinal}, e.g. {@code NVIDIA H200}, without opening a backend on it. */
+    public static String gpuName(int ordinal) {
+        return CudaDevice.name(ordinal);
+    }
+
     /** The GPU's name and ordinal, e.g. {@code NVIDIA H200 (device 0)}. */
     public String deviceName() {
         return device.name() + " (device " + device.ordinal() + ")";

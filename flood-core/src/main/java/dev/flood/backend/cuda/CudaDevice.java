@@ -88,13 +88,7 @@ final class CudaDevice implements AutoCloseable {
         // A blocking stream: it waits for work on the legacy default stream, where the synchronous copies of
         // weights and tables run (a pageable copy can return before its DMA lands).
         check(cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate");
-        byte[] nameBytes = new byte[256];
-        check(cuDeviceGetName(nameBytes, nameBytes.length, device), "cuDeviceGetName");
-        int length = 0;
-        while (length < nameBytes.length && nameBytes[length] != 0) {
-            length++;
-        }
-        this.name = new String(nameBytes, 0, length, StandardCharsets.UTF_8);
+        this.name = deviceName(device);
         this.multiprocessors = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
         this.computeCapability = 10 * attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
                 + attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
@@ -138,6 +132,29 @@ final class CudaDevice implements AutoCloseable {
             throw new FloodException("the CUDA backend is unavailable: JCuda's driver binding could not be loaded;"
                     + " is an NVIDIA driver (libcuda.so.1) installed? (" + e.getClass().getSimpleName() + ")", e);
         }
+    }
+
+    /** The name of GPU {@code ordinal} (e.g. {@code NVIDIA H200}), read without opening a context on it. */
+    static String name(int ordinal) {
+        try {
+            check(cuInit(0), "cuInit");
+            CUdevice device = new CUdevice();
+            check(cuDeviceGet(device, ordinal), "cuDeviceGet " + ordinal);
+            return deviceName(device);
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+            throw new FloodException("the CUDA backend is unavailable: JCuda's driver binding could not be loaded;"
+                    + " is an NVIDIA driver (libcuda.so.1) installed? (" + e.getClass().getSimpleName() + ")", e);
+        }
+    }
+
+    private static String deviceName(CUdevice device) {
+        byte[] nameBytes = new byte[256];
+        check(cuDeviceGetName(nameBytes, nameBytes.length, device), "cuDeviceGetName");
+        int length = 0;
+        while (length < nameBytes.length && nameBytes[length] != 0) {
+            length++;
+        }
+        return new String(nameBytes, 0, length, StandardCharsets.UTF_8);
     }
 
     private int attribute(int attribute) {
