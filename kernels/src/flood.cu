@@ -6,8 +6,10 @@
 #include "deferred_tokens.cuh"
 #include "elementwise.cuh"
 #include "embedding.cuh"
+#include "quantize_fp8.cuh"
 #include "rms_norm.cuh"
 #include "rotary.cuh"
+#include "rotary_cache.cuh"
 #include "sampling.cuh"
 #include "segment_attention.cuh"
 #include "segment_attention_sm90.cuh"
@@ -48,8 +50,16 @@ extern "C" __global__ void flood_cache_write(const float* qkv, int stride, int k
     flood::cache_write(qkv, stride, k_column, v_column, kv_size, slot_mapping, key_cache, value_cache);
 }
 
-extern "C" __global__ void flood_silu_mul(const float* gate_up, bf16* out, int width) {
-    flood::silu_mul(gate_up, out, width);
+extern "C" __global__ void flood_rotary_cache_write(float* qkv, int stride, int num_heads, int num_kv_heads,
+                                                    int head_dim, const int* positions, const float* cos_table,
+                                                    const float* sin_table, const int* slot_mapping, bf16* key_cache,
+                                                    bf16* value_cache) {
+    flood::rotary_cache_write(qkv, stride, num_heads, num_kv_heads, head_dim, positions, cos_table, sin_table,
+                              slot_mapping, key_cache, value_cache);
+}
+
+extern "C" __global__ void flood_silu_mul(const float* gate_up, bf16* out, int rows, int width) {
+    flood::silu_mul(gate_up, out, rows, width);
 }
 
 extern "C" __global__ void flood_add_bias(float* out, const float* bias, int cols) {
@@ -58,6 +68,24 @@ extern "C" __global__ void flood_add_bias(float* out, const float* bias, int col
 
 extern "C" __global__ void flood_to_bf16(const float* in, bf16* out, long long count) {
     flood::to_bf16(in, out, count);
+}
+
+extern "C" __global__ void flood_quantize_fp8_rows(const bf16* x, int cols, uint8_t* codes, float* scales) {
+    flood::quantize_fp8_rows(x, cols, codes, scales);
+}
+
+extern "C" __global__ void flood_quantize_fp8_groups(const bf16* x, int rows, int cols, uint8_t* codes,
+                                                     float* scales) {
+    flood::quantize_fp8_groups(x, rows, cols, codes, scales);
+}
+
+extern "C" __global__ void flood_quantize_fp8_blocks(const bf16* w, int cols, uint8_t* codes, float* scales,
+                                                     int scale_stride) {
+    flood::quantize_fp8_blocks(w, cols, codes, scales, scale_stride);
+}
+
+extern "C" __global__ void flood_widen_bf16(const bf16* in, float* out, long long count) {
+    flood::widen_bf16(in, out, count);
 }
 
 extern "C" __global__ void flood_gather_rows(const uint16_t* in, const int* rows, uint16_t* out, int row_units) {

@@ -1,18 +1,39 @@
 // The SiLU-gated MLP activation: out = silu(gate) * up, silu(g) = g / (1 + exp(-g)).
 #pragma once
 
-#include "common.cuh"
+#include "vector_access.cuh"
 
 namespace flood {
 
-// grid: [rows], block: any multiple of 32.
+// One thread per kWidth outputs, over all rows at once (a grid of rows * width / kWidth threads): every thread
+// has its gate and up loads in flight at once, and the grid holds enough threads to cover memory latency.
+template <int kWidth>
+__device__ __forceinline__ void silu_mul_chunk(const float* __restrict__ gate_up, bf16* __restrict__ out,
+                                               long long chunk, int width) {
+    const int chunks_per_row = width / kWidth;
+    const long long row = chunk / chunks_per_row;
+    const int column = static_cast<int>(chunk % chunks_per_row) * kWidth;
+    const float* src = gate_up + row * 2 * width;
+    const Floats<kWidth> gate = load_floats<kWidth>(src + column);
+    const Floats<kWidth> up = load_floats<kWidth>(src + width + column);
+    Floats<kWidth> y;
+#pragma unroll
+    for (int i = 0; i < kWidth; ++i) {
+        y.v[i] = gate.v[i] / (1.f + expf(-gate.v[i])) * up.v[i];
+    }
+    store_bf16<kWidth>(out + row * width + column, y);
+}
+
+// grid: [ceil(rows * width / (kWidth * blockDim.x))] with kWidth 4 when width % 4 == 0, else 1.
 // gate_up [rows, 2 * width] float32 (gate columns, then up columns); out [rows, width] bf16.
-__device__ void silu_mul(const float* gate_up, bf16* out, int width) {
-    const float* row = gate_up + static_cast<size_t>(blockIdx.x) * 2 * width;
-    bf16* dst = out + static_cast<size_t>(blockIdx.x) * width;
-    for (int i = threadIdx.x; i < width; i += blockDim.x) {
-        const float gate = row[i];
-        dst[i] = __float2bfloat16(gate / (1.f + expf(-gate)) * row[width + i]);
+__device__ void silu_mul(const float* __restrict__ gate_up, bf16* __restrict__ out, int rows, int width) {
+    const long long thread = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (width % 4 == 0) {
+        if (thread < static_cast<long long>(rows) * (width / 4)) {
+            silu_mul_chunk<4>(gate_up, out, thread, width);
+        }
+    } else if (thread < static_cast<long long>(rows) * width) {
+        silu_mul_chunk<1>(gate_up, out, thread, width);
     }
 }
 

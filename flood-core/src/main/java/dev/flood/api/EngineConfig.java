@@ -25,24 +25,34 @@ import java.util.Objects;
  * @param stepsInFlight      most steps launched and not yet post-processed; 0 is {@code stages + 1} (one per stage
  *                           plus one being prepared); 1 runs one step at a time (no overlap)
  * @param cacheTokens        token slots in the segment KV cache; 0 picks a size from the memory available
- * @param maxBatchTokens     token budget of one step: decode tokens plus prefill chunk tokens
- * @param maxRunningRequests most requests holding cache and taking part in steps at once
+ * @param maxBatchTokens     token budget of one step: decode tokens plus prefill chunk tokens; 0 picks it when the
+ *                           model is loaded (the CPU backend: {@link #CPU_MAX_BATCH_TOKENS}; CUDA: from the model
+ *                           and the GPU memory left after the weights)
+ * @param maxRunningRequests most requests holding cache and taking part in steps at once; 0 picks it like
+ *                           {@code maxBatchTokens} (the CPU backend: {@link #CPU_MAX_RUNNING_REQUESTS})
  * @param reservation        how much cache a request takes when admitted
+ * @param quantization       how linear weights are held on the GPU: the checkpoint's own format, bf16, or FP8
  * @param threads            CPU backend worker threads, shared by its stages
  * @param seed               seeds dummy weights and the seeds of requests that give none
  */
 public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend, List<Integer> devices, int stages,
                            List<Integer> stageLayers, int stepsInFlight, int cacheTokens, int maxBatchTokens,
-                           int maxRunningRequests, CacheReservation reservation, int threads, long seed) {
+                           int maxRunningRequests, CacheReservation reservation, Quantization quantization,
+                           int threads, long seed) {
 
     /** Most steps in flight that {@code stepsInFlight} may ask for (each holds its own step buffers). */
     public static final int MAX_STEPS_IN_FLIGHT = 16;
+    /** The CPU backend's step budget when none is given. */
+    public static final int CPU_MAX_BATCH_TOKENS = 1024;
+    /** The CPU backend's running-request limit when none is given. */
+    public static final int CPU_MAX_RUNNING_REQUESTS = 256;
 
     public EngineConfig {
         Objects.requireNonNull(modelPath, "modelPath");
         Objects.requireNonNull(loadFormat, "loadFormat");
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(reservation, "reservation");
+        Objects.requireNonNull(quantization, "quantization");
         devices = List.copyOf(Objects.requireNonNull(devices, "devices"));
         stageLayers = List.copyOf(Objects.requireNonNull(stageLayers, "stageLayers"));
         if (!backend.equals("cpu") && !backend.equals("cuda")) {
@@ -81,15 +91,40 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         if (cacheTokens < 0) {
             throw new IllegalArgumentException("cacheTokens must be >= 0 (0 = automatic), got " + cacheTokens);
         }
-        if (maxBatchTokens < 1) {
-            throw new IllegalArgumentException("maxBatchTokens must be >= 1, got " + maxBatchTokens);
+        if (maxBatchTokens < 0) {
+            throw new IllegalArgumentException("maxBatchTokens must be >= 0 (0 = automatic), got " + maxBatchTokens);
         }
-        if (maxRunningRequests < 1) {
-            throw new IllegalArgumentException("maxRunningRequests must be >= 1, got " + maxRunningRequests);
+        if (maxRunningRequests < 0) {
+            throw new IllegalArgumentException("maxRunningRequests must be >= 0 (0 = automatic), got "
+                    + maxRunningRequests);
+        }
+        if (quantization == Quantization.FP8 && !backend.equals("cuda")) {
+            throw new IllegalArgumentException("quantization fp8 runs FP8 matrix products on the GPU; use backend"
+                    + " 'cuda' (the CPU backend computes in float32)");
         }
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
+    }
+
+    /** Whether both step limits are set (none is left automatic). */
+    public boolean hasStepLimits() {
+        return maxBatchTokens > 0 && maxRunningRequests > 0;
+    }
+
+    /**
+     * This configuration with each automatic (0) step limit replaced by the one given; limits already set are
+     * kept. The engine resolves its configuration this way once the model is loaded.
+     */
+    public EngineConfig withAutomaticLimits(int automaticBatchTokens, int automaticRunningRequests) {
+        if (automaticBatchTokens < 1 || automaticRunningRequests < 1) {
+            throw new IllegalArgumentException("automatic limits must be >= 1, got " + automaticBatchTokens + " tokens"
+                    + " and " + automaticRunningRequests + " requests");
+        }
+        return toBuilder()
+                .maxBatchTokens(maxBatchTokens > 0 ? maxBatchTokens : automaticBatchTokens)
+                .maxRunningRequests(maxRunningRequests > 0 ? maxRunningRequests : automaticRunningRequests)
+                .build();
     }
 
     /** The pipeline's stages: one per device on {@code cuda}; {@code stages} (or one per stageLayers entry) on the CPU. */
@@ -107,6 +142,24 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
 
     /** Whether to read the checkpoint's weights or make random ones of its shapes (for benchmarks). */
     public enum LoadFormat { SAFETENSORS, DUMMY }
+
+    /** How the linear layers' weights are held (the CUDA backend; the CPU backend computes in float32). */
+    public enum Quantization {
+        /**
+         * The checkpoint's own: FP8 where it is stored in FP8 ({@code quantization_config} in config.json) and the
+         * GPU runs FP8 products (Hopper), else bf16.
+         */
+        AUTO,
+        /** bf16 whatever the checkpoint stores (FP8 checkpoints dequantized at load). */
+        NONE,
+        /**
+         * FP8 (E4M3) weights with float32 scales and FP8 products with float32 accumulation, activations quantized per
+         * token (and per 128 columns) on the fly: a bf16 checkpoint is quantized at load, in 128 x 128 blocks where
+         * the shapes allow and per output channel elsewhere; an FP8 one is used as stored. Needs a GPU with FP8
+         * scaling in cuBLASLt (compute capability 9.0); refused elsewhere.
+         */
+        FP8
+    }
 
     /** How much KV cache a request reserves on admission. */
     public enum CacheReservation {
@@ -132,6 +185,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         b.maxBatchTokens = maxBatchTokens;
         b.maxRunningRequests = maxRunningRequests;
         b.reservation = reservation;
+        b.quantization = quantization;
         b.threads = threads;
         b.seed = seed;
         return b;
@@ -146,9 +200,10 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         private List<Integer> stageLayers = List.of();
         private int stepsInFlight = 0;
         private int cacheTokens = 0;
-        private int maxBatchTokens = 1024;
-        private int maxRunningRequests = 256;
+        private int maxBatchTokens = 0;
+        private int maxRunningRequests = 0;
         private CacheReservation reservation = CacheReservation.FULL;
+        private Quantization quantization = Quantization.AUTO;
         private int threads = Runtime.getRuntime().availableProcessors();
         private long seed = 0;
 
@@ -166,12 +221,13 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         public Builder maxBatchTokens(int value) { maxBatchTokens = value; return this; }
         public Builder maxRunningRequests(int value) { maxRunningRequests = value; return this; }
         public Builder reservation(CacheReservation value) { reservation = value; return this; }
+        public Builder quantization(Quantization value) { quantization = value; return this; }
         public Builder threads(int value) { threads = value; return this; }
         public Builder seed(long value) { seed = value; return this; }
 
         public EngineConfig build() {
             return new EngineConfig(modelPath, loadFormat, backend, devices, stages, stageLayers, stepsInFlight,
-                    cacheTokens, maxBatchTokens, maxRunningRequests, reservation, threads, seed);
+                    cacheTokens, maxBatchTokens, maxRunningRequests, reservation, quantization, threads, seed);
         }
     }
 }

@@ -69,6 +69,9 @@ public interface FloodEngine extends AutoCloseable {
 
     ModelConfig modelConfig();
 
+    /** The configuration the engine was opened with, its automatic (0) step limits replaced by those chosen. */
+    EngineConfig config();
+
     Tokenizer tokenizer();
 
     /** Fails queued and running requests with an error result, stops the engine thread and frees the model. */

@@ -31,8 +31,24 @@ public interface Backend extends AutoCloseable {
     /** Rows of several checkpoint tensors, each {@code [rows_i, cols]}, stacked into one matrix (fused QKV, gate/up). */
     Weight loadMatrix(WeightSource source, List<String> names, List<Integer> rowsPerPart, int cols);
 
+    /**
+     * A linear layer's weight, as {@link #loadMatrix}, for {@link #linear} only: a backend may hold it quantized
+     * (FP8), which the embedding table and the lm_head, loaded with {@link #loadMatrix}, never are.
+     */
+    default Weight loadLinear(WeightSource source, List<String> names, List<Integer> rowsPerPart, int cols) {
+        return loadMatrix(source, names, rowsPerPart, cols);
+    }
+
     /** One or several checkpoint vectors concatenated (norm weights, packed q/k/v biases). */
     Weight loadVector(WeightSource source, List<String> names, List<Integer> lengths);
+
+    /**
+     * The step limits for a configuration that leaves them automatic (0), asked once the weights are loaded: the
+     * CPU backend's fixed {@link StepLimits#CPU}; a GPU backend's from the model and the memory left.
+     */
+    default StepLimits automaticStepLimits(ModelConfig model) {
+        return StepLimits.CPU;
+    }
 
     /**
      * Sets up the buffers of {@code config.maxStepsInFlight()} steps in flight, each sized for a step of
@@ -109,6 +125,15 @@ public interface Backend extends AutoCloseable {
     void writeCache(int layer, Tensor qkv, AttentionShape shape, ForwardBatch batch);
 
     /**
+     * {@link #rotary} then {@link #writeCache}, as one operation so that a backend can do both in one pass over the
+     * step's keys.
+     */
+    default void rotaryWriteCache(int layer, Tensor qkv, AttentionShape shape, RotaryTable rotary, ForwardBatch batch) {
+        rotary(qkv, shape, rotary, batch);
+        writeCache(layer, qkv, shape, batch);
+    }
+
+    /**
      * Causal attention of each token's query heads over its request's cached keys and values (this step's
      * included): {@code out [numTokens, qSize]}.
      */
@@ -117,7 +142,10 @@ public interface Backend extends AutoCloseable {
     /** {@code out = silu(gate) * up} with gate and up the two halves of {@code gateUp}'s columns. */
     void siluMul(Tensor gateUp, Tensor out);
 
-    /** The chosen rows of {@code x}, in order, as a new activation. */
+    /**
+     * The chosen rows of {@code x}, in order, as an activation that callers only read: a backend may return
+     * {@code x} itself when {@code rows} are all of its rows in order (a decode step's logits rows), saving the copy.
+     */
     Tensor gatherRows(Tensor x, int[] rows);
 
     /**

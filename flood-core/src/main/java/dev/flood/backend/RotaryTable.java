@@ -23,6 +23,7 @@ public record RotaryTable(int maxPositions, int headDim, float[] cos, float[] si
                 case BF16 -> HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(invFreq[i]));
                 case F16 -> HalfFloats.roundToF16(invFreq[i]);
                 case F32 -> invFreq[i];
+                case F8_E4M3 -> throw new IllegalArgumentException("rotary frequencies are never held in FP8");
             };
         }
         int half = headDim / 2;

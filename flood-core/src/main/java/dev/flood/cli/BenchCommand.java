@@ -52,6 +52,9 @@ final class BenchCommand implements Command {
                     Option.value(SECTION, "output-tokens", "N", "tokens generated per prompt, greedy, EOS ignored "
                             + "(default " + WORKLOAD.outputTokens() + ")"),
                     Option.flag(SECTION, "json", "print one JSON object instead of a table"),
+                    Option.flag(SECTION, "profile", "instead of the workload, time one decode-only and one mixed"
+                            + " step per op class with CUDA events, beside each class's roofline floor (backend"
+                            + " cuda; --max-running and --max-batch-tokens shape the steps)"),
                     Option.value(SECTION, "calibration", "FILE", "after the workload, calibrate flood estimate for"
                             + " this device and model shape and save it in FILE (./flood: ~/.flood/calibration.json)")))
             .flatMap(List::stream).toList();
@@ -68,7 +71,8 @@ final class BenchCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "flood bench --model DIR [--load-format dummy] [--prompts N] [--output-tokens N] [--json] [options]";
+        return "flood bench --model DIR [--load-format dummy] [--prompts N] [--output-tokens N] [--json] [--profile]"
+                + " [options]";
     }
 
     @Override
@@ -85,6 +89,11 @@ final class BenchCommand implements Command {
                     + " (workload " + WORKLOAD.name() + "'s size), got " + numPrompts);
         }
         int outputTokens = args.intValue("output-tokens", WORKLOAD.outputTokens(), 1);
+        if (args.flag("profile")) {
+            ObjectNode profile = StepProfile.run(config, WORKLOAD, outputTokens);
+            streams.out().println(args.flag("json") ? TextSink.json(profile) : StepProfile.table(profile));
+            return 0;
+        }
         long opening = System.nanoTime();
         try (FloodEngine engine = FloodEngine.open(config)) {
             double openSeconds = (System.nanoTime() - opening) / 1e9;
@@ -109,12 +118,12 @@ final class BenchCommand implements Command {
                         + "of %d minus %d output tokens)%n", clamped, numPrompts, maxPromptTokens, context, outputTokens);
             }
             Run run = measure(engine, prompts, outputTokens, streams);
-            ObjectNode report = report(config, run, outputTokens, clamped);
+            ObjectNode report = report(engine.config(), run, outputTokens, clamped);
             Path calibrationFile = args.path("calibration");
             if (calibrationFile != null && run.firstError() == null) {
                 MeasuredRun workload = new MeasuredRun(prompts.stream().mapToInt(List::size).toArray(), outputTokens,
                         run.times().wallSeconds());
-                Calibration calibration = BenchCalibration.calibrate(engine, config, workload, openSeconds);
+                Calibration calibration = BenchCalibration.calibrate(engine, engine.config(), workload, openSeconds);
                 new CalibrationStore(calibrationFile).save(calibration);
                 streams.err().println("bench: calibrated flood estimate for " + calibration.device() + " and "
                         + calibration.modelShape() + ": " + BenchCalibration.describe(calibration.model())

@@ -31,9 +31,14 @@ final class EngineOptions {
             Option.value(SECTION, "threads", "N", "CPU backend worker threads (default: all " + DEFAULTS.threads() + " cores)"),
             Option.value(SECTION, "cache-tokens", "N", "KV cache size in token slots (default: sized from free memory)"),
             Option.value(SECTION, "max-batch-tokens", "N",
-                    "tokens in one forward step, decodes plus prefill chunks (default " + DEFAULTS.maxBatchTokens() + ")"),
+                    "tokens in one forward step, decodes plus prefill chunks (default: cpu "
+                            + EngineConfig.CPU_MAX_BATCH_TOKENS + ", cuda chosen from the model and GPU memory)"),
+            Option.value(SECTION, "quantization", "MODE",
+                    "auto (default: the checkpoint's own, FP8 where it is stored so and the GPU has FP8), none (bf16),"
+                            + " or fp8 (FP8 weights and products; backend cuda on a Hopper GPU)"),
             Option.value(SECTION, "max-running", "N",
-                    "most requests in the running batch (default " + DEFAULTS.maxRunningRequests() + ")"));
+                    "most requests in the running batch (default: cpu " + EngineConfig.CPU_MAX_RUNNING_REQUESTS
+                            + ", cuda chosen from the model and GPU memory)"));
 
     private EngineOptions() {
     }
@@ -50,7 +55,9 @@ final class EngineOptions {
                 .threads(args.intValue("threads", DEFAULTS.threads(), 1))
                 .cacheTokens(args.intValue("cache-tokens", DEFAULTS.cacheTokens(), 0))
                 .maxBatchTokens(args.intValue("max-batch-tokens", DEFAULTS.maxBatchTokens(), 1))
-                .maxRunningRequests(args.intValue("max-running", DEFAULTS.maxRunningRequests(), 1));
+                .maxRunningRequests(args.intValue("max-running", DEFAULTS.maxRunningRequests(), 1))
+                .quantization(EngineConfig.Quantization.valueOf(args.choice("quantization", "auto",
+                        List.of("auto", "none", "fp8")).toUpperCase(Locale.ROOT)));
         try {
             return builder.build();
         } catch (IllegalArgumentException e) {

@@ -67,7 +67,7 @@ final class GenerateCommand implements Command {
              RecordSink sink = RecordSink.open(args, streams, GenerationRecords.SCHEMA, GenerationRecords::plain)) {
             Progress progress = new Progress(streams, name(), input.count());
             OrderedWindow<InputItem, GenerationResult> window = new OrderedWindow<>(
-                    WINDOW_PER_RUNNING * config.maxRunningRequests(), (item, result) -> {
+                    WINDOW_PER_RUNNING * engine.config().maxRunningRequests(), (item, result) -> {
                         sink.write(GenerationRecords.record(item, result, engine.tokenizer()));
                         counts.add(result);
                         progress.advance();

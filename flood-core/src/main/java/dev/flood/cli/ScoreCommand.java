@@ -58,7 +58,7 @@ final class ScoreCommand implements Command {
              RecordSink sink = RecordSink.open(args, streams, ScoreRecords.SCHEMA, ScoreRecords::plain)) {
             Progress progress = new Progress(streams, name(), input.count());
             OrderedWindow<InputItem, ScoreResult> window = new OrderedWindow<>(
-                    GenerateCommand.WINDOW_PER_RUNNING * config.maxRunningRequests(), (item, result) -> {
+                    GenerateCommand.WINDOW_PER_RUNNING * engine.config().maxRunningRequests(), (item, result) -> {
                         sink.write(ScoreRecords.record(item, result));
                         counts.add(result);
                         progress.advance();

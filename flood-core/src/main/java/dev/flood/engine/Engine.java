@@ -64,8 +64,8 @@ public final class Engine implements FloodEngine {
     private long nextStepId;
     private volatile boolean closed;
 
-    private Engine(EngineConfig config, LoadedModel loaded, BackendFactory backends, Recovery.Policy policy) {
-        this.config = config;
+    private Engine(LoadedModel loaded, BackendFactory backends, Recovery.Policy policy) {
+        this.config = loaded.engineConfig();
         this.loaded = loaded;
         this.recovery = new Recovery(policy, backends, config);
         this.cacheCapacity = loaded.allocator().capacityTokens();
@@ -86,7 +86,7 @@ public final class Engine implements FloodEngine {
 
     /** As {@link #open(EngineConfig)} with the stages' backends from {@code backends} (tests inject faults here). */
     static Engine open(EngineConfig config, BackendFactory backends, Recovery.Policy policy) {
-        Engine engine = new Engine(config, LoadedModel.load(config, backends), backends, policy);
+        Engine engine = new Engine(LoadedModel.load(config, backends), backends, policy);
         engine.thread.start();
         return engine;
     }
@@ -422,7 +422,7 @@ public final class Engine implements FloodEngine {
         return loaded.requireTokenizer();
     }
 
-    /** The configuration this engine was opened with. */
+    @Override
     public EngineConfig config() {
         return config;
     }

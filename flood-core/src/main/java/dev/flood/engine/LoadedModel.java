@@ -10,7 +10,7 @@ import dev.flood.engine.pipeline.Pipeline;
 import dev.flood.model.ModelRegistry;
 import dev.flood.tokenizer.Tokenizer;
 import dev.flood.weights.DummyWeights;
-import dev.flood.weights.SafetensorsCheckpoint;
+import dev.flood.weights.QuantizedCheckpoint;
 import dev.flood.weights.WeightSource;
 import java.nio.file.Files;
 import java.util.LinkedHashSet;
@@ -23,6 +23,11 @@ import java.util.Set;
  */
 record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> pipeline, SegmentAllocator allocator,
                    EngineContext context) implements AutoCloseable {
+
+    /** The configuration the model was loaded with, its automatic step limits resolved. */
+    EngineConfig engineConfig() {
+        return pipeline.config();
+    }
 
     /** Most extents one request's cache may be split into. */
     static final int MAX_EXTENTS_PER_REQUEST = 8;
@@ -62,7 +67,7 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> p
         Pipeline<StepPlan> pipeline;
         try (WeightSource weights = config.loadFormat() == EngineConfig.LoadFormat.DUMMY
                 ? new DummyWeights(modelConfig, config.seed())
-                : SafetensorsCheckpoint.open(config.modelPath())) {
+                : QuantizedCheckpoint.open(config.modelPath())) {
             pipeline = Pipeline.open(config, modelConfig, weights, backends);
         }
         try {

@@ -52,6 +52,10 @@ public final class ScheduleSimulation {
      */
     public static Totals run(EngineConfig config, int maxPositions, int cacheTokens, int[] promptLengths,
                              int[] outputLengths) {
+        if (!config.hasStepLimits()) {
+            throw new IllegalArgumentException("a schedule needs the step limits resolved, got step budget "
+                    + config.maxBatchTokens() + " and running limit " + config.maxRunningRequests());
+        }
         if (promptLengths.length != outputLengths.length) {
             throw new IllegalArgumentException(promptLengths.length + " prompt lengths with " + outputLengths.length
                     + " output lengths");

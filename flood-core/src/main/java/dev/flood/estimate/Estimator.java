@@ -13,7 +13,8 @@ import java.util.function.ToDoubleFunction;
  *
  * <p>At most {@link #SIMULATED_ROWS} rows are simulated, the sample's first (it is uniform); a larger job's totals
  * are those of the simulated rows scaled to all of them, which holds once the batch runs full for most of the job.
- * The cache is the configuration's, or the calibrated run's when the configuration leaves it to the device.
+ * The cache, step budget and running limit are the configuration's, or the calibrated run's where the
+ * configuration leaves them to the device.
  */
 public final class Estimator {
 
@@ -31,8 +32,10 @@ public final class Estimator {
      */
     public static JobEstimate estimate(EngineConfig config, ModelConfig model, JobSample job, Calibration calibration) {
         int cacheTokens = config.cacheTokens() > 0 ? config.cacheTokens() : calibration.cacheTokens();
+        EngineConfig limited = config.withAutomaticLimits(calibration.maxBatchTokens(),
+                calibration.maxRunningRequests());
         int simulated = Math.min(job.promptTokens().length, SIMULATED_ROWS);
-        Rows rows = new Rows(config, model, cacheTokens, Arrays.copyOf(job.promptTokens(), simulated),
+        Rows rows = new Rows(limited, model, cacheTokens, Arrays.copyOf(job.promptTokens(), simulated),
                 Arrays.copyOf(job.outputTokens(), simulated));
         double scale = simulated == 0 ? 0 : job.rows() / (double) simulated;
         ModelShape shape = ModelShape.of(model);

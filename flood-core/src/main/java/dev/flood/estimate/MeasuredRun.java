@@ -17,7 +17,7 @@ public record MeasuredRun(int[] promptLengths, int outputTokens, double seconds)
 
     /** The lone request of the decode probe, which mostly costs steps: a short prompt and a long output. */
     public static final int PROBE_PROMPT_TOKENS = 16;
-    public static final int PROBE_OUTPUT_TOKENS = 64;
+    public static final int PROBE_OUTPUT_TOKENS = 128;
     /**
      * The long-context probe: this many requests whose prompts are long (two step budgets, within the context and
      * {@link #LONG_PROBE_MAX_PROMPT_TOKENS}), mostly attention.

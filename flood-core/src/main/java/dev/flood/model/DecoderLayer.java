@@ -41,20 +41,20 @@ final class DecoderLayer {
         List<String> qkvModules = List.of(names.layer(index, names.qProj()), names.layer(index, names.kProj()),
                 names.layer(index, names.vProj()));
         inputNorm = backend.loadVector(source, List.of(names.layer(index, names.inputNorm())), List.of(hidden));
-        qkv = backend.loadMatrix(source, qkvModules.stream().map(WeightNames::weight).toList(), qkvRows, hidden);
+        qkv = backend.loadLinear(source, qkvModules.stream().map(WeightNames::weight).toList(), qkvRows, hidden);
         qkvBias = options.qkvBias()
                 ? backend.loadVector(source, qkvModules.stream().map(WeightNames::bias).toList(), qkvRows) : null;
         qNorm = options.qkNorm()
                 ? backend.loadVector(source, List.of(names.layer(index, names.qNorm())), List.of(config.headDim())) : null;
         kNorm = options.qkNorm()
                 ? backend.loadVector(source, List.of(names.layer(index, names.kNorm())), List.of(config.headDim())) : null;
-        oProj = backend.loadMatrix(source, List.of(WeightNames.weight(names.layer(index, names.oProj()))),
+        oProj = backend.loadLinear(source, List.of(WeightNames.weight(names.layer(index, names.oProj()))),
                 List.of(hidden), config.qSize());
         postNorm = backend.loadVector(source, List.of(names.layer(index, names.postAttentionNorm())), List.of(hidden));
-        gateUp = backend.loadMatrix(source, List.of(WeightNames.weight(names.layer(index, names.gateProj())),
+        gateUp = backend.loadLinear(source, List.of(WeightNames.weight(names.layer(index, names.gateProj())),
                 WeightNames.weight(names.layer(index, names.upProj()))),
                 List.of(config.intermediateSize(), config.intermediateSize()), hidden);
-        down = backend.loadMatrix(source, List.of(WeightNames.weight(names.layer(index, names.downProj()))),
+        down = backend.loadLinear(source, List.of(WeightNames.weight(names.layer(index, names.downProj()))),
                 List.of(hidden), config.intermediateSize());
     }
 
@@ -85,8 +85,7 @@ final class DecoderLayer {
             backend.headRmsNorm(qkvOut, new HeadSpan(0, shape.numHeads(), shape.headDim()), qNorm, eps);
             backend.headRmsNorm(qkvOut, new HeadSpan(shape.kColumn(), shape.numKvHeads(), shape.headDim()), kNorm, eps);
         }
-        backend.rotary(qkvOut, shape, rotary, batch);
-        backend.writeCache(cacheLayer, qkvOut, shape, batch);
+        backend.rotaryWriteCache(cacheLayer, qkvOut, shape, rotary, batch);
         Tensor attention = scratch.attention();
         backend.attention(cacheLayer, qkvOut, shape, batch, attention);
         Tensor projected = scratch.projected();

@@ -5,7 +5,8 @@ import java.nio.ByteOrder;
 import java.nio.ShortBuffer;
 
 /**
- * Widens stored tensor bytes (BF16, F16 or F32, little-endian) to float32, in parallel {@link ParallelChunks}
+ * Widens stored tensor bytes (BF16, F16, F32 little-endian, or raw F8_E4M3 codes without their scales) to
+ * float32, in parallel {@link ParallelChunks}
  * for large inputs; each element is converted on its own, so the result does not depend on the thread count.
  */
 final class FloatDecoder {
@@ -39,6 +40,11 @@ final class FloatDecoder {
                 ShortBuffer halves = bytes.asShortBuffer();
                 for (int i = 0; i < count; i++) {
                     dst[out + i] = HalfFloats.f16ToFloat(halves.get(i));
+                }
+            }
+            case F8_E4M3 -> {
+                for (int i = 0; i < count; i++) {
+                    dst[out + i] = Fp8E4m3.toFloat(bytes.get(i));
                 }
             }
         }

@@ -1,5 +1,7 @@
 package dev.flood.weights;
 
+import java.util.Optional;
+
 /**
  * Where a model's tensors come from: a safetensors checkpoint ({@link SafetensorsCheckpoint}) or random
  * weights of the right shapes ({@link DummyWeights}). Names are Hugging Face checkpoint names
@@ -22,6 +24,14 @@ public interface WeightSource extends AutoCloseable {
      * is memory-mapped; for backends that keep weights in bf16. Same checks as {@link #loadFloats}.
      */
     TensorData loadRaw(String name, long... expectedShape);
+
+    /**
+     * The weight {@code [rows, cols]} as FP8 codes and scales when the source stores it so (a quantized checkpoint,
+     * {@link QuantizedCheckpoint}); empty when it is stored in another type, as in every other source.
+     */
+    default Optional<Fp8Tensor> loadFp8(String name, long rows, long cols) {
+        return Optional.empty();
+    }
 
     /** A human-readable origin for messages, e.g. the model folder. */
     String description();

@@ -107,4 +107,18 @@ class BenchCommandTest {
     private static long firstLengths(int n) {
         return Workload.w().inputLengths().subList(0, n).stream().mapToLong(Integer::longValue).sum();
     }
+
+    @Test
+    void fp8AndTheProfileAreForTheGpu() {
+        Cli fp8 = Cli.run("bench", "--model", Fixtures.model("tiny-llama").toString(), "--quantization", "fp8");
+        assertEquals(2, fp8.exitCode(), fp8.describe());
+        assertTrue(fp8.err().contains("quantization fp8 runs FP8 matrix products on the GPU; use backend 'cuda'"),
+                fp8.err());
+        Cli profile = Cli.run("bench", "--model", Fixtures.model("tiny-llama").toString(), "--profile");
+        assertEquals(1, profile.exitCode(), profile.describe());
+        assertTrue(profile.err().contains("--profile times GPU steps with CUDA events; use it with --backend cuda"),
+                profile.err());
+        Cli bad = Cli.run("bench", "--model", Fixtures.model("tiny-llama").toString(), "--quantization", "int4");
+        assertEquals(2, bad.exitCode(), bad.describe());
+    }
 }

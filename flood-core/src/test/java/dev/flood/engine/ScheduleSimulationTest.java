@@ -43,8 +43,8 @@ class ScheduleSimulationTest {
             EngineGate.whileHeld(engine, held -> requests.forEach(r -> futures.add(held.submit(r, null))));
             futures.forEach(f -> assertTrue(!f.join().isError(), f.join().error()));
             EngineMetrics metrics = engine.metrics();
-            ScheduleSimulation.Totals simulated = ScheduleSimulation.run(config, MAX_POSITIONS, cacheTokens, prompts,
-                    outputs);
+            ScheduleSimulation.Totals simulated = ScheduleSimulation.run(engine.config(), MAX_POSITIONS, cacheTokens,
+                    prompts, outputs);
             // the held request ran alone first: one step, one prompt token, one generated token
             assertEquals(metrics.steps(), 1 + simulated.steps(), "steps");
             assertEquals(metrics.promptTokens(), 1 + simulated.promptTokens(), "prompt tokens, recomputed included");
@@ -79,7 +79,8 @@ class ScheduleSimulationTest {
 
     @Test
     void requestsTheEngineWouldRejectAreLeftOut() {
-        EngineConfig config = EngineConfig.builder(Fixtures.model("tiny-llama")).maxBatchTokens(64).build();
+        EngineConfig config = EngineConfig.builder(Fixtures.model("tiny-llama")).maxBatchTokens(64)
+                .maxRunningRequests(8).build();
         ScheduleSimulation.Totals totals = ScheduleSimulation.run(config, MAX_POSITIONS, 100,
                 new int[] {10, 95, 512, 600}, new int[] {5, 10, 1, 1});
         assertEquals(1, totals.requests(), "95 + 10 exceeds the cache; 512 and 600 leave no room in the context");

@@ -22,6 +22,19 @@ public final class Fixtures {
     private Fixtures() {
     }
 
+    /**
+     * The demo model (models/flood-demo in the repository), from the repository root (the GPU machine's test runs)
+     * or from a module folder (Maven's).
+     */
+    public static Path demoModel() {
+        for (Path candidate : List.of(Path.of("models", "flood-demo"), Path.of("..", "models", "flood-demo"))) {
+            if (java.nio.file.Files.isDirectory(candidate)) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("models/flood-demo not found from " + Path.of("").toAbsolutePath());
+    }
+
     public static Path model(String name) {
         try {
             return Path.of(Fixtures.class.getResource("/fixtures/" + name).toURI());

@@ -134,7 +134,7 @@ class SafetensorsFileTest {
     void unsupportedDtype() throws IOException {
         Path path = tempDir.resolve("int8.safetensors");
         SafetensorsTestWriter.writeFile(path, header("I8", "[2, 3]", "[0, 6]"), new byte[6]);
-        assertBadHeader(path, "tensor w has unsupported dtype 'I8' (supported: BF16, F16, F32)");
+        assertBadHeader(path, "tensor w has unsupported dtype 'I8' (supported: BF16, F16, F32, F8_E4M3)");
     }
 
     @Test

@@ -145,6 +145,11 @@ public final class SlowEngine implements FloodEngine {
     }
 
     @Override
+    public EngineConfig config() {
+        return delegate.config();
+    }
+
+    @Override
     public Tokenizer tokenizer() {
         return delegate.tokenizer();
     }

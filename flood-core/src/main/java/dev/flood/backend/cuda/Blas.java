@@ -18,17 +18,26 @@ import org.bytedeco.javacpp.Pointer;
 final class Blas implements AutoCloseable {
 
     /** A JavaCPP pointer at a raw device address. */
-    private static final class Address extends Pointer {
+    static final class Address extends Pointer {
         Address(long address) {
             this.address = address;
         }
     }
 
+    /**
+     * cuBLAS's workspace, set once: 32 MiB is what cuBLAS documents for Hopper's kernels (split-K and stream-K
+     * variants need room), and a workspace of our own keeps cuBLAS from allocating during a captured CUDA graph.
+     */
+    static final long WORKSPACE_BYTES = 32L << 20;
+
+    private final CudaDevice device;
     private final cublasContext handle = new cublasContext();
+    private final DeviceAllocation workspace;
     private final FloatPointer one;
     private final FloatPointer zero;
 
     Blas(CudaDevice device) {
+        this.device = device;
         try {
             checkBlas(cublas.cublasCreate_v2(handle), "cublasCreate");
         } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
@@ -37,6 +46,9 @@ final class Blas implements AutoCloseable {
         }
         checkBlas(cublas.cublasSetStream_v2(handle, new CUstream_st(new Address(device.stream().address()))),
                 "cublasSetStream");
+        workspace = device.allocate(WORKSPACE_BYTES, "the cuBLAS workspace");
+        checkBlas(cublas.cublasSetWorkspace_v2(handle, new Address(workspace.address()), WORKSPACE_BYTES),
+                "cublasSetWorkspace");
         one = new FloatPointer(1f);
         zero = new FloatPointer(0f);
     }
@@ -64,6 +76,7 @@ final class Blas implements AutoCloseable {
     @Override
     public void close() {
         checkBlas(cublas.cublasDestroy_v2(handle), "cublasDestroy");
+        device.free(workspace);
         one.close();
         zero.close();
     }

@@ -1,6 +1,8 @@
 package dev.flood.backend.cuda;
 
 import dev.flood.api.EngineConfig;
+import dev.flood.api.EngineConfig.Quantization;
+import dev.flood.api.FloodException;
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
@@ -10,9 +12,12 @@ import dev.flood.backend.OutOfDeviceMemoryException;
 import dev.flood.backend.OutputSpec;
 import dev.flood.backend.PendingOutputs;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.StepLimits;
 import dev.flood.backend.StepTime;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
+import dev.flood.backend.profile.Ceilings;
+import dev.flood.backend.profile.OpClock;
 import dev.flood.config.ModelConfig;
 import dev.flood.sampling.RowLogprobs;
 import dev.flood.sampling.SamplingState;
@@ -27,7 +32,9 @@ import jcuda.Pointer;
  * backend per pipeline stage; two stages on one GPU are two backends, each with its own stream.
  *
  * <p>Precision: weights bf16 (matrices) and float32 (norm weights, biases); the KV cache bf16; GEMMs take bf16
- * and accumulate and write float32. Activations carry the type their producer writes:
+ * and accumulate and write float32. With FP8 quantization ({@link Fp8Linear}) the linear layers' weights are
+ * E4M3 with float32 scales and their inputs are quantized to E4M3 per token; they still accumulate and write
+ * float32. Activations carry the type their producer writes:
  * <ul>
  *   <li>float32: the residual stream ({@link #embed}, {@link #addRmsNorm}: kept in float32 so 30-odd layers of
  *       adds do not round to bf16 each time), every {@link #linear} output (qkv, the projections, gate/up, logits),
@@ -62,39 +69,59 @@ public final class CudaBackend implements Backend {
     private final DeviceOutputs outputs;
     private final SegmentAttention segmentAttention;
     private KvCache cache;
-    private RotaryTable rotaryTable;
-    private DeviceAllocation rotaryCos;
-    private DeviceAllocation rotarySin;
+    private final RotaryCache rotaryCache;
+    private final Fp8Linear fp8;
     private StepMetadata step;
 
-    private CudaBackend(CudaDevice device, LaunchChecking checking, PrefillKernel prefillKernel) {
+    private CudaBackend(CudaDevice device, Options options) {
         this.device = device;
-        this.kernels = new Kernels(device, checking);
+        this.kernels = new Kernels(device, options.checking());
         this.blas = new Blas(device);
         this.slots = new StepSlots(device);
         this.weights = new WeightUploader(device);
         GpuSampler gpuSampler = new GpuSampler(device, kernels);
         this.sampling = new DeviceSampling(gpuSampler, this);
         this.outputs = new DeviceOutputs(this, gpuSampler, kernels);
-        this.segmentAttention = new SegmentAttention(kernels, prefillKernel);
+        this.segmentAttention = new SegmentAttention(kernels, options.prefillKernel());
+        this.rotaryCache = new RotaryCache(kernels, weights);
+        this.fp8 = new Fp8Linear(device, kernels, weights, options.quantization());
+    }
+
+    /** How a backend is opened: launch checking, the prefill attention kernel, and how linear weights are held. */
+    record Options(LaunchChecking checking, PrefillKernel prefillKernel, Quantization quantization) {
+
+        static final Options DEFAULT = new Options(LaunchChecking.ASYNC, PrefillKernel.FASTEST, Quantization.AUTO);
     }
 
     /** Opens GPU {@code ordinal}; fails with the reason when the CUDA backend cannot run on this machine. */
     public static CudaBackend open(int ordinal) {
-        return open(ordinal, LaunchChecking.ASYNC);
+        return open(ordinal, Options.DEFAULT);
+    }
+
+    /** Opens the device of pipeline stage {@code stage} with the configuration's quantization. */
+    public static CudaBackend open(EngineConfig config, int stage) {
+        return open(config.devices().get(stage), new Options(LaunchChecking.ASYNC, PrefillKernel.FASTEST,
+                config.quantization()));
     }
 
     /** As {@link #open(int)}; {@link LaunchChecking#SYNCHRONOUS} makes a fault name the kernel (tests, debugging). */
     public static CudaBackend open(int ordinal, LaunchChecking checking) {
-        return open(ordinal, checking, PrefillKernel.FASTEST);
+        return open(ordinal, new Options(checking, PrefillKernel.FASTEST, Quantization.AUTO));
     }
 
     /** As {@link #open(int, LaunchChecking)} with the prefill attention kernel chosen (tests, benchmarks). */
     static CudaBackend open(int ordinal, LaunchChecking checking, PrefillKernel prefillKernel) {
+        return open(ordinal, new Options(checking, prefillKernel, Quantization.AUTO));
+    }
+
+    static CudaBackend open(int ordinal, Options options) {
         Kernels.fatbin();
         CudaDevice device = CudaDevice.open(ordinal);
         try {
-            return new CudaBackend(device, checking, prefillKernel);
+            if (options.quantization() == Quantization.FP8) {
+                Fp8Support.require(device.computeCapability(), device.name() + " (device " + ordinal + ")");
+            }
+            return new CudaBackend(device, options);
         } catch (RuntimeException e) {
             device.close();
             throw e;
@@ -137,10 +164,25 @@ public final class CudaBackend implements Backend {
         return weights.matrix(source, names, rowsPerPart, cols);
     }
 
+    /** In FP8 where {@link Fp8Linear#load} says so, else bf16 as {@link #loadMatrix}. */
+    @Override
+    public Weight loadLinear(WeightSource source, List<String> names, List<Integer> rowsPerPart, int cols) {
+        device.bind();
+        Fp8Weight quantized = fp8.load(source, names, rowsPerPart, cols);
+        return quantized != null ? quantized : weights.matrix(source, names, rowsPerPart, cols);
+    }
+
     @Override
     public Weight loadVector(WeightSource source, List<String> names, List<Integer> lengths) {
         device.bind();
         return weights.vector(source, names, lengths);
+    }
+
+    /** Chosen by {@link GpuStepLimits} from the memory free now, after the weights. */
+    @Override
+    public StepLimits automaticStepLimits(ModelConfig model) {
+        device.bind();
+        return GpuStepLimits.choose(model, device.freeBytes());
     }
 
     /**
@@ -151,7 +193,8 @@ public final class CudaBackend implements Backend {
     public void prepareSteps(ModelConfig model, EngineConfig config) {
         device.bind();
         slots.prepare(config.maxStepsInFlight(), StepMemory.workspaceBytes(model, config.maxBatchTokens(),
-                Math.min(config.maxBatchTokens(), config.maxRunningRequests())), config.maxBatchTokens());
+                Math.min(config.maxBatchTokens(), config.maxRunningRequests()))
+                + fp8.scratchBytes(config.maxBatchTokens()), config.maxBatchTokens());
     }
 
     /** Sizes the cache of {@code cacheLayers} layers to 90% of the memory still free, capped at what the running
@@ -195,6 +238,7 @@ public final class CudaBackend implements Backend {
         step = StepMetadata.upload(batch, slot.staging, slot.workspace);
         segmentAttention.beginStep(slot);
         outputs.beginStep();
+        fp8.beginStep(slot.workspace);
     }
 
     @Override
@@ -260,6 +304,10 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void linear(Tensor x, Weight weight, Weight bias, Tensor out) {
+        if (weight instanceof Fp8Weight quantized) {
+            fp8.run(CudaTensor.of(x), quantized, bias == null ? null : CudaWeight.of(bias), CudaTensor.of(out));
+            return;
+        }
         CudaTensor in = CudaTensor.of(x);
         CudaWeight w = CudaWeight.of(weight).require(DType.BF16, "linear");
         CudaTensor o = CudaTensor.of(out);
@@ -298,21 +346,15 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void rotary(Tensor qkv, AttentionShape shape, RotaryTable rotary, ForwardBatch batch) {
-        CudaTensor t = CudaTensor.of(qkv).require(DType.F32, "rotary");
-        StepChecks.shape("rotary", t, batch.numTokens(), shape.qkvWidth());
-        if (rotary.headDim() != shape.headDim()) {
-            throw new IllegalArgumentException("rotary table for head dim " + rotary.headDim() + ", attention has "
-                    + shape.headDim());
-        }
-        StepChecks.positions(batch, rotary.maxPositions());
-        if (rotary != rotaryTable) {
-            // Uploaded once per table (a model has one); a replaced table stays until close.
-            rotaryCos = weights.table(rotary.cos(), "rotary cos");
-            rotarySin = weights.table(rotary.sin(), "rotary sin");
-            rotaryTable = rotary;
-        }
-        kernels.rotary(t.address(), t.cols(), t.rows(), shape.numHeads() + shape.numKvHeads(), shape.headDim(),
-                step(batch).positions(), rotaryCos.address(), rotarySin.address());
+        rotaryCache.rotate(CudaTensor.of(qkv), shape, rotary, step(batch));
+    }
+
+    /** One launch for both ({@link RotaryCache}). */
+    @Override
+    public void rotaryWriteCache(int layer, Tensor qkv, AttentionShape shape, RotaryTable rotary, ForwardBatch batch) {
+        requireCache().check(layer, shape.kvSize());
+        rotaryCache.rotateAndWrite(CudaTensor.of(qkv), shape, rotary, step(batch),
+                new RotaryCache.KvLayer(cache.keys(layer), cache.values(layer)));
     }
 
     @Override
@@ -355,12 +397,27 @@ public final class CudaBackend implements Backend {
                 throw new IllegalArgumentException("gatherRows: row " + row + " outside [0, " + in.rows() + ")");
             }
         }
+        if (isEveryRowInOrder(rows, in.rows())) {
+            return in;
+        }
         CudaTensor o = (CudaTensor) allocate(rows.length, in.cols());
         long rowList = step != null && rows == step.batch().logitRows() ? step.logitRows()
                 : slots.current().staging.upload(slots.current().workspace, rows)[0].address();
         int unitsPerValue = in.dtype() == DType.F32 ? 2 : 1;
         kernels.gatherRows(in.address(), rowList, o.address(), rows.length, in.cols() * unitsPerValue);
         return o.written(in.dtype());
+    }
+
+    private static boolean isEveryRowInOrder(int[] rows, int numRows) {
+        if (rows.length != numRows) {
+            return false;
+        }
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] != i) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
@@ -418,6 +475,25 @@ public final class CudaBackend implements Backend {
         return ActivationLink.receive(handoff, device, this);
     }
 
+    /** A clock of CUDA events on this backend's stream, for {@link dev.flood.backend.profile.ProfilingBackend}. */
+    public OpClock eventClock() {
+        device.bind();
+        return new CudaEventClock(device);
+    }
+
+    /** Measures the copy bandwidth and GEMM rates ({@link CeilingProbe}); before the cache takes the memory. */
+    public Ceilings measureCeilings() {
+        device.bind();
+        device.synchronize("measuring ceilings");
+        return new CeilingProbe(device, kernels, blas, fp8).measure();
+    }
+
+    /** Fills the KV cache with random values, so that a benchmark step may attend to slots no step wrote. */
+    public void fillCacheUniform(long seed) {
+        device.bind();
+        requireCache().fillUniform(kernels, seed);
+    }
+
     @Override
     public long peakDeviceMemoryBytes() {
         return device.peakUsedBytes();
@@ -429,6 +505,25 @@ public final class CudaBackend implements Backend {
         device.notePeak();
         return new CudaMemoryReport(weights.bytes(), cache == null ? 0 : cache.bytes(), slots.workspaceBytes(),
                 slots.peakStepBytes(), device.peakUsedBytes(), device.totalBytes());
+    }
+
+    /** Layer {@code layer}'s key slab, then its value slab, widened to float32 (tests and debugging). */
+    float[][] cacheToHost(int layer) {
+        device.bind();
+        KvCache kv = requireCache();
+        kv.check(layer, kv.kvSize());
+        long values = (long) kv.capacityTokens() * kv.kvSize();
+        float[][] slabs = new float[2][];
+        for (int s = 0; s < 2; s++) {
+            short[] bits = new short[Math.toIntExact(values)];
+            DeviceAllocation slab = s == 0 ? kv.keySlab(layer) : kv.valueSlab(layer);
+            device.copyToHost(Pointer.to(bits), slab.whole(), 2 * values);
+            slabs[s] = new float[bits.length];
+            for (int i = 0; i < bits.length; i++) {
+                slabs[s][i] = Float.intBitsToFloat(bits[i] << 16);
+            }
+        }
+        return slabs;
     }
 
     private KvCache requireCache() {
@@ -448,7 +543,7 @@ public final class CudaBackend implements Backend {
         if (cache != null) {
             steps.add(cache::close);
         }
-        steps.addAll(List.of(weights::close, slots::close, blas::close, kernels::close, device::close));
+        steps.addAll(List.of(weights::close, slots::close, fp8::close, blas::close, kernels::close, device::close));
         RuntimeException first = null;
         for (Runnable step : steps) {
             try {

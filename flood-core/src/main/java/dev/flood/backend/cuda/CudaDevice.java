@@ -22,6 +22,7 @@ import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyPeerAsync;
+import static jcuda.driver.JCudaDriver.cuMemsetD32;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
@@ -198,6 +199,11 @@ final class CudaDevice implements AutoCloseable {
     /** Queues a copy from pinned host memory on the stream; the host memory must stay untouched until it runs. */
     void copyToDeviceAsync(DeviceSlice target, Pointer pinnedSource, long bytes) {
         check(cuMemcpyHtoDAsync(target.pointer(), pinnedSource, bytes, stream), "cuMemcpyHtoDAsync of " + bytes + " bytes");
+    }
+
+    /** Sets {@code target} (a multiple of 4 bytes) to zero, waiting for it. */
+    void zero(DeviceSlice target) {
+        check(cuMemsetD32(target.pointer(), 0, target.bytes() / 4), "cuMemsetD32 of " + target.bytes() + " bytes");
     }
 
     /** Waits for the stream, then copies device memory to the host. */

@@ -20,6 +20,11 @@ record CudaWeight(DeviceAllocation memory, int rows, int cols, DType dtype) impl
         return memory.address();
     }
 
+    @Override
+    public DType storageType() {
+        return dtype;
+    }
+
     CudaWeight require(DType type, String use) {
         if (dtype != type) {
             throw new IllegalArgumentException(use + " needs a " + type + " weight, got " + dtype + " [" + rows + ", "

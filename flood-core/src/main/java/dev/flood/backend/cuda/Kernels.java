@@ -145,8 +145,22 @@ final class Kernels implements AutoCloseable {
                 keyCache, valueCache);
     }
 
+    /** One thread per 4 outputs (1 when the width is not a multiple of 4) over all rows. */
     void siluMul(long gateUp, long out, int rows, int width) {
-        launch("flood_silu_mul", rows, 1, ROW_BLOCK, 0, gateUp, out, width);
+        long threads = (long) rows * (width % 4 == 0 ? width / 4 : width);
+        launch("flood_silu_mul", blocks(threads), 1, ROW_BLOCK, 0, gateUp, out, rows, width);
+    }
+
+    /** One block per token: rotary on its query and key heads, keys and values to their cache slot. */
+    void rotaryCacheWrite(RotaryCacheWrite call, int rows) {
+        launch("flood_rotary_cache_write", rows, 1, ROW_BLOCK, 0, call.qkv(), call.stride(), call.numHeads(),
+                call.numKvHeads(), call.headDim(), call.positions(), call.cos(), call.sin(), call.slotMapping(),
+                call.keyCache(), call.valueCache());
+    }
+
+    /** {@link #rotaryCacheWrite}'s arguments: device addresses and the attention shape. */
+    record RotaryCacheWrite(long qkv, int stride, int numHeads, int numKvHeads, int headDim, long positions, long cos,
+                            long sin, long slotMapping, long keyCache, long valueCache) {
     }
 
     void addBias(long out, long bias, int rows, int cols) {
@@ -154,11 +168,42 @@ final class Kernels implements AutoCloseable {
     }
 
     void toBf16(long in, long out, long count) {
-        long blocks = (count + ROW_BLOCK - 1) / ROW_BLOCK;
+        launch("flood_to_bf16", blocks(count), 1, ROW_BLOCK, 0, in, out, count);
+    }
+
+    /** Blocks of {@link #ROW_BLOCK} threads for one thread per item. */
+    private static int blocks(long items) {
+        long blocks = (items + ROW_BLOCK - 1) / ROW_BLOCK;
         if (blocks > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("conversion of " + count + " values is too large for one launch");
+            throw new IllegalArgumentException(items + " items are too many for one launch");
         }
-        launch("flood_to_bf16", (int) blocks, 1, ROW_BLOCK, 0, in, out, count);
+        return (int) blocks;
+    }
+
+    /** Per-row FP8 quantization of bf16 {@code x [rows, cols]}: codes {@code [rows, cols]}, scales {@code [rows]}. */
+    void quantizeFp8Rows(long x, int rows, int cols, long codes, long scales) {
+        launch("flood_quantize_fp8_rows", rows, 1, ROW_BLOCK, 0, x, cols, codes, scales);
+    }
+
+    /**
+     * FP8 quantization of bf16 {@code x [rows, cols]} per row and 128-column group ({@code cols % 128 == 0}):
+     * codes {@code [rows, cols]}, scales {@code [cols / 128, rows]}.
+     */
+    void quantizeFp8Groups(long x, int rows, int cols, long codes, long scales) {
+        launch("flood_quantize_fp8_groups", rows, 1, ROW_BLOCK, 0, x, rows, cols, codes, scales);
+    }
+
+    /**
+     * FP8 quantization of a bf16 weight {@code [rows, cols]} (multiples of 128) in 128 x 128 blocks: codes
+     * {@code [rows, cols]}, scales {@code [rows / 128, scaleStride]}.
+     */
+    void quantizeFp8Blocks(long w, int rows, int cols, long codes, long scales, int scaleStride) {
+        launch("flood_quantize_fp8_blocks", cols / 128, rows / 128, ROW_BLOCK, 0, w, cols, codes, scales, scaleStride);
+    }
+
+    void widenBf16(long in, long out, long count) {
+        launch("flood_widen_bf16", (int) Math.min(65_536, (count + ROW_BLOCK - 1) / ROW_BLOCK), 1, ROW_BLOCK, 0, in,
+                out, count);
     }
 
     /** Rows of {@code rowUnits} 16-bit units: a bf16 row of n columns is n units, a float32 row 2n. */
@@ -175,7 +220,7 @@ final class Kernels implements AutoCloseable {
         String name = switch (type) {
             case BF16 -> "flood_fill_uniform_bf16";
             case F32 -> "flood_fill_uniform_f32";
-            case F16 -> throw new IllegalArgumentException("no float16 fill");
+            case F16, F8_E4M3 -> throw new IllegalArgumentException("no " + type + " fill");
         };
         launch(name, blocks, 1, ROW_BLOCK, 0, out, count, seed, low, high);
     }

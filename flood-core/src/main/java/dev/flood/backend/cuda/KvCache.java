@@ -1,6 +1,8 @@
 package dev.flood.backend.cuda;
 
+import dev.flood.api.FloodException;
 import dev.flood.backend.OutOfDeviceMemoryException;
+import dev.flood.weights.DType;
 
 /**
  * The segment KV cache on the device: per layer one key and one value slab of {@code [capacityTokens, kvSize]}
@@ -56,6 +58,23 @@ final class KvCache implements AutoCloseable {
             throw e;
         }
         return cache;
+    }
+
+    /** Fills every slab with deterministic random bf16 values (benchmarks: never zeros, never NaN). */
+    void fillUniform(Kernels kernels, long seed) {
+        long values = (long) capacityTokens * kvSize;
+        for (int layer = 0; layer < keys.length; layer++) {
+            kernels.fillUniform(keys[layer].address(), values, DType.BF16, seed + 2L * layer, -2f, 2f);
+            kernels.fillUniform(this.values[layer].address(), values, DType.BF16, seed + 2L * layer + 1, -1f, 1f);
+        }
+    }
+
+    DeviceAllocation keySlab(int layer) {
+        return keys[layer];
+    }
+
+    DeviceAllocation valueSlab(int layer) {
+        return values[layer];
     }
 
     long keys(int layer) {

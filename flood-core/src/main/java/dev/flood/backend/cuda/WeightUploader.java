@@ -79,7 +79,8 @@ final class WeightUploader implements AutoCloseable {
         return bytes;
     }
 
-    private DeviceAllocation allocate(long size, String what) {
+    /** Device memory owned with the weights (freed on close). */
+    DeviceAllocation allocate(long size, String what) {
         DeviceAllocation memory = device.allocate(size, "weight " + what);
         allocations.add(memory);
         bytes += size;

@@ -18,6 +18,6 @@ public interface BackendFactory {
 
     /** {@code cuda} on the stage's device, or the CPU backend with the configured threads shared by the stages. */
     BackendFactory STANDARD = (config, stage) -> config.backend().equals("cuda")
-            ? CudaBackend.open(config.devices().get(stage))
+            ? CudaBackend.open(config, stage)
             : new CpuBackend(Math.max(1, config.threads() / config.numStages()));
 }

@@ -29,14 +29,16 @@ public final class Pipeline<P extends MicroBatch> implements AutoCloseable {
 
     private final List<Stage> stages = new ArrayList<>();
     private final List<String> devices;
+    private final EngineConfig config;
     private final int depth;
     private final int cacheTokens;
     private final Deque<InFlight<P>> inFlight = new ArrayDeque<>();
     private boolean noWorkSinceLaunch;
     private boolean closed;
 
-    Pipeline(List<PipelineLoader.LoadedStage> loaded, int depth, int cacheTokens) {
-        this.depth = depth;
+    Pipeline(List<PipelineLoader.LoadedStage> loaded, EngineConfig config, int cacheTokens) {
+        this.config = config;
+        this.depth = config.maxStepsInFlight();
         this.cacheTokens = cacheTokens;
         this.devices = loaded.stream().map(PipelineLoader.LoadedStage::device).toList();
         // built last to first: each stage hands on to the one after it, the last to the engine
@@ -76,6 +78,11 @@ public final class Pipeline<P extends MicroBatch> implements AutoCloseable {
 
     public int numStages() {
         return stages.size();
+    }
+
+    /** The configuration the stages were loaded with, its automatic step limits resolved. */
+    public EngineConfig config() {
+        return config;
     }
 
     /** The most micro-batches in flight at once. */

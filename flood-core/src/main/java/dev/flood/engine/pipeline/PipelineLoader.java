@@ -2,6 +2,7 @@ package dev.flood.engine.pipeline;
 
 import dev.flood.api.EngineConfig;
 import dev.flood.backend.Backend;
+import dev.flood.backend.StepLimits;
 import dev.flood.config.ModelConfig;
 import dev.flood.model.LayerRange;
 import dev.flood.model.ModelSlice;
@@ -13,7 +14,7 @@ import java.util.Map;
 
 /**
  * Sets a pipeline up: splits the layers ({@link LayerSplit}), opens one backend per stage and loads its slice,
- * prepares each backend's steps in flight, then sizes one KV cache that every stage can hold and allocates each
+ * resolves the automatic step limits ({@link StepLimits#resolve}), prepares each backend's steps in flight, then sizes one KV cache that every stage can hold and allocates each
  * stage's part of it (its own layers, the same slots).
  *
  * <p>Cache size when the config leaves it open: stages that share memory (CUDA stages on one GPU; every CPU stage,
@@ -40,14 +41,16 @@ final class PipelineLoader {
                 stages.add(new LoadedStage(backend, ModelSlice.load(model, weights, backend, split.get(k)),
                         device(config, k)));
             }
+            EngineConfig resolved = StepLimits.resolve(config, model, opened);
             for (LoadedStage stage : stages) {
-                stage.backend().prepareSteps(model, config);
+                stage.backend().prepareSteps(model, resolved);
             }
-            int cacheTokens = config.cacheTokens() > 0 ? config.cacheTokens() : suggestCacheTokens(stages, model, config);
+            int cacheTokens = resolved.cacheTokens() > 0 ? resolved.cacheTokens()
+                    : suggestCacheTokens(stages, model, resolved);
             for (LoadedStage stage : stages) {
                 stage.backend().allocateCache(stage.slice().layers().numLayers(), cacheTokens, model.kvSize());
             }
-            return new Pipeline<>(stages, config.maxStepsInFlight(), cacheTokens);
+            return new Pipeline<>(stages, resolved, cacheTokens);
         } catch (RuntimeException e) {
             for (Backend backend : opened) {
                 try {

@@ -74,35 +74,47 @@ class CudaOpsTest {
         assertArrayEquals(pair.cpu.toHost(out.cpu()), pair.cuda.toHost(out.cuda()), context("embed", numTokens));
     }
 
+    /**
+     * Widths: 1000 and 8200 take the 4-wide path (8200: more than one batch of loads per thread), 777 the scalar
+     * one.
+     */
     @ParameterizedTest
     @ValueSource(ints = {1, 19, 111})
     void rmsNormMatchesReference(int numTokens) {
-        ForwardBatch batch = BackendPair.simpleBatch(numTokens);
-        pair.beginStep(batch);
-        Pair<Tensor> x = pair.randomActivation(numTokens, 1000, 3f, batch);
-        Pair<Weight> weight = pair.vector(1000, 0.5f, 1.5f);
-        Pair<Tensor> out = pair.allocate(numTokens, 1000);
-        pair.cpu.rmsNorm(x.cpu(), weight.cpu(), 1e-5f, out.cpu());
-        pair.cuda.rmsNorm(x.cuda(), weight.cuda(), 1e-5f, out.cuda());
-        double error = pair.relativeError(out);
-        assertTrue(error <= BF16_OUTPUT, context("rmsNorm", numTokens) + ": relative error " + error);
+        for (int width : new int[] {1000, 777, 8200}) {
+            ForwardBatch batch = BackendPair.simpleBatch(numTokens);
+            pair.beginStep(batch);
+            Pair<Tensor> x = pair.randomActivation(numTokens, width, 3f, batch);
+            Pair<Weight> weight = pair.vector(width, 0.5f, 1.5f);
+            Pair<Tensor> out = pair.allocate(numTokens, width);
+            pair.cpu.rmsNorm(x.cpu(), weight.cpu(), 1e-5f, out.cpu());
+            pair.cuda.rmsNorm(x.cuda(), weight.cuda(), 1e-5f, out.cuda());
+            double error = pair.relativeError(out);
+            assertTrue(error <= BF16_OUTPUT, context("rmsNorm width " + width, numTokens) + ": relative error "
+                    + error);
+        }
     }
 
+    /** Widths: 777 takes the scalar path, 4096 (Llama-3.1-8B's hidden size) and 8200 the 4-wide path. */
     @ParameterizedTest
     @ValueSource(ints = {1, 19, 111})
     void addRmsNormUpdatesTheResidualAndNormalizes(int numTokens) {
-        ForwardBatch batch = BackendPair.simpleBatch(numTokens);
-        pair.beginStep(batch);
-        Pair<Tensor> residual = pair.randomActivation(numTokens, 777, 2f, batch);
-        Pair<Tensor> x = pair.randomActivation(numTokens, 777, 1f, batch);
-        Pair<Weight> weight = pair.vector(777, 0.5f, 1.5f);
-        Pair<Tensor> out = pair.allocate(numTokens, 777);
-        pair.cpu.addRmsNorm(residual.cpu(), x.cpu(), weight.cpu(), 1e-6f, out.cpu());
-        pair.cuda.addRmsNorm(residual.cuda(), x.cuda(), weight.cuda(), 1e-6f, out.cuda());
-        double residualError = pair.relativeError(residual);
-        assertTrue(residualError <= FLOAT32, context("addRmsNorm residual", numTokens) + ": " + residualError);
-        double error = pair.relativeError(out);
-        assertTrue(error <= BF16_OUTPUT, context("addRmsNorm", numTokens) + ": relative error " + error);
+        for (int width : new int[] {777, 4096, 8200}) {
+            ForwardBatch batch = BackendPair.simpleBatch(numTokens);
+            pair.beginStep(batch);
+            Pair<Tensor> residual = pair.randomActivation(numTokens, width, 2f, batch);
+            Pair<Tensor> x = pair.randomActivation(numTokens, width, 1f, batch);
+            Pair<Weight> weight = pair.vector(width, 0.5f, 1.5f);
+            Pair<Tensor> out = pair.allocate(numTokens, width);
+            pair.cpu.addRmsNorm(residual.cpu(), x.cpu(), weight.cpu(), 1e-6f, out.cpu());
+            pair.cuda.addRmsNorm(residual.cuda(), x.cuda(), weight.cuda(), 1e-6f, out.cuda());
+            double residualError = pair.relativeError(residual);
+            assertTrue(residualError <= FLOAT32, context("addRmsNorm residual width " + width, numTokens) + ": "
+                    + residualError);
+            double error = pair.relativeError(out);
+            assertTrue(error <= BF16_OUTPUT, context("addRmsNorm width " + width, numTokens) + ": relative error "
+                    + error);
+        }
     }
 
     @ParameterizedTest
@@ -148,17 +160,21 @@ class CudaOpsTest {
         }
     }
 
+    /** Widths: 301 takes the scalar path, 1024 the 4-wide path. */
     @ParameterizedTest
     @ValueSource(ints = {1, 19, 111})
     void siluMulMatchesReference(int numTokens) {
-        ForwardBatch batch = BackendPair.simpleBatch(numTokens);
-        pair.beginStep(batch);
-        Pair<Tensor> gateUp = pair.randomActivation(numTokens, 2 * 301, 4f, batch);
-        Pair<Tensor> out = pair.allocate(numTokens, 301);
-        pair.cpu.siluMul(gateUp.cpu(), out.cpu());
-        pair.cuda.siluMul(gateUp.cuda(), out.cuda());
-        double error = pair.relativeError(out);
-        assertTrue(error <= BF16_OUTPUT, context("siluMul", numTokens) + ": relative error " + error);
+        for (int width : new int[] {301, 1024}) {
+            ForwardBatch batch = BackendPair.simpleBatch(numTokens);
+            pair.beginStep(batch);
+            Pair<Tensor> gateUp = pair.randomActivation(numTokens, 2 * width, 4f, batch);
+            Pair<Tensor> out = pair.allocate(numTokens, width);
+            pair.cpu.siluMul(gateUp.cpu(), out.cpu());
+            pair.cuda.siluMul(gateUp.cuda(), out.cuda());
+            double error = pair.relativeError(out);
+            assertTrue(error <= BF16_OUTPUT, context("siluMul width " + width, numTokens) + ": relative error "
+                    + error);
+        }
     }
 
     @ParameterizedTest

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flood.api.EngineConfig;
 import dev.flood.api.SamplingParams;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.OutputSpec;
@@ -21,6 +22,7 @@ import dev.flood.sampling.Draw;
 import dev.flood.sampling.SamplingState;
 import dev.flood.testing.Fixtures;
 import dev.flood.weights.SafetensorsCheckpoint;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -63,7 +65,8 @@ class PipelineTest {
                     "cpu"));
             backend.allocateCache(split.get(k).numLayers(), cacheTokens[k], config.kvSize());
         }
-        Pipeline<Step> pipeline = new Pipeline<>(stages, depth, cacheTokens[0]);
+        EngineConfig engineConfig = EngineConfig.builder(Path.of("model")).stepsInFlight(depth).build();
+        Pipeline<Step> pipeline = new Pipeline<>(stages, engineConfig, cacheTokens[0]);
         opened.add(pipeline);
         return pipeline;
     }

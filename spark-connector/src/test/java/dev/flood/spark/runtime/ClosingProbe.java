@@ -1,5 +1,6 @@
 package dev.flood.spark.runtime;
 
+import dev.flood.api.EngineConfig;
 import dev.flood.api.EngineMetrics;
 import dev.flood.api.FloodEngine;
 import dev.flood.api.GenerateRequest;
@@ -55,6 +56,11 @@ record ClosingProbe(FloodEngine delegate, Set<FloodEngine> open) implements Floo
     @Override
     public ModelConfig modelConfig() {
         return delegate.modelConfig();
+    }
+
+    @Override
+    public EngineConfig config() {
+        return delegate.config();
     }
 
     @Override

@@ -1,0 +1,201 @@
+package dev.flood.backend.cuda;
+
+import dev.flood.api.EngineConfig.Quantization;
+import dev.flood.weights.DType;
+import dev.flood.weights.WeightSource;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Linear layers in FP8 on Hopper: which weights go FP8 ({@link #load}), and the product of one
+ * ({@link #run}): the bf16 activations quantized per token (and per 128-column group for block-scaled weights) by
+ * {@code kernels/src/quantize_fp8.cuh}, then {@link Fp8Gemm}. The quantized activations live in one scratch area
+ * per step, taken from the step's workspace (its step slot's) at the step's first FP8 product and reused by every
+ * later one of the step (they run in stream order, each quantization after the previous product has read its
+ * input); steps in flight on other slots have their own. A weight goes FP8 when
+ * quantization is {@link Quantization#FP8}, or {@link Quantization#AUTO} with the checkpoint storing it in FP8 on a
+ * GPU that runs FP8 ({@link Fp8Support}); and its sizes are multiples of 16 (cuBLASLt's FP8 alignment), else it
+ * stays bf16. The cuBLASLt handle is made with the first FP8 weight.
+ */
+final class Fp8Linear implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Fp8Linear.class.getName());
+    private static final int ALIGNMENT = 16;
+
+    private final CudaDevice device;
+    private final Kernels kernels;
+    private final Fp8Uploader uploader;
+    private final Quantization quantization;
+    private Fp8Gemm gemm;
+    private boolean toldBf16;
+    private int maxCols;
+    private int maxRows;
+    private Workspace workspace;   // the current step's (its step slot's), from beginStep
+    private DeviceSlice scratch;   // this step's activation codes, scales and staged output; null until used
+
+    Fp8Linear(CudaDevice device, Kernels kernels, WeightUploader weights, Quantization quantization) {
+        this.device = device;
+        this.kernels = kernels;
+        this.uploader = new Fp8Uploader(device, kernels, weights);
+        this.quantization = quantization;
+    }
+
+    /** The weight in FP8, or null when it stays bf16 (the caller loads it so). */
+    Fp8Weight load(WeightSource source, List<String> names, List<Integer> rowsPerPart, int cols) {
+        boolean stored = source.loadFp8(names.get(0), rowsPerPart.get(0), cols).isPresent();
+        boolean fp8 = switch (quantization) {
+            case NONE -> false;
+            case FP8 -> true;
+            case AUTO -> stored && Fp8Support.available(device.computeCapability());
+        };
+        int rows = rowsPerPart.stream().mapToInt(Integer::intValue).sum();
+        if (fp8 && (rows % ALIGNMENT != 0 || cols % ALIGNMENT != 0)) {
+            tellBf16("weight " + names.get(0) + " [" + rows + ", " + cols + "] is not a multiple of " + ALIGNMENT
+                    + " in both sizes, as cuBLASLt's FP8 products need; it runs in bf16");
+            return null;
+        }
+        if (!fp8) {
+            if (stored) {
+                tellBf16("the checkpoint's FP8 weights are dequantized to bf16 (quantization " + quantization
+                        + " on " + device.name() + ")");
+            }
+            return null;
+        }
+        if (gemm == null) {
+            gemm = new Fp8Gemm(device);
+        }
+        maxCols = Math.max(maxCols, cols);
+        maxRows = Math.max(maxRows, rows);
+        return uploader.load(source, names, rowsPerPart, cols);
+    }
+
+    /** Takes the step's workspace (its step slot's, just emptied); the scratch area comes from it when needed. */
+    void beginStep(Workspace stepWorkspace) {
+        workspace = stepWorkspace;
+        scratch = null;
+    }
+
+    /**
+     * Workspace bytes one step of {@code tokens} tokens takes for FP8 products (0 without FP8 weights): codes of the
+     * widest input, their scales, and room for a bf16 output where cuBLASLt writes no float32.
+     */
+    long scratchBytes(int tokens) {
+        if (maxCols == 0) {
+            return 0;
+        }
+        long codes = Workspace.roundUp((long) tokens * maxCols, Workspace.ALIGNMENT);
+        long scales = Workspace.roundUp((long) tokens * Math.max(1, maxCols / Fp8Weight.BLOCK) * Float.BYTES,
+                Workspace.ALIGNMENT);
+        return codes + scales + (long) tokens * maxRows * 2;
+    }
+
+    /**
+     * {@code out [m, n] = x [m, k] · weightᵀ (+ bias)}: x bf16 (float32 is rounded first), out float32.
+     */
+    void run(CudaTensor x, Fp8Weight weight, CudaWeight bias, CudaTensor out) {
+        int m = x.rows();
+        int k = weight.cols();
+        int n = weight.rows();
+        if (x.cols() != k || out.rows() != m || out.cols() != n) {
+            throw new IllegalArgumentException("linear: x [" + m + ", " + x.cols() + "] FP8 weight [" + n + ", " + k
+                    + "] out [" + out.rows() + ", " + out.cols() + "]");
+        }
+        if (m == 0) {
+            out.written(DType.F32);
+            return;
+        }
+        long input = x.address();
+        if (x.dtype() == DType.F32) {
+            input = workspace.take((long) m * k * 2, "bf16 copy of an FP8 linear input").address();
+            kernels.toBf16(x.address(), input, (long) m * k);
+        } else {
+            x.require(DType.BF16, "linear");
+        }
+        if (scratch == null || scratch.bytes() < scratchBytes(m)) {
+            scratch = workspace.take(scratchBytes(m), "FP8 activations");
+        }
+        long codes = scratch.address();
+        long scales = codes + Workspace.roundUp((long) m * maxCols, Workspace.ALIGNMENT);
+        long staged = scales + Workspace.roundUp((long) m * Math.max(1, maxCols / Fp8Weight.BLOCK) * Float.BYTES,
+                Workspace.ALIGNMENT);
+        boolean blocks = weight.layout() == Fp8Weight.Layout.BLOCK_128;
+        if (blocks) {
+            kernels.quantizeFp8Groups(input, m, k, codes, scales);
+        } else {
+            kernels.quantizeFp8Rows(input, m, k, codes, scales);
+        }
+        Fp8Gemm.Shape shape = new Fp8Gemm.Shape(m, n, k, weight.layout());
+        Fp8Gemm.Operands operands = new Fp8Gemm.Operands(weight.codes().address(), weight.scales().address(), codes,
+                scales, out.address());
+        if (gemm.outputType(shape, operands) == DType.F32) {
+            gemm.run(shape, operands);
+        } else {
+            gemm.run(shape, new Fp8Gemm.Operands(operands.weightCodes(), operands.weightScales(), codes, scales,
+                    staged));
+            kernels.widenBf16(staged, out.address(), (long) m * n);
+        }
+        if (bias != null) {
+            CudaWeight b = bias.require(DType.F32, "linear bias");
+            StepChecks.vector("linear bias", b, n);
+            kernels.addBias(out.address(), b.address(), m, n);
+        }
+        out.written(DType.F32);
+    }
+
+    /**
+     * The FP8 product rate on random {@code size}³ operands ({@code size} a multiple of 512), with the scaling a
+     * model's weights take here (128 x 128 blocks, activations per row and 128-column group) and float32 output,
+     * timed by {@code medianSeconds}; 0 on a GPU without FP8 or where cuBLASLt has no float32 algorithm for it.
+     */
+    double flopsPerSecond(int size, ToDoubleFunction<Runnable> medianSeconds) {
+        if (!Fp8Support.available(device.computeCapability())) {
+            return 0;
+        }
+        if (gemm == null) {
+            gemm = new Fp8Gemm(device);
+        }
+        long elements = (long) size * size;
+        int blocks = size / Fp8Weight.BLOCK;
+        DeviceAllocation bf16 = device.allocate(elements * 2, "FP8 probe values");
+        DeviceAllocation weightCodes = device.allocate(elements, "FP8 probe weight");
+        DeviceAllocation inputCodes = device.allocate(elements, "FP8 probe input");
+        DeviceAllocation weightScales = device.allocate(
+                (long) blocks * Fp8Weight.paddedColumnBlocks(size) * Float.BYTES, "FP8 probe weight scales");
+        DeviceAllocation inputScales = device.allocate((long) blocks * size * Float.BYTES, "FP8 probe input scales");
+        DeviceAllocation out = device.allocate(elements * Float.BYTES, "FP8 probe output");
+        try {
+            kernels.fillUniform(bf16.address(), elements, DType.BF16, 21, -1f, 1f);
+            kernels.quantizeFp8Blocks(bf16.address(), size, size, weightCodes.address(), weightScales.address(),
+                    Fp8Weight.paddedColumnBlocks(size));
+            kernels.fillUniform(bf16.address(), elements, DType.BF16, 22, -1f, 1f);
+            kernels.quantizeFp8Groups(bf16.address(), size, size, inputCodes.address(), inputScales.address());
+            Fp8Gemm.Shape shape = new Fp8Gemm.Shape(size, size, size, Fp8Weight.Layout.BLOCK_128);
+            Fp8Gemm.Operands operands = new Fp8Gemm.Operands(weightCodes.address(), weightScales.address(),
+                    inputCodes.address(), inputScales.address(), out.address());
+            if (gemm.outputType(shape, operands) != DType.F32) {
+                return 0;
+            }
+            return 2.0 * size * size * size / medianSeconds.applyAsDouble(() -> gemm.run(shape, operands));
+        } finally {
+            device.synchronize("the FP8 probe");
+            for (DeviceAllocation a : List.of(bf16, weightCodes, inputCodes, weightScales, inputScales, out)) {
+                device.free(a);
+            }
+        }
+    }
+
+    private void tellBf16(String message) {
+        if (!toldBf16) {
+            LOG.log(System.Logger.Level.INFO, "flood: " + message);
+            toldBf16 = true;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (gemm != null) {
+            gemm.close();
+            gemm = null;
+        }
+    }
+}

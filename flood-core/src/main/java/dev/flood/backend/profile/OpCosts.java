@@ -1,0 +1,136 @@
+package dev.flood.backend.profile;
+
+import dev.flood.backend.AttentionShape;
+import dev.flood.backend.ForwardBatch;
+import dev.flood.backend.Tensor;
+import dev.flood.backend.Weight;
+import dev.flood.weights.DType;
+
+/**
+ * The fewest bytes and FLOPs of each backend op, counted for the CUDA backend's element types (see
+ * {@code CudaBackend}): the residual stream, linear outputs and logits float32 (4 bytes); norm, attention and
+ * activation outputs, GEMM inputs and the KV cache bf16 (2 bytes); weights in their stored type.
+ */
+public final class OpCosts {
+
+    private static final int F32 = 4;
+    private static final int BF16 = 2;
+
+    private OpCosts() {
+    }
+
+    /** {@code out [M, N] = x [M, K] · W [N, K]ᵀ (+ bias)}: the weight once, x in bf16, out in float32. */
+    public static OpCost linear(Tensor x, Weight weight, Weight bias) {
+        long m = x.rows();
+        long n = weight.rows();
+        long k = weight.cols();
+        long bytes = weightBytes(weight) + m * k * BF16 + m * n * F32;
+        if (bias != null) {
+            bytes += n * F32 + 2 * m * n * F32;
+        }
+        double flops = 2.0 * m * n * k;
+        return weight.storageType() == DType.F8_E4M3 ? new OpCost(bytes, 0, flops) : new OpCost(bytes, flops, 0);
+    }
+
+    /** The embedding rows gathered (bf16) and written as float32. */
+    public static OpCost embed(Tensor out) {
+        return OpCost.bytes((long) out.rows() * out.cols() * (BF16 + F32));
+    }
+
+    /** Float32 rows read, bf16 rows written, the weight read. */
+    public static OpCost rmsNorm(Tensor x) {
+        return OpCost.bytes((long) x.rows() * x.cols() * (F32 + BF16) + (long) x.cols() * F32);
+    }
+
+    /** Residual and x read, residual written (float32), normed written (bf16). */
+    public static OpCost addRmsNorm(Tensor residual) {
+        return OpCost.bytes((long) residual.rows() * residual.cols() * (3 * F32 + BF16) + (long) residual.cols() * F32);
+    }
+
+    /** The heads read and written in place (float32). */
+    public static OpCost headRmsNorm(Tensor x, int numHeads, int headDim) {
+        return OpCost.bytes((long) x.rows() * numHeads * headDim * 2 * F32);
+    }
+
+    /** Query and key heads read and written in place (float32), one cos and one sin row per token. */
+    public static OpCost rotary(Tensor qkv, AttentionShape shape) {
+        long rows = qkv.rows();
+        return OpCost.bytes(rows * (shape.numHeads() + shape.numKvHeads()) * shape.headDim() * 2 * F32
+                + rows * shape.headDim() * F32);
+    }
+
+    /** Keys and values read (float32) and written to the cache (bf16). */
+    public static OpCost writeCache(Tensor qkv, AttentionShape shape) {
+        return OpCost.bytes((long) qkv.rows() * 2 * shape.kvSize() * (F32 + BF16));
+    }
+
+    /**
+     * Query and key heads read and written in place, values read (float32), keys and values written to the cache
+     * (bf16), one cos and one sin row per token.
+     */
+    public static OpCost rotaryWriteCache(Tensor qkv, AttentionShape shape) {
+        long rows = qkv.rows();
+        return OpCost.bytes(rows * (shape.numHeads() + shape.numKvHeads()) * shape.headDim() * 2 * F32
+                + rows * shape.kvSize() * (F32 + 2 * BF16) + rows * shape.headDim() * F32);
+    }
+
+    /**
+     * Each request's keys and values read once (bf16), queries read (float32), outputs written (bf16); FLOPs of
+     * {@code QKᵀ} and {@code PV} over the causal pairs, at the bf16 matrix rate.
+     */
+    public static OpCost attention(ForwardBatch batch, AttentionShape shape) {
+        long kvTokens = 0;
+        double pairs = 0;
+        for (int s = 0; s < batch.numSeqs(); s++) {
+            long context = batch.contextLens()[s];
+            long queries = batch.queryLen(s);
+            kvTokens += context;
+            pairs += queries * (context - queries) + queries * (queries + 1) / 2.0;
+        }
+        long bytes = kvTokens * 2 * shape.kvSize() * BF16 + (long) batch.numTokens() * shape.qSize() * (F32 + BF16);
+        return new OpCost(bytes, 4.0 * shape.numHeads() * shape.headDim() * pairs, 0);
+    }
+
+    /** Gate and up read (float32), the product written (bf16). */
+    public static OpCost siluMul(Tensor out) {
+        return OpCost.bytes((long) out.rows() * out.cols() * (2 * F32 + BF16));
+    }
+
+    /**
+     * Rows read and written (counted as float32, the widest); nothing when the rows are all of {@code x} in order,
+     * which a backend may hand back as they are.
+     */
+    public static OpCost gatherRows(Tensor x, int[] rows) {
+        boolean everyRowInOrder = rows.length == x.rows();
+        for (int i = 0; everyRowInOrder && i < rows.length; i++) {
+            everyRowInOrder = rows[i] == i;
+        }
+        return everyRowInOrder ? OpCost.NONE : OpCost.bytes(2L * rows.length * x.cols() * F32);
+    }
+
+    /** The logits rows read once. */
+    public static OpCost logitsRead(Tensor logits) {
+        return OpCost.bytes((long) logits.rows() * logits.cols() * F32);
+    }
+
+    /** The tensor copied out (float32). */
+    public static OpCost toHost(Tensor x) {
+        return OpCost.bytes((long) x.rows() * x.cols() * F32);
+    }
+
+    /** Tensors copied to another stage (counted as float32). */
+    public static OpCost copies(java.util.List<Tensor> tensors) {
+        return OpCost.bytes(tensors.stream().mapToLong(t -> 2L * t.rows() * t.cols() * F32).sum());
+    }
+
+    /** The step's int32 arrays uploaded. */
+    public static OpCost stepMetadata(ForwardBatch batch) {
+        long ints = 3L * batch.numTokens() + 2L * (batch.numSeqs() + 1) + batch.numSeqs()
+                + 2L * batch.extentStarts().length + batch.logitRows().length;
+        return OpCost.bytes(ints * Integer.BYTES);
+    }
+
+    private static long weightBytes(Weight weight) {
+        return (long) weight.rows() * weight.cols() * weight.storageType().bytes();
+    }
+}
