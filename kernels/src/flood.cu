@@ -6,6 +6,7 @@
 #include "deferred_tokens.cuh"
 #include "elementwise.cuh"
 #include "embedding.cuh"
+#include "log_softmax_gather.cuh"
 #include "quantize_fp8.cuh"
 #include "rms_norm.cuh"
 #include "rotary.cuh"
@@ -171,4 +172,11 @@ extern "C" __global__ void __launch_bounds__(512) flood_token_logprobs(const flo
                                                                         double* chosen_logprob, int* top_ids,
                                                                         double* top_logprobs, int* status) {
     flood::token_logprobs(logits, vocab, chosen, top_n, chosen_logprob, top_ids, top_logprobs, status);
+}
+
+extern "C" __global__ void __launch_bounds__(512) flood_log_softmax_gather(const float* logits, int vocab,
+                                                                            const int* targets, int top_n,
+                                                                            double* logprob, int* top_ids,
+                                                                            double* top_logprobs, int* status) {
+    flood::log_softmax_gather(logits, vocab, targets, top_n, logprob, top_ids, top_logprobs, status);
 }

@@ -93,6 +93,20 @@ public final class FloodOptions {
             .booleanType().defaultValue(false)
             .withDescription("Keep generating past the model's end-of-sequence token until max-new-tokens.");
 
+    public static final ConfigOption<Integer> SCORE_MAX_LENGTH = ConfigOptions.key("flood.score.max-length")
+            .intType().defaultValue(0)
+            .withDescription("FLOOD_PERPLEXITY: tokens in one window; 0 = the model's context. A longer text is "
+                    + "scored in strided sliding windows, each token once (transformers' perplexity guide).");
+
+    public static final ConfigOption<Integer> SCORE_STRIDE = ConfigOptions.key("flood.score.stride")
+            .intType().defaultValue(0)
+            .withDescription("FLOOD_PERPLEXITY: tokens between window starts, below max-length; 0 = half of it.");
+
+    public static final ConfigOption<Boolean> SCORE_SLIDING_WINDOW = ConfigOptions.key("flood.score.sliding-window")
+            .booleanType().defaultValue(true)
+            .withDescription("FLOOD_PERPLEXITY: false fails a text longer than max-length instead of scoring it in "
+                    + "windows.");
+
     public static final ConfigOption<ErrorMode> ON_ERROR = ConfigOptions.key("flood.on-error")
             .enumType(ErrorMode.class).defaultValue(ErrorMode.RESULT)
             .withDescription("RESULT: a record whose request fails (null or over-long prompt, timeout) gets an "
@@ -102,7 +116,7 @@ public final class FloodOptions {
     /** Every option above, for validation and documentation. */
     public static final List<ConfigOption<?>> ALL = List.of(MODEL_PATH, LOAD_FORMAT, BACKEND, DEVICES, CACHE_TOKENS,
             MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, CACHE_RESERVATION, THREADS, SEED, MAX_NEW_TOKENS, TEMPERATURE,
-            TOP_P, TOP_K, STOP, IGNORE_EOS, ON_ERROR);
+            TOP_P, TOP_K, STOP, IGNORE_EOS, SCORE_MAX_LENGTH, SCORE_STRIDE, SCORE_SLIDING_WINDOW, ON_ERROR);
 
     private FloodOptions() {
     }

@@ -2,6 +2,7 @@ package dev.flood.flink;
 
 import dev.flood.api.EngineConfig;
 import dev.flood.api.SamplingParams;
+import dev.flood.api.ScoreOptions;
 import dev.flood.flink.FloodOptions.ErrorMode;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -20,14 +21,16 @@ import org.apache.flink.configuration.Configuration;
  *
  * @param engine   what the shared engine is opened with; equal configs share one engine per TaskManager
  * @param sampling how every request samples, without a seed: {@link #samplingFor} adds the derived one
+ * @param scoring  how FLOOD_PERPLEXITY scores a text longer than the window
  * @param onError  what a failed request does to its record
  */
 @PublicEvolving
-public record FloodSettings(EngineConfig engine, SamplingParams sampling, ErrorMode onError) {
+public record FloodSettings(EngineConfig engine, SamplingParams sampling, ScoreOptions scoring, ErrorMode onError) {
 
     public FloodSettings {
         Objects.requireNonNull(engine, "engine");
         Objects.requireNonNull(sampling, "sampling");
+        Objects.requireNonNull(scoring, "scoring");
         Objects.requireNonNull(onError, "onError");
         if (sampling.seed().isPresent()) {
             throw new IllegalArgumentException("sampling must not carry a seed: each request's seed is derived "
@@ -92,7 +95,10 @@ public record FloodSettings(EngineConfig engine, SamplingParams sampling, ErrorM
             if (conf.get(FloodOptions.IGNORE_EOS)) {
                 sampling.ignoreEos();
             }
-            return new FloodSettings(engine, sampling.build(), conf.get(FloodOptions.ON_ERROR));
+            ScoreOptions scoring = new ScoreOptions(conf.get(FloodOptions.SCORE_MAX_LENGTH),
+                    conf.get(FloodOptions.SCORE_STRIDE), conf.get(FloodOptions.SCORE_SLIDING_WINDOW)
+                    ? ScoreOptions.LongTexts.SLIDING_WINDOW : ScoreOptions.LongTexts.REJECT);
+            return new FloodSettings(engine, sampling.build(), scoring, conf.get(FloodOptions.ON_ERROR));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid Flood options: " + e.getMessage(), e);
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flood.api.EngineConfig.CacheReservation;
+import dev.flood.api.ScoreOptions;
 import dev.flood.flink.FloodOptions.ErrorMode;
 import java.nio.file.Path;
 import java.util.List;
@@ -34,6 +35,17 @@ class FloodSettingsTest {
         assertEquals(FloodOptions.TOP_P.defaultValue(), settings.sampling().topP());
         assertEquals(ErrorMode.RESULT, settings.onError());
         assertEquals(Runtime.getRuntime().availableProcessors(), settings.engine().threads(), "threads 0 = every core");
+        assertEquals(ScoreOptions.DEFAULTS, settings.scoring());
+    }
+
+    @Test
+    void scoringOptionsParse() {
+        FloodSettings settings = FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.score.max-length",
+                "2048", "flood.score.stride", "1500", "flood.score.sliding-window", "false"), NO_JOB_PARAMETERS);
+        assertEquals(new ScoreOptions(2048, 1500, ScoreOptions.LongTexts.REJECT), settings.scoring());
+        assertMessage(() -> FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.score.max-length", "64",
+                "flood.score.stride", "64"), NO_JOB_PARAMETERS),
+                "invalid Flood options: stride 64 must be below max_length 64");
     }
 
     @Test

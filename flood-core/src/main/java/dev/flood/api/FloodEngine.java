@@ -53,13 +53,22 @@ public interface FloodEngine extends AutoCloseable {
     GenerationHandle stream(GenerateRequest request, GenerationListener listener);
 
     /**
-     * Per-token log-probabilities, mean NLL and perplexity of each text; results in input order. An interrupt
-     * cancels them (see the class comment).
+     * Per-token log-probabilities, mean NLL and perplexity of each text, with the default {@link ScoreOptions};
+     * results in input order. Blocks until all are done; the engine's own implementation cancels them on an
+     * interrupt (see the class comment).
      */
-    List<ScoreResult> score(List<String> texts);
+    default List<ScoreResult> score(List<String> texts) {
+        List<CompletableFuture<ScoreResult>> futures = texts.stream().map(this::submitScore).toList();
+        return futures.stream().map(CompletableFuture::join).toList();
+    }
 
-    /** Queues one text for scoring. */
-    CompletableFuture<ScoreResult> submitScore(String text);
+    /** Queues one text for scoring with the default {@link ScoreOptions} (sliding windows past the context). */
+    default CompletableFuture<ScoreResult> submitScore(String text) {
+        return submitScore(ScoreRequest.of(text));
+    }
+
+    /** Queues one text (or token ids) for scoring; the future completes with its result, never exceptionally. */
+    CompletableFuture<ScoreResult> submitScore(ScoreRequest request);
 
     /** Log-likelihood of each option as a continuation of the prompt (FLOOD-style option scoring). */
     CompletableFuture<OptionScores> submitOptions(String prompt, List<String> options);

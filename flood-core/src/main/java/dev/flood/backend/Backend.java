@@ -158,20 +158,30 @@ public interface Backend extends AutoCloseable {
     /**
      * For each row r of float32 {@code logits [rows, vocab]}: log p({@code chosenTokens[r]}) and the {@code topN}
      * most likely tokens (0 for none) under the log-softmax of the raw logits, in double, as
-     * {@link dev.flood.sampling.Sampler#rowLogprobs} computes them. Scoring reads its targets' log-probabilities
-     * this way.
+     * {@link dev.flood.sampling.Sampler#rowLogprobs} computes them.
      */
     List<RowLogprobs> logprobs(Tensor logits, int[] chosenTokens, int topN);
 
     /**
-     * Starts computing the step's outputs from its float32 {@code logits}: the tokens of {@code spec}'s sample
-     * rows (as {@link #sample} draws them, at each {@link dev.flood.sampling.Draw}'s counter), their
-     * log-probabilities where asked, and the scored rows' log-probabilities (as {@link #logprobs}). Returns without
-     * waiting for a device; the drawn tokens stay where the next step's {@link #embed} finds them. A row whose
-     * request has penalties may be drawn at {@link PendingOutputs#await}, on the engine thread, from its state
-     * then: the engine puts such a request in one step at a time, so its state is the same.
+     * Scoring's log-probabilities, read straight from final hidden states: for each i, the logits
+     * {@code hidden[rows.rows()[i]] · lmHeadᵀ} and then what {@link #logprobs} gives for them with
+     * {@code rows.targets()[i]} chosen and the {@code rows.topN()} best. {@code hidden} is
+     * {@code [numTokens, hiddenSize]}, {@code lmHead} {@code [vocab, hiddenSize]}. A backend runs the lm_head over
+     * bounded chunks of rows, so the memory this takes does not grow with the number of rows (a step's every
+     * token may be scored); the rows' full logits are never held at once.
      */
-    PendingOutputs launchOutputs(Tensor logits, OutputSpec spec);
+    List<RowLogprobs> lmHeadLogprobs(Tensor hidden, Weight lmHead, ScoredRows rows);
+
+    /**
+     * Starts computing the step's outputs from its {@code head}: the tokens of {@code spec}'s sample rows from the
+     * float32 logits (as {@link #sample} draws them, at each {@link dev.flood.sampling.Draw}'s counter), their
+     * log-probabilities where asked, and the scored rows' log-probabilities from the hidden states (as
+     * {@link #lmHeadLogprobs} computes them, in its bounded memory). Returns without waiting for a device; the
+     * drawn tokens stay where the next step's {@link #embed} finds them. A row whose request has penalties may be
+     * drawn at {@link PendingOutputs#await}, on the engine thread, from its state then: the engine puts such a
+     * request in one step at a time, so its state is the same.
+     */
+    PendingOutputs launchOutputs(StepHead head, OutputSpec spec);
 
     /**
      * Makes this step's {@code tensors} readable by another backend (the next pipeline stage): returns what that

@@ -4,9 +4,10 @@ import dev.flood.sampling.Draw;
 import java.util.List;
 
 /**
- * What one step needs from its logits ({@code [logitRows.length, vocab]} float32, as the model's head returns
- * them): tokens drawn from some rows (generation, with their log-probabilities when a request asks), and the
- * log-probability of a known next token at others (scoring).
+ * What one step needs from its last stage's head ({@link StepHead}): tokens drawn from rows of its logits
+ * (generation, with their log-probabilities when a request asks), and the log-probability of a known next token
+ * at rows of its final hidden states (scoring). Scored rows never go through the step's logits: the backend reads
+ * them through the lm_head in bounded memory ({@link Backend#lmHeadLogprobs}).
  *
  * <p>Sampled rows are numbered in the order given here ("sample rows"); a later step's deferred tokens
  * ({@link ForwardBatch#deferredTokens()}) refer to this numbering.
@@ -14,7 +15,7 @@ import java.util.List;
  * @param sampleRows   [numSampled] logits rows to draw a token from
  * @param draws        [numSampled] the draw of each; a row with {@code params().logprobs() > 0} also gets the
  *                     log-probabilities of its token and that many top tokens
- * @param scoreRows    [numScored] logits rows whose target token's log-probability is wanted
+ * @param scoreRows    [numScored] token rows of the hidden states whose target token's log-probability is wanted
  * @param scoreTargets [numScored] the target token of each
  */
 public record OutputSpec(int[] sampleRows, List<Draw> draws, int[] scoreRows, int[] scoreTargets) {
@@ -28,6 +29,11 @@ public record OutputSpec(int[] sampleRows, List<Draw> draws, int[] scoreRows, in
             throw new IllegalArgumentException(scoreRows.length + " scored rows with " + scoreTargets.length
                     + " targets");
         }
+    }
+
+    /** The scored rows as {@link Backend#lmHeadLogprobs} takes them: each row's target, no top tokens. */
+    public ScoredRows scored() {
+        return new ScoredRows(scoreRows, scoreTargets, 0);
     }
 
     /** The most top tokens any sampled row asks for (0 when none wants log-probabilities). */

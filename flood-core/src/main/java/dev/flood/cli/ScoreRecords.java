@@ -11,8 +11,10 @@ import org.apache.parquet.schema.MessageTypeParser;
 
 /**
  * The output record of one scored text: {@code text}, {@code tokens}, {@code token_ids}, {@code token_logprobs}
- * (entry i is log p(token i+1 | tokens 0..i), special tokens included), {@code mean_nll}, {@code perplexity}
- * (null for a text of one token, which has no prediction to score), and {@code error} when it failed.
+ * (entry i is log p(token i+1 | tokens before it), special tokens included), {@code mean_nll}, {@code perplexity}
+ * (null for a text of one token, which has no prediction to score), {@code windows} (how many sliding windows
+ * the text was scored in: 1 when it fits the window, 0 for a text of one token or a failure), and {@code error}
+ * when it failed.
  */
 final class ScoreRecords {
 
@@ -24,6 +26,7 @@ final class ScoreRecords {
               optional group token_logprobs (LIST) { repeated group list { required double element; } }
               optional double mean_nll;
               optional double perplexity;
+              required int32 windows;
               optional binary error (STRING);
             }
             """);
@@ -44,6 +47,7 @@ final class ScoreRecords {
         result.tokenLogprobs().forEach(logprobs::add);
         JsonFields.putFinite(record, "mean_nll", result.meanNll());
         JsonFields.putFinite(record, "perplexity", result.perplexity());
+        record.put("windows", result.windows());
         if (result.isError()) {
             record.put("error", item.located(result.error()));
         }
@@ -59,8 +63,9 @@ final class ScoreRecords {
         if (record.has("error")) {
             return "error: " + record.get("error").asText() + "  | " + text;
         }
-        return String.format(Locale.ROOT, "perplexity %10.4f  mean_nll %8.5f  tokens %5d  | %s",
+        int windows = record.path("windows").asInt(1);
+        return String.format(Locale.ROOT, "perplexity %10.4f  mean_nll %8.5f  tokens %5d%s  | %s",
                 record.path("perplexity").asDouble(Double.NaN), record.path("mean_nll").asDouble(Double.NaN),
-                record.get("tokens").asInt(), text);
+                record.get("tokens").asInt(), windows > 1 ? "  windows " + windows : "", text);
     }
 }

@@ -8,8 +8,8 @@ import dev.flood.api.FloodException;
 import dev.flood.api.SamplingParams;
 import dev.flood.backend.OutputSpec;
 import dev.flood.backend.PendingOutputs;
+import dev.flood.backend.StepHead;
 import dev.flood.backend.StepLimits;
-import dev.flood.backend.Tensor;
 import dev.flood.backend.cuda.CudaBackend;
 import dev.flood.backend.profile.Ceilings;
 import dev.flood.backend.profile.OpClass;
@@ -117,8 +117,8 @@ final class StepProfile {
         OutputSpec spec = new OutputSpec(allRows, draws, new int[0], new int[0]);
         // As the engine runs a step: forward, the outputs launched, the step ended, the outputs awaited.
         Runnable run = () -> {
-            Tensor logits = lm.forward(step.batch());
-            PendingOutputs outputs = logits == null ? null : backend.launchOutputs(logits, spec);
+            StepHead head = lm.forwardHead(step.batch());
+            PendingOutputs outputs = head.logits() == null ? null : backend.launchOutputs(head, spec);
             backend.endStep();
             if (outputs != null) {
                 outputs.await();

@@ -6,17 +6,29 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
- * Workload W, the throughput benchmark (shared/bench/WORKLOAD.md): prompt i has {@code inputLengths[i]} tokens,
- * token j of prompt i is {@code 100 + (i*7919 + j*104729) mod (vocabSize - 200)}, so any program rebuilds the same
- * ids; each prompt generates exactly {@code outputTokens} tokens, greedy, EOS ignored.
+ * Flood's benchmark workloads. All build their token ids the same way: token j of text i is
+ * {@code 100 + (i*7919 + j*104729) mod (vocabSize - 200)}, so any program rebuilds the same ids.
+ * <ul>
+ *   <li>W, the throughput benchmark (shared/bench/WORKLOAD.md): 1,024 prompts of {@code inputLengths[i]} tokens
+ *       (8 to 1,500, mean 256), each generating exactly {@code outputTokens} (256) tokens, greedy, EOS ignored;
+ *   <li>S, bulk scoring: W's 1,024 prompts taken as texts to score, every position's next-token log-probability;
+ *   <li>S-long, scoring long documents: 256 texts of 8,192 tokens each.
+ * </ul>
+ * docs/performance.md describes them and gives the figures.
  *
- * @param inputLengths prompt lengths in tokens, in prompt order
- * @param outputTokens tokens generated per prompt
+ * @param inputLengths prompt (or text) lengths in tokens, in order
+ * @param outputTokens tokens generated per prompt; 0 for a scoring workload
  */
 record Workload(String name, List<Integer> inputLengths, int outputTokens) {
+
+    /** The scoring workloads by name, for {@code flood score --workload}. */
+    static final List<String> SCORING = List.of("S", "S-long");
+    private static final int LONG_DOCUMENTS = 256;
+    private static final int LONG_DOCUMENT_TOKENS = 8_192;
 
     private static final String RESOURCE = "workload-w.json";
     /** Ids below this are left out (special and byte tokens sit low in most vocabularies). */
@@ -27,8 +39,8 @@ record Workload(String name, List<Integer> inputLengths, int outputTokens) {
         if (inputLengths.isEmpty() || inputLengths.stream().anyMatch(n -> n < 1)) {
             throw new IllegalArgumentException("workload " + name + " needs prompt lengths >= 1");
         }
-        if (outputTokens < 1) {
-            throw new IllegalArgumentException("workload " + name + " needs output_tokens >= 1, got " + outputTokens);
+        if (outputTokens < 0) {
+            throw new IllegalArgumentException("workload " + name + " needs output_tokens >= 0, got " + outputTokens);
         }
     }
 
@@ -45,6 +57,26 @@ record Workload(String name, List<Integer> inputLengths, int outputTokens) {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + RESOURCE, e);
         }
+    }
+
+    /** Workload S: W's prompts as texts to score. */
+    static Workload s() {
+        return new Workload("S", w().inputLengths(), 0);
+    }
+
+    /** Workload S-long: 256 documents of 8,192 tokens to score. */
+    static Workload sLong() {
+        return new Workload("S-long", Collections.nCopies(LONG_DOCUMENTS, LONG_DOCUMENT_TOKENS), 0);
+    }
+
+    /** The scoring workload called {@code name} (one of {@link #SCORING}). */
+    static Workload scoring(String name) {
+        return switch (name) {
+            case "S" -> s();
+            case "S-long" -> sLong();
+            default -> throw new IllegalArgumentException("unknown scoring workload '" + name + "' (known: "
+                    + String.join(", ", SCORING) + ")");
+        };
     }
 
     /** The ids of prompt {@code index} cut to {@code numTokens}, for a model of {@code vocabSize} ids. */

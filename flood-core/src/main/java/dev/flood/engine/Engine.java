@@ -9,6 +9,7 @@ import dev.flood.api.GenerationHandle;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
+import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.backend.StepOutputs;
 import dev.flood.config.ModelConfig;
@@ -356,15 +357,15 @@ public final class Engine implements FloodEngine {
     @Override
     public CompletableFuture<GenerationResult> submit(GenerateRequest request, GenerationListener listener) {
         Intake.Admitted<GenerationResult> admitted = intake.generation(request, listener);
-        admitted.sequence().ifPresent(this::enqueue);
+        admitted.sequences().forEach(this::enqueue);
         return admitted.future();
     }
 
     @Override
     public GenerationHandle stream(GenerateRequest request, GenerationListener listener) {
         Intake.Admitted<GenerationResult> admitted = intake.generation(request, listener);
-        admitted.sequence().ifPresent(this::enqueue);
-        Runnable canceller = admitted.sequence().<Runnable>map(s -> () -> cancels.add(s)).orElse(() -> { });
+        admitted.sequences().forEach(this::enqueue);
+        Runnable canceller = () -> cancels.addAll(admitted.sequences());
         return new GenerationHandle(admitted.future(), canceller);
     }
 
@@ -374,9 +375,9 @@ public final class Engine implements FloodEngine {
     }
 
     @Override
-    public CompletableFuture<ScoreResult> submitScore(String text) {
-        Intake.Admitted<ScoreResult> admitted = intake.scoring(text);
-        admitted.sequence().ifPresent(this::enqueue);
+    public CompletableFuture<ScoreResult> submitScore(ScoreRequest request) {
+        Intake.Admitted<ScoreResult> admitted = intake.scoring(request);
+        admitted.sequences().forEach(this::enqueue);
         return admitted.future();
     }
 

@@ -39,11 +39,6 @@ final class Generation implements Work {
         this.listener = listener;
     }
 
-    @Override
-    public boolean needsAllLogits() {
-        return false;
-    }
-
     SamplingState samplingState() {
         return sampling;
     }

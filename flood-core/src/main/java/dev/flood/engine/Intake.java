@@ -6,12 +6,14 @@ import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
+import dev.flood.api.ScoreOptions;
+import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.sampling.SamplingState;
 import dev.flood.tokenizer.IncrementalDetokenizer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -24,8 +26,8 @@ import java.util.function.IntSupplier;
  */
 final class Intake {
 
-    /** A sequence to queue, or none if the input was rejected; the future completes either way. */
-    record Admitted<T>(Optional<Sequence> sequence, CompletableFuture<T> future) {
+    /** The sequences to queue (none if the input was rejected); the future completes either way. */
+    record Admitted<T>(List<Sequence> sequences, CompletableFuture<T> future) {
     }
 
     private final EngineConfig config;
@@ -61,47 +63,69 @@ final class Intake {
             SamplingState sampling = new SamplingState(request.sampling(), seed, loaded.config().vocabSize(), ids);
             IncrementalDetokenizer detokenizer = loaded.tokenizer() == null ? null : loaded.tokenizer().newDetokenizer(ids);
             Generation generation = new Generation(request.sampling(), sampling, detokenizer, sink);
-            return new Admitted<>(Optional.of(new Sequence(serial, ids, maxTokens, generation)), generation.future);
+            return new Admitted<>(List.of(new Sequence(serial, ids, maxTokens, generation)), generation.future);
         } catch (IllegalArgumentException | FloodException e) {
             GenerationResult failed = GenerationResult.failed(e.getMessage(), ids == null ? 0 : ids.length);
             counters.completed(true);
             sink.onComplete(failed);
-            return new Admitted<>(Optional.empty(), CompletableFuture.completedFuture(failed));
+            return new Admitted<>(List.of(), CompletableFuture.completedFuture(failed));
         }
     }
 
-    Admitted<ScoreResult> scoring(String text) {
+    Admitted<ScoreResult> scoring(ScoreRequest request) {
         try {
-            if (text == null) {
+            if (request == null) {
+                throw new IllegalArgumentException("request is null");
+            }
+            if (request.text() == null && request.tokenIds() == null) {
                 throw new IllegalArgumentException("text is null");
             }
-            return scoringOf(loaded.requireTokenizer().encode(text));
+            int[] ids = request.text() != null ? loaded.requireTokenizer().encode(request.text())
+                    : request.tokenIds().stream().mapToInt(id -> id == null ? -1 : id).toArray();
+            return scoringOf(ids, request.options());
         } catch (IllegalArgumentException | FloodException e) {
             counters.completed(true);
-            return new Admitted<>(Optional.empty(), CompletableFuture.completedFuture(ScoreResult.failed(e.getMessage())));
+            return new Admitted<>(List.of(), CompletableFuture.completedFuture(ScoreResult.failed(e.getMessage())));
         }
     }
 
-    private Admitted<ScoreResult> scoringOf(int[] ids) {
+    /**
+     * One sequence for a text that fits the window; for a longer one, one per sliding window, whose results
+     * {@link ScoreWindows#combine} joins.
+     */
+    private Admitted<ScoreResult> scoringOf(int[] ids, ScoreOptions options) {
         checkIds(ids);
-        if (ids.length > loaded.config().maxPositions()) {
-            throw new IllegalArgumentException("text has " + ids.length + " tokens but the model's context is "
-                    + loaded.config().maxPositions() + " tokens");
+        int window = options.windowTokens(loaded.config().maxPositions());
+        int stride = options.strideTokens(window);
+        if (ids.length > window && options.longTexts() == ScoreOptions.LongTexts.REJECT) {
+            throw new IllegalArgumentException("text has " + ids.length + " tokens but " + (options.maxLength() == 0
+                    ? "the model's context is " + window + " tokens" : "max_length is " + window + " tokens")
+                    + " (sliding windows are off)");
         }
         if (ids.length < 2) {
             counters.completed(false);
-            return new Admitted<>(Optional.empty(), CompletableFuture.completedFuture(
-                    ScoreResult.of(java.util.Arrays.stream(ids).boxed().toList(), List.of())));
+            return new Admitted<>(List.of(), CompletableFuture.completedFuture(
+                    ScoreResult.of(Arrays.stream(ids).boxed().toList(), List.of(), 0)));
         }
-        checkCache(ids.length);
-        Scoring scoring = new Scoring();
-        return new Admitted<>(Optional.of(new Sequence(serials.getAndIncrement(), ids, ids.length, scoring)), scoring.future);
+        List<ScoreWindows.Window> windows = ScoreWindows.of(ids.length, window, stride);
+        checkCache(windows.get(0).length());
+        List<Sequence> sequences = new ArrayList<>();
+        List<CompletableFuture<ScoreResult>> parts = new ArrayList<>();
+        for (ScoreWindows.Window w : windows) {
+            int[] part = windows.size() == 1 ? ids : Arrays.copyOfRange(ids, w.begin(), w.end());
+            Scoring scoring = new Scoring(part.length, w.firstScoredPosition());
+            sequences.add(new Sequence(serials.getAndIncrement(), part, part.length, scoring));
+            parts.add(scoring.future);
+        }
+        return new Admitted<>(sequences, windows.size() == 1 ? parts.get(0)
+                : RequestFuture.joining(ScoreWindows.combine(ids, parts), parts));
     }
 
     /**
      * Scores each option as a continuation of the prompt: the prompt's ids (with the tokenizer's special tokens)
      * followed by the option's ids (without them); an option's log-likelihood sums the log-probabilities of its
-     * own tokens. Cancelling the returned future cancels every option's scoring.
+     * own tokens. Prompt and option together are scored as a text is, in sliding windows if they are longer
+     * than the model's context. Cancelling the returned future cancels every option's scoring.
      */
     CompletableFuture<OptionScores> options(String prompt, List<String> options, Consumer<Sequence> enqueue) {
         List<Admitted<ScoreResult>> admitted = new ArrayList<>();
@@ -124,21 +148,19 @@ final class Intake {
                 if (optionIds.length == 0) {
                     throw new IllegalArgumentException("option " + i + " has no tokens");
                 }
-                int[] ids = java.util.Arrays.copyOf(promptIds, promptIds.length + optionIds.length);
+                int[] ids = Arrays.copyOf(promptIds, promptIds.length + optionIds.length);
                 System.arraycopy(optionIds, 0, ids, promptIds.length, optionIds.length);
                 optionLengths.add(optionIds.length);
-                admitted.add(scoringOf(ids));
+                admitted.add(scoringOf(ids, ScoreOptions.DEFAULTS));
             }
         } catch (IllegalArgumentException | FloodException e) {
             counters.completed(true);
             return CompletableFuture.completedFuture(OptionScores.failed(e.getMessage()));
         }
-        admitted.forEach(a -> a.sequence().ifPresent(enqueue));
+        admitted.forEach(a -> a.sequences().forEach(enqueue));
         int contextTokens = promptLength;
         CompletableFuture<?>[] futures = admitted.stream().map(Admitted::future).toArray(CompletableFuture[]::new);
-        RequestFuture<OptionScores> scores = new RequestFuture<>();
-        scores.onCancel(() -> admitted.forEach(a -> a.future().cancel(false)));
-        CompletableFuture.allOf(futures).thenApply(ignored -> {
+        CompletableFuture<OptionScores> scores = CompletableFuture.allOf(futures).thenApply(ignored -> {
             List<Double> logLikelihoods = new ArrayList<>();
             int best = 0;
             for (int i = 0; i < admitted.size(); i++) {
@@ -156,14 +178,8 @@ final class Intake {
                 }
             }
             return new OptionScores(logLikelihoods, optionLengths, best, null);
-        }).whenComplete((result, error) -> {
-            if (error == null) {
-                scores.complete(result);
-            } else {
-                scores.completeExceptionally(error);
-            }
         });
-        return scores;
+        return RequestFuture.joining(scores, admitted.stream().map(Admitted::future).toList());
     }
 
     private int[] promptIds(GenerateRequest request) {

@@ -1,5 +1,6 @@
 package dev.flood.engine;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -9,6 +10,23 @@ import java.util.concurrent.CompletableFuture;
 final class RequestFuture<T> extends CompletableFuture<T> {
 
     private volatile Runnable onCancel = () -> { };
+
+    /**
+     * A future made of several requests' futures ({@code parts}): it completes as {@code result}, computed from
+     * them, completes, and cancelling it cancels every part.
+     */
+    static <T> RequestFuture<T> joining(CompletableFuture<T> result, List<? extends CompletableFuture<?>> parts) {
+        RequestFuture<T> joined = new RequestFuture<>();
+        joined.onCancel(() -> parts.forEach(part -> part.cancel(false)));
+        result.whenComplete((value, error) -> {
+            if (error == null) {
+                joined.complete(value);
+            } else {
+                joined.completeExceptionally(error);
+            }
+        });
+        return joined;
+    }
 
     /** What a successful {@link #cancel} runs, on the cancelling thread: it must only hand the cancel on. */
     void onCancel(Runnable action) {

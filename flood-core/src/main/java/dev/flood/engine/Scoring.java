@@ -1,29 +1,48 @@
 package dev.flood.engine;
 
 import dev.flood.api.ScoreResult;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** Prompt log-probabilities of a text: entry i is log p(token i+1 | tokens 0..i). */
+/**
+ * The log-probabilities one sequence reports: log p(token p+1 | tokens 0..p) for each of its positions p from
+ * {@code scoredFrom} on. A whole text starts at 0; a later sliding window starts where the previous window
+ * stopped scoring, its earlier tokens being context only ({@link ScoreWindows}).
+ */
 final class Scoring implements Work {
 
     final RequestFuture<ScoreResult> future = new RequestFuture<>();
-    private final List<Double> tokenLogprobs = new ArrayList<>();
+    private final int scoredFrom;
+    private final double[] logprobs;   // [numTokens - 1 - scoredFrom]: entry i is position scoredFrom + i
+    private int known;                 // entries filled, in position order
 
-    @Override
-    public boolean needsAllLogits() {
-        return true;
+    /** Scores positions {@code scoredFrom .. numTokens - 1} of a sequence of {@code numTokens} tokens. */
+    Scoring(int numTokens, int scoredFrom) {
+        if (scoredFrom < 0 || scoredFrom >= numTokens - 1) {
+            throw new IllegalArgumentException("scoring from position " + scoredFrom + " of " + numTokens + " tokens");
+        }
+        this.scoredFrom = scoredFrom;
+        this.logprobs = new double[numTokens - 1 - scoredFrom];
     }
 
     /**
-     * Takes log p(token p+1 | tokens ..p) for positions {@code first, first + 1, ...}. Positions already known
-     * (recomputed after a preemption) are not added twice.
+     * Whether a step feeding {@code position} reports its next token's log-probability: the position is past the
+     * window's context-only tokens and has a next token among the sequence's {@code numTokens}.
      */
-    void accept(int first, double[] logprobs) {
-        for (int k = 0; k < logprobs.length; k++) {
-            if (first + k == tokenLogprobs.size()) {
-                tokenLogprobs.add(logprobs[k]);
+    boolean scores(int position, int numTokens) {
+        return position >= scoredFrom && position + 1 < numTokens;
+    }
+
+    /**
+     * Takes what a step that fed tokens from {@code firstFed} on reports: log p(token p+1 | tokens ..p) for the
+     * positions p it {@link #scores}, in order from {@code max(firstFed, scoredFrom)}. Positions already known
+     * (recomputed after a preemption) are not taken twice.
+     */
+    void accept(int firstFed, double[] values) {
+        int first = Math.max(firstFed, scoredFrom);
+        for (int k = 0; k < values.length; k++) {
+            if (first + k - scoredFrom == known) {
+                logprobs[known++] = values[k];
             }
         }
     }
@@ -32,8 +51,10 @@ final class Scoring implements Work {
         return sequence.numComputed() == sequence.numTokens();
     }
 
+    /** Completes with the sequence's tokens and the log-probabilities it reported, read in one window. */
     void complete(Sequence sequence) {
-        future.complete(ScoreResult.of(Arrays.stream(sequence.tokens()).boxed().toList(), tokenLogprobs));
+        List<Double> reported = Arrays.stream(logprobs, 0, known).boxed().toList();
+        future.complete(ScoreResult.of(Arrays.stream(sequence.tokens()).boxed().toList(), reported, 1));
     }
 
     @Override

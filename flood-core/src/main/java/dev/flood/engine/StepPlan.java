@@ -14,10 +14,11 @@ import java.util.List;
  * {@link ForwardBatch} and {@link OutputSpec} built from them. Everything post-processing needs is taken from the
  * requests here, when the step is planned: by the time it is collected, later steps have moved them on.
  *
- * <p>Logit rows come in entry order: for each entry, either all its rows that have a next token (scoring) or its
- * last row if that row ends the tokens known or being drawn (generation, which then draws the next one). A
- * generation whose next input is a token the previous step is still drawing feeds it as a deferred token: the
- * backend reads it where that step drew it.
+ * <p>Logit rows are generation rows only, in entry order: an entry's last row if that row ends the tokens known
+ * or being drawn (the step then draws the next one). Scored rows need no logits: a scoring entry names the
+ * token rows it {@link Scoring#scores} and their targets ({@link OutputSpec#scoreRows()}), whose log-probabilities
+ * the last stage reads from the hidden states in bounded memory. A generation whose next input is a token the
+ * previous step is still drawing feeds it as a deferred token: the backend reads it where that step drew it.
  *
  * @param id           the step's number in launch order
  * @param entries      one per scheduled request
@@ -32,7 +33,8 @@ record StepPlan(long id, List<Entry> entries, ForwardBatch batch, OutputSpec out
 
     /**
      * What one request feeds and gets back: tokens {@code first .. first + numTokens}, the sample row of its
-     * draw (-1: none), and its scored rows {@code scoreRow .. scoreRow + numScores} in the output spec's order.
+     * draw (-1: none), and its scores {@code scoreRow .. scoreRow + numScores} in the output spec's order (the
+     * positions it {@link Scoring#scores}, in order).
      */
     record Entry(Sequence sequence, int first, int numTokens, int sampleRow, int scoreRow, int numScores) {
     }
@@ -89,9 +91,8 @@ record StepPlan(long id, List<Entry> entries, ForwardBatch batch, OutputSpec out
                         sampleRows.add(numLogitRows++);
                         draws.add(new Draw(generation.samplingState(), end - sequence.promptLength));
                     }
-                } else if (position + 1 < known) {
-                    logitRows[numLogitRows] = row + i;
-                    scoreRows.add(numLogitRows++);
+                } else if (sequence.work instanceof Scoring scoring && scoring.scores(position, known)) {
+                    scoreRows.add(row + i);
                     scoreTargets.add(sequence.token(position + 1));
                 }
             }

@@ -1,13 +1,12 @@
 package dev.flood.engine;
 
 /**
- * What a sequence is for: generating a continuation, or scoring its own tokens. The scheduler asks which rows
- * need logits; the post-processor hands it those logits and learns whether it is finished.
+ * What a sequence is for: generating a continuation ({@link Generation}: the step plan asks for the logits of
+ * its last row and a draw), or scoring its own tokens ({@link Scoring}: the log-probabilities of the rows it
+ * {@link Scoring#scores}, read from the hidden states through the lm_head). The post-processor hands the work
+ * what its rows gave and learns whether it is finished.
  */
 sealed interface Work permits Generation, Scoring {
-
-    /** Whether every row of a chunk needs logits (scoring) or only the last row of the sequence (generation). */
-    boolean needsAllLogits();
 
     /** The caller's future: cancelling it cancels the request. */
     RequestFuture<?> future();

@@ -2,6 +2,7 @@ package dev.flood.model;
 
 import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
+import dev.flood.backend.StepHead;
 import dev.flood.backend.Tensor;
 import dev.flood.config.ModelConfig;
 import dev.flood.weights.WeightSource;
@@ -29,11 +30,19 @@ public final class CausalLM {
 
     /**
      * Runs one step. Returns the float32 logits of {@code batch.logitRows()}, {@code [logitRows.length, vocab]},
-     * left on the backend for sampling and scoring; null when no row needs logits.
+     * left on the backend for sampling; null when no row needs logits.
      */
     public Tensor forward(ForwardBatch batch) {
+        return forwardHead(batch).logits();
+    }
+
+    /**
+     * Runs one step as the engine's last stage does: what {@link Backend#launchOutputs} reads, the final hidden
+     * states of every token with the lm_head (for scored rows) and the logits of {@code batch.logitRows()}.
+     */
+    public StepHead forwardHead(ForwardBatch batch) {
         backend.beginStep(batch);
-        return whole.logits(batch, whole.forward(batch, null));
+        return whole.head(batch, whole.forward(batch, null));
     }
 
     public ModelConfig config() {

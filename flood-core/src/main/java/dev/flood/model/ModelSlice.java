@@ -3,6 +3,7 @@ package dev.flood.model;
 import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.StepHead;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
 import dev.flood.config.ModelConfig;
@@ -78,7 +79,7 @@ public final class ModelSlice {
         return config;
     }
 
-    /** Whether this slice ends with the head, so its {@link #forward} output feeds {@link #logits}. */
+    /** Whether this slice ends with the head, so its {@link #forward} output feeds {@link #head}. */
     public boolean isLast() {
         return lmHead != null;
     }
@@ -116,19 +117,32 @@ public final class ModelSlice {
     }
 
     /**
+     * What the step's outputs are read from on the last slice: every token's hidden state after the final norm
+     * and the lm_head (for scored rows), and the {@link #logits} of the rows that sample.
+     */
+    public StepHead head(ForwardBatch batch, Activations output) {
+        return new StepHead(output.normed(), requireLmHead(), logits(batch, output));
+    }
+
+    /**
      * The head on the last slice's output: float32 logits of {@code batch.logitRows()}, {@code [logitRows.length,
-     * vocab]}, left on the backend for sampling and scoring; null when no row needs logits.
+     * vocab]}, left on the backend for sampling; null when no row needs logits.
      */
     public Tensor logits(ForwardBatch batch, Activations output) {
-        if (lmHead == null) {
-            throw new IllegalStateException(layers + " does not end the model: it has no lm_head");
-        }
+        Weight head = requireLmHead();
         if (batch.logitRows().length == 0) {
             return null;
         }
         Tensor selected = backend.gatherRows(output.normed(), batch.logitRows());
         Tensor logits = backend.allocate(selected.rows(), config.vocabSize());
-        backend.linear(selected, lmHead, null, logits);
+        backend.linear(selected, head, null, logits);
         return logits;
+    }
+
+    private Weight requireLmHead() {
+        if (lmHead == null) {
+            throw new IllegalStateException(layers + " does not end the model: it has no lm_head");
+        }
+        return lmHead;
     }
 }

@@ -19,6 +19,7 @@ import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.FieldSource;
 
 /**
@@ -89,9 +90,53 @@ class ScoreCommandTest {
         assertEquals(1, empty.get("tokens").asInt());
         assertEquals(0, empty.get("token_logprobs").size());
         assertTrue(empty.get("perplexity").isNull() && empty.get("mean_nll").isNull(), empty.toString());
-        assertTrue(lines.get(3).get("error").asText().startsWith("line 4: text has "), lines.get(3).toString());
-        assertTrue(lines.get(3).get("error").asText().endsWith("but the model's context is 512 tokens"));
+        JsonNode longText = lines.get(3);
+        assertFalse(longText.has("error"), longText.toString());
+        assertTrue(longText.get("tokens").asInt() > 512, longText.toString());
+        assertEquals(longText.get("tokens").asInt() - 1, longText.get("token_logprobs").size());
+        assertTrue(longText.get("windows").asInt() > 1, "past the context of 512 tokens: sliding windows");
+        assertEquals(1, lines.get(0).get("windows").asInt());
         assertEquals("line 5: no 'text' field", lines.get(4).get("error").asText());
+    }
+
+    @Test
+    void windowOptionsReachTheEngine() {
+        String text = "The quick brown fox jumps over the lazy dog. ".repeat(3);
+        Cli windowed = Cli.run("score", "--model", LLAMA, "--text", text, "--json", "--threads", "2",
+                "--max-length", "16", "--stride", "5");
+        assertEquals(0, windowed.exitCode(), windowed.describe());
+        JsonNode line = windowed.jsonLines().get(0);
+        int tokens = line.get("tokens").asInt();
+        // windows start at 0, 5, 10, ...; the last is the first to reach the end
+        assertEquals(Math.max(1, (tokens - 16 + 4) / 5 + 1), line.get("windows").asInt(), line.toString());
+        assertEquals(tokens - 1, line.get("token_logprobs").size());
+        Cli plain = Cli.run("score", "--model", LLAMA, "--text", text, "--threads", "2", "--max-length", "16");
+        assertTrue(plain.out().contains("  windows "), plain.out());
+
+        Cli rejected = Cli.run("score", "--model", LLAMA, "--text", text, "--json", "--threads", "2",
+                "--max-length", "16", "--no-sliding-window");
+        assertEquals(0, rejected.exitCode(), rejected.describe());
+        JsonNode error = rejected.jsonLines().get(0);
+        assertEquals("--text 1: text has " + tokens + " tokens but max_length is 16 tokens (sliding windows are off)",
+                error.get("error").asText());
+        assertEquals(0, error.get("windows").asInt());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"S, 3, 533", "S-long, 1, 8192"})
+    void workloadReportsTokensPerSecond(String workload, int texts, int tokens) {
+        Cli run = Cli.run("score", "--model", LLAMA, "--workload", workload, "--texts", String.valueOf(texts),
+                "--json", "--threads", "2", "--max-batch-tokens", "512");
+        assertEquals(0, run.exitCode(), run.describe());
+        JsonNode report = run.jsonLines().get(0);
+        assertEquals(workload, report.get("workload").asText());
+        assertEquals(texts, report.get("texts").asInt());
+        assertEquals(0, report.get("failed").asInt());
+        assertEquals(tokens, report.get("text_tokens").asLong());
+        assertEquals(tokens - texts, report.get("scored_tokens").asLong());
+        assertTrue(report.get("tokens_per_second").asDouble() > 0, report.toString());
+        // S-long's documents are past the fixture's context of 512 tokens: 31 windows of 512 every 256 tokens
+        assertEquals(workload.equals("S") ? texts : 31, report.get("windows").asLong(), report.toString());
     }
 
     @Test

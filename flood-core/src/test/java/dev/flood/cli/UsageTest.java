@@ -43,6 +43,11 @@ class UsageTest {
         "estimate --model M                                          | give at least one --prompt TEXT or an --input FILE",
         "estimate --model M --prompt x                               | give --calibration FILE, the calibrations flood bench saved",
         "estimate --model M --prompt x --calibration c --sample 1    | --sample must be at least 2, got 1",
+        "score --model M --text x --max-length 8 --stride 8          | --stride 8 must be below --max-length 8",
+        "score --model M --text x --max-length 1                     | --max-length must be at least 2, got 1",
+        "score --model M --workload Z                                | --workload: unknown scoring workload 'Z' (known: S, S-long)",
+        "score --model M --workload S --text x                       | --workload scores its own texts",
+        "score --model M --workload S-long --texts 257               | --texts must be at most 256",
     })
     void badCommandLineExitsWithTwoAndNamesTheOption(String line, String message) {
         Cli run = Cli.run(line.trim().replace(" M ", " " + LLAMA + " ").replaceAll(" M$", " " + LLAMA).split(" +"));

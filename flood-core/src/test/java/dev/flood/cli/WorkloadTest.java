@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Workload W as shipped: its shape, and token ids that match values computed independently (in Python). */
+/**
+ * Workloads W, S and S-long as shipped: their shapes, and token ids that match values computed independently (in
+ * Python).
+ */
 class WorkloadTest {
 
     @Test
@@ -34,6 +37,20 @@ class WorkloadTest {
         List<Integer> ids = Workload.promptTokens(5, 333, 1024);
         assertEquals(333, ids.size());
         assertTrue(ids.stream().allMatch(id -> id >= 100 && id < 1024 - 100), "ids stay in [100, vocab - 100)");
+    }
+
+    @Test
+    void scoringWorkloadsAreWsPromptsAndLongDocuments() {
+        Workload s = Workload.scoring("S");
+        assertEquals("S", s.name());
+        assertEquals(Workload.w().inputLengths(), s.inputLengths());
+        assertEquals(0, s.outputTokens());
+        Workload sLong = Workload.scoring("S-long");
+        assertEquals(256, sLong.inputLengths().size());
+        assertTrue(sLong.inputLengths().stream().allMatch(n -> n == 8192));
+        assertEquals(2_097_152, sLong.inputLengths().stream().mapToLong(Integer::longValue).sum());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Workload.scoring("W"));
+        assertEquals("unknown scoring workload 'W' (known: S, S-long)", e.getMessage());
     }
 
     @Test

@@ -12,6 +12,8 @@ import dev.flood.api.FloodException;
 import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
+import dev.flood.api.ScoreOptions;
+import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.testing.Fixtures;
 import java.io.IOException;
@@ -57,8 +59,22 @@ class BadInputTest {
             List<ScoreResult> scores = engine.score(java.util.Arrays.asList("fine text", null, "word ".repeat(600)));
             assertFalse(scores.get(0).isError());
             assertTrue(scores.get(1).error().contains("text is null"), scores.get(1).error());
-            assertTrue(scores.get(2).error().contains("but the model's context is 512 tokens"), scores.get(2).error());
-            assertTrue(engine.metrics().failedRequests() >= 6);
+            assertTrue(scores.get(2).windows() > 1, "a text past the context is scored in sliding windows");
+            ScoreOptions reject = ScoreOptions.DEFAULTS.withLongTexts(ScoreOptions.LongTexts.REJECT);
+            String tooLong = engine.submitScore(ScoreRequest.of("word ".repeat(600), reject)).join().error();
+            assertTrue(tooLong.matches("text has \\d+ tokens but the model's context is 512 tokens \\(sliding windows are "
+                    + "off\\)"), tooLong);
+            String tooLongForTheWindow = engine.submitScore(ScoreRequest.of("word ".repeat(20), reject.withMaxLength(8)))
+                    .join().error();
+            assertTrue(tooLongForTheWindow.endsWith("but max_length is 8 tokens (sliding windows are off)"),
+                    tooLongForTheWindow);
+            String badStride = engine.submitScore(ScoreRequest.of("fine text", ScoreOptions.DEFAULTS.withStride(512)))
+                    .join().error();
+            assertEquals("stride 512 must be below the window of 512 tokens (max_length)", badStride);
+            String pastContext = engine.submitScore(ScoreRequest.of("fine text", ScoreOptions.DEFAULTS.withMaxLength(600)))
+                    .join().error();
+            assertEquals("max_length 600 exceeds the model's context of 512 tokens", pastContext);
+            assertTrue(engine.metrics().failedRequests() >= 9);
         }
     }
 

@@ -15,6 +15,8 @@ import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
 import dev.flood.api.SamplingParams;
+import dev.flood.api.ScoreOptions;
+import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.testing.Fixtures;
 import java.util.ArrayList;
@@ -215,20 +217,27 @@ class CancellationTest {
     @Test
     void scoringAndOptionFuturesCancelTheirSequences() throws InterruptedException {
         try (FloodEngine engine = FloodEngine.open(config().build())) {
+            int promptTokens = engine.tokenizer().encode(PROMPT).length;
+            ScoreOptions windowed = ScoreOptions.DEFAULTS.withMaxLength(8).withStride(4);
+            int windows = ScoreWindows.of(promptTokens, 8, 4).size();
+            assertTrue(windows > 1, promptTokens + " tokens");
             List<CompletableFuture<?>> futures = new ArrayList<>();
             EngineGate.whileHeld(engine, held -> {
                 CompletableFuture<ScoreResult> score = held.submitScore(PROMPT);
                 CompletableFuture<OptionScores> options = held.submitOptions(PROMPT, List.of(" yes", " no", " maybe"));
+                CompletableFuture<ScoreResult> inWindows = held.submitScore(ScoreRequest.of(PROMPT, windowed));
                 assertTrue(score.cancel(false));
                 assertTrue(options.cancel(false));
-                futures.addAll(List.of(score, options));
+                assertTrue(inWindows.cancel(false));
+                futures.addAll(List.of(score, options, inWindows));
             });
             for (CompletableFuture<?> future : futures) {
                 assertThrows(CancellationException.class, future::join);
             }
             ScoreResult after = engine.score(List.of(PROMPT)).get(0);
             assertFalse(after.isError(), after.error());
-            assertEquals(4, engine.metrics().cancelledRequests(), "the text and the three options");
+            assertEquals(4 + windows, engine.metrics().cancelledRequests(),
+                    "the text, the three options and each window of the windowed text");
             assertEquals(0, engine.metrics().cache().usedTokens());
         }
     }

@@ -8,6 +8,7 @@ import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.Handoff;
 import dev.flood.backend.OutputSpec;
 import dev.flood.backend.PendingOutputs;
+import dev.flood.backend.StepHead;
 import dev.flood.backend.StepOutputs;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
@@ -153,11 +154,11 @@ final class FaultyBackends implements BackendFactory {
         }
 
         @Override
-        public PendingOutputs launchOutputs(Tensor logits, OutputSpec spec) {
+        public PendingOutputs launchOutputs(StepHead head, OutputSpec spec) {
             if (fire(Fault.OUTPUTS)) {
                 throw thrown();
             }
-            PendingOutputs pending = super.launchOutputs(logits, spec);
+            PendingOutputs pending = super.launchOutputs(head, spec);
             if (fire(Fault.AWAIT)) {
                 RuntimeException fault = thrown();
                 return () -> {

@@ -7,13 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodEngine;
 import dev.flood.api.GenerateRequest;
+import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
+import dev.flood.api.ScoreOptions;
+import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.api.StageMetrics;
 import dev.flood.testing.Fixtures;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -23,9 +27,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * A pipeline of 2 or 3 stages, and one stage with steps in flight, compute exactly what one stage running one step
  * at a time does: the same tokens, log-probabilities and perplexities, to the bit (the CPU backend computes each
  * request the same whatever the batch, and activations cross stages unchanged). Greedy, seeded sampling, and
- * penalties (drawn on the host, never deferred), through chunked prefill.
+ * penalties (drawn on the host, never deferred), through chunked prefill; and scoring, in sliding windows too,
+ * in the same steps as generations (draws from logits rows and scores from hidden-state rows, both the last
+ * stage's outputs).
  */
 class PipelineParityTest {
+
+    /** Windows of 24 tokens every 10: the fixtures' prompts repeated five times take several. */
+    private static final ScoreOptions WINDOWS = ScoreOptions.DEFAULTS.withMaxLength(24).withStride(10);
 
     static Stream<Arguments> pipelines() {
         List<Arguments> cases = new ArrayList<>();
@@ -74,6 +83,49 @@ class PipelineParityTest {
                 assertTrue(stage.steps() > 0 && stage.busySeconds() > 0 && stage.idleSeconds() >= 0, stage.toString());
             }
             assertEquals(0, engine.metrics().cache().usedTokens(), "cache freed at the end");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("pipelines")
+    void windowedScoresBesideGenerationsAsOneStepAtATime(String model, String what, int stages, int inFlight) {
+        List<String> prompts = Fixtures.cases(model).stream().map(Fixtures.Case::prompt).toList();
+        List<ScoreRequest> texts = new ArrayList<>();
+        for (String prompt : prompts) {
+            texts.add(ScoreRequest.of(prompt.repeat(5), WINDOWS));
+            texts.add(ScoreRequest.of(prompt));
+        }
+        Mixed expected = mixed(config(model).stepsInFlight(1).build(), requests(prompts), texts);
+        Mixed actual = mixed(config(model).stages(stages).stepsInFlight(inFlight).build(), requests(prompts), texts);
+        int windowed = 0;
+        for (int i = 0; i < texts.size(); i++) {
+            ScoreResult score = actual.scores().get(i);
+            assertFalse(score.isError(), what + " text " + i + ": " + score.error());
+            assertEquals(expected.scores().get(i), score, what + ": score of text " + i);
+            windowed += score.windows() > 1 ? 1 : 0;
+        }
+        assertTrue(windowed >= prompts.size() / 2, what + ": only " + windowed + " texts took several windows");
+        assertEquals(expected.generations(), actual.generations(), what + ": generations beside the scores");
+    }
+
+    private record Mixed(List<GenerationResult> generations, List<ScoreResult> scores) {
+    }
+
+    /** Generations and texts to score submitted in turn, so that steps carry both. */
+    private static Mixed mixed(EngineConfig config, List<GenerateRequest> requests, List<ScoreRequest> texts) {
+        try (FloodEngine engine = FloodEngine.open(config)) {
+            List<CompletableFuture<GenerationResult>> generations = new ArrayList<>();
+            List<CompletableFuture<ScoreResult>> scores = new ArrayList<>();
+            for (int i = 0; i < Math.max(requests.size(), texts.size()); i++) {
+                if (i < requests.size()) {
+                    generations.add(engine.submit(requests.get(i), GenerationListener.NONE));
+                }
+                if (i < texts.size()) {
+                    scores.add(engine.submitScore(texts.get(i)));
+                }
+            }
+            return new Mixed(generations.stream().map(CompletableFuture::join).toList(),
+                    scores.stream().map(CompletableFuture::join).toList());
         }
     }
 

@@ -9,6 +9,9 @@ import dev.flood.backend.HeadSpan;
 import dev.flood.backend.OutputSpec;
 import dev.flood.backend.PendingOutputs;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.ScoredRows;
+import dev.flood.backend.StepHead;
+import dev.flood.backend.StepLimits;
 import dev.flood.backend.StepTime;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
@@ -38,8 +41,18 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public Weight loadLinear(WeightSource source, List<String> names, List<Integer> rowsPerPart, int cols) {
+        return inner.loadLinear(source, names, rowsPerPart, cols);
+    }
+
+    @Override
     public Weight loadVector(WeightSource source, List<String> names, List<Integer> lengths) {
         return inner.loadVector(source, names, lengths);
+    }
+
+    @Override
+    public StepLimits automaticStepLimits(ModelConfig model) {
+        return inner.automaticStepLimits(model);
     }
 
     @Override
@@ -113,6 +126,11 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public void rotaryWriteCache(int layer, Tensor qkv, AttentionShape shape, RotaryTable rotary, ForwardBatch batch) {
+        inner.rotaryWriteCache(layer, qkv, shape, rotary, batch);
+    }
+
+    @Override
     public void attention(int layer, Tensor qkv, AttentionShape shape, ForwardBatch batch, Tensor out) {
         inner.attention(layer, qkv, shape, batch, out);
     }
@@ -138,8 +156,13 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
-    public PendingOutputs launchOutputs(Tensor logits, OutputSpec spec) {
-        return inner.launchOutputs(logits, spec);
+    public List<RowLogprobs> lmHeadLogprobs(Tensor hidden, Weight lmHead, ScoredRows rows) {
+        return inner.lmHeadLogprobs(hidden, lmHead, rows);
+    }
+
+    @Override
+    public PendingOutputs launchOutputs(StepHead head, OutputSpec spec) {
+        return inner.launchOutputs(head, spec);
     }
 
     @Override

@@ -28,6 +28,8 @@ public record FloodOption(String key, String defaultValue, Scope scope, String d
         ENGINE,
         /** Sampling of each generated row. */
         SAMPLING,
+        /** How flood_perplexity scores a text longer than the window (sliding windows). */
+        SCORING,
         /** The connector's behaviour for one call (error policy, in-flight window). */
         CONNECTOR,
         /** Fixes the column's type at analysis, so only the call itself may set it, never the conf. */

@@ -49,6 +49,14 @@ public final class FloodOptions {
     public static final FloodOption SEED = sampling("seed", "0",
             "base of each row's sampling seed; a row's seed also hashes its prompt and sampling options");
 
+    public static final FloodOption MAX_LENGTH = scoring("max_length", null,
+            "flood_perplexity: tokens in one window; unset: the model's context. A longer text is scored in strided "
+                    + "sliding windows, each token once");
+    public static final FloodOption STRIDE = scoring("stride", null,
+            "flood_perplexity: tokens between window starts, below max_length; unset: half of max_length");
+    public static final FloodOption SLIDING_WINDOW = scoring("sliding_window", "true",
+            "flood_perplexity: false fails a text longer than max_length instead of scoring it in windows");
+
     public static final FloodOption ON_ERROR = new FloodOption("on_error", "null", FloodOption.Scope.CONNECTOR,
             "null: a row that fails gives null (the struct output's error field says why); fail: fail the task");
     public static final FloodOption MAX_IN_FLIGHT = new FloodOption("max_in_flight", "256",
@@ -60,7 +68,8 @@ public final class FloodOptions {
     public static final Map<String, FloodOption> ALL = index(List.of(MODEL, LOAD_FORMAT, BACKEND, DEVICES,
             CACHE_TOKENS, MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, RESERVATION, THREADS, ENGINE_SEED, TEMPERATURE,
             TOP_K, TOP_P, MIN_P, REPETITION_PENALTY, PRESENCE_PENALTY, FREQUENCY_PENALTY, MAX_TOKENS, STOP,
-            STOP_TOKEN_IDS, IGNORE_EOS, LOGPROBS, SEED, ON_ERROR, MAX_IN_FLIGHT, OUTPUT));
+            STOP_TOKEN_IDS, IGNORE_EOS, LOGPROBS, SEED, MAX_LENGTH, STRIDE, SLIDING_WINDOW, ON_ERROR, MAX_IN_FLIGHT,
+            OUTPUT));
 
     private FloodOptions() {
     }
@@ -81,6 +90,10 @@ public final class FloodOptions {
 
     private static FloodOption sampling(String key, String defaultValue, String description) {
         return new FloodOption(key, defaultValue, FloodOption.Scope.SAMPLING, description);
+    }
+
+    private static FloodOption scoring(String key, String defaultValue, String description) {
+        return new FloodOption(key, defaultValue, FloodOption.Scope.SCORING, description);
     }
 
     private static Map<String, FloodOption> index(List<FloodOption> options) {

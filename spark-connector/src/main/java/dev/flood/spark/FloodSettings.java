@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flood.api.EngineConfig;
 import dev.flood.api.SamplingParams;
+import dev.flood.api.ScoreOptions;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,6 +46,7 @@ public final class FloodSettings implements Serializable {
         this.explicit = explicit;
         engineConfig(List.of());
         sampling();
+        scoring();
         onError();
         maxInFlightRows();
         seed();
@@ -148,6 +150,19 @@ public final class FloodSettings implements Serializable {
             return builder.build();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid Flood sampling option: " + e.getMessage(), e);
+        }
+    }
+
+    /** How flood_perplexity scores a text longer than the window. */
+    public ScoreOptions scoring() {
+        String maxLength = value(FloodOptions.MAX_LENGTH);
+        String stride = value(FloodOptions.STRIDE);
+        try {
+            return new ScoreOptions(maxLength == null ? 0 : integer(FloodOptions.MAX_LENGTH),
+                    stride == null ? 0 : integer(FloodOptions.STRIDE), bool(FloodOptions.SLIDING_WINDOW)
+                    ? ScoreOptions.LongTexts.SLIDING_WINDOW : ScoreOptions.LongTexts.REJECT);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid Flood scoring option: " + e.getMessage(), e);
         }
     }
 

@@ -45,8 +45,10 @@ class BadRowsIT {
         Dataset<Row> out = withBadRows(spark)
                 .withColumn("plain", flood_generate(col("prompt"), Map.of("max_tokens", "4")))
                 .withColumn("struct", flood_generate(col("prompt"), Map.of("max_tokens", "4", "output", "struct")))
-                .withColumn("ppl", flood_perplexity(col("prompt")))
-                .withColumn("ppl_struct", flood_perplexity(col("prompt"), Map.of("output", "struct")));
+                .withColumn("ppl", flood_perplexity(col("prompt"), Map.of("sliding_window", "false")))
+                .withColumn("ppl_struct", flood_perplexity(col("prompt"), Map.of("output", "struct",
+                        "sliding_window", "false")))
+                .withColumn("windowed", flood_perplexity(col("prompt"), Map.of("output", "struct")));
         List<Row> rows = out.collectAsList();
         assertEquals(4, rows.size());
         for (int good : new int[] {0, 3}) {
@@ -56,7 +58,12 @@ class BadRowsIT {
         }
         assertBad(rows.get(1), "prompt is null", "text is null");
         assertBad(rows.get(2), "but the model's context is 512 tokens, leaving no room to generate",
-                "but the model's context is 512 tokens");
+                "but the model's context is 512 tokens (sliding windows are off)");
+        // by default a text past the context is scored in sliding windows
+        Row windowed = rows.get(2).getAs("windowed");
+        assertNull(windowed.getAs("error"));
+        assertTrue((Integer) windowed.getAs("windows") > 1, windowed.toString());
+        assertEquals(1, (Integer) rows.get(0).<Row>getAs("windowed").getAs("windows"));
     }
 
     private static void assertBad(Row row, String generateError, String perplexityError) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flood.api.EngineConfig;
 import dev.flood.api.SamplingParams;
+import dev.flood.api.ScoreOptions;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,6 +66,9 @@ class FloodSettingsTest {
         all.put("ignore_eos", "true");
         all.put("logprobs", "3");
         all.put("seed", "-12");
+        all.put("max_length", "4096");
+        all.put("stride", "1000");
+        all.put("sliding_window", "false");
         all.put("on_error", "fail");
         all.put("max_in_flight", "17");
         all.put("output", "struct");
@@ -84,6 +88,8 @@ class FloodSettingsTest {
                 .presencePenalty(0.3).frequencyPenalty(-0.4).maxNewTokens(9).stopStrings(List.of("\n\n", "END"))
                 .stopTokenIds(List.of(4, 8)).ignoreEos().logprobs(3).build(), s);
         assertEquals(-12, settings.seed());
+        assertEquals(new ScoreOptions(4096, 1000, ScoreOptions.LongTexts.REJECT), settings.scoring());
+        assertEquals(ScoreOptions.DEFAULTS, FloodSettings.resolve(CONF, Map.of()).scoring());
         assertEquals(FloodSettings.OnError.FAIL, settings.onError());
         assertEquals(17, settings.maxInFlightRows());
         assertEquals(FloodSettings.Output.STRUCT, settings.output());
@@ -121,6 +127,10 @@ class FloodSettingsTest {
                 "Flood option ignore_eos must be true or false, got 'yes'");
         assertMessage(() -> FloodSettings.resolve(CONF, Map.of("max_in_flight", "0")),
                 "Flood option max_in_flight must be >= 1, got 0");
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("max_length", "64", "stride", "64")),
+                "invalid Flood scoring option: stride 64 must be below max_length 64");
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("sliding_window", "no")),
+                "Flood option sliding_window must be true or false, got 'no'");
         assertMessage(() -> FloodSettings.outputOf(Map.of("output", "json")),
                 "Flood option output must be one of [plain, struct], got 'json'");
     }

@@ -94,7 +94,7 @@ class FloodSqlIT {
         tableEnv.executeSql("CREATE TEMPORARY FUNCTION FLOOD_PERPLEXITY AS 'dev.flood.flink.table.FloodPerplexity'");
         // as the SQL client's SET 'pipeline.global-job-parameters' = '...' would
         tableEnv.getConfig().set("pipeline.global-job-parameters", "flood.model.path:" + Fixtures.model(MODEL)
-                + ",flood.threads:1,flood.max-new-tokens:24,flood.ignore-eos:true");
+                + ",flood.threads:1,flood.max-new-tokens:24,flood.ignore-eos:true,flood.score.sliding-window:false");
         List<Fixtures.Case> cases = Fixtures.cases(MODEL);
         List<String> prompts = new ArrayList<>(cases.stream().map(Fixtures.Case::prompt).toList());
         prompts.add(null);

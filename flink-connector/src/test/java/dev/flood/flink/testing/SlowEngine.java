@@ -8,6 +8,7 @@ import dev.flood.api.GenerationHandle;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
+import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.config.ModelConfig;
 import dev.flood.flink.EngineFactory;
@@ -120,13 +121,8 @@ public final class SlowEngine implements FloodEngine {
     }
 
     @Override
-    public List<ScoreResult> score(List<String> texts) {
-        return delegate.score(texts);
-    }
-
-    @Override
-    public CompletableFuture<ScoreResult> submitScore(String text) {
-        return delegate.submitScore(text);
+    public CompletableFuture<ScoreResult> submitScore(ScoreRequest request) {
+        return delegate.submitScore(request);
     }
 
     @Override

@@ -10,6 +10,8 @@ import dev.flood.backend.HeadSpan;
 import dev.flood.backend.OutputSpec;
 import dev.flood.backend.PendingOutputs;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.ScoredRows;
+import dev.flood.backend.StepHead;
 import dev.flood.backend.StepOutputs;
 import dev.flood.backend.StepTime;
 import dev.flood.backend.Tensor;
@@ -36,6 +38,8 @@ public final class CpuBackend implements Backend {
 
     /** Output tile of {@link #linear}: tokens by output features computed by one task. */
     private static final int TILE = 16;
+    /** Heap for one chunk of {@link #lmHeadLogprobs}' float32 logits (64 MiB: 130 rows of a 128k vocabulary). */
+    static final long LOGITS_CHUNK_BYTES = 64L << 20;
 
     private final Parallel parallel;
     private final Sampler sampler = new Sampler();
@@ -343,18 +347,36 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Draws, log-probabilities and scores, all computed here; the drawn tokens are kept for the next step. A row
-     * whose logits cannot be used gets its error instead (token 0; see {@link StepOutputs}).
+     * Chunk by chunk of rows: gather, {@link #linear} into float32 logits, then {@link #logprobs}; each result is
+     * exactly what the unchunked computation gives (every row is computed alone).
      */
     @Override
-    public PendingOutputs launchOutputs(Tensor logits, OutputSpec spec) {
+    public List<RowLogprobs> lmHeadLogprobs(Tensor hidden, Weight lmHead, ScoredRows rows) {
+        int vocab = CpuTensor.of(lmHead).rows();
+        ScoredRows.check(rows, CpuTensor.of(hidden).rows(), vocab);
+        int chunkRows = (int) Math.max(1, Math.min(rows.size(), LOGITS_CHUNK_BYTES / ((long) vocab * Float.BYTES)));
+        List<RowLogprobs> result = new ArrayList<>(rows.size());
+        for (int start = 0; start < rows.size(); start += chunkRows) {
+            ScoredRows chunk = rows.slice(start, Math.min(chunkRows, rows.size() - start));
+            Tensor logits = new CpuTensor(chunk.size(), vocab);
+            linear(gatherRows(hidden, chunk.rows()), lmHead, null, logits);
+            result.addAll(logprobs(logits, chunk.targets(), chunk.topN()));
+        }
+        return result;
+    }
+
+    /**
+     * Draws and their log-probabilities from the logits, scores through {@link #lmHeadLogprobs}, all computed
+     * here; the drawn tokens are kept for the next step. A row whose logits cannot be used gets its error instead
+     * (token 0; see {@link StepOutputs}).
+     */
+    @Override
+    public PendingOutputs launchOutputs(StepHead head, OutputSpec spec) {
         int[] tokens = new int[spec.sampleRows().length];
         RowLogprobs[] tokenLogprobs = new RowLogprobs[tokens.length];
         String[] sampleErrors = new String[tokens.length];
-        double[] scores = new double[spec.scoreRows().length];
-        String[] scoreErrors = new String[scores.length];
-        if (!spec.isEmpty()) {
-            CpuTensor t = CpuTensor.of(logits);
+        if (tokens.length > 0) {
+            CpuTensor t = CpuTensor.of(head.logitsFor(spec));
             int vocab = t.cols();
             int topN = spec.maxTopLogprobs();
             parallel.forEach(tokens.length, k -> {
@@ -370,17 +392,33 @@ public final class CpuBackend implements Backend {
                     sampleErrors[k] = e.getMessage();
                 }
             });
-            parallel.forEach(scores.length, k -> {
-                try {
-                    scores[k] = Sampler.rowLogprobs(t.data(), spec.scoreRows()[k] * vocab, vocab,
-                            spec.scoreTargets()[k], 0).chosenLogprob();
-                } catch (FloodException e) {
-                    scoreErrors[k] = e.getMessage();
-                }
-            });
         }
+        double[] scores = new double[spec.scoreRows().length];
+        String[] scoreErrors = new String[scores.length];
+        score(head, spec.scored(), scores, scoreErrors);
         drawnLast = tokens;
         return PendingOutputs.completed(new StepOutputs(tokens, tokenLogprobs, scores, sampleErrors, scoreErrors));
+    }
+
+    /**
+     * Fills {@code scores} with each scored row's log-probability; if a row cannot be scored, the rows are scored
+     * one at a time, so that only the bad rows get an error (in {@code errors}) and the others their values.
+     */
+    private void score(StepHead head, ScoredRows rows, double[] scores, String[] errors) {
+        try {
+            List<RowLogprobs> all = lmHeadLogprobs(head.hidden(), head.lmHead(), rows);
+            for (int r = 0; r < scores.length; r++) {
+                scores[r] = all.get(r).chosenLogprob();
+            }
+        } catch (FloodException anyRow) {
+            for (int r = 0; r < scores.length; r++) {
+                try {
+                    scores[r] = lmHeadLogprobs(head.hidden(), head.lmHead(), rows.slice(r, 1)).get(0).chosenLogprob();
+                } catch (FloodException e) {
+                    errors[r] = e.getMessage();
+                }
+            }
+        }
     }
 
     /** The tensors themselves: {@link #receive} copies them. */

@@ -12,6 +12,8 @@ import dev.flood.backend.OutOfDeviceMemoryException;
 import dev.flood.backend.OutputSpec;
 import dev.flood.backend.PendingOutputs;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.ScoredRows;
+import dev.flood.backend.StepHead;
 import dev.flood.backend.StepLimits;
 import dev.flood.backend.StepTime;
 import dev.flood.backend.Tensor;
@@ -37,7 +39,8 @@ import jcuda.Pointer;
  * float32. Activations carry the type their producer writes:
  * <ul>
  *   <li>float32: the residual stream ({@link #embed}, {@link #addRmsNorm}: kept in float32 so 30-odd layers of
- *       adds do not round to bf16 each time), every {@link #linear} output (qkv, the projections, gate/up, logits),
+ *       adds do not round to bf16 each time), every {@link #linear} output (qkv, the projections, gate/up, logits,
+ *       and the chunked logits of {@link #lmHeadLogprobs}),
  *       and {@link #headRmsNorm} / {@link #rotary} in place on qkv;
  *   <li>bf16: what feeds a GEMM: {@link #rmsNorm} / {@link #addRmsNorm} outputs, {@link #attention} and
  *       {@link #siluMul} outputs. {@link #linear} rounds a float32 input to bf16 first.
@@ -49,10 +52,11 @@ import jcuda.Pointer;
  * <p>Per step: {@link #beginStep} takes the next of the step slots ({@link StepSlots}: workspace, pinned staging
  * and readback, drawn-token buffer, end event; {@link #prepareSteps} makes one per step in flight), waits only for
  * the step that used that slot last, and uploads the batch's arrays once (pinned memory, one asynchronous copy);
- * each op then launches kernels without waiting. {@link #launchOutputs} queues sampling and log-probabilities
- * with asynchronous copies of the results into the slot's pinned readback, and {@link #endStep} records the
- * slot's end event, so the thread running steps never waits for a step's results. Only {@link #toHost} and the
- * synchronous {@link #sample} and {@link #logprobs} wait for the device. A CUDA error fails the call that
+ * each op then launches kernels without waiting. {@link #launchOutputs} queues sampling and log-probabilities,
+ * and scoring's chunked lm_head in the slot's workspace, with asynchronous copies of the results into the slot's
+ * pinned readback, and {@link #endStep} records the slot's end event, so the thread running steps never waits for
+ * a step's results. Only {@link #toHost} and the synchronous {@link #sample}, {@link #logprobs} and
+ * {@link #lmHeadLogprobs} wait for the device. A CUDA error fails the call that
  * observes it with the error's name.
  *
  * <p>Threads: one thread at a time runs steps (each call makes the context current on its thread); a pending
@@ -66,6 +70,7 @@ public final class CudaBackend implements Backend {
     private final StepSlots slots;
     private final WeightUploader weights;
     private final DeviceSampling sampling;
+    private final LmHeadLogprobs lmHeadLogprobs;
     private final DeviceOutputs outputs;
     private final SegmentAttention segmentAttention;
     private KvCache cache;
@@ -81,7 +86,8 @@ public final class CudaBackend implements Backend {
         this.weights = new WeightUploader(device);
         GpuSampler gpuSampler = new GpuSampler(device, kernels);
         this.sampling = new DeviceSampling(gpuSampler, this);
-        this.outputs = new DeviceOutputs(this, gpuSampler, kernels);
+        this.lmHeadLogprobs = new LmHeadLogprobs(device, kernels, blas, LmHeadLogprobs.DEFAULT_CHUNK_BYTES);
+        this.outputs = new DeviceOutputs(this, gpuSampler, lmHeadLogprobs, kernels);
         this.segmentAttention = new SegmentAttention(kernels, options.prefillKernel());
         this.rotaryCache = new RotaryCache(kernels, weights);
         this.fp8 = new Fp8Linear(device, kernels, weights, options.quantization());
@@ -193,8 +199,7 @@ public final class CudaBackend implements Backend {
     public void prepareSteps(ModelConfig model, EngineConfig config) {
         device.bind();
         slots.prepare(config.maxStepsInFlight(), StepMemory.workspaceBytes(model, config.maxBatchTokens(),
-                Math.min(config.maxBatchTokens(), config.maxRunningRequests()))
-                + fp8.scratchBytes(config.maxBatchTokens()), config.maxBatchTokens());
+                config.maxRunningRequests()) + fp8.scratchBytes(config.maxBatchTokens()), config.maxBatchTokens());
     }
 
     /** Sizes the cache of {@code cacheLayers} layers to 90% of the memory still free, capped at what the running
@@ -453,12 +458,25 @@ public final class CudaBackend implements Backend {
                 slots.current());
     }
 
+    /** In chunks of {@link LmHeadLogprobs#DEFAULT_CHUNK_BYTES} of logits, and waits; see {@link LmHeadLogprobs}. */
+    @Override
+    public List<RowLogprobs> lmHeadLogprobs(Tensor hidden, Weight lmHead, ScoredRows rows) {
+        device.bind();
+        return lmHeadLogprobs.run(CudaTensor.of(hidden), CudaWeight.of(lmHead), rows, slots.current());
+    }
+
+    /** {@link #lmHeadLogprobs} with chunks of at most {@code chunkBytes} of logits (tests and benchmarks). */
+    List<RowLogprobs> lmHeadLogprobs(Tensor hidden, Weight lmHead, ScoredRows rows, long chunkBytes) {
+        device.bind();
+        return new LmHeadLogprobs(device, kernels, blas, chunkBytes)
+                .run(CudaTensor.of(hidden), CudaWeight.of(lmHead), rows, slots.current());
+    }
+
     /** Queues the step's outputs without waiting; see {@link DeviceOutputs}. */
     @Override
-    public PendingOutputs launchOutputs(Tensor logits, OutputSpec spec) {
+    public PendingOutputs launchOutputs(StepHead head, OutputSpec spec) {
         device.bind();
-        return outputs.launch(CudaTensor.of(logits).require(DType.F32, "launchOutputs"), spec, slots.current(),
-                slots.currentUse());
+        return outputs.launch(head, spec, slots.current(), slots.currentUse());
     }
 
     /** See {@link ActivationLink}. */

@@ -4,10 +4,12 @@ import dev.flood.api.FloodException;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.OutputSpec;
 import dev.flood.backend.PendingOutputs;
+import dev.flood.backend.StepHead;
 import dev.flood.backend.StepOutputs;
 import dev.flood.sampling.Draw;
 import dev.flood.sampling.RowLogprobs;
 import dev.flood.sampling.Sampler;
+import dev.flood.weights.DType;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,9 +22,10 @@ import java.util.List;
  * <p>{@link #launch} queues, in stream order: (1) for sample rows whose requests have no penalties, the sampling
  * kernel into the slot's drawn-token buffer (compact: the i-th such row at i), and of those rows that want
  * log-probabilities, the log-probability kernel on their drawn tokens; (2) for rows with penalties, a copy of
- * their logits rows, drawn at {@link PendingOutputs#await} by the CPU {@link Sampler}; (3) for scored rows, the
- * log-probability kernel on their targets. Every result goes to the slot's pinned readback by asynchronous
- * copies; await waits for the step's end event and reads it.
+ * their logits rows, drawn at {@link PendingOutputs#await} by the CPU {@link Sampler}; (3) for scored rows,
+ * {@link LmHeadLogprobs} over the hidden states, its chunk of logits in the slot's workspace (which nothing
+ * overwrites before the slot is reused, after await). Every result goes to the slot's pinned readback by
+ * asynchronous copies; await waits for the step's end event and reads it.
  *
  * <p>Threads: {@link #beginStep}, {@link #launch} and {@link #resolveDeferred} run on the thread running steps;
  * a {@link PendingOutputs} is awaited on the engine thread.
@@ -35,13 +38,15 @@ final class DeviceOutputs {
 
     private final CudaBackend backend;     // gathers logits rows in the current step
     private final GpuSampler sampler;
+    private final LmHeadLogprobs lmHeadLogprobs;
     private final Kernels kernels;
     private Drawn drawnLast;               // by the step begun last; null if it launched no draws
     private Drawn drawnBefore;             // by the step before it, read by its deferred rows
 
-    DeviceOutputs(CudaBackend backend, GpuSampler sampler, Kernels kernels) {
+    DeviceOutputs(CudaBackend backend, GpuSampler sampler, LmHeadLogprobs lmHeadLogprobs, Kernels kernels) {
         this.backend = backend;
         this.sampler = sampler;
+        this.lmHeadLogprobs = lmHeadLogprobs;
         this.kernels = kernels;
     }
 
@@ -128,8 +133,11 @@ final class DeviceOutputs {
     }
 
     /** Queues the step's outputs (see the class comment); step {@code use} of {@code slot} is running. */
-    PendingOutputs launch(CudaTensor logits, OutputSpec spec, StepSlot slot, long use) {
-        int vocab = logits.cols();
+    PendingOutputs launch(StepHead head, OutputSpec spec, StepSlot slot, long use) {
+        CudaWeight lmHead = CudaWeight.of(head.lmHead());
+        int vocab = lmHead.rows();
+        CudaTensor logits = spec.sampleRows().length == 0 ? null
+                : CudaTensor.of(head.logitsFor(spec)).require(DType.F32, "launchOutputs");
         Partition where = Partition.of(spec);
         Layout layout = new Layout(where.onDevice().length, where.wanting().length,
                 Math.min(spec.maxTopLogprobs(), vocab), where.onHost().length, vocab, spec.scoreRows().length);
@@ -158,10 +166,9 @@ final class DeviceOutputs {
             pending.hostLogits = slot.readback.copyFrom(rows.memory(), 4L * rows.rows() * vocab);
         }
         if (spec.scoreRows().length > 0) {
-            CudaTensor rows = gather(logits, spec.scoreRows());
-            DeviceSlice targets = slot.staging.upload(slot.workspace, spec.scoreTargets())[0];
-            pending.scores = readBack(slot, sampler.launchLogprobs(rows, targets.address(), 0, slot.workspace),
-                    spec.scoreRows().length, 0);
+            GpuSampler.LogprobSlices scored = lmHeadLogprobs.launch(CudaTensor.of(head.hidden()), lmHead,
+                    spec.scored(), slot);
+            pending.scores = readBack(slot, scored, spec.scoreRows().length, 0);
         }
         return pending;
     }
@@ -255,9 +262,9 @@ final class DeviceOutputs {
             double[] scored = new double[spec.scoreRows().length];
             String[] scoreErrors = new String[scored.length];
             for (int r = 0; r < scored.length; r++) {
-                scoreErrors[r] = statusError(results, scores, r, r);
+                scoreErrors[r] = LmHeadLogprobs.statusError(results.getInt((int) scores.status() + 4 * r), r);
                 if (scoreErrors[r] == null) {
-                    scored[r] = rowLogprobs(results, scores, r, 0).chosenLogprob();
+                    scored[r] = results.getDouble((int) scores.chosenLogprob() + 8 * r);
                 }
             }
             return new StepOutputs(drawn, logprobs, scored, sampleErrors, scoreErrors);

@@ -11,8 +11,8 @@ import java.util.Locale;
  * So both limits are as large as the memory allows, up to the point where steps stop getting more efficient:
  * <ul>
  *   <li>step budget: the largest of 16,384, 8,192, 4,096, 2,048 tokens whose step workspace (activations of
- *       the whole step, one layer at a time, and its logits) takes at most a tenth of the free memory, else
- *       1,024 (the CPU default);
+ *       the whole step, one layer at a time, its logits and one chunk of scoring's) takes at most a tenth of the
+ *       free memory, else 1,024 (the CPU default);
  *   <li>running requests: the largest of 1,024, 512, 256, 128, 64, 32 (at most the budget) whose requests could
  *       all hold {@value #NOMINAL_REQUEST_TOKENS} tokens each in the KV cache that the rest of the memory buys
  *       (90% of it, as the cache is sized): a limit the cache could not reach only costs workspace. With the
@@ -39,12 +39,12 @@ final class GpuStepLimits {
     static StepLimits choose(ModelConfig model, long freeBytes) {
         int budget = SMALLEST_BUDGET;
         for (int candidate : BUDGETS) {
-            if (StepMemory.workspaceBytes(model, candidate, Math.min(candidate, RUNNING[0])) <= freeBytes / 10) {
+            if (StepMemory.workspaceBytes(model, candidate, RUNNING[0]) <= freeBytes / 10) {
                 budget = candidate;
                 break;
             }
         }
-        long workspace = StepMemory.workspaceBytes(model, budget, Math.min(budget, RUNNING[0]));
+        long workspace = StepMemory.workspaceBytes(model, budget, RUNNING[0]);
         long cacheTokens = Math.max(0, freeBytes - workspace) / 10 * 9
                 / KvCache.bytesPerToken(model.numLayers(), model.kvSize());
         int running = FEWEST_RUNNING;

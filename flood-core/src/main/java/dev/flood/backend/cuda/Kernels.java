@@ -270,7 +270,16 @@ final class Kernels implements AutoCloseable {
                 outputs.chosenLogprob(), outputs.topIds(), outputs.topLogprobs(), outputs.status());
     }
 
-    /** Device addresses of {@link #tokenLogprobs}' outputs. */
+    /**
+     * Scoring's log-softmax and target gather over a chunk of float32 logits rows, one pass per row
+     * (log_softmax_gather.cuh). grid: [rows]; {@code targets} and the outputs start at the chunk's first row.
+     */
+    void logSoftmaxGather(long logits, int vocab, long targets, int topN, LogprobOutputs outputs, int rows) {
+        launch("flood_log_softmax_gather", rows, 1, SAMPLING_BLOCK, 0, logits, vocab, targets, topN,
+                outputs.chosenLogprob(), outputs.topIds(), outputs.topLogprobs(), outputs.status());
+    }
+
+    /** Device addresses of {@link #tokenLogprobs}' and {@link #logSoftmaxGather}'s outputs. */
     record LogprobOutputs(long chosenLogprob, long topIds, long topLogprobs, long status) {
     }
 

@@ -2,6 +2,8 @@ package dev.flood.backend.profile;
 
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.ForwardBatch;
+import dev.flood.backend.OutputSpec;
+import dev.flood.backend.StepHead;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
 import dev.flood.weights.DType;
@@ -111,6 +113,27 @@ public final class OpCosts {
     /** The logits rows read once. */
     public static OpCost logitsRead(Tensor logits) {
         return OpCost.bytes((long) logits.rows() * logits.cols() * F32);
+    }
+
+    /**
+     * Scoring's lm_head over {@code rows} rows: the weight read once (more when the rows take several chunks), the
+     * rows in bf16, their float32 logits written and read once, and the product's FLOPs.
+     */
+    public static OpCost lmHeadLogprobs(int rows, Weight lmHead) {
+        long m = rows;
+        long n = lmHead.rows();
+        long k = lmHead.cols();
+        return new OpCost(weightBytes(lmHead) + m * k * BF16 + 2 * m * n * F32, 2.0 * m * n * k, 0);
+    }
+
+    /** A step's outputs: the logits rows drawn from read once, and the scored rows' {@link #lmHeadLogprobs}. */
+    public static OpCost outputs(StepHead head, OutputSpec spec) {
+        OpCost sampled = head.logits() == null ? OpCost.NONE : logitsRead(head.logits());
+        if (spec.scoreRows().length == 0) {
+            return sampled;
+        }
+        OpCost scored = lmHeadLogprobs(spec.scoreRows().length, head.lmHead());
+        return new OpCost(sampled.bytes() + scored.bytes(), scored.bf16Flops(), 0);
     }
 
     /** The tensor copied out (float32). */

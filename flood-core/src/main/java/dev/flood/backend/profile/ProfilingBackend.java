@@ -9,6 +9,8 @@ import dev.flood.backend.HeadSpan;
 import dev.flood.backend.OutputSpec;
 import dev.flood.backend.PendingOutputs;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.ScoredRows;
+import dev.flood.backend.StepHead;
 import dev.flood.backend.StepLimits;
 import dev.flood.backend.StepTime;
 import dev.flood.backend.Tensor;
@@ -230,10 +232,20 @@ public final class ProfilingBackend implements Backend {
         return timed(OpClass.SAMPLING, OpCosts.logitsRead(logits), () -> delegate.logprobs(logits, chosenTokens, topN));
     }
 
-    /** Timed as sampling: the launch of the step's draws and scores (their results are read after the step). */
+    /** Timed as a GEMM: the lm_head over the scored rows, in chunks. */
     @Override
-    public PendingOutputs launchOutputs(Tensor logits, OutputSpec spec) {
-        return timed(OpClass.SAMPLING, OpCosts.logitsRead(logits), () -> delegate.launchOutputs(logits, spec));
+    public List<RowLogprobs> lmHeadLogprobs(Tensor hidden, Weight lmHead, ScoredRows rows) {
+        return timed(OpClass.GEMM, OpCosts.lmHeadLogprobs(rows.size(), lmHead),
+                () -> delegate.lmHeadLogprobs(hidden, lmHead, rows));
+    }
+
+    /**
+     * Timed as sampling: the launch of the step's draws and scores (their results are read after the step), with
+     * the scored rows' lm_head.
+     */
+    @Override
+    public PendingOutputs launchOutputs(StepHead head, OutputSpec spec) {
+        return timed(OpClass.SAMPLING, OpCosts.outputs(head, spec), () -> delegate.launchOutputs(head, spec));
     }
 
     @Override

@@ -119,15 +119,12 @@ final class Stage {
         return out;
     }
 
+    /** The step's draws from its logits and its scores from its hidden states, launched on the last stage. */
     private PendingOutputs launchOutputs(MicroBatch microBatch, Activations output) {
-        Tensor logits = slice.logits(microBatch.batch(), output);
-        if (logits == null) {
-            if (!microBatch.outputs().isEmpty()) {
-                throw new IllegalStateException("outputs asked of a step with no logits rows");
-            }
+        if (microBatch.outputs().isEmpty()) {
             return PendingOutputs.completed(NO_OUTPUTS);
         }
-        return backend.launchOutputs(logits, microBatch.outputs());
+        return backend.launchOutputs(slice.head(microBatch.batch(), output), microBatch.outputs());
     }
 
     /** Stops the worker after what is queued; returns once it has stopped. */

@@ -10,6 +10,8 @@ import dev.flood.api.SamplingParams;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.Handoff;
 import dev.flood.backend.OutputSpec;
+import dev.flood.backend.ScoredRows;
+import dev.flood.backend.StepHead;
 import dev.flood.backend.StepOutputs;
 import dev.flood.backend.StepTime;
 import dev.flood.backend.Tensor;
@@ -23,8 +25,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CPU backend's step lifecycle: outputs drawn at the draws' counters, the next step's deferred rows reading
- * those tokens, activations handed to another backend as copies, and step times.
+ * The CPU backend's step lifecycle: outputs drawn at the draws' counters and scores read from the hidden states
+ * through the lm_head, the next step's deferred rows reading the drawn tokens, activations handed to another
+ * backend as copies, and step times.
  */
 class CpuBackendStepsTest {
 
@@ -61,6 +64,14 @@ class CpuBackendStepsTest {
         }
     };
 
+    private static CpuTensor random(Random random, int rows, int cols) {
+        CpuTensor t = new CpuTensor(rows, cols);
+        for (int i = 0; i < t.data().length; i++) {
+            t.data()[i] = 2 * random.nextFloat() - 1;
+        }
+        return t;
+    }
+
     private static ForwardBatch batch(int[] ids, int[] deferred) {
         int n = ids.length;
         int[] cu = new int[n + 1];
@@ -89,8 +100,11 @@ class CpuBackendStepsTest {
             cpu.beginStep(batch(new int[] {1, 2}, new int[] {-1, -1}));
             Tensor rows = cpu.allocate(2, VOCAB);
             System.arraycopy(logits, 0, ((CpuTensor) rows).data(), 0, logits.length);
-            StepOutputs outputs = cpu.launchOutputs(rows, new OutputSpec(new int[] {1, 0},
-                    List.of(new Draw(state, 5), Draw.next(greedy)), new int[] {0}, new int[] {4})).await();
+            CpuTensor hidden = random(random, 2, 5);
+            CpuTensor lmHead = random(random, VOCAB, 5);
+            StepOutputs outputs = cpu.launchOutputs(new StepHead(hidden, lmHead, rows), new OutputSpec(
+                    new int[] {1, 0}, List.of(new Draw(state, 5), Draw.next(greedy)), new int[] {1, 0},
+                    new int[] {4, 7})).await();
             cpu.endStep();
             int expected = new Sampler().sample(logits, VOCAB, new Draw(state, 5), new float[VOCAB]);
             assertEquals(expected, outputs.tokens()[0], "drawn from row 1 at counter 5");
@@ -99,7 +113,10 @@ class CpuBackendStepsTest {
             assertArrayEquals(reference.topTokenIds(), outputs.tokenLogprobs()[0].topTokenIds());
             assertArrayEquals(reference.topLogprobs(), outputs.tokenLogprobs()[0].topLogprobs());
             assertEquals(null, outputs.tokenLogprobs()[1], "greedy asked for none");
-            assertEquals(Sampler.rowLogprobs(logits, 0, VOCAB, 4, 0).chosenLogprob(), outputs.scores()[0]);
+            List<RowLogprobs> scored = cpu.lmHeadLogprobs(hidden, lmHead, new ScoredRows(new int[] {1, 0},
+                    new int[] {4, 7}, 0));
+            assertArrayEquals(new double[] {scored.get(0).chosenLogprob(), scored.get(1).chosenLogprob()},
+                    outputs.scores(), "hidden row 1 against token 4, row 0 against token 7, through the lm_head");
 
             cpu.beginStep(batch(new int[] {9, 0, 0}, new int[] {-1, 1, 0}));
             Tensor embedded = cpu.allocate(3, 3);
@@ -129,14 +146,17 @@ class CpuBackendStepsTest {
             logits[i] = random.nextFloat() * 4;
         }
         logits[VOCAB + 17] = Float.NaN;
+        CpuTensor hidden = random(random, 3, 4);
+        hidden.data()[4 + 2] = Float.NaN;
+        CpuTensor lmHead = random(random, VOCAB, 4);
         SamplingState greedy = new SamplingState(SamplingParams.greedy(4), 0, VOCAB, new int[] {1});
         try (CpuBackend cpu = new CpuBackend(2)) {
             cpu.beginStep(batch(new int[] {1, 2, 3}, new int[] {-1, -1, -1}));
             Tensor rows = cpu.allocate(3, VOCAB);
             System.arraycopy(logits, 0, ((CpuTensor) rows).data(), 0, logits.length);
-            StepOutputs outputs = cpu.launchOutputs(rows, new OutputSpec(new int[] {0, 1, 2},
-                    List.of(Draw.next(greedy), Draw.next(greedy), Draw.next(greedy)), new int[] {1, 2},
-                    new int[] {4, 5})).await();
+            StepOutputs outputs = cpu.launchOutputs(new StepHead(hidden, lmHead, rows), new OutputSpec(
+                    new int[] {0, 1, 2}, List.of(Draw.next(greedy), Draw.next(greedy), Draw.next(greedy)),
+                    new int[] {1, 2}, new int[] {4, 5})).await();
             cpu.endStep();
             assertEquals("logit of token 17 (logits[36]) is NaN", outputs.sampleErrors()[1]);
             assertEquals(0, outputs.tokens()[1], "a failed row's placeholder token");
@@ -145,9 +165,31 @@ class CpuBackendStepsTest {
                 assertEquals(new Sampler().sample(logits, row * VOCAB, Draw.next(greedy), new float[VOCAB]),
                         outputs.tokens()[row], "row " + row);
             }
-            assertEquals("logit of token 17 (logits[36]) is NaN", outputs.scoreErrors()[0]);
+            assertEquals("logit of token 0 (logits[0]) is NaN", outputs.scoreErrors()[0],
+                    "hidden row 1 holds a NaN, so every logit of it is NaN");
             assertEquals(null, outputs.scoreErrors()[1]);
-            assertEquals(Sampler.rowLogprobs(logits, 2 * VOCAB, VOCAB, 5, 0).chosenLogprob(), outputs.scores()[1]);
+            assertEquals(cpu.lmHeadLogprobs(hidden, lmHead, new ScoredRows(new int[] {2}, new int[] {5}, 0)).get(0)
+                    .chosenLogprob(), outputs.scores()[1]);
+        }
+    }
+
+    @Test
+    void drawsNeedLogitsButScoresDoNot() {
+        Random random = new Random(11);
+        CpuTensor hidden = random(random, 3, 4);
+        CpuTensor lmHead = random(random, VOCAB, 4);
+        SamplingState greedy = new SamplingState(SamplingParams.greedy(4), 0, VOCAB, new int[] {1});
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            cpu.beginStep(batch(new int[] {1, 2, 3}, new int[] {-1, -1, -1}));
+            StepOutputs scoresOnly = cpu.launchOutputs(new StepHead(hidden, lmHead, null), new OutputSpec(new int[0],
+                    List.of(), new int[] {2}, new int[] {18})).await();
+            assertEquals(cpu.lmHeadLogprobs(hidden, lmHead, new ScoredRows(new int[] {2}, new int[] {18}, 0)).get(0)
+                    .chosenLogprob(), scoresOnly.scores()[0]);
+            assertEquals(0, scoresOnly.tokens().length);
+            assertEquals("1 draws asked of a step with no logit rows", assertThrows(IllegalStateException.class,
+                    () -> cpu.launchOutputs(new StepHead(hidden, lmHead, null), new OutputSpec(new int[] {0},
+                            List.of(Draw.next(greedy)), new int[0], new int[0]))).getMessage());
+            cpu.endStep();
         }
     }
 
@@ -157,8 +199,8 @@ class CpuBackendStepsTest {
             var table = cpu.loadMatrix(ROW_NUMBERS, List.of("table"), List.of(VOCAB), 3);
             SamplingState greedy = new SamplingState(SamplingParams.greedy(4), 0, VOCAB, new int[] {1});
             cpu.beginStep(batch(new int[] {1}, new int[] {-1}));
-            cpu.launchOutputs(cpu.allocate(1, VOCAB), new OutputSpec(new int[] {0}, List.of(Draw.next(greedy)),
-                    new int[0], new int[0]));
+            cpu.launchOutputs(new StepHead(cpu.allocate(1, 3), table, cpu.allocate(1, VOCAB)),
+                    new OutputSpec(new int[] {0}, List.of(Draw.next(greedy)), new int[0], new int[0]));
             ForwardBatch next = batch(new int[] {0}, new int[] {1});
             cpu.beginStep(next);
             assertEquals("row 0 feeds sample row 1 of the previous step, which drew 1 tokens",

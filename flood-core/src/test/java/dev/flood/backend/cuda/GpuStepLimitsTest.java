@@ -33,10 +33,11 @@ class GpuStepLimitsTest {
     @Test
     void lessMemoryGivesSmallerStepsAndFewerRequests() throws Exception {
         ModelConfig eightB = shape("llama-3.1-8b");
-        // 20 GiB free: a tenth (2.1 GB) holds the workspace of 2,048 tokens (0.6 GB of activations at 295 KB a
-        // token, 1.07 GB of logits and sampling scores for 1,024 rows) but not 4,096 (2.3 GB); the cache then holds
-        // about 135,000 tokens, enough for 256 requests of 512 tokens but not 512.
-        StepLimits medium = GpuStepLimits.choose(eightB, 20 * GIB);
+        // 22 GiB free: a tenth (2.36 GB) holds the workspace of 2,048 tokens (0.6 GB of activations at 295 KB a
+        // token, 1.07 GB of logits and sampling scores for 1,024 rows, 0.56 GB for one chunk of scoring's logits)
+        // but not 4,096 (2.9 GB); the cache then holds about 146,000 tokens, enough for 256 requests of 512 tokens
+        // but not 512.
+        StepLimits medium = GpuStepLimits.choose(eightB, 22 * GIB);
         assertEquals(2_048, medium.maxBatchTokens());
         assertEquals(256, medium.maxRunningRequests());
         // 8 GiB free (a 24 GiB GPU with the 8B weights): 1,024-token steps, a cache of about 49,000 tokens.

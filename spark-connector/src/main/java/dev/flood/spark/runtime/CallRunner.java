@@ -6,6 +6,8 @@ import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
+import dev.flood.api.ScoreOptions;
+import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.spark.FloodSettings;
 import dev.flood.spark.RowSeeds;
@@ -18,12 +20,14 @@ public final class CallRunner {
     private final FloodSettings settings;
     private final FloodEngine engine;
     private final SamplingParams sampling;
+    private final ScoreOptions scoring;
 
     public CallRunner(FloodFunction function, FloodSettings settings, FloodEngine engine) {
         this.function = function;
         this.settings = settings;
         this.engine = engine;
         this.sampling = settings.sampling();
+        this.scoring = settings.scoring();
     }
 
     FloodEngine engine() {
@@ -34,7 +38,7 @@ public final class CallRunner {
         return switch (function) {
             case GENERATE -> engine.submit(GenerateRequest.of(input.text(),
                     sampling.toBuilder().seed(RowSeeds.seed(settings, input.text())).build()), GenerationListener.NONE);
-            case PERPLEXITY -> engine.submitScore(input.text());
+            case PERPLEXITY -> engine.submitScore(ScoreRequest.of(input.text(), scoring));
             case SCORE -> engine.submitOptions(input.text(), input.choices());
         };
     }

@@ -31,12 +31,13 @@ public final class FloodSchemas {
             field("logprobs", array(TOKEN_LOGPROBS)),
             field("error", DataTypes.StringType));
 
-    /** flood_perplexity with output=struct. */
+    /** flood_perplexity with output=struct; {@code windows}: sliding windows the text was scored in (1 if it fits). */
     public static final StructType PERPLEXITY = struct(
             field("perplexity", DataTypes.DoubleType),
             field("mean_nll", DataTypes.DoubleType),
             field("tokens", DataTypes.IntegerType),
             field("token_logprobs", array(DataTypes.DoubleType)),
+            field("windows", DataTypes.IntegerType),
             field("error", DataTypes.StringType));
 
     /** flood_score with output=struct. */

@@ -65,9 +65,9 @@ final class ResultValues {
 
     private static Row perplexity(ScoreResult r) {
         if (r.isError()) {
-            return RowFactory.create(null, null, null, null, r.error());
+            return RowFactory.create(null, null, null, null, null, r.error());
         }
-        return RowFactory.create(r.perplexity(), r.meanNll(), r.tokens(), r.tokenLogprobs(), null);
+        return RowFactory.create(r.perplexity(), r.meanNll(), r.tokens(), r.tokenLogprobs(), r.windows(), null);
     }
 
     private static String bestChoice(OptionScores s, List<String> choices) {

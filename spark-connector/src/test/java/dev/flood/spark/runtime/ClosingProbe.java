@@ -8,6 +8,7 @@ import dev.flood.api.GenerationHandle;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
+import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.config.ModelConfig;
 import dev.flood.tokenizer.Tokenizer;
@@ -39,8 +40,8 @@ record ClosingProbe(FloodEngine delegate, Set<FloodEngine> open) implements Floo
     }
 
     @Override
-    public CompletableFuture<ScoreResult> submitScore(String text) {
-        return delegate.submitScore(text);
+    public CompletableFuture<ScoreResult> submitScore(ScoreRequest request) {
+        return delegate.submitScore(request);
     }
 
     @Override
