@@ -8,7 +8,10 @@ import org.apache.spark.util.TaskCompletionListener;
 
 /**
  * Starts a partition runner inside a task: leases each call's engine from the executor's registry (on the task's
- * GPU, if it was given one) and gives the leases back when the task completes, however it ends.
+ * GPU, if it was given one) and gives the leases back when the task completes, however it ends. A killed task
+ * (job cancel, task kill, speculation loser) cancels its rows in flight, and a task that ends with rows still in
+ * flight (it failed, or its consumer stopped early) cancels them, so the engine stops working for it at its next
+ * step.
  */
 final class TaskRun {
 
@@ -33,9 +36,11 @@ final class TaskRun {
             leases.forEach(EngineRegistry.Lease::close);
             throw e;
         }
-        PartitionRunner<R> runner = new PartitionRunner<>(runners, reader, window, metrics);
+        PartitionRunner<R> runner = new PartitionRunner<>(runners, reader, window, metrics,
+                context == null ? () -> false : context::isInterrupted);
         if (context != null) {
             context.addTaskCompletionListener((TaskCompletionListener) completed -> {
+                runner.cancelInFlight();
                 runner.finish();
                 leases.forEach(EngineRegistry.Lease::close);
             });
