@@ -241,6 +241,7 @@ class FloodAsyncIT {
         for (int i : new int[] {0, 1, 3, 4}) {
             assertNull(out.get(i).error(), out.get(i).error());
         }
+        assertEquals(1, SlowEngine.stats(name).cancelled.get(), "the timed-out record cancelled its request");
     }
 
     /**

@@ -58,6 +58,8 @@ public final class SlowEngine implements FloodEngine {
         public final AtomicInteger inFlight = new AtomicInteger();
         public final AtomicInteger maxInFlight = new AtomicInteger();
         public final AtomicInteger completed = new AtomicInteger();
+        /** Requests whose caller cancelled the late future; each cancels the real engine's request. */
+        public final AtomicInteger cancelled = new AtomicInteger();
         public final Map<String, Integer> submitsByPrompt = new ConcurrentHashMap<>();
         public final List<String> completionOrder = Collections.synchronizedList(new ArrayList<>());
 
@@ -91,7 +93,14 @@ public final class SlowEngine implements FloodEngine {
         stats.maxInFlight.accumulateAndGet(stats.inFlight.incrementAndGet(), Math::max);
         long delay = prompt.startsWith(SLOW) ? factory.slowDelayMillis() : factory.delayMillis();
         CompletableFuture<GenerationResult> late = new CompletableFuture<>();
-        delegate.submit(request, listener).whenComplete((result, error) -> TIMER.schedule(() -> {
+        CompletableFuture<GenerationResult> real = delegate.submit(request, listener);
+        late.whenComplete((result, error) -> {
+            if (late.isCancelled()) {
+                stats.cancelled.incrementAndGet();
+                real.cancel(false);
+            }
+        });
+        real.whenComplete((result, error) -> TIMER.schedule(() -> {
             // leave the in-flight count before the connector sees the result and frees its slot
             stats.inFlight.decrementAndGet();
             stats.completed.incrementAndGet();
