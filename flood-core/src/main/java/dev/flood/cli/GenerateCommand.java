@@ -3,7 +3,6 @@ package dev.flood.cli;
 import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodEngine;
 import dev.flood.api.GenerateRequest;
-import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
 import java.io.IOException;
@@ -70,10 +69,11 @@ final class GenerateCommand implements Command {
                     WINDOW_PER_RUNNING * engine.config().maxRunningRequests(), (item, result) -> {
                         sink.write(GenerationRecords.record(item, result, engine.tokenizer()));
                         counts.add(result);
-                        progress.advance();
+                        progress.advance(result.completionTokens(), maxTokens(sampling, item));
                     });
             for (InputItem item; (item = input.next()) != null; ) {
-                window.add(item, submit(engine, sampling, item));
+                progress.expect(maxTokens(sampling, item));
+                window.add(item, submit(engine, sampling, item, progress));
             }
             window.finish();
             progress.finish();
@@ -82,8 +82,24 @@ final class GenerateCommand implements Command {
         return 0;
     }
 
-    /** Queues one item; an item whose input or sampling values are bad completes at once with its error. */
-    private static CompletableFuture<GenerationResult> submit(FloodEngine engine, SamplingOptions sampling, InputItem item) {
+    /** The most tokens an item may generate; 0 for one that fails before it runs. */
+    private static int maxTokens(SamplingOptions sampling, InputItem item) {
+        if (item.error() != null) {
+            return 0;
+        }
+        try {
+            return sampling.withOverrides(item.line()).maxNewTokens();
+        } catch (IllegalArgumentException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * Queues one item, its tokens counted by {@code progress}; an item whose input or sampling values are bad
+     * completes at once with its error.
+     */
+    private static CompletableFuture<GenerationResult> submit(FloodEngine engine, SamplingOptions sampling,
+                                                              InputItem item, Progress progress) {
         if (item.error() != null) {
             return CompletableFuture.completedFuture(GenerationResult.failed(item.error(), 0));
         }
@@ -93,7 +109,8 @@ final class GenerateCommand implements Command {
         } catch (IllegalArgumentException e) {
             return CompletableFuture.completedFuture(GenerationResult.failed(e.getMessage(), 0));
         }
-        return engine.submit(GenerateRequest.of(item.text(), params), GenerationListener.NONE);
+        return engine.submit(GenerateRequest.of(item.text(), params),
+                (textDelta, newTokenIds) -> progress.generated(newTokenIds.size()));
     }
 
     /** Totals for the summary line. */
