@@ -89,7 +89,19 @@ public final class Engine implements FloodEngine {
     static Engine open(EngineConfig config, BackendFactory backends, Recovery.Policy policy) {
         Engine engine = new Engine(LoadedModel.load(config, backends), backends, policy);
         engine.thread.start();
+        engine.logOpened();
         return engine;
+    }
+
+    /** One line that Spark executors' and Flink TaskManagers' logs show: what this engine runs, where, how big. */
+    private void logOpened() {
+        ModelConfig model = loaded.config();
+        String where = config.backend().equals("cuda") ? "GPUs " + config.devices()
+                : config.threads() + " threads";
+        LOG.info("Flood engine open: model {} ({}, {} layers), {} backend on {}, {} stage(s), KV cache {} tokens,"
+                + " steps of {} tokens and {} running requests, {} steps in flight", config.modelPath(),
+                model.architecture(), model.numLayers(), config.backend(), where, config.numStages(), cacheCapacity,
+                config.maxBatchTokens(), config.maxRunningRequests(), config.maxStepsInFlight());
     }
 
     private Pipeline<StepPlan> pipeline() {
@@ -440,5 +452,10 @@ public final class Engine implements FloodEngine {
             s.work.fail("the engine was closed before this request started", s);
         }
         loaded.close();
+        EngineMetrics metrics = counters.snapshot();
+        LOG.info("Flood engine closed: {} requests completed ({} failed, {} cancelled), {} prompt and {} generated"
+                + " tokens in {} steps, {} restarts", metrics.completedRequests(), metrics.failedRequests(),
+                metrics.cancelledRequests(), metrics.promptTokens(), metrics.generatedTokens(), metrics.steps(),
+                metrics.engineRestarts());
     }
 }
