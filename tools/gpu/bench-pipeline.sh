@@ -45,7 +45,8 @@ import json, pathlib, sys
 print(f"{'run':18} {'in flight':>9} {'out tok/s':>10} {'tpot p50 ms':>11}  idle share per stage")
 for path in sorted(pathlib.Path(sys.argv[1]).glob("pipeline-*.json")):
     try:
-        r = json.loads(path.read_text())
+        text = path.read_text()  # on-device.sh's own line comes first
+        r = json.loads(text[text.index('{'):])
     except ValueError:
         print(f"{path.stem[9:]:18} (no report: see {path.with_suffix('.err').name})")
         continue

@@ -27,7 +27,8 @@ for budget in $budgets; do
   line=$(python3 - "$out/$name.json" "$rc" <<'PY'
 import json, sys
 try:
-    r = json.load(open(sys.argv[1]))
+    text = open(sys.argv[1]).read()  # on-device.sh's own line comes first
+    r = json.loads(text[text.index('{'):])
     print(f"{r['workload']:7s} budget {r['max_batch_tokens']:6d}: {r['tokens_per_second']:10.1f} tokens/s, "
           f"{r['text_tokens']} tokens in {r['seconds']:.2f} s, {r['failed']} failed, {r['windows']} windows, "
           f"{r['steps']} steps, peak {r['peak_gpu_memory_gib']:.2f} GiB, cache {r['cache_capacity_tokens']} slots"

@@ -27,6 +27,7 @@ timeout "${FLOOD_TEST_TIMEOUT:-420}" bash "$part/on-device.sh" -- "${java_opts[@
   --select-package "${FLOOD_TEST_PACKAGE:-dev.flood}" --include-tag gpu --reports-dir "$out/junit" \
   > "$out/gpu-tests.txt" 2>&1
 tests_rc=$?
+bench_rc=skipped
 grep -E "relative error|parts at step|perplexity" "$out/gpu-tests.txt" | head -80
 awk '/^Failures \(/,0' "$out/gpu-tests.txt" | grep -vE "^\s+(org\.junit|java\.base|jdk\.internal)" | head -120
 

@@ -41,7 +41,7 @@ case $mode in
     flood 120 bench-1b-bf16.json --model "$shapes/llama-3.2-1b" --json
     echo
     for f in "$out"/bench-*.json; do
-      python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(sys.argv[1].rsplit('/',1)[-1],
+      python3 -c "import json,sys; t=open(sys.argv[1]).read(); r=json.loads(t[t.index('{'):]); print(sys.argv[1].rsplit('/',1)[-1],
         'output tok/s %.0f' % r['output_tokens_per_second'], 'total %.0f' % r['total_tokens_per_second'],
         'running', r['max_running'], 'budget', r['max_batch_tokens'], 'TPOT p50 %.1f ms' % r['tpot_ms']['p50'],
         'peak GPU %.1f GiB' % r['peak_gpu_memory_gib'])" "$f" 2>/dev/null || echo "$f: no report"

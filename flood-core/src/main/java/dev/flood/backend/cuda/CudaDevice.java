@@ -23,6 +23,7 @@ import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyPeerAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32;
+import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
@@ -204,6 +205,12 @@ final class CudaDevice implements AutoCloseable {
     /** Sets {@code target} (a multiple of 4 bytes) to zero, waiting for it. */
     void zero(DeviceSlice target) {
         check(cuMemsetD32(target.pointer(), 0, target.bytes() / 4), "cuMemsetD32 of " + target.bytes() + " bytes");
+    }
+
+    /** Queues on the stream the zeroing of {@code target}. */
+    void zeroAsync(DeviceSlice target) {
+        check(cuMemsetD8Async(target.pointer(), (byte) 0, target.bytes(), stream),
+                "cuMemsetD8Async of " + target.bytes() + " bytes");
     }
 
     /** Waits for the stream, then copies device memory to the host. */

@@ -4,6 +4,7 @@ import static dev.flood.backend.cuda.CudaErrors.checkBlas;
 
 import dev.flood.api.FloodException;
 import dev.flood.weights.DType;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.cuda.cublas.cublasLtContext;
@@ -39,6 +40,8 @@ final class Fp8Gemm implements AutoCloseable {
     /** cuBLASLt's workspace: 32 MiB, what its Hopper kernels want. */
     private static final long WORKSPACE_BYTES = 32L << 20;
     private static final int MAX_PLANS = 256;
+    /** Row counts tried, in order, for a block-scaled shape cuBLASLt has no algorithm for ({@link #rowsToRun}). */
+    private static final int[] ROW_MULTIPLES = {16, 128};
 
     /** A product's shape: {@code m} activation rows (tokens), {@code n} weight rows, {@code k} the inner size. */
     record Shape(int m, int n, int k, Fp8Weight.Layout layout) {
@@ -56,6 +59,7 @@ final class Fp8Gemm implements AutoCloseable {
     private final FloatPointer one = new FloatPointer(1f);
     private final FloatPointer zero = new FloatPointer(0f);
     private final Map<Shape, Plan> plans = new LinkedHashMap<>(16, 0.75f, true);
+    private final Map<Shape, Integer> rowsToRun = new HashMap<>();
 
     Fp8Gemm(CudaDevice device) {
         this.device = device;
@@ -85,7 +89,54 @@ final class Fp8Gemm implements AutoCloseable {
                 "cublasLtMatmul FP8 " + shape);
     }
 
+    /**
+     * The activation rows a product of {@code shape} runs with: {@code m} itself, or {@code m} rounded up to a
+     * multiple of 16 or 128 where cuBLASLt has no algorithm for {@code m} (on an H200 with cuBLAS 13.1 its
+     * block-scaled products had none for 1, 19, 111 or 209 rows, and had for 4,096); the caller then pads the
+     * activations with zero rows and keeps the first {@code m} rows of the output.
+     */
+    int rowsToRun(Shape shape, Operands operands) {
+        Integer known = rowsToRun.get(shape);
+        if (known != null) {
+            return known;
+        }
+        int rows = -1;
+        if (tryPlan(shape, operands) != null) {
+            rows = shape.m();
+        } else if (shape.layout() == Fp8Weight.Layout.BLOCK_128) {
+            for (int multiple : ROW_MULTIPLES) {
+                int padded = (shape.m() + multiple - 1) / multiple * multiple;
+                if (tryPlan(new Shape(padded, shape.n(), shape.k(), shape.layout()), operands) != null) {
+                    rows = padded;
+                    break;
+                }
+            }
+        }
+        if (rows < 0) {
+            throw noAlgorithm(shape);
+        }
+        if (rowsToRun.size() > MAX_PLANS * 64) {
+            rowsToRun.clear();
+        }
+        rowsToRun.put(shape, rows);
+        return rows;
+    }
+
     private Plan plan(Shape shape, Operands operands) {
+        Plan plan = tryPlan(shape, operands);
+        if (plan == null) {
+            throw noAlgorithm(shape);
+        }
+        return plan;
+    }
+
+    private FloodException noAlgorithm(Shape shape) {
+        return new FloodException("cuBLASLt has no FP8 algorithm for " + shape + " on " + device.name()
+                + " (float32 or bf16 output, rows padded to 16 or 128 too); use quantization none");
+    }
+
+    /** The plan of {@code shape}, made on first use; null where cuBLASLt has no algorithm for it. */
+    private Plan tryPlan(Shape shape, Operands operands) {
         Plan plan = plans.get(shape);
         if (plan != null) {
             return plan;
@@ -95,8 +146,7 @@ final class Fp8Gemm implements AutoCloseable {
             plan = Plan.create(this, shape, operands, DType.BF16);
         }
         if (plan == null) {
-            throw new FloodException("cuBLASLt has no FP8 algorithm for " + shape + " on " + device.name()
-                    + " (float32 or bf16 output); use quantization none");
+            return null;
         }
         plans.put(shape, plan);
         if (plans.size() > MAX_PLANS) {

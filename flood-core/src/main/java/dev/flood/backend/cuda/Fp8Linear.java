@@ -30,6 +30,7 @@ final class Fp8Linear implements AutoCloseable {
     private boolean toldBf16;
     private int maxCols;
     private int maxRows;
+    private boolean anyBlocks;   // some weight is block-scaled: its products may run on padded rows
     private Workspace workspace;   // the current step's (its step slot's), from beginStep
     private DeviceSlice scratch;   // this step's activation codes, scales and staged output; null until used
 
@@ -66,7 +67,9 @@ final class Fp8Linear implements AutoCloseable {
         }
         maxCols = Math.max(maxCols, cols);
         maxRows = Math.max(maxRows, rows);
-        return uploader.load(source, names, rowsPerPart, cols);
+        Fp8Weight weight = uploader.load(source, names, rowsPerPart, cols);
+        anyBlocks |= weight.layout() == Fp8Weight.Layout.BLOCK_128;
+        return weight;
     }
 
     /** Takes the step's workspace (its step slot's, just emptied); the scratch area comes from it when needed. */
@@ -76,17 +79,30 @@ final class Fp8Linear implements AutoCloseable {
     }
 
     /**
-     * Workspace bytes one step of {@code tokens} tokens takes for FP8 products (0 without FP8 weights): codes of the
-     * widest input, their scales, and room for a bf16 output where cuBLASLt writes no float32.
+     * Workspace bytes one step of {@code tokens} tokens takes for FP8 products (0 without FP8 weights), for rows
+     * padded as {@link Fp8Gemm#rowsToRun} may ask (to a multiple of 128 at most, with block-scaled weights): codes
+     * of the widest input, their scales, the product where it cannot go straight to its output (bf16 to widen, or a
+     * padded product), and the input padded with zero rows. Reserved up front, since a workspace that grows in a
+     * step takes a block as large as its last, which the KV cache may have left no room for.
      */
     long scratchBytes(int tokens) {
         if (maxCols == 0) {
             return 0;
         }
-        long codes = Workspace.roundUp((long) tokens * maxCols, Workspace.ALIGNMENT);
-        long scales = Workspace.roundUp((long) tokens * Math.max(1, maxCols / Fp8Weight.BLOCK) * Float.BYTES,
-                Workspace.ALIGNMENT);
-        return codes + scales + (long) tokens * maxRows * 2;
+        long rows = anyBlocks ? paddedRows(tokens) : tokens;
+        return Layout.of(rows, maxCols, maxRows).bytes() + (anyBlocks ? rows * maxCols * 2 : 0);
+    }
+
+    /** Where the scratch area's parts start, for products of up to {@code rows} rows. */
+    private record Layout(long codes, long scales, long product, long bytes) {
+
+        static Layout of(long rows, int maxCols, int maxRows) {
+            long codes = Workspace.roundUp(rows * maxCols, Workspace.ALIGNMENT);
+            long scales = Workspace.roundUp(rows * Math.max(1, maxCols / Fp8Weight.BLOCK) * Float.BYTES,
+                    Workspace.ALIGNMENT);
+            long product = Workspace.roundUp(rows * maxRows * Float.BYTES, Workspace.ALIGNMENT);
+            return new Layout(0, codes, codes + scales, codes + scales + product);
+        }
     }
 
     /**
@@ -104,35 +120,47 @@ final class Fp8Linear implements AutoCloseable {
             out.written(DType.F32);
             return;
         }
-        long input = x.address();
+        DeviceSlice input = x.memory();
         if (x.dtype() == DType.F32) {
-            input = workspace.take((long) m * k * 2, "bf16 copy of an FP8 linear input").address();
-            kernels.toBf16(x.address(), input, (long) m * k);
+            input = workspace.take((long) m * k * 2, "bf16 copy of an FP8 linear input");
+            kernels.toBf16(x.address(), input.address(), (long) m * k);
         } else {
             x.require(DType.BF16, "linear");
         }
+        boolean blocks = weight.layout() == Fp8Weight.Layout.BLOCK_128;
+        int capacity = anyBlocks ? paddedRows(m) : m;
         if (scratch == null || scratch.bytes() < scratchBytes(m)) {
             scratch = workspace.take(scratchBytes(m), "FP8 activations");
         }
-        long codes = scratch.address();
-        long scales = codes + Workspace.roundUp((long) m * maxCols, Workspace.ALIGNMENT);
-        long staged = scales + Workspace.roundUp((long) m * Math.max(1, maxCols / Fp8Weight.BLOCK) * Float.BYTES,
-                Workspace.ALIGNMENT);
-        boolean blocks = weight.layout() == Fp8Weight.Layout.BLOCK_128;
-        if (blocks) {
-            kernels.quantizeFp8Groups(input, m, k, codes, scales);
-        } else {
-            kernels.quantizeFp8Rows(input, m, k, codes, scales);
-        }
-        Fp8Gemm.Shape shape = new Fp8Gemm.Shape(m, n, k, weight.layout());
+        Layout layout = Layout.of(capacity, maxCols, maxRows);
+        long codes = scratch.address() + layout.codes();
+        long scales = scratch.address() + layout.scales();
+        long product = scratch.address() + layout.product();
         Fp8Gemm.Operands operands = new Fp8Gemm.Operands(weight.codes().address(), weight.scales().address(), codes,
                 scales, out.address());
-        if (gemm.outputType(shape, operands) == DType.F32) {
+        int rows = gemm.rowsToRun(new Fp8Gemm.Shape(m, n, k, weight.layout()), operands);
+        if (rows != m) {
+            input = withZeroRows(input, m, rows, k, scratch.slice(layout.bytes(), (long) rows * k * 2));
+        }
+        if (blocks) {
+            kernels.quantizeFp8Groups(input.address(), rows, k, codes, scales);
+        } else {
+            kernels.quantizeFp8Rows(input.address(), rows, k, codes, scales);
+        }
+        Fp8Gemm.Shape shape = new Fp8Gemm.Shape(rows, n, k, weight.layout());
+        DType type = gemm.outputType(shape, operands);
+        if (rows == m && type == DType.F32) {
             gemm.run(shape, operands);
         } else {
+            // bf16, or a padded product [rows, n]: to the scratch area, whose first m rows are the answer.
             gemm.run(shape, new Fp8Gemm.Operands(operands.weightCodes(), operands.weightScales(), codes, scales,
-                    staged));
-            kernels.widenBf16(staged, out.address(), (long) m * n);
+                    product));
+            if (type == DType.F32) {
+                long bytes = (long) m * n * Float.BYTES;
+                device.copyFromAsync(out.memory(), device, scratch.slice(layout.product(), bytes), bytes);
+            } else {
+                kernels.widenBf16(product, out.address(), (long) m * n);
+            }
         }
         if (bias != null) {
             CudaWeight b = bias.require(DType.F32, "linear bias");
@@ -182,6 +210,19 @@ final class Fp8Linear implements AutoCloseable {
                 device.free(a);
             }
         }
+    }
+
+    /** Rows a block-scaled product of {@code m} rows may be padded to ({@link Fp8Gemm#rowsToRun}): at most this. */
+    private static int paddedRows(int m) {
+        return (m + Fp8Weight.BLOCK - 1) / Fp8Weight.BLOCK * Fp8Weight.BLOCK;
+    }
+
+    /** {@code input} (bf16 [m, k]) copied into {@code padded} ({@code rows} rows), the rows after m zero. */
+    private DeviceSlice withZeroRows(DeviceSlice input, int m, int rows, int k, DeviceSlice padded) {
+        long rowBytes = (long) k * 2;
+        device.copyFromAsync(padded.slice(0, m * rowBytes), device, input.slice(0, m * rowBytes), m * rowBytes);
+        device.zeroAsync(padded.slice(m * rowBytes, (rows - m) * rowBytes));
+        return padded;
     }
 
     private void tellBf16(String message) {

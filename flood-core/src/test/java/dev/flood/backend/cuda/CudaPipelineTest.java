@@ -27,14 +27,16 @@ import org.junit.jupiter.params.provider.FieldSource;
  *
  * <p>Tolerances: the three engines run the same kernels, but split the batch into other micro-batches and steps,
  * so cuBLAS may pick other GEMM algorithms: greedy tokens must agree until a near-tie of {@link #NEAR_TIE} nats
- * (float32 reordering noise, as in {@link CudaEngineTest}), prompt log-probabilities within 1e-3 relative (bf16
+ * (float32 reordering noise, as in {@link CudaEngineTest}: on the H200 these fixtures parted from transformers at
+ * gaps up to 0.008 nats, and the engines here at up to 0.003), and at most half the requests may part at all (a
+ * wrong token fed or drawn parts nearly every request); prompt log-probabilities within 1e-3 relative (bf16
  * rounding of values that differ in the last float32 bits).
  */
 @Tag("gpu")
 class CudaPipelineTest {
 
     static final List<String> MODELS = Fixtures.MODELS;
-    private static final double NEAR_TIE = 1e-3;
+    private static final double NEAR_TIE = 1e-2;
 
     private static EngineConfig.Builder config(String name) {
         return EngineConfig.builder(Fixtures.model(name)).backend("cuda").threads(4).maxBatchTokens(13);
@@ -68,9 +70,13 @@ class CudaPipelineTest {
             String what = name + ", " + config.numStages() + " stage(s), " + config.maxStepsInFlight() + " in flight";
             try (FloodEngine engine = FloodEngine.open(config)) {
                 List<GenerationResult> results = engine.generate(requests);
+                int parted = 0;
                 for (int i = 0; i < requests.size(); i++) {
-                    NearTies.assertSameUntilNearTie(reference.get(i), results.get(i), NEAR_TIE, what + " request " + i);
+                    parted += NearTies.assertSameUntilNearTie(reference.get(i), results.get(i), NEAR_TIE,
+                            what + " request " + i) >= 0 ? 1 : 0;
                 }
+                assertTrue(2 * parted <= requests.size(), what + ": " + parted + " of " + requests.size()
+                        + " requests parted from the reference");
                 List<ScoreResult> scores = engine.score(prompts);
                 for (int i = 0; i < prompts.size(); i++) {
                     assertFalse(scores.get(i).isError(), what + ": " + scores.get(i).error());

@@ -112,13 +112,13 @@ class ProfilingBackendTest {
     }
 
     @Test
-    void medianTakesEachFigureAcrossSteps() {
-        StepBreakdown a = breakdown(10, 1, 5);
-        StepBreakdown b = breakdown(30, 3, 9);
-        StepBreakdown c = breakdown(20, 2, 7);
+    void medianTakesEachFigureAcrossStepsAndTheGapsMakeItAddUp() {
+        StepBreakdown a = breakdown(10, 8, 2);
+        StepBreakdown b = breakdown(30, 1, 29);
+        StepBreakdown c = breakdown(20, 13, 7);
         StepBreakdown median = StepBreakdown.median(List.of(a, b, c));
         assertEquals(20, median.stepMillis());
-        assertEquals(2, median.gapMillis());
+        assertEquals(20 - 7, median.gapMillis(), "the median step less the median GEMM time (the gaps' median is 8)");
         assertEquals(7, median.of(OpClass.GEMM).millis());
         assertEquals(4.0, median.of(OpClass.GEMM).floorMillis());
     }
