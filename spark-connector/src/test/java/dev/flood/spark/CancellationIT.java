@@ -20,10 +20,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import org.apache.spark.SparkContext;
 import org.apache.spark.TaskContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -39,8 +44,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * so it finishes after a few tokens while rows 1-7 would generate ~500. A UDF above the Flood operator, on row 0
  * (the task's thread; the executor is this JVM), holds the engine thread inside a token callback, notes the step
  * count, cancels the job group and waits until Spark has marked the task killed; the runner then cancels rows 1-7
- * and the task fails. The engine is released only after the job has failed, so the steps run after the cancel do
- * not depend on how fast either side is. Run with and without {@code interruptOnCancel} (Spark's default for a job
+ * and the task fails. The engine is released only after the task has ended (Spark fails a cancelled job at once,
+ * before its tasks end, so the test waits for the task's end event), so the steps run after the cancel do not
+ * depend on how fast either side is. Run with and without {@code interruptOnCancel} (Spark's default for a job
  * cancel is to mark the task killed without interrupting its thread).
  */
 class CancellationIT {
@@ -69,6 +75,28 @@ class CancellationIT {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
+            }
+        }
+    }
+
+    /** Counts down when a task of a job in {@link #GROUP} has ended: its completion listeners have run. */
+    private static final class TaskEnds extends SparkListener {
+        final CountDownLatch ended = new CountDownLatch(1);
+        private final Set<Integer> stages = ConcurrentHashMap.newKeySet();
+
+        @Override
+        public void onJobStart(SparkListenerJobStart jobStart) {
+            if (jobStart.properties() != null
+                    && GROUP.equals(jobStart.properties().getProperty("spark.jobGroup.id"))) {
+                stages.addAll(scala.jdk.javaapi.CollectionConverters.asJava(jobStart.stageIds()).stream()
+                        .map(id -> (Integer) id).toList());
+            }
+        }
+
+        @Override
+        public void onTaskEnd(SparkListenerTaskEnd taskEnd) {
+            if (stages.contains(taskEnd.stageId())) {
+                ended.countDown();
             }
         }
     }
@@ -121,12 +149,16 @@ class CancellationIT {
             EngineMetrics before = engine.metrics();
             open = new CountDownLatch(1);
             armed = true;
+            TaskEnds taskEnds = new TaskEnds();
+            spark.sparkContext().addSparkListener(taskEnds);
             spark.sparkContext().setJobGroup(GROUP, "cancelled by its own UDF", interruptOnCancel);
             try {
                 Exception e = assertThrows(Exception.class, out::collectAsList);
                 assertTrue(String.valueOf(e.getMessage()).contains("cancel"), e.toString());
+                taskEnds.ended.await();
             } finally {
                 spark.sparkContext().clearJobGroup();
+                spark.sparkContext().removeSparkListener(taskEnds);
                 open.countDown();
             }
             assertFalse(armed, "row 0 reached the UDF");
