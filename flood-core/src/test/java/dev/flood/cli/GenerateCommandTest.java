@@ -169,7 +169,8 @@ class GenerateCommandTest {
             assertEquals("prompt number " + i, line.get("prompt").asText());
             assertEquals(1 + i % 3, line.get("completion_tokens").asInt());
         }
-        // progress counts tokens: 73 in all (max tokens 1, 2, 3, ... each reached), the last line once all rows are done
+        // progress counts tokens: 73 in all (max tokens 1, 2, 3, ... each reached); the last line comes once every
+        // row is done
         assertTrue(run.err().contains("generate: 100% of 73 tokens (73 generated, 37/37 rows) after "), run.err());
         assertTrue(run.err().contains(" tokens/s, "), run.err());
         assertTrue(run.err().contains("generate: prompts 37, failed 0,"), run.err());
