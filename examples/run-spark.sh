@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a Spark example in local mode: examples/run-spark.sh <Class> [--key value ...]
-# (Class is one of SamplePrompts, BulkGenerate, BulkPerplexity, ConnectorOverheadBenchmark, PerplexityBenchmark.)
+# (Class is one of SamplePrompts, BulkGenerate, BulkPerplexity, ConnectorOverheadBenchmark, WorkloadBenchmark,
+# PerplexityBenchmark.)
 # Builds the examples and their classpath once (rebuild: delete examples/target/classpath.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,7 @@
 // Combines the KV splits of segment_attention: out = sum_s w_s O_s / sum_s w_s l_s with w_s = exp2(m_s - max_s m_s),
 // where split s left its unnormalized accumulator O_s, running max m_s (log2 units) and sum l_s. A split that saw
-// no unmasked key has m_s = -inf and weight 0; the first split always holds context token 0, so max_s m_s is finite.
+// no unmasked key has m_s = -inf and weight 0; the split that holds a row's own position always has keys for it (with
+// or without a sliding window), so max_s m_s is finite.
 #pragma once
 
 #include "segment_attention.cuh"

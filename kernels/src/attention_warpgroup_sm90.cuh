@@ -76,13 +76,13 @@ struct AttentionWarpgroup {
     }
 
     // Online softmax of raw scores s (Q Kᵀ, unscaled) for keys tile_start ..: masks keys past a row's position
-    // (rows past the tile have position -1) or at kv_end and beyond when kMask, updates row_max and
-    // row_sum, leaves exp2 values in s and returns in `correction` the factor by which O must be scaled (O may
-    // still be in flight). Masking before the max keeps masked keys out of it; scaling after the max (scale > 0)
+    // (rows past the tile have position -1), at kv_end and beyond, or outside the row's sliding window when kMask,
+    // updates row_max and row_sum, leaves exp2 values in s and returns in `correction` the factor by which O must be
+    // scaled (O may still be in flight). Masking before the max keeps masked keys out of it; scaling after the max (scale > 0)
     // folds the scale into the exponent's FMA.
     template <bool kMask>
     __device__ void softmax(float (&s)[kSValues], float (&correction)[2], float scale_log2, int tile_start,
-                            const int (&position)[2], int kv_end) {
+                            const int (&position)[2], int kv_end, int window) {
         const int pair = threadIdx.x % 4;
         if constexpr (kMask) {
 #pragma unroll
@@ -90,7 +90,8 @@ struct AttentionWarpgroup {
 #pragma unroll
                 for (int c = 0; c < 4; ++c) {
                     const int key = tile_start + nt * 8 + pair * 2 + (c & 1);
-                    if (key > position[c >> 1] || key >= kv_end) {
+                    if (key > position[c >> 1] || key >= kv_end
+                        || outside_window(position[c >> 1], key, window)) {
                         s[4 * nt + c] = -INFINITY;
                     }
                 }

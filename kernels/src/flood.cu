@@ -7,6 +7,10 @@
 #include "elementwise.cuh"
 #include "embedding.cuh"
 #include "log_softmax_gather.cuh"
+#include "moe_combine.cuh"
+#include "moe_group.cuh"
+#include "moe_grouped_gemm.cuh"
+#include "moe_route.cuh"
 #include "quantize_fp8.cuh"
 #include "rms_norm.cuh"
 #include "rotary.cuh"
@@ -104,16 +108,17 @@ extern "C" __global__ void flood_fill_uniform_f32(float* out, long long count, u
 }
 
 // Segment attention, one entry point per (variant, head dim). "prefill": 4 warps, 64 packed rows, 64-token K/V
-// tiles; "decode": 1 warp, 16 packed rows, 32-token tiles. Parameters as AttentionArgs, in order.
+// tiles; "decode": 1 warp, 16 packed rows, 32-token tiles. Parameters as AttentionArgs, in order (the sliding
+// window last).
 #define FLOOD_ATTENTION(NAME, HEAD_DIM, WARPS, BLOCK_N)                                                              \
     extern "C" __global__ void __launch_bounds__(32 * WARPS) NAME(                                                  \
         const float* qkv, int qkv_stride, const bf16* key_cache, const bf16* value_cache, int kv_size, int group,  \
         float scale_log2, const int* cu_seqlens_q, const int* context_lens, const int* cu_extents,                 \
         const int* extent_starts, const int* extent_lengths, const flood::AttentionWork* work, bf16* out,          \
-        int out_stride, float* partial_out, float* partial_max_sum) {                                               \
+        int out_stride, float* partial_out, float* partial_max_sum, int window) {                                   \
         const flood::AttentionArgs args{qkv, qkv_stride, key_cache, value_cache, kv_size, group, scale_log2,        \
                                         cu_seqlens_q, context_lens, cu_extents, extent_starts, extent_lengths,     \
-                                        work, out, out_stride, partial_out, partial_max_sum};                      \
+                                        work, out, out_stride, partial_out, partial_max_sum, window};              \
         flood::segment_attention<HEAD_DIM, WARPS, BLOCK_N>(args);                                                   \
     }
 
@@ -145,10 +150,10 @@ FLOOD_ATTENTION(flood_attention_decode_d128, 128, 1, 32)
         const float* qkv, int qkv_stride, const bf16* key_cache, const bf16* value_cache, int kv_size, int group,  \
         float scale_log2, const int* cu_seqlens_q, const int* context_lens, const int* cu_extents,                 \
         const int* extent_starts, const int* extent_lengths, const flood::AttentionWork* work, bf16* out,          \
-        int out_stride, float* partial_out, float* partial_max_sum, int num_work, int num_kv_heads) {              \
+        int out_stride, float* partial_out, float* partial_max_sum, int window, int num_work, int num_kv_heads) {  \
         const flood::AttentionArgs args{qkv, qkv_stride, key_cache, value_cache, kv_size, group, scale_log2,        \
                                         cu_seqlens_q, context_lens, cu_extents, extent_starts, extent_lengths,     \
-                                        work, out, out_stride, partial_out, partial_max_sum};                      \
+                                        work, out, out_stride, partial_out, partial_max_sum, window};              \
         FLOOD_ATTENTION_SM90_BODY(HEAD_DIM)                                                                         \
     }
 
@@ -162,9 +167,10 @@ extern "C" __global__ void flood_attention_merge(const flood::AttentionMerge* me
 }
 
 extern "C" __global__ void __launch_bounds__(512) flood_sample_rows(const float* logits, int vocab,
-                                                                     const flood::SamplingRow* params, float* scratch,
-                                                                     int* tokens, int* status) {
-    flood::sample_rows(logits, vocab, params, scratch, tokens, status);
+                                                                     const flood::SamplingRow* params,
+                                                                     const unsigned* masks, int mask_words,
+                                                                     float* scratch, int* tokens, int* status) {
+    flood::sample_rows(logits, vocab, params, masks, mask_words, scratch, tokens, status);
 }
 
 extern "C" __global__ void __launch_bounds__(512) flood_token_logprobs(const float* logits, int vocab,
@@ -179,4 +185,34 @@ extern "C" __global__ void __launch_bounds__(512) flood_log_softmax_gather(const
                                                                             double* logprob, int* top_ids,
                                                                             double* top_logprobs, int* status) {
     flood::log_softmax_gather(logits, vocab, targets, top_n, logprob, top_ids, top_logprobs, status);
+}
+
+// Mixture-of-experts layers (moe_*.cuh; the Java side is MoeKernels): routing, grouping the pairs by expert, the
+// grouped expert GEMM in 64- or 128-row tiles, and the weighted combine.
+extern "C" __global__ void flood_moe_route(const float* logits, int num_tokens, int num_experts, int top_k,
+                                           int renormalize, int* experts, float* weights) {
+    flood::moe_route(logits, num_tokens, num_experts, top_k, renormalize, experts, weights);
+}
+
+extern "C" __global__ void __launch_bounds__(1024) flood_moe_group(const int* experts, int num_pairs, int num_experts,
+                                                                    int tile_rows, int* expert_offsets,
+                                                                    int* tile_offsets, int* sorted_pairs) {
+    flood::moe_group(experts, num_pairs, num_experts, tile_rows, expert_offsets, tile_offsets, sorted_pairs);
+}
+
+#define FLOOD_MOE_GEMM(NAME, ROWS)                                                                                  \
+    extern "C" __global__ void __launch_bounds__(128, 2) NAME(                                                     \
+        const bf16* a, int a_divisor, const bf16* weight, int n, int k, float* c, const int* sorted_pairs,         \
+        const int* expert_offsets, const int* tile_offsets, int num_experts) {                                     \
+        const flood::ExpertGemmArgs args{a, a_divisor, weight, n, k, c, sorted_pairs, expert_offsets, tile_offsets, \
+                                         num_experts};                                                             \
+        flood::expert_gemm<ROWS>(args);                                                                            \
+    }
+
+FLOOD_MOE_GEMM(flood_moe_gemm_m64, 64)
+FLOOD_MOE_GEMM(flood_moe_gemm_m128, 128)
+
+extern "C" __global__ void flood_moe_combine(const float* expert_out, const int* experts, const float* weights,
+                                             int top_k, int width, float* out) {
+    flood::moe_combine(expert_out, experts, weights, top_k, width, out);
 }

@@ -9,7 +9,9 @@
 // the CPU's sequential loops, so a decision can differ only where a cumulative probability lands within double
 // rounding (about 1e-16 relative) of a threshold or of the draw.
 //
-// Penalties are not applied here; the host rejects rows that ask for them.
+// A row may carry an allowed-token mask (a request's output constraint): tokens whose bit is clear score -inf
+// before anything else, as the CPU sampler applies the mask before penalties. Penalties are not applied here;
+// the host rejects rows that ask for them.
 #pragma once
 
 #include "block_select.cuh"
@@ -26,13 +28,13 @@ struct SamplingRow {
     float temperature;   // the divisor, (float) temperature; ignored when greedy
     int top_k;           // 0, or >= vocab: disabled
     int greedy;          // 1: argmax of the logits (temperature 0)
-    int unused;
+    int mask_row;        // -1: no constraint; else the row of `masks` holding this row's allowed-token bits
 };
 
 enum SampleStatus : int {
     kSampleOk = 0,
     kSampleBadLogit = 1,    // a NaN or +inf logit
-    kSampleAllMasked = 2,   // every logit is -inf
+    kSampleAllMasked = 2,   // every logit is -inf (every allowed one, for a row with a mask)
     kSampleOverflow = 3,    // the top score is +inf after temperature
     kSampleBadToken = 4,    // token_logprobs: the chosen id is outside [0, vocab) (a failed draw's -1)
 };
@@ -203,10 +205,16 @@ __device__ int draw_inverse_cdf(const float* s, int vocab, float max_score, doub
     return INT_MAX - static_cast<int>(block_min_key(reversed, scratch));
 }
 
-// grid: [rows], block: 512. logits [rows, vocab] float32; scratch [rows, vocab] float32 (the working scores);
-// tokens [rows] and status [rows] out.
-__device__ void sample_rows(const float* logits, int vocab, const SamplingRow* params, float* scratch, int* tokens,
-                            int* status) {
+// Whether token i is allowed by the mask row (words of 32 tokens, token i at bit i % 32 of word i / 32).
+__device__ __forceinline__ bool allowed(const unsigned* mask, int i) {
+    return mask == nullptr || ((mask[i >> 5] >> (i & 31)) & 1u) != 0;
+}
+
+// grid: [rows], block: 512. logits [rows, vocab] float32; params [rows]; masks [numMasks, mask_words] uint32
+// (null when no row has one); scratch [rows, vocab] float32 (the working scores); tokens [rows] and status [rows]
+// out.
+__device__ void sample_rows(const float* logits, int vocab, const SamplingRow* params, const unsigned* masks,
+                            int mask_words, float* scratch, int* tokens, int* status) {
     __shared__ SelectScratch select;
     const int row = blockIdx.x;
     const float* in = logits + static_cast<size_t>(row) * vocab;
@@ -220,16 +228,28 @@ __device__ void sample_rows(const float* logits, int vocab, const SamplingRow* p
         }
         return;
     }
+    const unsigned* mask = p.mask_row < 0 ? nullptr : masks + static_cast<size_t>(p.mask_row) * mask_words;
     float best = -INFINITY;
     int best_id = INT_MAX;
+    bool finite_allowed = false;
     const float divisor = p.greedy ? 1.f : p.temperature;
     for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-        const float score = in[i] / divisor;
+        const bool ok = allowed(mask, i);
+        finite_allowed |= ok && in[i] != -INFINITY;
+        const float score = ok ? in[i] / divisor : -INFINITY;
         s[i] = score;
         if (outranks(score, i, best, best_id)) {
             best = score;
             best_id = i;
         }
+    }
+    // With a mask, the CPU's rule: some allowed raw logit must be finite (check_row saw a finite one, maybe masked).
+    if (mask != nullptr && block_count(finite_allowed) == 0) {
+        if (threadIdx.x == 0) {
+            status[row] = kSampleAllMasked;
+            tokens[row] = -1;
+        }
+        return;
     }
     block_argmax(best, best_id, select);
     if (p.greedy || best == INFINITY) {

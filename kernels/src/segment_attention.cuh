@@ -3,7 +3,8 @@
 // Packed rows: for one request and one KV head, the G = num_heads / num_kv_heads query heads that share it are
 // packed into rows, row = token * G + head_in_group (token = the request's query token, 0-based). A request
 // with q query tokens has q * G rows per KV head; its token i sits at position context_len - q + i and attends
-// to context tokens 0 .. position (causal, aligned bottom-right). Packing the group into rows reads each K/V
+// to context tokens 0 .. position (causal, aligned bottom-right), or with a sliding window of W tokens to
+// position - W + 1 .. position only (window 0: none). Packing the group into rows reads each K/V
 // tile once for all G heads, and lets a decode step (q = 1) fill a tensor-core tile with G rows.
 //
 // A block runs one work item (grid.x) for one KV head (grid.y): 16 * kWarps packed rows of one request against
@@ -13,6 +14,9 @@
 //
 // Context token j of a request lives at the slot found by walking its extents in order; a K/V row is then
 // key_cache[slot * kv_size + kv_head * kHeadDim .. + kHeadDim).
+//
+// A work item's keys [kv_begin, kv_end) start at its first row's window start (the plan's); a warp skips the K/V
+// tiles that lie wholly before its own first row's window, and masks keys outside each row's window.
 //
 // Output: a work item that covers its rows' whole context (partial_row < 0) writes normalized rows to `out`;
 // one KV split of several writes its unnormalized accumulator and (max, sum) to the partial buffers, which
@@ -59,7 +63,13 @@ struct AttentionArgs {
     int out_stride;
     float* partial_out;       // [partial_rows, num_kv_heads, head_dim]
     float* partial_max_sum;   // [partial_rows, num_kv_heads, 2]: running max (log2 units), sum of exp2
+    int window;               // sliding window in tokens: a key is masked when position - key >= window; 0: none
 };
+
+// Whether key `key` lies outside the sliding window of a row at `position` (never without a window).
+__device__ __forceinline__ bool outside_window(int position, int key, int window) {
+    return window > 0 && position - key >= window;
+}
 
 template <int kHeadDim, int kWarps, int kBlockN>
 struct AttentionTile {
@@ -172,6 +182,9 @@ __device__ void segment_attention(const AttentionArgs& a) {
     const int warp_max_position = warp_active ? first_position + (work.row_start + last_row) / a.group : -1;
     const int warp_min_position = warp_row + 16 <= work.num_rows
         ? first_position + (work.row_start + warp_row) / a.group : -1;
+    // The warp's first row has the earliest window: a tile ending before it has no key any row of the warp sees.
+    const int warp_window_start = warp_active && a.window > 0
+        ? first_position + (work.row_start + warp_row) / a.group - a.window + 1 : INT_MIN;
 
     uint32_t q_frag[kKSteps][4];
     if (warp_active) {
@@ -199,7 +212,7 @@ __device__ void segment_attention(const AttentionArgs& a) {
             cp_async_wait<0>();
         }
         __syncthreads();
-        if (warp_active && tile_start <= warp_max_position) {
+        if (warp_active && tile_start <= warp_max_position && tile_start + kBlockN - 1 >= warp_window_start) {
             const bf16* k_tile = k_s + (t & 1) * kBlockN * kStride;
             const bf16* v_tile = v_s + (t & 1) * kBlockN * kStride;
             float s[kNTiles][4];
@@ -220,7 +233,8 @@ __device__ void segment_attention(const AttentionArgs& a) {
                     mma_bf16_16816(s[2 * np + 1], q_frag[kk], b[2], b[3]);
                 }
             }
-            const bool needs_mask = tile_start + kBlockN - 1 > warp_min_position || tile_start + kBlockN > kv_end;
+            const bool needs_mask = tile_start + kBlockN - 1 > warp_min_position || tile_start + kBlockN > kv_end
+                                    || outside_window(warp_max_position, tile_start, a.window);
 #pragma unroll
             for (int nt = 0; nt < kNTiles; ++nt) {
 #pragma unroll
@@ -228,7 +242,8 @@ __device__ void segment_attention(const AttentionArgs& a) {
                     s[nt][c] *= a.scale_log2;
                     if (needs_mask) {
                         const int key = tile_start + nt * 8 + pair * 2 + (c & 1);
-                        if (key > position[c >> 1] || key >= kv_end) {
+                        if (key > position[c >> 1] || key >= kv_end
+                            || outside_window(position[c >> 1], key, a.window)) {
                             s[nt][c] = -INFINITY;
                         }
                     }

@@ -236,11 +236,23 @@ __device__ void segment_attention_sm90(const AttentionArgs& a, int num_work, int
             const int r = warp_row + (consumer_thread % kWarpSize) / 4 + 8 * i;
             position[i] = r < work.num_rows ? item.first_position + (work.row_start + r) / a.group : -1;
         }
-        // Tiles 0 .. my_tiles - 1 are computed, the first unmasked_tiles without a mask.
+        // Tiles 0 .. my_tiles - 1 hold keys of this consumer's rows; without a sliding window all are computed, the
+        // first unmasked_tiles without a mask.
         const int my_tiles = group_active && group_max_position >= work.kv_begin
             ? min(num_tiles, (group_max_position - work.kv_begin) / kBlockN + 1) : 0;
         const int mask_limit = min(group_min_position + 1, work.kv_end) - work.kv_begin;
         const int unmasked_tiles = mask_limit > 0 ? min(my_tiles, mask_limit / kBlockN) : 0;
+        // With a sliding window: the first skip_tiles lie wholly before the window of this consumer's first row (the
+        // earliest window) and are only waited for; tiles before window_mask_tiles hold a key before its last row's
+        // window and are masked. Without one both are 0.
+        int skip_tiles = 0;
+        int window_mask_tiles = 0;
+        if (a.window > 0 && my_tiles > 0) {
+            const int first_start = item.first_position + (work.row_start + consumer_row) / a.group - a.window + 1;
+            const int last_start = group_max_position - a.window + 1;
+            skip_tiles = min(my_tiles - 1, max(0, first_start - work.kv_begin) / kBlockN);
+            window_mask_tiles = min(my_tiles, max(0, last_start - work.kv_begin + kBlockN - 1) / kBlockN);
+        }
 
         Warpgroup state;
         state.clear();
@@ -274,7 +286,7 @@ __device__ void segment_attention_sm90(const AttentionArgs& a, int num_work, int
                 wgmma_wait<kValues ? 1 : 0>();
                 wgmma_fence_operands(s);
                 state.template softmax<decltype(mask)::value>(s, correction, a.scale_log2, tile_start, position,
-                                                              work.kv_end);
+                                                              work.kv_end, a.window);
             }
             if constexpr (kValues) {
                 wgmma_wait<0>();
@@ -297,13 +309,19 @@ __device__ void segment_attention_sm90(const AttentionArgs& a, int num_work, int
 
         // num_tiles + 1 turns each (the last one issues the last P V), whatever each computes, so turns stay paired.
         int t = 0;
+        for (; t < skip_tiles; ++t) {
+            turn(t, No{}, No{}, No{});
+        }
         if (my_tiles > 0) {
-            if (unmasked_tiles > 0) {
-                turn(0, Yes{}, No{}, No{});
+            if (t >= window_mask_tiles && t < unmasked_tiles) {
+                turn(t, Yes{}, No{}, No{});
             } else {
-                turn(0, Yes{}, No{}, Yes{});
+                turn(t, Yes{}, No{}, Yes{});
             }
-            for (t = 1; t < unmasked_tiles; ++t) {
+            for (++t; t < window_mask_tiles; ++t) {
+                turn(t, Yes{}, Yes{}, Yes{});
+            }
+            for (; t < unmasked_tiles; ++t) {
                 turn(t, Yes{}, Yes{}, No{});
             }
             for (; t < my_tiles; ++t) {

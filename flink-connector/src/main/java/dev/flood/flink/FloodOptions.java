@@ -1,6 +1,7 @@
 package dev.flood.flink;
 
 import dev.flood.api.EngineConfig.CacheReservation;
+import dev.flood.api.EngineConfig.PrefixCaching;
 import dev.flood.api.EngineConfig.LoadFormat;
 import java.util.List;
 import org.apache.flink.annotation.PublicEvolving;
@@ -43,26 +44,49 @@ public final class FloodOptions {
             .intType().asList().defaultValues(0)
             .withDescription("GPU ordinals of the TaskManager for the CUDA backend, one per pipeline stage.");
 
+    public static final ConfigOption<Integer> STAGES = ConfigOptions.key("flood.stages")
+            .intType().defaultValue(0)
+            .withDescription("Pipeline stages on the CPU backend (cuda: one per device); 0 is one per stage-layers "
+                    + "entry, or one.");
+
+    public static final ConfigOption<List<Integer>> STAGE_LAYERS = ConfigOptions.key("flood.stage-layers")
+            .intType().asList().defaultValues()
+            .withDescription("Decoder layers per pipeline stage, first stage first (17;15); empty splits them so "
+                    + "the stages cost about the same.");
+
+    public static final ConfigOption<Integer> STEPS_IN_FLIGHT = ConfigOptions.key("flood.steps-in-flight")
+            .intType().defaultValue(0)
+            .withDescription("Most engine steps in flight at once; 0 is stages + 1, 1 runs one step at a time.");
+
     public static final ConfigOption<Integer> CACHE_TOKENS = ConfigOptions.key("flood.cache-tokens")
             .intType().defaultValue(0)
             .withDescription("Token slots in the KV cache; 0 sizes it from the memory available.");
 
     public static final ConfigOption<Integer> MAX_BATCH_TOKENS = ConfigOptions.key("flood.max-batch-tokens")
-            .intType().defaultValue(1024)
-            .withDescription("Token budget of one engine step (decode tokens plus prefill chunk tokens).");
+            .intType().defaultValue(0)
+            .withDescription("Token budget of one engine step (decode tokens plus prefill chunk tokens); 0 lets the "
+                    + "engine pick it from the model and the GPU memory left (the CPU backend: 1024).");
 
     public static final ConfigOption<Integer> MAX_RUNNING_REQUESTS = ConfigOptions.key("flood.max-running-requests")
-            .intType().defaultValue(256)
-            .withDescription("Most requests in the engine's running batch at once, over all subtasks sharing it.");
+            .intType().defaultValue(0)
+            .withDescription("Most requests in the engine's running batch at once, over all subtasks sharing it; 0 "
+                    + "lets the engine pick it like flood.max-batch-tokens (the CPU backend: 256).");
 
     public static final ConfigOption<CacheReservation> CACHE_RESERVATION = ConfigOptions.key("flood.cache-reservation")
             .enumType(CacheReservation.class).defaultValue(CacheReservation.FULL)
             .withDescription("FULL reserves prompt plus max new tokens on admission; INCREMENTAL grows the "
                     + "reservation step by step and preempts when the cache is full.");
 
+    public static final ConfigOption<PrefixCaching> PREFIX_CACHING = ConfigOptions.key("flood.prefix-caching")
+            .enumType(PrefixCaching.class).defaultValue(PrefixCaching.ON)
+            .withDescription("ON: a prompt prefix already computed (a shared system prompt) is read from the KV "
+                    + "cache instead of computed again; OFF: every prompt is computed whole.");
+
     public static final ConfigOption<Integer> THREADS = ConfigOptions.key("flood.threads")
             .intType().defaultValue(0)
-            .withDescription("Worker threads of the CPU backend; 0 uses every core the TaskManager JVM sees.");
+            .withDescription("Worker threads of the CPU backend; 0 uses the TaskManager's slots "
+                    + "(taskmanager.numberOfTaskSlots) where the connector knows them, else every core the "
+                    + "TaskManager JVM sees.");
 
     public static final ConfigOption<Long> SEED = ConfigOptions.key("flood.seed")
             .longType().defaultValue(0L)
@@ -93,6 +117,24 @@ public final class FloodOptions {
             .booleanType().defaultValue(false)
             .withDescription("Keep generating past the model's end-of-sequence token until max-new-tokens.");
 
+    public static final ConfigOption<String> SYSTEM = ConfigOptions.key("flood.system")
+            .stringType().noDefaultValue()
+            .withDescription("FLOOD_GENERATE: a system message; each prompt is then sent as a user message through "
+                    + "the model's chat template.");
+
+    public static final ConfigOption<String> JSON_SCHEMA = ConfigOptions.key("flood.json-schema")
+            .stringType().noDefaultValue()
+            .withDescription("FLOOD_GENERATE: outputs are JSON valid under this JSON schema (constrained decoding; "
+                    + "at most one of json-schema, regex and choice).");
+
+    public static final ConfigOption<String> REGEX = ConfigOptions.key("flood.regex")
+            .stringType().noDefaultValue()
+            .withDescription("FLOOD_GENERATE: outputs are texts the whole regular expression matches.");
+
+    public static final ConfigOption<List<String>> CHOICE = ConfigOptions.key("flood.choice")
+            .stringType().asList().defaultValues()
+            .withDescription("FLOOD_GENERATE: outputs are exactly one of these texts (';'-separated).");
+
     public static final ConfigOption<Integer> SCORE_MAX_LENGTH = ConfigOptions.key("flood.score.max-length")
             .intType().defaultValue(0)
             .withDescription("FLOOD_PERPLEXITY: tokens in one window; 0 = the model's context. A longer text is "
@@ -114,9 +156,10 @@ public final class FloodOptions {
                     + "retry strategy retries it.");
 
     /** Every option above, for validation and documentation. */
-    public static final List<ConfigOption<?>> ALL = List.of(MODEL_PATH, LOAD_FORMAT, BACKEND, DEVICES, CACHE_TOKENS,
-            MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, CACHE_RESERVATION, THREADS, SEED, MAX_NEW_TOKENS, TEMPERATURE,
-            TOP_P, TOP_K, STOP, IGNORE_EOS, SCORE_MAX_LENGTH, SCORE_STRIDE, SCORE_SLIDING_WINDOW, ON_ERROR);
+    public static final List<ConfigOption<?>> ALL = List.of(MODEL_PATH, LOAD_FORMAT, BACKEND, DEVICES, STAGES,
+            STAGE_LAYERS, STEPS_IN_FLIGHT, CACHE_TOKENS, MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, CACHE_RESERVATION,
+            PREFIX_CACHING, THREADS, SEED, MAX_NEW_TOKENS, TEMPERATURE, TOP_P, TOP_K, STOP, IGNORE_EOS, SYSTEM,
+            JSON_SCHEMA, REGEX, CHOICE, SCORE_MAX_LENGTH, SCORE_STRIDE, SCORE_SLIDING_WINDOW, ON_ERROR);
 
     private FloodOptions() {
     }

@@ -1,6 +1,7 @@
 package dev.flood.flink;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.apache.flink.annotation.PublicEvolving;
 
 /**
@@ -22,6 +23,13 @@ public final class RequestSeeds {
     /** FNV-1a over the content's UTF-8 bytes (stable across JVMs, unlike identity or default hashes), mixed with the base. */
     public static long derive(long baseSeed, String content) {
         return mix(baseSeed ^ mix(content == null ? NULL_CONTENT : fnv1a64(content)));
+    }
+
+    /** The seed of a prompt given as token ids: their decimal form behind a marker no text prompt hashes as. */
+    public static long deriveForTokens(long baseSeed, List<Integer> promptTokenIds) {
+        StringBuilder ids = new StringBuilder("\u0000token ids:");
+        promptTokenIds.forEach(id -> ids.append(id).append(','));
+        return derive(baseSeed, ids.toString());
     }
 
     /** 64-bit FNV-1a of the UTF-8 bytes. */

@@ -22,10 +22,13 @@ class ReadmeTest {
         }
     }
 
-    /** As the table writes it: lists `;`-separated, "(none)" for an empty list, "(required)" without a default. */
+    /**
+     * As the table writes it: lists `;`-separated, "(none)" for an empty list or an optional option without a
+     * default, "(required)" for the model path.
+     */
     private static String documentedDefault(ConfigOption<?> option) {
         if (!option.hasDefaultValue()) {
-            return "(required)";
+            return option == FloodOptions.MODEL_PATH ? "(required)" : "(none)";
         }
         if (option.defaultValue() instanceof List<?> list) {
             return list.isEmpty() ? "(none)" : "`" + list.stream().map(String::valueOf).collect(Collectors.joining(";")) + "`";

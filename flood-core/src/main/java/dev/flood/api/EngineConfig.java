@@ -31,14 +31,16 @@ import java.util.Objects;
  * @param maxRunningRequests most requests holding cache and taking part in steps at once; 0 picks it like
  *                           {@code maxBatchTokens} (the CPU backend: {@link #CPU_MAX_RUNNING_REQUESTS})
  * @param reservation        how much cache a request takes when admitted
+ * @param prefixCaching      whether computed prompt prefixes are kept for the requests that start with them
  * @param quantization       how linear weights are held on the GPU: the checkpoint's own format, bf16, or FP8
+ * @param cudaGraphs         whether the CUDA backend runs decode-only steps as CUDA graphs (ignored on the CPU)
  * @param threads            CPU backend worker threads, shared by its stages
  * @param seed               seeds dummy weights and the seeds of requests that give none
  */
 public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend, List<Integer> devices, int stages,
                            List<Integer> stageLayers, int stepsInFlight, int cacheTokens, int maxBatchTokens,
-                           int maxRunningRequests, CacheReservation reservation, Quantization quantization,
-                           int threads, long seed) {
+                           int maxRunningRequests, CacheReservation reservation, PrefixCaching prefixCaching,
+                           Quantization quantization, CudaGraphs cudaGraphs, int threads, long seed) {
 
     /** Most steps in flight that {@code stepsInFlight} may ask for (each holds its own step buffers). */
     public static final int MAX_STEPS_IN_FLIGHT = 16;
@@ -52,7 +54,9 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         Objects.requireNonNull(loadFormat, "loadFormat");
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(reservation, "reservation");
+        Objects.requireNonNull(prefixCaching, "prefixCaching");
         Objects.requireNonNull(quantization, "quantization");
+        Objects.requireNonNull(cudaGraphs, "cudaGraphs");
         devices = List.copyOf(Objects.requireNonNull(devices, "devices"));
         stageLayers = List.copyOf(Objects.requireNonNull(stageLayers, "stageLayers"));
         if (!backend.equals("cpu") && !backend.equals("cuda")) {
@@ -161,12 +165,36 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         FP8
     }
 
+    /**
+     * Whether the CUDA backend runs decode-only steps as CUDA graphs (backend/cuda's {@code DecodeGraphs}): each such
+     * step's launches are captured and the step runs as one graph launch, so the GPU runs its few hundred kernels
+     * back to back without the gaps between separately launched kernels. Results are the same either way.
+     */
+    public enum CudaGraphs {
+        /** Decode-only steps as graphs; prefill and mixed steps eager (the default). */
+        ON,
+        /** Every step launched kernel by kernel. */
+        OFF
+    }
+
     /** How much KV cache a request reserves on admission. */
     public enum CacheReservation {
         /** Prompt plus max new tokens up front: a running request never waits for cache. */
         FULL,
         /** Only what the next step needs; a request that cannot grow is preempted and recomputed later. */
         INCREMENTAL
+    }
+
+    /**
+     * Prefix caching: whether the keys and values of a computed prompt prefix are kept in the KV cache, so requests
+     * whose prompts start with it (a system prompt, few-shot examples, an option-scoring question) compute only
+     * the rest. Kept prefixes give way, least recently used first, when running requests need the slots.
+     */
+    public enum PrefixCaching {
+        /** Keep computed prompt prefixes and read them instead of computing them again (the default). */
+        ON,
+        /** Every request computes its whole prompt. */
+        OFF
     }
 
     public static Builder builder(Path modelPath) {
@@ -185,14 +213,16 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         b.maxBatchTokens = maxBatchTokens;
         b.maxRunningRequests = maxRunningRequests;
         b.reservation = reservation;
+        b.prefixCaching = prefixCaching;
         b.quantization = quantization;
+        b.cudaGraphs = cudaGraphs;
         b.threads = threads;
         b.seed = seed;
         return b;
     }
 
     public static final class Builder {
-        private final Path modelPath;
+        private Path modelPath;
         private LoadFormat loadFormat = LoadFormat.SAFETENSORS;
         private String backend = "cpu";
         private List<Integer> devices = List.of(0);
@@ -203,7 +233,9 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         private int maxBatchTokens = 0;
         private int maxRunningRequests = 0;
         private CacheReservation reservation = CacheReservation.FULL;
+        private PrefixCaching prefixCaching = PrefixCaching.ON;
         private Quantization quantization = Quantization.AUTO;
+        private CudaGraphs cudaGraphs = CudaGraphs.ON;
         private int threads = Runtime.getRuntime().availableProcessors();
         private long seed = 0;
 
@@ -211,6 +243,7 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
             this.modelPath = modelPath;
         }
 
+        public Builder modelPath(Path value) { modelPath = value; return this; }
         public Builder loadFormat(LoadFormat value) { loadFormat = value; return this; }
         public Builder backend(String value) { backend = value; return this; }
         public Builder devices(List<Integer> value) { devices = value; return this; }
@@ -221,13 +254,16 @@ public record EngineConfig(Path modelPath, LoadFormat loadFormat, String backend
         public Builder maxBatchTokens(int value) { maxBatchTokens = value; return this; }
         public Builder maxRunningRequests(int value) { maxRunningRequests = value; return this; }
         public Builder reservation(CacheReservation value) { reservation = value; return this; }
+        public Builder prefixCaching(PrefixCaching value) { prefixCaching = value; return this; }
         public Builder quantization(Quantization value) { quantization = value; return this; }
+        public Builder cudaGraphs(CudaGraphs value) { cudaGraphs = value; return this; }
         public Builder threads(int value) { threads = value; return this; }
         public Builder seed(long value) { seed = value; return this; }
 
         public EngineConfig build() {
             return new EngineConfig(modelPath, loadFormat, backend, devices, stages, stageLayers, stepsInFlight,
-                    cacheTokens, maxBatchTokens, maxRunningRequests, reservation, quantization, threads, seed);
+                    cacheTokens, maxBatchTokens, maxRunningRequests, reservation, prefixCaching, quantization,
+                    cudaGraphs, threads, seed);
         }
     }
 }

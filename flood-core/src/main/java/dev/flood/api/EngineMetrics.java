@@ -6,7 +6,8 @@ import java.util.List;
  * A snapshot of the engine's counters since it opened.
  *
  * @param steps                 forward passes run
- * @param promptTokens          prompt tokens processed (prefill and scoring)
+ * @param promptTokens          prompt tokens computed (prefill and scoring; those read from the prefix cache are in
+ *                              {@code prefixCache})
  * @param generatedTokens       tokens sampled
  * @param completedRequests     requests finished, successfully or not (cancelled ones included)
  * @param failedRequests        requests finished with an error
@@ -21,12 +22,14 @@ import java.util.List;
  *                              its backends, resubmitting every unfinished request ({@code engine_restarts})
  * @param peakDeviceMemoryBytes the most GPU memory in use so far (weights, cache, workspace); 0 on the CPU
  * @param cache                 the KV cache's state right now
+ * @param prefixCache           what prefix caching saved
  * @param stages                each pipeline stage's step and idle times, first stage first
  */
 public record EngineMetrics(long steps, long promptTokens, long generatedTokens, long completedRequests,
                             long failedRequests, int runningRequests, int waitingRequests, double meanRunningBatch,
                             double busySeconds, double generatedTokensPerSecond, long preemptions,
-                            long cancelledRequests, long engineRestarts, long peakDeviceMemoryBytes, CacheStats cache, List<StageMetrics> stages) {
+                            long cancelledRequests, long engineRestarts, long peakDeviceMemoryBytes, CacheStats cache,
+                            PrefixCacheStats prefixCache, List<StageMetrics> stages) {
 
     public EngineMetrics {
         stages = List.copyOf(stages);

@@ -135,12 +135,33 @@ public interface Backend extends AutoCloseable {
 
     /**
      * Causal attention of each token's query heads over its request's cached keys and values (this step's
-     * included): {@code out [numTokens, qSize]}.
+     * included), within {@code shape}'s sliding window if it has one: {@code out [numTokens, qSize]}.
      */
     void attention(int layer, Tensor qkv, AttentionShape shape, ForwardBatch batch, Tensor out);
 
     /** {@code out = silu(gate) * up} with gate and up the two halves of {@code gateUp}'s columns. */
     void siluMul(Tensor gateUp, Tensor out);
+
+    /**
+     * Routes each token to {@code spec.topK()} experts from float32 {@code routerLogits [numTokens, numExperts]}
+     * (the output of {@link #linear} with the router's weight), as {@link RouterSpec} describes.
+     */
+    ExpertRouting routeExperts(Tensor routerLogits, RouterSpec spec);
+
+    /**
+     * The experts' linear layers, one row per (token, chosen expert) pair: {@code out [numPairs, outPerExpert]}
+     * row {@code p} is {@code x[row] · W_e^T} for pair p's expert e, where {@code experts [numExperts * outPerExpert,
+     * in]} stacks every expert's weight by rows (expert e's rows e * outPerExpert ..). {@code x} holds either one row
+     * per token {@code [numTokens, in]} (each token's row feeds all its pairs) or one row per pair
+     * {@code [numPairs, in]} (row p feeds pair p).
+     */
+    void expertLinear(Tensor x, ExpertRouting routing, Weight experts, Tensor out);
+
+    /**
+     * {@code out [numTokens, width]} row t is the weighted sum of token t's pair rows of {@code expertOut
+     * [numPairs, width]}, summed in float32 in ascending expert order (as transformers adds each expert's output).
+     */
+    void combineExperts(Tensor expertOut, ExpertRouting routing, Tensor out);
 
     /**
      * The chosen rows of {@code x}, in order, as an activation that callers only read: a backend may return

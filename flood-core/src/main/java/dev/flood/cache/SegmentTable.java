@@ -7,8 +7,14 @@ import java.util.List;
 
 /**
  * One request's share of the segment KV cache: a few extents that, concatenated in order, hold the request's tokens.
- * Token i of the request lives in slot {@link #slot(int) slot(i)}. Growing appends slots at the end, so a token's
- * slot never changes while the table is live.
+ * Token i of the request lives in slot {@link #slot(int) slot(i)}. Growing appends slots at the end, and handing
+ * slots to the prefix cache ({@link SegmentAllocator#share}) changes only who owns them, so a token's slot never
+ * changes while the table is live.
+ *
+ * <p>Layout: the first {@link #sharedTokens()} tokens lie in {@link #numSharedExtents()} read-only extents of
+ * cached space (a cached prompt prefix, which other tables may list too, held by the {@link PrefixCache}), merged
+ * wherever one continues the next; the table owns the extents after them. The boundary always falls between two
+ * extents. No step writes a shared slot.
  *
  * <p>Only the {@link SegmentAllocator} that created a table changes it; after {@link SegmentAllocator#free} the
  * table holds nothing. Not thread-safe: it lives on the engine's single thread, like its allocator.
@@ -20,11 +26,28 @@ public final class SegmentTable {
     /** firstTokens[e]: index of the first request token held by extents.get(e); ascending, for binary search. */
     private int[] firstTokens = new int[2];
     private int capacityTokens;
+    private int numSharedExtents;
+    private int sharedTokens;
     private boolean freed;
 
-    SegmentTable(SegmentAllocator owner, List<Extent> initialExtents) {
+    /** A table listing the cached extents {@code shared} first, then the owned extents {@code owned}. */
+    SegmentTable(SegmentAllocator owner, List<Extent> shared, List<Extent> owned) {
         this.owner = owner;
-        initialExtents.forEach(this::append);
+        relayout(shared, owned);
+    }
+
+    /** {@code extents} with every extent that continues the one before it merged into it. */
+    static List<Extent> merged(List<Extent> extents) {
+        List<Extent> merged = new ArrayList<>(extents.size());
+        for (Extent extent : extents) {
+            Extent last = merged.isEmpty() ? null : merged.get(merged.size() - 1);
+            if (last != null && last.end() == extent.start()) {
+                merged.set(merged.size() - 1, new Extent(last.start(), last.length() + extent.length()));
+            } else {
+                merged.add(extent);
+            }
+        }
+        return merged;
     }
 
     /** Slots held, i.e. how many of the request's tokens fit. */
@@ -39,6 +62,16 @@ public final class SegmentTable {
 
     public int numExtents() {
         return extents.size();
+    }
+
+    /** Tokens at the start of the table held in read-only cached space (see the class comment). */
+    public int sharedTokens() {
+        return sharedTokens;
+    }
+
+    /** Extents at the start of the table that hold the {@link #sharedTokens()}. */
+    public int numSharedExtents() {
+        return numSharedExtents;
     }
 
     /** The slot that holds token {@code tokenIndex} of the request. */
@@ -95,6 +128,30 @@ public final class SegmentTable {
         return extents.get(extents.size() - 1);
     }
 
+    /** Whether the table owns any extent (the last one then is its own). */
+    boolean ownsExtents() {
+        return numSharedExtents < extents.size();
+    }
+
+    /** The extents the table owns, in token order. */
+    List<Extent> ownedExtents() {
+        return extents.subList(numSharedExtents, extents.size());
+    }
+
+    /**
+     * Sets the extents to {@code shared} (read-only, holding the first tokens; merged here) followed by
+     * {@code owned}. On a live table they must hold the same slots in the same token order: the allocator only
+     * moves the shared boundary.
+     */
+    void relayout(List<Extent> shared, List<Extent> owned) {
+        extents.clear();
+        capacityTokens = 0;
+        merged(shared).forEach(this::append);
+        numSharedExtents = extents.size();
+        sharedTokens = capacityTokens;
+        owned.forEach(this::append);
+    }
+
     void append(Extent extent) {
         if (extents.size() == firstTokens.length) {
             firstTokens = Arrays.copyOf(firstTokens, 2 * firstTokens.length);
@@ -111,11 +168,13 @@ public final class SegmentTable {
         capacityTokens += tokens;
     }
 
-    /** Empties the table and returns the extents it held. */
+    /** Empties the table and returns the extents it owned (its shared extents stay with the cache). */
     List<Extent> release() {
-        List<Extent> released = List.copyOf(extents);
+        List<Extent> released = List.copyOf(ownedExtents());
         extents.clear();
         capacityTokens = 0;
+        numSharedExtents = 0;
+        sharedTokens = 0;
         freed = true;
         return released;
     }

@@ -7,6 +7,7 @@ import dev.flood.api.CacheStats;
 import dev.flood.api.EngineConfig;
 import dev.flood.api.EngineMetrics;
 import dev.flood.api.FloodEngine;
+import dev.flood.api.FloodException;
 import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
@@ -23,15 +24,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
- * {@code flood bench}: workload W ({@link Workload}) through the engine, every request submitted at once as a
- * bulk job would. Measured from the first submit to the last token, after a short warm-up: output and total
- * tokens/s, time to first token and time per output token percentiles, the engine's batch and cache use, and
- * each pipeline stage's idle time between steps as a share of its step time ({@link StageMetrics}). With
- * {@code --calibration FILE} ({@code ./flood} gives {@code ~/.flood/calibration.json}) it then calibrates
- * {@code flood estimate} for this device and model shape ({@link BenchCalibration}).
+ * {@code flood bench}: workload W or W-shared ({@link Workload}) through the engine, every request submitted at
+ * once as a bulk job would. Measured from the first submit to the last token, after a short warm-up: output and
+ * total tokens/s, time to first token and time per output token percentiles, the engine's batch and cache use,
+ * the prompt tokens computed and those read from the prefix cache, and each pipeline stage's idle time between
+ * steps as a share of its step time ({@link StageMetrics}). With {@code --calibration FILE} ({@code ./flood}
+ * gives {@code ~/.flood/calibration.json}) it then calibrates {@code flood estimate} for this device and model
+ * shape ({@link BenchCalibration}).
  */
 final class BenchCommand implements Command {
 
@@ -39,6 +42,8 @@ final class BenchCommand implements Command {
     private static final Workload WORKLOAD = Workload.w();
     /** Warm-up requests (excluded from the measurement): short prompts, a few tokens each. */
     private static final int WARMUP_REQUESTS = 4;
+    /** Text index of the first warm-up prompt: past every workload's, so the prefix cache holds none of theirs. */
+    private static final int WARMUP_FIRST_TEXT = 1 << 20;
     private static final int WARMUP_PROMPT_TOKENS = 16;
     private static final int WARMUP_OUTPUT_TOKENS = 4;
     /** How often the cache's occupancy is sampled while the workload runs. */
@@ -47,10 +52,14 @@ final class BenchCommand implements Command {
     private static final List<Option> OPTIONS = Stream.of(
             EngineOptions.OPTIONS,
             List.of(
-                    Option.value(SECTION, "prompts", "N", "run the first N of workload W's "
+                    Option.value(SECTION, "workload", "NAME", "W (default) or W-shared: W's prompts behind one"
+                            + " 1,000-token system prompt, which prefix caching computes once"),
+                    Option.value(SECTION, "prompts", "N", "run the first N of the workload's "
                             + WORKLOAD.inputLengths().size() + " prompts (default all)"),
                     Option.value(SECTION, "output-tokens", "N", "tokens generated per prompt, greedy, EOS ignored "
                             + "(default " + WORKLOAD.outputTokens() + ")"),
+                    Option.value(SECTION, BenchConstraint.OPTION, "FILE", "constrain every request to this JSON schema"
+                            + " (EOS allowed where the JSON is complete; --output-tokens is then the most per prompt)"),
                     Option.flag(SECTION, "json", "print one JSON object instead of a table"),
                     Option.flag(SECTION, "profile", "instead of the workload, time one decode-only and one mixed"
                             + " step per op class with CUDA events, beside each class's roofline floor (backend"
@@ -71,8 +80,9 @@ final class BenchCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "flood bench --model DIR [--load-format dummy] [--prompts N] [--output-tokens N] [--json] [--profile]"
-                + " [options]";
+        return "flood bench --model DIR [--load-format dummy] [--workload W|W-shared] [--prompts N] [--output-tokens N]"
+                + " [--json-schema FILE]"
+                + " [--json] [--profile] [options]";
     }
 
     @Override
@@ -82,13 +92,21 @@ final class BenchCommand implements Command {
 
     @Override
     public int run(ParsedArgs args, Streams streams) throws UsageException {
-        EngineConfig config = EngineOptions.config(args);
-        int numPrompts = args.intValue("prompts", WORKLOAD.inputLengths().size(), 1);
-        if (numPrompts > WORKLOAD.inputLengths().size()) {
-            throw new UsageException("--prompts must be at most " + WORKLOAD.inputLengths().size()
-                    + " (workload " + WORKLOAD.name() + "'s size), got " + numPrompts);
+        EngineConfig options = EngineOptions.config(args);
+        BenchConstraint constraint = BenchConstraint.of(args, options, streams);
+        EngineConfig config = constraint == null ? options : constraint.config();
+        Workload workload;
+        try {
+            workload = Workload.generation(args.string("workload", "W"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--workload: " + e.getMessage());
         }
-        int outputTokens = args.intValue("output-tokens", WORKLOAD.outputTokens(), 1);
+        int numPrompts = args.intValue("prompts", workload.inputLengths().size(), 1);
+        if (numPrompts > workload.inputLengths().size()) {
+            throw new UsageException("--prompts must be at most " + workload.inputLengths().size()
+                    + " (workload " + workload.name() + "'s size), got " + numPrompts);
+        }
+        int outputTokens = args.intValue("output-tokens", workload.outputTokens(), 1);
         if (args.flag("profile")) {
             ObjectNode profile = StepProfile.run(config, WORKLOAD, outputTokens);
             streams.out().println(args.flag("json") ? TextSink.json(profile) : StepProfile.table(profile));
@@ -104,26 +122,37 @@ final class BenchCommand implements Command {
             }
             int vocabSize = engine.modelConfig().vocabSize();
             int maxPromptTokens = context - outputTokens;
-            warmUp(engine, vocabSize, Math.min(WARMUP_PROMPT_TOKENS, maxPromptTokens));
+            int maxOwnTokens = maxPromptTokens - workload.systemPromptTokens();
+            if (maxOwnTokens < 1) {
+                throw new UsageException("workload " + workload.name() + "'s system prompt of "
+                        + workload.systemPromptTokens() + " tokens and --output-tokens " + outputTokens
+                        + " leave no room for a prompt in the model's context of " + context + " tokens");
+            }
+            warmUp(engine, vocabSize, Math.min(WARMUP_PROMPT_TOKENS, maxPromptTokens), constraint);
 
             List<List<Integer>> prompts = new ArrayList<>();
             int clamped = 0;
             for (int i = 0; i < numPrompts; i++) {
-                int length = WORKLOAD.inputLengths().get(i);
-                clamped += length > maxPromptTokens ? 1 : 0;
-                prompts.add(Workload.promptTokens(i, Math.min(length, maxPromptTokens), vocabSize));
+                int length = workload.inputLengths().get(i);
+                clamped += length > maxOwnTokens ? 1 : 0;
+                prompts.add(workload.prompt(i, Math.min(length, maxOwnTokens), vocabSize));
             }
             if (clamped > 0) {
                 streams.err().printf(Locale.ROOT, "bench: %d of %d prompts clamped to %d tokens (the model's context "
                         + "of %d minus %d output tokens)%n", clamped, numPrompts, maxPromptTokens, context, outputTokens);
             }
-            Run run = measure(engine, prompts, outputTokens, streams);
-            ObjectNode report = report(engine.config(), run, outputTokens, clamped);
+            Run run = measure(engine, prompts, request(outputTokens, constraint), streams);
+            ObjectNode report = report(engine.config(), workload, run, outputTokens, clamped);
+            if (constraint != null) {
+                report.put("response_format", "json_schema " + args.path(BenchConstraint.OPTION));
+                report.put("finished_complete", run.results().stream().filter(r -> !r.isError() && r.isUsable())
+                        .count());
+            }
             Path calibrationFile = args.path("calibration");
             if (calibrationFile != null && run.firstError() == null) {
-                MeasuredRun workload = new MeasuredRun(prompts.stream().mapToInt(List::size).toArray(), outputTokens,
+                MeasuredRun measured = new MeasuredRun(prompts.stream().mapToInt(List::size).toArray(), outputTokens,
                         run.times().wallSeconds());
-                Calibration calibration = BenchCalibration.calibrate(engine, engine.config(), workload, openSeconds);
+                Calibration calibration = BenchCalibration.calibrate(engine, engine.config(), measured, openSeconds);
                 new CalibrationStore(calibrationFile).save(calibration);
                 streams.err().println("bench: calibrated flood estimate for " + calibration.device() + " and "
                         + calibration.modelShape() + ": " + BenchCalibration.describe(calibration.model())
@@ -146,13 +175,30 @@ final class BenchCommand implements Command {
         return 0;
     }
 
-    private static void warmUp(FloodEngine engine, int vocabSize, int promptTokens) {
-        SamplingParams params = SamplingParams.builder().maxNewTokens(WARMUP_OUTPUT_TOKENS).ignoreEos().build();
+    /**
+     * The measured requests' shape: greedy with EOS ignored, or greedy under the constraint (which compiles the
+     * schema in the warm-up, so the measurement starts with its masks cached as a long job would have them).
+     */
+    private static Function<List<Integer>, GenerateRequest> request(int outputTokens, BenchConstraint constraint) {
+        if (constraint == null) {
+            SamplingParams params = SamplingParams.builder().maxNewTokens(outputTokens).ignoreEos().build();
+            return prompt -> GenerateRequest.ofTokens(prompt, params);
+        }
+        SamplingParams params = SamplingParams.builder().maxNewTokens(outputTokens).build();
+        return prompt -> GenerateRequest.ofTokens(prompt, params).withResponseFormat(constraint.format());
+    }
+
+    private static void warmUp(FloodEngine engine, int vocabSize, int promptTokens, BenchConstraint constraint) {
+        Function<List<Integer>, GenerateRequest> request = request(WARMUP_OUTPUT_TOKENS, constraint);
         List<GenerateRequest> requests = new ArrayList<>();
         for (int i = 0; i < WARMUP_REQUESTS; i++) {
-            requests.add(GenerateRequest.ofTokens(Workload.promptTokens(i, promptTokens, vocabSize), params));
+            requests.add(request.apply(Workload.promptTokens(WARMUP_FIRST_TEXT + i, promptTokens, vocabSize)));
         }
-        engine.generate(requests);
+        String error = engine.generate(requests).stream().filter(GenerationResult::isError)
+                .map(GenerationResult::error).findFirst().orElse(null);
+        if (error != null) {
+            throw new FloodException("the warm-up failed: " + error);
+        }
     }
 
     /** What one measured run produced, with the engine's counters before and after it. */
@@ -165,8 +211,8 @@ final class BenchCommand implements Command {
         }
     }
 
-    private static Run measure(FloodEngine engine, List<List<Integer>> prompts, int outputTokens, Streams streams) {
-        SamplingParams params = SamplingParams.builder().maxNewTokens(outputTokens).ignoreEos().build();
+    private static Run measure(FloodEngine engine, List<List<Integer>> prompts,
+                               Function<List<Integer>, GenerateRequest> request, Streams streams) {
         RequestTimes times = new RequestTimes(prompts.size());
         Progress progress = new Progress(streams, "bench", prompts.size());
         EngineMetrics before = engine.metrics();
@@ -174,7 +220,7 @@ final class BenchCommand implements Command {
         for (int i = 0; i < prompts.size(); i++) {
             GenerationListener listener = times.listener(i);
             times.submitted(i);
-            futures.add(engine.submit(GenerateRequest.ofTokens(prompts.get(i), params), listener)
+            futures.add(engine.submit(request.apply(prompts.get(i)), listener)
                     .whenComplete((result, error) -> progress.advance()));
         }
         CompletableFuture<Void> all = CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new));
@@ -205,7 +251,8 @@ final class BenchCommand implements Command {
                 cacheUseSum / samples, peakCacheUse);
     }
 
-    private static ObjectNode report(EngineConfig config, Run run, int outputTokens, int clampedPrompts) {
+    private static ObjectNode report(EngineConfig config, Workload workload, Run run, int outputTokens,
+                                     int clampedPrompts) {
         long promptTokens = 0;
         long generatedTokens = 0;
         long failed = 0;
@@ -219,7 +266,7 @@ final class BenchCommand implements Command {
         double runningSum = run.after().meanRunningBatch() * run.after().steps()
                 - run.before().meanRunningBatch() * run.before().steps();
         ObjectNode report = JsonNodeFactory.instance.objectNode();
-        report.put("workload", WORKLOAD.name());
+        report.put("workload", workload.name());
         report.put("model", config.modelPath().toString());
         report.put("backend", config.backend());
         report.put("load_format", config.loadFormat().name().toLowerCase(Locale.ROOT));
@@ -241,8 +288,11 @@ final class BenchCommand implements Command {
         report.put("cache_capacity_tokens", run.after().cache().capacityTokens());
         report.put("peak_gpu_memory_gib", run.after().peakDeviceMemoryBytes() / (double) (1L << 30));
         report.put("preemptions", run.after().preemptions() - run.before().preemptions());
+        putPrefixCache(report, config, run.before(), run.after());
         putStages(report, run.before().stages(), run.after().stages());
         report.put("steps_in_flight", config.maxStepsInFlight());
+        report.put("cuda_graphs", config.backend().equals("cuda") && config.cudaGraphs() == EngineConfig.CudaGraphs.ON
+                ? "on" : "off");
         report.put("threads", config.threads());
         report.put("max_running", config.maxRunningRequests());
         report.put("max_batch_tokens", config.maxBatchTokens());
@@ -273,6 +323,22 @@ final class BenchCommand implements Command {
             stage.put("idle_share", share);
         }
         report.put("idle_share", worst);
+    }
+
+    /**
+     * Over the measured run: prompt tokens computed (recomputation after preemption included) and read from the
+     * prefix cache, the share of the looked-up prompt tokens read, and the cached prefixes at the end.
+     */
+    private static void putPrefixCache(ObjectNode report, EngineConfig config, EngineMetrics before,
+                                       EngineMetrics after) {
+        long lookedUp = after.prefixCache().lookedUpTokens() - before.prefixCache().lookedUpTokens();
+        long fromCache = after.prefixCache().hitTokens() - before.prefixCache().hitTokens();
+        report.put("prefix_caching", config.prefixCaching().name().toLowerCase(Locale.ROOT));
+        report.put("prompt_tokens_computed", after.promptTokens() - before.promptTokens());
+        report.put("prompt_tokens_from_cache", fromCache);
+        report.put("prefix_cache_hit_rate", lookedUp == 0 ? 0 : (double) fromCache / lookedUp);
+        report.put("cached_tokens", after.cache().cachedTokens());
+        report.put("cached_extents", after.cache().cachedExtents());
     }
 
     private static void putPercentiles(ObjectNode report, String key, double[] sample) {

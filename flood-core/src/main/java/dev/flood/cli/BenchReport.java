@@ -30,8 +30,15 @@ final class BenchReport {
                 100 * r.get("mean_cache_use").asDouble(), 100 * r.get("peak_cache_use").asDouble(),
                 r.get("cache_capacity_tokens").asLong()));
         row(t, "preemptions", "%d", r.get("preemptions").asLong());
+        row(t, "prompt tokens computed", "%d", r.get("prompt_tokens_computed").asLong());
+        row(t, "prefix cache", "%s", String.format(Locale.ROOT,
+                "%s: %d prompt tokens read (%.1f%% of those looked up); cached now %d tokens in %d extents",
+                r.get("prefix_caching").asText(), r.get("prompt_tokens_from_cache").asLong(),
+                100 * r.get("prefix_cache_hit_rate").asDouble(), r.get("cached_tokens").asLong(),
+                r.get("cached_extents").asLong()));
         row(t, "peak GPU memory", "%.2f GiB", r.get("peak_gpu_memory_gib").asDouble());
         row(t, "steps in flight", "%d", r.get("steps_in_flight").asInt());
+        row(t, "CUDA graphs", "%s", r.get("cuda_graphs").asText().equals("on") ? "on (decode-only steps)" : "off");
         for (JsonNode stage : r.get("stages")) {
             row(t, "stage " + stage.get("stage").asInt() + " idle", "%s", String.format(Locale.ROOT,
                     "%.1f%% of step time (%.2f s idle, %.2f s in %d steps; %s, layers %s)",

@@ -36,9 +36,14 @@ final class EngineOptions {
             Option.value(SECTION, "quantization", "MODE",
                     "auto (default: the checkpoint's own, FP8 where it is stored so and the GPU has FP8), none (bf16),"
                             + " or fp8 (FP8 weights and products; backend cuda on a Hopper GPU)"),
+            Option.value(SECTION, "cuda-graphs", "on|off",
+                    "run decode-only steps as CUDA graphs on the cuda backend (default on; --profile runs eager)"),
             Option.value(SECTION, "max-running", "N",
                     "most requests in the running batch (default: cpu " + EngineConfig.CPU_MAX_RUNNING_REQUESTS
-                            + ", cuda chosen from the model and GPU memory)"));
+                            + ", cuda chosen from the model and GPU memory)"),
+            Option.flag(SECTION, "no-prefix-caching",
+                    "compute every prompt whole (default: a prompt prefix already computed, such as a shared system"
+                            + " prompt, is read from the KV cache)"));
 
     private EngineOptions() {
     }
@@ -57,7 +62,11 @@ final class EngineOptions {
                 .maxBatchTokens(args.intValue("max-batch-tokens", DEFAULTS.maxBatchTokens(), 1))
                 .maxRunningRequests(args.intValue("max-running", DEFAULTS.maxRunningRequests(), 1))
                 .quantization(EngineConfig.Quantization.valueOf(args.choice("quantization", "auto",
-                        List.of("auto", "none", "fp8")).toUpperCase(Locale.ROOT)));
+                        List.of("auto", "none", "fp8")).toUpperCase(Locale.ROOT)))
+                .cudaGraphs(EngineConfig.CudaGraphs.valueOf(args.choice("cuda-graphs", "on",
+                        List.of("on", "off")).toUpperCase(Locale.ROOT)))
+                .prefixCaching(args.flag("no-prefix-caching") ? EngineConfig.PrefixCaching.OFF
+                        : EngineConfig.PrefixCaching.ON);
         try {
             return builder.build();
         } catch (IllegalArgumentException e) {

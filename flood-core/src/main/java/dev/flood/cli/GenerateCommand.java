@@ -2,7 +2,7 @@ package dev.flood.cli;
 
 import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodEngine;
-import dev.flood.api.GenerateRequest;
+import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
 import java.io.IOException;
@@ -30,6 +30,7 @@ final class GenerateCommand implements Command {
                     Option.value(IO, "output", "FILE", "write results to FILE: .parquet for Parquet, .jsonl for JSON Lines"),
                     Option.flag(IO, "json", "JSON Lines: prompt, text, token_ids, finish_reason, prompt_tokens, "
                             + "completion_tokens, logprobs (if asked), error (if failed)")),
+            ChatOptions.OPTIONS,
             SamplingOptions.OPTIONS).flatMap(List::stream).toList();
 
     @Override
@@ -44,7 +45,8 @@ final class GenerateCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "flood generate --model DIR [--prompt TEXT]... [--input FILE.jsonl|FILE.parquet] [--output FILE] [--json] [options]";
+        return "flood generate --model DIR [--prompt TEXT]... [--input FILE.jsonl|FILE.parquet] [--output FILE] [--json]"
+                + " [--chat] [--system TEXT] [--json-schema FILE|--regex PATTERN|--choice TEXT...] [options]";
     }
 
     @Override
@@ -56,6 +58,7 @@ final class GenerateCommand implements Command {
     public int run(ParsedArgs args, Streams streams) throws UsageException, IOException {
         EngineConfig config = EngineOptions.config(args);
         SamplingOptions sampling = SamplingOptions.from(args);
+        Shape shape = new Shape(sampling, ChatOptions.from(args));
         List<String> prompts = args.list("prompt");
         if (prompts.isEmpty() && !args.has("input")) {
             throw new UsageException("give at least one --prompt TEXT or an --input FILE");
@@ -73,11 +76,12 @@ final class GenerateCommand implements Command {
                     });
             for (InputItem item; (item = input.next()) != null; ) {
                 progress.expect(maxTokens(sampling, item));
-                window.add(item, submit(engine, sampling, item, progress));
+                window.add(item, submit(engine, shape, item, progress));
             }
             window.finish();
             progress.finish();
             streams.err().println(counts.summary(progress.seconds()));
+            streams.err().println(PrefixCacheLine.of(engine.config(), engine.metrics()));
         }
         return 0;
     }
@@ -98,19 +102,23 @@ final class GenerateCommand implements Command {
      * Queues one item, its tokens counted by {@code progress}; an item whose input or sampling values are bad
      * completes at once with its error.
      */
-    private static CompletableFuture<GenerationResult> submit(FloodEngine engine, SamplingOptions sampling,
-                                                              InputItem item, Progress progress) {
+    private static CompletableFuture<GenerationResult> submit(FloodEngine engine, Shape shape, InputItem item,
+                                                              Progress progress) {
         if (item.error() != null) {
             return CompletableFuture.completedFuture(GenerationResult.failed(item.error(), 0));
         }
         SamplingParams params;
         try {
-            params = sampling.withOverrides(item.line());
+            params = shape.sampling().withOverrides(item.line());
         } catch (IllegalArgumentException e) {
             return CompletableFuture.completedFuture(GenerationResult.failed(e.getMessage(), 0));
         }
-        return engine.submit(GenerateRequest.of(item.text(), params),
+        return engine.submit(shape.chat().request(item, params),
                 (textDelta, newTokenIds) -> progress.generated(newTokenIds.size()));
+    }
+
+    /** The command line's settings of every request. */
+    private record Shape(SamplingOptions sampling, ChatOptions chat) {
     }
 
     /** Totals for the summary line. */

@@ -83,13 +83,15 @@ final class ScoreCommand implements Command {
                         progress.advance();
                     });
             for (InputItem item; (item = input.next()) != null; ) {
-                window.add(item, item.error() != null
-                        ? CompletableFuture.completedFuture(ScoreResult.failed(item.error()))
+                String error = item.messages() != null ? "score takes a text, not chat messages" : item.error();
+                window.add(item, error != null
+                        ? CompletableFuture.completedFuture(ScoreResult.failed(error))
                         : engine.submitScore(ScoreRequest.of(item.text(), options)));
             }
             window.finish();
             progress.finish();
             streams.err().println(counts.summary(progress.seconds()));
+            streams.err().println(PrefixCacheLine.of(engine.config(), engine.metrics()));
         }
         return 0;
     }

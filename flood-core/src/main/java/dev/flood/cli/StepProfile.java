@@ -51,7 +51,8 @@ final class StepProfile {
             throw new FloodException("--profile times GPU steps with CUDA events; use it with --backend cuda");
         }
         ModelConfig model = ModelConfigReader.read(config.modelPath());
-        CudaBackend cuda = CudaBackend.open(config, 0);
+        // Eager: the profile's CUDA events between ops time each kernel, which a captured graph would not.
+        CudaBackend cuda = CudaBackend.open(config.toBuilder().cudaGraphs(EngineConfig.CudaGraphs.OFF).build(), 0);
         Ceilings ceilings;
         ProfilingBackend profiling;
         try {
@@ -70,9 +71,10 @@ final class StepProfile {
             // One step at a time: the profile waits for each step, so one set of step buffers is enough.
             EngineConfig resolved = StepLimits.resolve(config, model, List.of(backend)).toBuilder().stepsInFlight(1)
                     .build();
-            ProfileSteps steps = ProfileSteps.of(new Workload(workload.name(), workload.inputLengths(),
-                    outputTokens), resolved.maxRunningRequests(), resolved.maxBatchTokens(), model.vocabSize(),
-                    model.maxPositions());
+            Workload profiled = new Workload(workload.name(), workload.inputLengths(), outputTokens,
+                    workload.systemPromptTokens());
+            ProfileSteps steps = ProfileSteps.of(profiled, resolved.maxRunningRequests(), resolved.maxBatchTokens(),
+                    model.vocabSize(), model.maxPositions());
             backend.prepareSteps(model, resolved);
             int fits = backend.suggestCacheTokens(model.numLayers(), model, resolved);
             if (fits < steps.capacityTokens()) {

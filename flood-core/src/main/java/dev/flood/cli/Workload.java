@@ -15,18 +15,26 @@ import java.util.List;
  * <ul>
  *   <li>W, the throughput benchmark (shared/bench/WORKLOAD.md): 1,024 prompts of {@code inputLengths[i]} tokens
  *       (8 to 1,500, mean 256), each generating exactly {@code outputTokens} (256) tokens, greedy, EOS ignored;
+ *   <li>W-shared, prefix caching's benchmark: W with the same 1,000-token system prompt in front of each of its
+ *       prompts. The system prompt is built by the same formula as the text after W's last, i = 1024: token j of
+ *       it is {@code 100 + (1024*7919 + j*104729) mod (vocabSize - 200)}; prompt i is those 1,000 ids followed by
+ *       W's prompt i;
  *   <li>S, bulk scoring: W's 1,024 prompts taken as texts to score, every position's next-token log-probability;
  *   <li>S-long, scoring long documents: 256 texts of 8,192 tokens each.
  * </ul>
  * docs/performance.md describes them and gives the figures.
  *
- * @param inputLengths prompt (or text) lengths in tokens, in order
- * @param outputTokens tokens generated per prompt; 0 for a scoring workload
+ * @param inputLengths       prompt (or text) lengths in tokens, in order, not counting the system prompt
+ * @param outputTokens       tokens generated per prompt; 0 for a scoring workload
+ * @param systemPromptTokens tokens of the system prompt in front of every prompt; 0 for none
  */
-record Workload(String name, List<Integer> inputLengths, int outputTokens) {
+record Workload(String name, List<Integer> inputLengths, int outputTokens, int systemPromptTokens) {
 
+    /** The generation workloads by name, for {@code flood bench --workload}. */
+    static final List<String> GENERATION = List.of("W", "W-shared");
     /** The scoring workloads by name, for {@code flood score --workload}. */
     static final List<String> SCORING = List.of("S", "S-long");
+    private static final int SHARED_SYSTEM_PROMPT_TOKENS = 1_000;
     private static final int LONG_DOCUMENTS = 256;
     private static final int LONG_DOCUMENT_TOKENS = 8_192;
 
@@ -42,6 +50,10 @@ record Workload(String name, List<Integer> inputLengths, int outputTokens) {
         if (outputTokens < 0) {
             throw new IllegalArgumentException("workload " + name + " needs output_tokens >= 0, got " + outputTokens);
         }
+        if (systemPromptTokens < 0) {
+            throw new IllegalArgumentException("workload " + name + " needs a system prompt of >= 0 tokens, got "
+                    + systemPromptTokens);
+        }
     }
 
     /** Workload W as shipped with Flood. */
@@ -53,20 +65,36 @@ record Workload(String name, List<Integer> inputLengths, int outputTokens) {
             JsonNode root = new ObjectMapper().readTree(in);
             List<Integer> lengths = new ArrayList<>();
             root.get("input_lengths").forEach(n -> lengths.add(n.intValue()));
-            return new Workload(root.get("name").asText(), lengths, root.get("output_tokens").intValue());
+            return new Workload(root.get("name").asText(), lengths, root.get("output_tokens").intValue(), 0);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + RESOURCE, e);
         }
     }
 
+    /** Workload W-shared: W's prompts behind one 1,000-token system prompt. */
+    static Workload wShared() {
+        Workload w = w();
+        return new Workload("W-shared", w.inputLengths(), w.outputTokens(), SHARED_SYSTEM_PROMPT_TOKENS);
+    }
+
+    /** The generation workload called {@code name} (one of {@link #GENERATION}). */
+    static Workload generation(String name) {
+        return switch (name) {
+            case "W" -> w();
+            case "W-shared" -> wShared();
+            default -> throw new IllegalArgumentException("unknown generation workload '" + name + "' (known: "
+                    + String.join(", ", GENERATION) + ")");
+        };
+    }
+
     /** Workload S: W's prompts as texts to score. */
     static Workload s() {
-        return new Workload("S", w().inputLengths(), 0);
+        return new Workload("S", w().inputLengths(), 0, 0);
     }
 
     /** Workload S-long: 256 documents of 8,192 tokens to score. */
     static Workload sLong() {
-        return new Workload("S-long", Collections.nCopies(LONG_DOCUMENTS, LONG_DOCUMENT_TOKENS), 0);
+        return new Workload("S-long", Collections.nCopies(LONG_DOCUMENTS, LONG_DOCUMENT_TOKENS), 0, 0);
     }
 
     /** The scoring workload called {@code name} (one of {@link #SCORING}). */
@@ -79,7 +107,17 @@ record Workload(String name, List<Integer> inputLengths, int outputTokens) {
         };
     }
 
-    /** The ids of prompt {@code index} cut to {@code numTokens}, for a model of {@code vocabSize} ids. */
+    /**
+     * The ids of prompt {@code index}: the system prompt's, then the workload's own prompt {@code index} cut to
+     * {@code ownTokens}, for a model of {@code vocabSize} ids.
+     */
+    List<Integer> prompt(int index, int ownTokens, int vocabSize) {
+        List<Integer> ids = new ArrayList<>(promptTokens(inputLengths.size(), systemPromptTokens, vocabSize));
+        ids.addAll(promptTokens(index, ownTokens, vocabSize));
+        return ids;
+    }
+
+    /** The ids of W's prompt {@code index} cut to {@code numTokens}, for a model of {@code vocabSize} ids. */
     static List<Integer> promptTokens(int index, int numTokens, int vocabSize) {
         if (vocabSize <= 2 * FIRST_ID) {
             throw new IllegalArgumentException("workload W needs a vocabulary over " + 2 * FIRST_ID

@@ -1,7 +1,6 @@
 package dev.flood.config;
 
 import dev.flood.weights.DType;
-import dev.flood.weights.DType;
 import java.util.List;
 import java.util.Objects;
 
@@ -26,6 +25,8 @@ import java.util.Objects;
  * @param bosTokenId           beginning-of-sequence id, or -1 if none
  * @param eosTokenIds          end-of-sequence ids from config.json and generation_config.json, possibly empty
  * @param dtype                the checkpoint's declared dtype ({@code bfloat16}, {@code float16}, {@code float32})
+ * @param moe                  the expert fields of a mixture-of-experts config, or null when it has none
+ * @param slidingWindow        the sliding-window fields, as written ({@link SlidingWindowFields#ABSENT} when none)
  */
 public record ModelConfig(
         String architecture,
@@ -43,12 +44,15 @@ public record ModelConfig(
         boolean attentionBias,
         int bosTokenId,
         List<Integer> eosTokenIds,
-        String dtype) {
+        String dtype,
+        MoeConfig moe,
+        SlidingWindowFields slidingWindow) {
 
     public ModelConfig {
         Objects.requireNonNull(architecture, "architecture");
         Objects.requireNonNull(rope, "rope");
         Objects.requireNonNull(dtype, "dtype");
+        Objects.requireNonNull(slidingWindow, "slidingWindow");
         eosTokenIds = List.copyOf(eosTokenIds);
         positive("vocab_size", vocabSize);
         positive("hidden_size", hiddenSize);
@@ -68,6 +72,20 @@ public record ModelConfig(
         if (!(rmsNormEps > 0)) {
             throw new IllegalArgumentException("rms_norm_eps must be positive, got " + rmsNormEps);
         }
+        if (!slidingWindow.layerTypes().isEmpty() && slidingWindow.layerTypes().size() != numLayers) {
+            throw new IllegalArgumentException("layer_types has " + slidingWindow.layerTypes().size()
+                    + " entries for " + numLayers + " layers");
+        }
+    }
+
+    /** A dense model without sliding-window fields. */
+    public ModelConfig(String architecture, int vocabSize, int hiddenSize, int intermediateSize, int numLayers,
+                       int numHeads, int numKvHeads, int headDim, double rmsNormEps, RopeConfig rope, int maxPositions,
+                       boolean tieWordEmbeddings, boolean attentionBias, int bosTokenId, List<Integer> eosTokenIds,
+                       String dtype) {
+        this(architecture, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim,
+                rmsNormEps, rope, maxPositions, tieWordEmbeddings, attentionBias, bosTokenId, eosTokenIds, dtype, null,
+                SlidingWindowFields.ABSENT);
     }
 
     /** The checkpoint's dtype as a {@link DType}: {@code bfloat16}, {@code float16}, anything else float32. */

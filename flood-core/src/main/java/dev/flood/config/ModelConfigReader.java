@@ -26,7 +26,13 @@ import java.util.Set;
  *   <li>transformers 4: top-level {@code rope_theta} (default 10000), {@code rope_scaling} (null, or an object
  *       naming its kind in {@code rope_type} or the older {@code type}) and {@code torch_dtype}.</li>
  * </ul>
- * Every problem is a {@link FloodException} whose message starts with the offending file's path.
+ * Every problem is a {@link FloodException} whose message starts with the offending file's path. So is every
+ * option that changes what the model computes and that no architecture of Flood implements (an activation other
+ * than SiLU, MLP biases, partial rotary embeddings, a rope type other than default and llama3): refused here,
+ * naming the option, rather than loaded and computed wrongly. ({@code quantization_config} is
+ * {@link QuantizationConfig}'s to read, when the weights are.) Options whose meaning
+ * differs by architecture (the sliding window, the experts) are read as written and resolved, or refused, by the
+ * architecture class.
  */
 public final class ModelConfigReader {
 
@@ -37,6 +43,10 @@ public final class ModelConfigReader {
     private static final double DEFAULT_ROPE_THETA = 10000.0;
     /** transformers' default when a config declares no dtype. */
     private static final String DEFAULT_DTYPE = "float32";
+    /** Names of the SiLU activation in transformers' ACT2FN, the only activation Flood's MLPs compute. */
+    private static final Set<String> SILU = Set.of("silu", "swish");
+    /** max_window_layers when absent: the default of Qwen2Config and Qwen3Config, the configs that read it. */
+    private static final int DEFAULT_MAX_WINDOW_LAYERS = 28;
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -53,6 +63,7 @@ public final class ModelConfigReader {
             throw new FloodException("no " + CONFIG_FILE + " in " + modelDir);
         }
         JsonObject config = JsonObject.parse(configFile);
+        refuseUnimplementedOptions(config);
 
         int hiddenSize = config.requiredInt("hidden_size");
         int numHeads = config.requiredInt("num_attention_heads");
@@ -61,12 +72,13 @@ public final class ModelConfigReader {
         if (Files.isRegularFile(generationConfigFile)) {
             eosTokenIds.addAll(JsonObject.parse(generationConfigFile).tokenIds("eos_token_id"));
         }
+        int intermediateSize = config.requiredInt("intermediate_size");
         try {
             return new ModelConfig(
                     architecture(config),
                     config.requiredInt("vocab_size"),
                     hiddenSize,
-                    config.requiredInt("intermediate_size"),
+                    intermediateSize,
                     config.requiredInt("num_hidden_layers"),
                     numHeads,
                     config.optionalInt("num_key_value_heads", numHeads),
@@ -78,10 +90,58 @@ public final class ModelConfigReader {
                     config.optionalBoolean("attention_bias", false),
                     config.optionalInt("bos_token_id", -1),
                     List.copyOf(eosTokenIds),
-                    dtype(config));
+                    dtype(config),
+                    moe(config, intermediateSize),
+                    slidingWindow(config));
         } catch (IllegalArgumentException e) {
             throw new FloodException(configFile + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Options that no architecture of Flood implements, refused whatever the architecture. */
+    private static void refuseUnimplementedOptions(JsonObject config) {
+        String activation = config.optionalString("hidden_act", "silu");
+        if (!SILU.contains(activation)) {
+            throw config.error("'hidden_act' is '" + activation + "': Flood's MLPs compute SiLU ('silu') only");
+        }
+        if (config.optionalBoolean("mlp_bias", false)) {
+            throw config.error("'mlp_bias' is true: Flood's MLPs have no biases");
+        }
+        double partialRotary = config.optionalDouble("partial_rotary_factor", 1.0);
+        if (partialRotary != 1.0) {
+            throw config.error("'partial_rotary_factor' is " + partialRotary
+                    + ": Flood rotates every dimension of each head (factor 1.0) only");
+        }
+    }
+
+    /** The expert fields, when the config has {@code num_experts} or {@code num_local_experts}; else null. */
+    private static MoeConfig moe(JsonObject config, int intermediateSize) {
+        boolean qwenName = config.has("num_experts");
+        boolean mixtralName = config.has("num_local_experts");
+        if (!qwenName && !mixtralName) {
+            return null;
+        }
+        int numExperts = config.requiredInt(qwenName ? "num_experts" : "num_local_experts");
+        if (qwenName && mixtralName && config.requiredInt("num_local_experts") != numExperts) {
+            throw config.error("'num_experts' (" + numExperts + ") and 'num_local_experts' ("
+                    + config.requiredInt("num_local_experts") + ") disagree");
+        }
+        return new MoeConfig(numExperts, config.requiredInt("num_experts_per_tok"),
+                config.optionalInt("moe_intermediate_size", intermediateSize),
+                config.optionalBoolean("norm_topk_prob", false),
+                config.optionalInt("decoder_sparse_step", 1),
+                config.intList("mlp_only_layers"));
+    }
+
+    private static SlidingWindowFields slidingWindow(JsonObject config) {
+        int size = config.optionalInt("sliding_window", 0);
+        if (config.has("sliding_window") && size <= 0) {
+            throw config.error("'sliding_window' must be positive or null, got " + size);
+        }
+        return new SlidingWindowFields(size, !config.node.has("sliding_window"),
+                config.optionalBoolean("use_sliding_window", false),
+                config.optionalInt("max_window_layers", DEFAULT_MAX_WINDOW_LAYERS),
+                config.stringList("layer_types"));
     }
 
     private static String architecture(JsonObject config) {
@@ -231,6 +291,38 @@ public final class ModelConfigReader {
                 throw wrongType(field, "an object", value);
             }
             return new JsonObject(file, prefix + field + ".", value);
+        }
+
+        /** A list of integers; empty when absent or null. */
+        List<Integer> intList(String field) {
+            if (!has(field)) {
+                return List.of();
+            }
+            JsonNode value = node.get(field);
+            if (!value.isArray()) {
+                throw wrongType(field, "a list of integers", value);
+            }
+            List<Integer> values = new ArrayList<>(value.size());
+            for (JsonNode element : value) {
+                values.add(toInt(field, element));
+            }
+            return values;
+        }
+
+        /** A list of strings; empty when absent or null. */
+        List<String> stringList(String field) {
+            if (!has(field)) {
+                return List.of();
+            }
+            JsonNode value = node.get(field);
+            if (!value.isArray()) {
+                throw wrongType(field, "a list of strings", value);
+            }
+            List<String> values = new ArrayList<>(value.size());
+            for (JsonNode element : value) {
+                values.add(toText(field, element));
+            }
+            return values;
         }
 
         /** Token ids written as one integer, a list of integers, or null (none). */

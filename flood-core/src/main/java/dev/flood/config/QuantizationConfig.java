@@ -61,8 +61,9 @@ public record QuantizationConfig(String method, Fp8Scaling scaling, String scale
         return Optional.of(switch (method) {
             case "fp8" -> fineGrainedFp8(file, node);
             case "compressed-tensors" -> compressedTensors(file, node);
-            default -> throw error(file, "quantization method '" + method + "' is not supported; Flood reads FP8"
-                    + " checkpoints with quant_method 'fp8' or 'compressed-tensors'");
+            default -> throw error(file, "'quantization_config' has quant_method '" + method + "', which Flood"
+                    + " does not implement; Flood reads FP8 checkpoints with quant_method 'fp8' or"
+                    + " 'compressed-tensors'");
         });
     }
 

@@ -2,6 +2,7 @@ package dev.flood.engine;
 
 import dev.flood.api.CacheStats;
 import dev.flood.api.EngineMetrics;
+import dev.flood.api.PrefixCacheStats;
 import dev.flood.api.StageMetrics;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,8 +23,9 @@ final class Counters {
     private long busyUntil = Long.MIN_VALUE;
     private volatile EngineMetrics snapshot;
 
-    Counters(CacheStats initialCache, List<StageMetrics> initialStages) {
-        snapshot = new EngineMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, initialCache, initialStages);
+    Counters(CacheStats initialCache, PrefixCacheStats initialPrefixCache, List<StageMetrics> initialStages) {
+        snapshot = new EngineMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, initialCache, initialPrefixCache,
+                initialStages);
     }
 
     /**
@@ -60,12 +62,12 @@ final class Counters {
     }
 
     void publish(int running, int waiting, long preemptions, long peakDeviceMemoryBytes, CacheStats cache,
-                 List<StageMetrics> stages) {
+                 PrefixCacheStats prefixCache, List<StageMetrics> stages) {
         double seconds = busyNanos / 1e9;
         snapshot = new EngineMetrics(steps, promptTokens, generatedTokens, completedRequests.get(), failedRequests.get(), running,
                 waiting, steps == 0 ? 0 : (double) runningSum / steps, seconds,
                 seconds == 0 ? 0 : generatedTokens / seconds, preemptions, cancelledRequests, restarts,
-                peakDeviceMemoryBytes, cache, stages);
+                peakDeviceMemoryBytes, cache, prefixCache, stages);
     }
 
     EngineMetrics snapshot() {
@@ -73,6 +75,6 @@ final class Counters {
         return new EngineMetrics(s.steps(), s.promptTokens(), s.generatedTokens(), completedRequests.get(),
                 failedRequests.get(), s.runningRequests(), s.waitingRequests(), s.meanRunningBatch(), s.busySeconds(),
                 s.generatedTokensPerSecond(), s.preemptions(), s.cancelledRequests(), s.engineRestarts(),
-                s.peakDeviceMemoryBytes(), s.cache(), s.stages());
+                s.peakDeviceMemoryBytes(), s.cache(), s.prefixCache(), s.stages());
     }
 }

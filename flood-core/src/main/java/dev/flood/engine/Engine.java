@@ -4,6 +4,7 @@ import dev.flood.api.EngineConfig;
 import dev.flood.api.EngineMetrics;
 import dev.flood.api.FinishReason;
 import dev.flood.api.FloodEngine;
+import dev.flood.api.FloodException;
 import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationHandle;
 import dev.flood.api.GenerationListener;
@@ -12,6 +13,8 @@ import dev.flood.api.OptionScores;
 import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.backend.StepOutputs;
+import dev.flood.cache.PrefixCache;
+import dev.flood.cache.SegmentAllocator;
 import dev.flood.config.ModelConfig;
 import dev.flood.engine.pipeline.BackendFactory;
 import dev.flood.engine.pipeline.Collected;
@@ -48,6 +51,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Engine implements FloodEngine {
 
+    /** One line when an engine opens and one when it closes (the CLI, Spark executors and Flink TaskManagers log them). */
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
 
     private final EngineConfig config;
@@ -60,6 +64,7 @@ public final class Engine implements FloodEngine {
     private final Queue<Sequence> cancels = new ConcurrentLinkedQueue<>();
     private final Thread thread;
     private volatile LoadedModel loaded;   // replaced by the engine thread when it heals
+    private PrefixCache prefixCache;       // replaced with the cache it indexes when the engine heals
     private volatile int cacheCapacity;    // loaded's cache slots, read by callers' threads
     private String broken;                 // why no step can run any more (the pipeline could not be reopened)
     private long nextStepId;
@@ -69,12 +74,14 @@ public final class Engine implements FloodEngine {
         this.config = loaded.engineConfig();
         this.loaded = loaded;
         this.recovery = new Recovery(policy, backends, config);
-        this.cacheCapacity = loaded.allocator().capacityTokens();
-        this.scheduler = new Scheduler(loaded.allocator(), config.reservation(), config.maxBatchTokens(),
+        SegmentAllocator allocator = loaded.allocator();
+        this.cacheCapacity = allocator.capacityTokens();
+        this.prefixCache = newPrefixCache(allocator);
+        this.scheduler = new Scheduler(prefixCache, config.reservation(), config.maxBatchTokens(),
                 config.maxRunningRequests(), loaded.pipeline().numStages() == 1
                         ? Scheduler.InFlight.CONSECUTIVE_STEPS : Scheduler.InFlight.ONE_STEP_PER_REQUEST);
         this.context = loaded.context();
-        this.counters = new Counters(loaded.allocator().stats(), loaded.pipeline().metrics());
+        this.counters = new Counters(allocator.stats(), prefixCache.stats(), loaded.pipeline().metrics());
         this.intake = new Intake(config, loaded, counters, () -> cacheCapacity);
         this.thread = new Thread(this::run, "flood-engine");
         this.thread.setDaemon(true);
@@ -102,6 +109,11 @@ public final class Engine implements FloodEngine {
                 + " steps of {} tokens and {} running requests, {} steps in flight", config.modelPath(),
                 model.architecture(), model.numLayers(), config.backend(), where, config.numStages(), cacheCapacity,
                 config.maxBatchTokens(), config.maxRunningRequests(), config.maxStepsInFlight());
+    }
+
+    private PrefixCache newPrefixCache(SegmentAllocator allocator) {
+        return config.prefixCaching() == EngineConfig.PrefixCaching.ON
+                ? PrefixCache.on(allocator) : PrefixCache.off(allocator);
     }
 
     private Pipeline<StepPlan> pipeline() {
@@ -204,6 +216,7 @@ public final class Engine implements FloodEngine {
                 finish(sequence, rowError, completions);
                 continue;
             }
+            scheduler.computed(sequence);
             try {
                 if (sequence.work instanceof Scoring scoring) {
                     scoring.accept(entry.first(), Arrays.copyOfRange(outputs.scores(), entry.scoreRow(),
@@ -223,6 +236,8 @@ public final class Engine implements FloodEngine {
                         completions.add(() -> generation.complete(sequence.promptLength, generatedIds, finish));
                     }
                 }
+            } catch (FloodException e) {
+                finish(sequence, e.getMessage(), completions);
             } catch (RuntimeException e) {
                 finish(sequence, "post-processing failed: " + e, completions);
             }
@@ -271,7 +286,8 @@ public final class Engine implements FloodEngine {
         }
         loaded = outcome.reopened();
         cacheCapacity = loaded.allocator().capacityTokens();
-        scheduler.reopen(loaded.allocator(), recovery.running().maxBatchTokens());
+        prefixCache = newPrefixCache(loaded.allocator());   // the old cache's prefixes were in the closed pipeline
+        scheduler.reopen(prefixCache, recovery.running().maxBatchTokens());
         counters.restarted();
     }
 
@@ -305,7 +321,8 @@ public final class Engine implements FloodEngine {
 
     private void publish() {
         counters.publish(scheduler.numRunning(), scheduler.numWaiting(), scheduler.preemptions(),
-                pipeline().peakDeviceMemoryBytes(), loaded.allocator().stats(), pipeline().metrics());
+                pipeline().peakDeviceMemoryBytes(), loaded.allocator().stats(), prefixCache.stats(),
+                pipeline().metrics());
     }
 
     /** Moves queued requests to the scheduler; waits briefly for one when there is nothing at all to do. */
@@ -453,9 +470,9 @@ public final class Engine implements FloodEngine {
         }
         loaded.close();
         EngineMetrics metrics = counters.snapshot();
-        LOG.info("Flood engine closed: {} requests completed ({} failed, {} cancelled), {} prompt and {} generated"
-                + " tokens in {} steps, {} restarts", metrics.completedRequests(), metrics.failedRequests(),
-                metrics.cancelledRequests(), metrics.promptTokens(), metrics.generatedTokens(), metrics.steps(),
-                metrics.engineRestarts());
+        LOG.info("Flood engine closed: model {}, {} requests completed ({} failed, {} cancelled), {} prompt and {}"
+                + " generated tokens in {} steps, {} restarts", config.modelPath(), metrics.completedRequests(),
+                metrics.failedRequests(), metrics.cancelledRequests(), metrics.promptTokens(), metrics.generatedTokens(),
+                metrics.steps(), metrics.engineRestarts());
     }
 }

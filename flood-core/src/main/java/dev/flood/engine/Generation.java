@@ -39,6 +39,12 @@ final class Generation implements Work {
         this.listener = listener;
     }
 
+    /** Everything before the last known token: only its row's logits are read, to draw the next token. */
+    @Override
+    public int skippableTokens(Sequence sequence) {
+        return sequence.numTokens() - 1;
+    }
+
     SamplingState samplingState() {
         return sampling;
     }
@@ -46,10 +52,13 @@ final class Generation implements Work {
     /**
      * Whether the next input token may be one a step in flight is still drawing (a deferred token, read where it
      * was drawn). Not with repetition, presence or frequency penalties: the next draw counts every earlier token,
-     * so it waits until the host has taken the previous one.
+     * so it waits until the host has taken the previous one. Not with a response format either: the next step's
+     * mask follows from the previous token, which the host must have read through the constraint (it does so as
+     * it takes the token, so the mask is ready when the request is scheduled again).
      */
     boolean mayDeferTokens() {
-        return params.repetitionPenalty() == 1 && params.presencePenalty() == 0 && params.frequencyPenalty() == 0;
+        return params.repetitionPenalty() == 1 && params.presencePenalty() == 0 && params.frequencyPenalty() == 0
+                && sampling.constraint() == null;
     }
 
     /**
@@ -88,12 +97,26 @@ final class Generation implements Work {
 
     void complete(int promptTokens, int[] generated, FinishReason finish) {
         deliver(new GenerationResult(text.toString(), Arrays.stream(generated).boxed().toList(), promptTokens,
-                generated.length, finish, logprobs, null));
+                generated.length, finish, logprobs, incompleteOutput(generated.length, finish)));
     }
 
     @Override
     public RequestFuture<GenerationResult> future() {
         return future;
+    }
+
+    /**
+     * Why a constrained output is unusable, or null: it was cut (max_tokens, the context, a stop string or stop
+     * token) before the format was complete. The text and tokens are kept; no value is to be parsed from them.
+     */
+    private String incompleteOutput(int numGenerated, FinishReason finish) {
+        if (sampling.constraint() == null || sampling.constraint().isComplete()) {
+            return null;
+        }
+        String cut = finish == FinishReason.LENGTH
+                ? "reached " + numGenerated + " tokens (max_tokens " + params.maxNewTokens() + ", or the model's context)"
+                : "was ended by a stop string or stop token";
+        return "the output " + cut + " before it was complete for its response format; its raw text is kept";
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.flood.engine;
 
+import dev.flood.api.ChatMessage;
 import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodException;
 import dev.flood.api.GenerateRequest;
@@ -10,6 +11,7 @@ import dev.flood.api.ScoreOptions;
 import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
 import dev.flood.sampling.SamplingState;
+import dev.flood.sampling.TokenConstraint;
 import dev.flood.tokenizer.IncrementalDetokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -60,7 +62,9 @@ final class Intake {
             int maxTokens = (int) Math.min((long) ids.length + request.sampling().maxNewTokens(), contextLimit);
             checkCache(maxTokens);
             long seed = request.sampling().seed().orElse(mix(config.seed(), serial));
-            SamplingState sampling = new SamplingState(request.sampling(), seed, loaded.config().vocabSize(), ids);
+            TokenConstraint constraint = request.responseFormat() == null ? null : constraint(request);
+            SamplingState sampling = new SamplingState(request.sampling(), seed, loaded.config().vocabSize(), ids,
+                    constraint);
             IncrementalDetokenizer detokenizer = loaded.tokenizer() == null ? null : loaded.tokenizer().newDetokenizer(ids);
             Generation generation = new Generation(request.sampling(), sampling, detokenizer, sink);
             return new Admitted<>(List.of(new Sequence(serial, ids, maxTokens, generation)), generation.future);
@@ -124,12 +128,13 @@ final class Intake {
     /**
      * Scores each option as a continuation of the prompt: the prompt's ids (with the tokenizer's special tokens)
      * followed by the option's ids (without them); an option's log-likelihood sums the log-probabilities of its
-     * own tokens. Prompt and option together are scored as a text is, in sliding windows if they are longer
-     * than the model's context. Cancelling the returned future cancels every option's scoring.
+     * own tokens. Where prompt and option fit the model's context, each option's sequence scores only the
+     * option's tokens, so its prompt is context only: with prefix caching, the first option computes the prompt
+     * and the others read it from the cache. Longer ones are scored as a text is, in sliding windows. Cancelling
+     * the returned future cancels every option's scoring.
      */
     CompletableFuture<OptionScores> options(String prompt, List<String> options, Consumer<Sequence> enqueue) {
         List<Admitted<ScoreResult>> admitted = new ArrayList<>();
-        int promptLength;
         List<Integer> optionLengths = new ArrayList<>();
         try {
             if (prompt == null) {
@@ -139,7 +144,6 @@ final class Intake {
                 throw new IllegalArgumentException("options are null or empty");
             }
             int[] promptIds = loaded.requireTokenizer().encode(prompt);
-            promptLength = promptIds.length;
             for (int i = 0; i < options.size(); i++) {
                 if (options.get(i) == null) {
                     throw new IllegalArgumentException("option " + i + " is null");
@@ -151,14 +155,13 @@ final class Intake {
                 int[] ids = Arrays.copyOf(promptIds, promptIds.length + optionIds.length);
                 System.arraycopy(optionIds, 0, ids, promptIds.length, optionIds.length);
                 optionLengths.add(optionIds.length);
-                admitted.add(scoringOf(ids, ScoreOptions.DEFAULTS));
+                admitted.add(optionScoring(ids, promptIds.length));
             }
         } catch (IllegalArgumentException | FloodException e) {
             counters.completed(true);
             return CompletableFuture.completedFuture(OptionScores.failed(e.getMessage()));
         }
         admitted.forEach(a -> a.sequences().forEach(enqueue));
-        int contextTokens = promptLength;
         CompletableFuture<?>[] futures = admitted.stream().map(Admitted::future).toArray(CompletableFuture[]::new);
         CompletableFuture<OptionScores> scores = CompletableFuture.allOf(futures).thenApply(ignored -> {
             List<Double> logLikelihoods = new ArrayList<>();
@@ -168,8 +171,11 @@ final class Intake {
                 if (result.isError()) {
                     return OptionScores.failed("option " + i + ": " + result.error());
                 }
+                // the last entries are the option's tokens' (a whole text's start at position 0, an option's own
+                // at its first token; with an empty prompt the first token has none)
+                int from = Math.max(0, result.tokenLogprobs().size() - optionLengths.get(i));
                 double sum = 0;
-                for (int t = contextTokens - 1; t < result.tokenLogprobs().size(); t++) {
+                for (int t = from; t < result.tokenLogprobs().size(); t++) {
                     sum += result.tokenLogprobs().get(t);
                 }
                 logLikelihoods.add(sum);
@@ -182,14 +188,60 @@ final class Intake {
         return RequestFuture.joining(scores, admitted.stream().map(Admitted::future).toList());
     }
 
+    /**
+     * The sequence scoring one option: positions {@code promptLength - 1 ..} of prompt and option (the log-probabilities
+     * of the option's tokens) where they fit one window; otherwise the whole text in sliding windows.
+     */
+    private Admitted<ScoreResult> optionScoring(int[] ids, int promptLength) {
+        int window = ScoreOptions.DEFAULTS.windowTokens(loaded.config().maxPositions());
+        if (ids.length > window || promptLength == 0) {
+            return scoringOf(ids, ScoreOptions.DEFAULTS);
+        }
+        checkIds(ids);
+        checkCache(ids.length);
+        Scoring scoring = new Scoring(ids.length, promptLength - 1);
+        return new Admitted<>(List.of(new Sequence(serials.getAndIncrement(), ids, ids.length, scoring)),
+                scoring.future);
+    }
+
     private int[] promptIds(GenerateRequest request) {
-        if (request.prompt() == null && request.promptTokenIds() == null) {
+        int[] ids;
+        if (request.messages() != null) {
+            ids = chatPromptIds(request.messages());
+        } else if (request.prompt() != null) {
+            ids = loaded.requireTokenizer().encode(request.prompt());
+        } else if (request.promptTokenIds() != null) {
+            ids = request.promptTokenIds().stream().mapToInt(id -> id == null ? -1 : id).toArray();
+        } else {
             throw new IllegalArgumentException("prompt is null");
         }
-        int[] ids = request.prompt() != null ? loaded.requireTokenizer().encode(request.prompt())
-                : request.promptTokenIds().stream().mapToInt(id -> id == null ? -1 : id).toArray();
         checkIds(ids);
         return ids;
+    }
+
+    /**
+     * The conversation rendered by the model's chat template with the generation prompt, tokenized without the
+     * post-processor's special tokens (the template writes its own), as transformers' apply_chat_template does.
+     */
+    private int[] chatPromptIds(List<ChatMessage> messages) {
+        if (messages.isEmpty()) {
+            throw new IllegalArgumentException("a chat needs at least one message");
+        }
+        for (int i = 0; i < messages.size(); i++) {
+            if (messages.get(i) == null) {
+                throw new IllegalArgumentException("message " + i + " is null");
+            }
+        }
+        String text = loaded.chatTemplate().require().renderPrompt(messages);
+        return loaded.requireTokenizer().encodeWithoutSpecialTokens(text);
+    }
+
+    private TokenConstraint constraint(GenerateRequest request) {
+        if (request.sampling().ignoreEos()) {
+            throw new IllegalArgumentException("a response format cannot be combined with ignore_eos: the output ends"
+                    + " where the format is complete");
+        }
+        return loaded.constraints().constraint(request.responseFormat(), request.sampling().stopTokenIds());
     }
 
     private void checkIds(int[] ids) {

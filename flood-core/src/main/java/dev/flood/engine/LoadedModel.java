@@ -8,6 +8,7 @@ import dev.flood.config.ModelConfigReader;
 import dev.flood.engine.pipeline.BackendFactory;
 import dev.flood.engine.pipeline.Pipeline;
 import dev.flood.model.ModelRegistry;
+import dev.flood.structured.ConstraintCompiler;
 import dev.flood.tokenizer.Tokenizer;
 import dev.flood.weights.DummyWeights;
 import dev.flood.weights.QuantizedCheckpoint;
@@ -17,12 +18,14 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
- * A model ready to serve: config, tokenizer, the pipeline of stages holding the weights and KV cache, and the one
- * segment allocator whose slots are valid on every stage. After a fault the engine {@link #reopen}s the pipeline:
- * the same model and tokenizer on new backends.
+ * A model ready to serve: config, tokenizer, the pipeline of stages holding the weights and KV cache, the one
+ * segment allocator whose slots are valid on every stage, and what turns requests into prompts and constraints
+ * (the chat template, the response-format compiler). After a fault the engine {@link #reopen}s the pipeline:
+ * the same model, tokenizer, template and compiler on new backends.
  */
 record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> pipeline, SegmentAllocator allocator,
-                   EngineContext context) implements AutoCloseable {
+                   EngineContext context, LazyChatTemplate chatTemplate, ConstraintCompiler constraints)
+        implements AutoCloseable {
 
     /** The configuration the model was loaded with, its automatic step limits resolved. */
     EngineConfig engineConfig() {
@@ -34,7 +37,7 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> p
 
     static LoadedModel load(EngineConfig config, BackendFactory backends) {
         ModelConfig modelConfig = ModelConfigReader.read(config.modelPath());
-        ModelRegistry.architecture(modelConfig.architecture());
+        ModelRegistry.requireSupported(modelConfig, config.modelPath().resolve("config.json").toString());
         Tokenizer tokenizer = null;
         if (Files.exists(config.modelPath().resolve("tokenizer.json"))) {
             tokenizer = Tokenizer.load(config.modelPath());
@@ -45,7 +48,9 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> p
             Set<Integer> eos = new LinkedHashSet<>(modelConfig.eosTokenIds());
             EngineContext context = new EngineContext(tokenizer, modelConfig.vocabSize(),
                     modelConfig.maxPositions(), Set.copyOf(eos));
-            return open(config, modelConfig, tokenizer, context, backends);
+            return open(config, modelConfig, tokenizer, context, new LazyChatTemplate(config.modelPath()),
+                    new ConstraintCompiler(tokenizer, modelConfig.vocabSize(), context.eosTokenIds(),
+                            ConstraintCompiler.Limits.DEFAULT), backends);
         } catch (RuntimeException e) {
             if (tokenizer != null) {
                 tokenizer.close();
@@ -59,11 +64,12 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> p
      * one's pipeline must be closed first; its tokenizer passes to the new one.
      */
     LoadedModel reopen(EngineConfig engineConfig, BackendFactory backends) {
-        return open(engineConfig, config, tokenizer, context, backends);
+        return open(engineConfig, config, tokenizer, context, chatTemplate, constraints, backends);
     }
 
     private static LoadedModel open(EngineConfig config, ModelConfig modelConfig, Tokenizer tokenizer,
-                                    EngineContext context, BackendFactory backends) {
+                                    EngineContext context, LazyChatTemplate chatTemplate,
+                                    ConstraintCompiler constraints, BackendFactory backends) {
         Pipeline<StepPlan> pipeline;
         try (WeightSource weights = config.loadFormat() == EngineConfig.LoadFormat.DUMMY
                 ? new DummyWeights(modelConfig, config.seed())
@@ -72,7 +78,8 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> p
         }
         try {
             return new LoadedModel(modelConfig, tokenizer, pipeline,
-                    new SegmentAllocator(pipeline.cacheTokens(), MAX_EXTENTS_PER_REQUEST), context);
+                    new SegmentAllocator(pipeline.cacheTokens(), MAX_EXTENTS_PER_REQUEST), context, chatTemplate,
+                    constraints);
         } catch (RuntimeException e) {
             pipeline.close();
             throw e;
@@ -89,6 +96,7 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> p
     @Override
     public void close() {
         try {
+            chatTemplate.close();
             pipeline.close();
         } finally {
             if (tokenizer != null) {

@@ -4,6 +4,7 @@ import dev.flood.api.EngineConfig;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.SamplingParams;
 import dev.flood.backend.ForwardBatch;
+import dev.flood.cache.PrefixCache;
 import dev.flood.cache.SegmentAllocator;
 import dev.flood.sampling.SamplingState;
 
@@ -60,7 +61,9 @@ public final class ScheduleSimulation {
             throw new IllegalArgumentException(promptLengths.length + " prompt lengths with " + outputLengths.length
                     + " output lengths");
         }
-        Scheduler scheduler = new Scheduler(new SegmentAllocator(cacheTokens, LoadedModel.MAX_EXTENTS_PER_REQUEST),
+        // without prefix caching: the estimate's prompts are lengths only, so no prefix is known to be shared
+        Scheduler scheduler = new Scheduler(PrefixCache.off(new SegmentAllocator(cacheTokens,
+                LoadedModel.MAX_EXTENTS_PER_REQUEST)),
                 config.reservation(), config.maxBatchTokens(), config.maxRunningRequests(),
                 Scheduler.InFlight.CONSECUTIVE_STEPS);
         long requests = 0;

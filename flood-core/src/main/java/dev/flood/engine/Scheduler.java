@@ -1,11 +1,12 @@
 package dev.flood.engine;
 
 import dev.flood.api.EngineConfig.CacheReservation;
-import dev.flood.cache.SegmentAllocator;
+import dev.flood.cache.PrefixCache;
 import dev.flood.cache.SegmentTable;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 
@@ -27,6 +28,20 @@ import java.util.Optional;
  * hold others (they come back preemptible), and preempts itself only when every other request is in this step;
  * no request is admitted in a step where a running one could not grow. Either way no request waits for cache
  * that can never be freed: the engine rejects, on arrival, any request larger than the whole cache.
+ *
+ * <p>Prefix caching ({@link PrefixCache}): a request is admitted with the longest cached prefix of its prompt that
+ * its work lets it skip, and reserves slots only for the rest. A waiting request whose next prompt block a running
+ * request is computing is passed over until that block is cached; the requests behind it are admitted as usual.
+ * Cached prefixes no running request reads are evicted before a running request is preempted. Once a step is
+ * collected, each of its requests publishes the full prompt blocks it has computed ({@link #computed}).
+ *
+ * <p>Two rules keep prefix caching from stalling the queue. A request whose slots do not fit beside its cached
+ * prefix (whose extents, scattered where earlier requests computed them, leave too few extents or split the free
+ * space) is admitted without it if that fits, since an unread prefix can be evicted. A request that preempts
+ * itself comes back without a cached prefix and reserving all it may need, evicting what it must: cached prefixes
+ * no one reads split the free space, so growing step by step it could gather its table's most extents in small
+ * holes, fail to grow with every other request's cache out of reach, and preempt itself for ever. Until such a
+ * request fits, no request behind it is admitted, and the running ones finish.
  */
 final class Scheduler {
 
@@ -41,7 +56,7 @@ final class Scheduler {
         CONSECUTIVE_STEPS
     }
 
-    private SegmentAllocator allocator;        // replaced when the engine reopens its pipeline
+    private PrefixCache prefixCache;           // replaced when the engine reopens its pipeline
     private final CacheReservation reservation;
     private int maxBatchTokens;
     private final int maxRunningRequests;
@@ -50,9 +65,9 @@ final class Scheduler {
     private final List<Sequence> running = new ArrayList<>();   // admission order
     private long preemptions;
 
-    Scheduler(SegmentAllocator allocator, CacheReservation reservation, int maxBatchTokens, int maxRunningRequests,
+    Scheduler(PrefixCache prefixCache, CacheReservation reservation, int maxBatchTokens, int maxRunningRequests,
               InFlight inFlight) {
-        this.allocator = allocator;
+        this.prefixCache = prefixCache;
         this.reservation = reservation;
         this.maxBatchTokens = maxBatchTokens;
         this.maxRunningRequests = maxRunningRequests;
@@ -102,21 +117,43 @@ final class Scheduler {
                 }
             }
         }
-        while (!starved && budget > 0 && running.size() < maxRunningRequests && !waiting.isEmpty()) {
-            Sequence next = waiting.peekFirst();
-            int take = Math.min(next.tokensToFeed(), budget);
-            int reserve = reservation == CacheReservation.FULL ? next.maxTokens : Math.min(next.maxTokens, take + GROWTH_SLACK);
-            Optional<SegmentTable> table = allocator.allocate(reserve);
+        Iterator<Sequence> queue = waiting.iterator();
+        while (!starved && budget > 0 && running.size() < maxRunningRequests && queue.hasNext()) {
+            Sequence next = queue.next();
+            int skippable = next.preemptedItself() ? 0 : next.work.skippableTokens(next);
+            PrefixCache.Match cached = prefixCache.match(next.promptBlocks, skippable);
+            if (cached.waits()) {
+                continue;
+            }
+            Optional<SegmentTable> table = admit(next, cached, budget);
+            if (table.isEmpty() && cached.tokens() > 0) {
+                // the prefix's extents may leave too few for the rest; without it, it is evictable like any other
+                cached = prefixCache.match(next.promptBlocks, 0);
+                table = admit(next, cached, budget);
+            }
             if (table.isEmpty()) {
                 break;
             }
-            waiting.pollFirst();
-            next.attach(table.get());
+            queue.remove();
+            int take = Math.min(next.tokensToFeed() - cached.tokens(), budget);
+            next.attach(table.get(), cached.tokens());
             running.add(next);
             plan.add(new StepPlan.Scheduled(next, take));
             budget -= take;
         }
         return StepPlan.of(stepId, plan);
+    }
+
+    /**
+     * A table for a waiting request: the cached prefix, then its own slots as its reservation mode asks, or all it
+     * may need if it preempted itself (see the class comment).
+     */
+    private Optional<SegmentTable> admit(Sequence sequence, PrefixCache.Match cached, int budget) {
+        int take = Math.min(sequence.tokensToFeed() - cached.tokens(), budget);
+        int own = sequence.maxTokens - cached.tokens();
+        boolean whole = reservation == CacheReservation.FULL || sequence.preemptedItself();
+        int reserve = whole ? own : Math.min(own, take + GROWTH_SLACK);
+        return prefixCache.allocate(cached, reserve);
     }
 
     /** How many tokens a running request can feed in step {@code stepId} (see the class comment). */
@@ -146,7 +183,7 @@ final class Scheduler {
         SegmentTable table = sequence.cache();
         while (table.capacityTokens() < needed) {
             int target = Math.min(sequence.maxTokens, needed + GROWTH_SLACK);
-            if (allocator.grow(table, target - table.capacityTokens())) {
+            if (prefixCache.grow(table, target - table.capacityTokens())) {
                 return true;
             }
             Sequence victim = newestPreemptible(plan, sequence);
@@ -155,6 +192,7 @@ final class Scheduler {
             }
             preempt(victim);
             if (victim == sequence) {
+                sequence.markPreemptedItself();
                 return false;
             }
         }
@@ -184,9 +222,17 @@ final class Scheduler {
     private void preempt(Sequence sequence) {
         preemptions++;
         running.remove(sequence);
-        allocator.free(sequence.cache());
+        prefixCache.free(sequence.cache());
         sequence.detach();
         waiting.addFirst(sequence);
+    }
+
+    /**
+     * A step holding the sequence was collected: the full prompt blocks it has computed become cached prefixes.
+     * Not for a finished sequence (its slots are freed).
+     */
+    void computed(Sequence sequence) {
+        prefixCache.publish(sequence.cache(), sequence.numComputed());
     }
 
     /**
@@ -198,7 +244,7 @@ final class Scheduler {
         running.remove(sequence);
         waiting.remove(sequence);
         if (sequence.cache() != null) {
-            allocator.free(sequence.cache());
+            prefixCache.free(sequence.cache());
         }
         sequence.release();
     }
@@ -207,14 +253,14 @@ final class Scheduler {
      * Takes the pipeline's new cache and step budget after a fault: every running request is rewound (its cache,
      * in the old pipeline, is gone) and waits again ahead of the others, in admission order.
      */
-    void reopen(SegmentAllocator newAllocator, int newMaxBatchTokens) {
+    void reopen(PrefixCache newPrefixCache, int newMaxBatchTokens) {
         for (int i = running.size() - 1; i >= 0; i--) {
             Sequence sequence = running.get(i);
             sequence.rewind();
             waiting.addFirst(sequence);
         }
         running.clear();
-        allocator = newAllocator;
+        prefixCache = newPrefixCache;
         maxBatchTokens = newMaxBatchTokens;
     }
 

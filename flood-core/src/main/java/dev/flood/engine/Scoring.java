@@ -25,6 +25,12 @@ final class Scoring implements Work {
         this.logprobs = new double[numTokens - 1 - scoredFrom];
     }
 
+    /** The context-only tokens before {@code scoredFrom}: their rows report nothing. */
+    @Override
+    public int skippableTokens(Sequence sequence) {
+        return scoredFrom;
+    }
+
     /**
      * Whether a step feeding {@code position} reports its next token's log-probability: the position is past the
      * window's context-only tokens and has a next token among the sequence's {@code numTokens}.

@@ -1,5 +1,6 @@
 package dev.flood.engine;
 
+import dev.flood.cache.PromptBlocks;
 import dev.flood.cache.SegmentTable;
 import java.util.Arrays;
 
@@ -14,16 +15,20 @@ import java.util.Arrays;
  * the next steps feed tokens {@code numFed ..}: the rest of the prompt, or a token still being drawn, which the
  * step reads on the device where it was drawn (a deferred token, {@link StepPlan}).
  *
- * <p>A preempted request keeps its tokens, drops its cache and starts again from {@code numFed = 0}; only a
- * request in no step in flight is preempted. After a fault every unfinished request is rewound the same way, its
- * steps in flight abandoned ({@link #rewind}). A finished or failed request is {@link #isDone()}: rows that steps
- * still in flight hold for it are discarded when they are collected.
+ * <p>A request whose prompt starts with a cached prefix is admitted with that prefix computed: {@code numFed} and
+ * {@code numComputed} start at its length, and its table lists the prefix's read-only slots first. A preempted
+ * request keeps its tokens, drops its cache and starts again from the cached prefix it then finds (or
+ * {@code numFed = 0}); only a request in no step in flight is preempted. After a fault every unfinished request
+ * is rewound the same way, its steps in flight abandoned ({@link #rewind}). A finished or failed request is
+ * {@link #isDone()}: rows that steps still in flight hold for it are discarded when they are collected.
  */
 final class Sequence {
 
     /** Arrival order; also seeds requests that bring no seed. */
     final long serial;
     final int promptLength;
+    /** The prompt as the prefix cache looks it up (hashed on the caller's thread). */
+    final PromptBlocks promptBlocks;
     /** Cache slots the request needs at most: its prompt plus everything it may generate, capped by the context. */
     final int maxTokens;
     final Work work;
@@ -37,11 +42,13 @@ final class Sequence {
     private long lastSampleStep = -1;
     private int lastSampleRow;       // the sample row of the newest pending draw in step lastSampleStep
     private boolean done;
+    private boolean preemptedItself; // until admitted again: it reads no cached prefix, reserves all (Scheduler)
     private SegmentTable cache;
 
     Sequence(long serial, int[] promptIds, int maxTokens, Work work) {
         this.serial = serial;
         this.promptLength = promptIds.length;
+        this.promptBlocks = PromptBlocks.of(promptIds);
         this.maxTokens = maxTokens;
         this.work = work;
         this.tokens = Arrays.copyOf(promptIds, Math.max(promptIds.length, Math.min(maxTokens, promptIds.length + 64)));
@@ -141,8 +148,21 @@ final class Sequence {
         return cache;
     }
 
-    void attach(SegmentTable table) {
+    /** Takes a table whose first {@code cachedTokens} slots hold a computed prefix of the prompt. */
+    void attach(SegmentTable table, int cachedTokens) {
         cache = table;
+        numFed = cachedTokens;
+        numComputed = cachedTokens;
+        preemptedItself = false;
+    }
+
+    /** Whether the request was last preempted because it could not grow even alone (see Scheduler). */
+    boolean preemptedItself() {
+        return preemptedItself;
+    }
+
+    void markPreemptedItself() {
+        preemptedItself = true;
     }
 
     /** Forgets the cache (after it was freed): the whole sequence will be recomputed. Not while in flight. */

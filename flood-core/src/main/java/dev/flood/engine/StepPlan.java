@@ -70,6 +70,10 @@ record StepPlan(long id, List<Entry> entries, ForwardBatch batch, OutputSpec out
             int end = known + sequence.pendingSamples();   // tokens known or being drawn
             int sampleRow = -1;
             int scoreRow = scoreRows.size();
+            if (first < sequence.cache().sharedTokens()) {
+                throw new IllegalStateException("request " + sequence.serial + " would write position " + first
+                        + " into read-only cached slots (its first " + sequence.cache().sharedTokens() + ")");
+            }
             sequence.cache().slots(first, count, slotMapping, row);
             for (int i = 0; i < count; i++) {
                 int position = first + i;

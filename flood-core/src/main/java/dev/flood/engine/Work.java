@@ -11,6 +11,12 @@ sealed interface Work permits Generation, Scoring {
     /** The caller's future: cancelling it cancels the request. */
     RequestFuture<?> future();
 
+    /**
+     * Tokens at the start of the sequence whose rows' outputs the work never reads, so their keys and values may
+     * come from the prefix cache instead of being computed.
+     */
+    int skippableTokens(Sequence sequence);
+
     /** Ends the work with an error (bad input found late, a failed step, the engine closing). */
     void fail(String error, Sequence sequence);
 

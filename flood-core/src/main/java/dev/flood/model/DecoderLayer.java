@@ -9,11 +9,14 @@ import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
 import dev.flood.config.ModelConfig;
 import dev.flood.weights.WeightSource;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One pre-norm decoder layer shared by every Llama-family architecture: attention with packed QKV (optional
- * biases, optional q/k head norms), then a SiLU-gated MLP with packed gate/up.
+ * biases, optional q/k head norms, an optional sliding window), then the layer's feed-forward sublayer (a
+ * SiLU-gated MLP, or a mixture of such experts).
  */
 final class DecoderLayer {
 
@@ -26,20 +29,23 @@ final class DecoderLayer {
     private final Weight qNorm;       // [headDim] or null
     private final Weight kNorm;       // [headDim] or null
     private final Weight oProj;       // [hidden, qSize]
+    private final Weight oBias;       // [hidden] or null
     private final Weight postNorm;    // [hidden]
-    private final Weight gateUp;      // [2 * intermediate, hidden]: gate_proj, up_proj rows
-    private final Weight down;        // [hidden, intermediate]
+    private final FeedForward feedForward;
 
     /** Layer {@code index} of the model, keeping its keys and values in cache layer {@code cacheLayer}. */
     DecoderLayer(int index, int cacheLayer, ModelConfig config, DecoderOptions options, WeightNames names,
                  WeightSource source, Backend backend) {
+        LayerOptions layer = options.layers().get(index);
         this.cacheLayer = cacheLayer;
-        this.shape = AttentionShape.of(config.numHeads(), config.numKvHeads(), config.headDim());
+        this.shape = AttentionShape.of(config.numHeads(), config.numKvHeads(), config.headDim())
+                .withSlidingWindow(layer.slidingWindow());
         this.eps = (float) config.rmsNormEps();
         int hidden = config.hiddenSize();
         List<Integer> qkvRows = List.of(config.qSize(), config.kvSize(), config.kvSize());
         List<String> qkvModules = List.of(names.layer(index, names.qProj()), names.layer(index, names.kProj()),
                 names.layer(index, names.vProj()));
+        String oModule = names.layer(index, names.oProj());
         inputNorm = backend.loadVector(source, List.of(names.layer(index, names.inputNorm())), List.of(hidden));
         qkv = backend.loadLinear(source, qkvModules.stream().map(WeightNames::weight).toList(), qkvRows, hidden);
         qkvBias = options.qkvBias()
@@ -48,28 +54,43 @@ final class DecoderLayer {
                 ? backend.loadVector(source, List.of(names.layer(index, names.qNorm())), List.of(config.headDim())) : null;
         kNorm = options.qkNorm()
                 ? backend.loadVector(source, List.of(names.layer(index, names.kNorm())), List.of(config.headDim())) : null;
-        oProj = backend.loadLinear(source, List.of(WeightNames.weight(names.layer(index, names.oProj()))),
-                List.of(hidden), config.qSize());
+        oProj = backend.loadLinear(source, List.of(WeightNames.weight(oModule)), List.of(hidden), config.qSize());
+        oBias = options.outputBias()
+                ? backend.loadVector(source, List.of(WeightNames.bias(oModule)), List.of(hidden)) : null;
         postNorm = backend.loadVector(source, List.of(names.layer(index, names.postAttentionNorm())), List.of(hidden));
-        gateUp = backend.loadLinear(source, List.of(WeightNames.weight(names.layer(index, names.gateProj())),
-                WeightNames.weight(names.layer(index, names.upProj()))),
-                List.of(config.intermediateSize(), config.intermediateSize()), hidden);
-        down = backend.loadLinear(source, List.of(WeightNames.weight(names.layer(index, names.downProj()))),
-                List.of(hidden), config.intermediateSize());
+        feedForward = FeedForward.load(layer.feedForward(), new FeedForward.LayerSource(index, config, names, source),
+                backend);
     }
 
     /**
-     * The intermediate activations of one layer, allocated once per step and reused by every layer, so a step
-     * holds one layer's worth of them (a backend's step workspace would otherwise keep every layer's).
+     * The intermediate activations of one step, allocated on first use and reused by every layer, so a step holds
+     * one layer's worth of each (a backend's step workspace would otherwise keep every layer's). Keyed by role and
+     * shape: a model whose layers differ (dense and sparse feed-forward) gets each kind's activations once.
      */
-    record Scratch(Tensor qkv, Tensor attention, Tensor projected, Tensor gateUp, Tensor activated) {
+    static final class Scratch {
 
+        private record Key(String role, int rows, int cols) {
+        }
+
+        private final Backend backend;
+        private final Map<Key, Tensor> tensors = new HashMap<>();
+
+        private Scratch(Backend backend) {
+            this.backend = backend;
+        }
+
+        /** A scratch for one step of {@code numTokens} tokens, with the attention's activations allocated. */
         static Scratch allocate(Backend backend, int numTokens, ModelConfig config) {
-            return new Scratch(backend.allocate(numTokens, config.qSize() + 2 * config.kvSize()),
-                    backend.allocate(numTokens, config.qSize()),
-                    backend.allocate(numTokens, config.hiddenSize()),
-                    backend.allocate(numTokens, 2 * config.intermediateSize()),
-                    backend.allocate(numTokens, config.intermediateSize()));
+            Scratch scratch = new Scratch(backend);
+            scratch.tensor("qkv", numTokens, config.qSize() + 2 * config.kvSize());
+            scratch.tensor("attention", numTokens, config.qSize());
+            scratch.tensor("projected", numTokens, config.hiddenSize());
+            return scratch;
+        }
+
+        /** The step's {@code [rows, cols]} activation for {@code role}; contents undefined. */
+        Tensor tensor(String role, int rows, int cols) {
+            return tensors.computeIfAbsent(new Key(role, rows, cols), key -> backend.allocate(rows, cols));
         }
     }
 
@@ -79,24 +100,21 @@ final class DecoderLayer {
      */
     void forward(Backend backend, ForwardBatch batch, RotaryTable rotary, Tensor residual, Tensor normed,
                  Weight nextNorm, Scratch scratch) {
-        Tensor qkvOut = scratch.qkv();
+        int numTokens = batch.numTokens();
+        Tensor qkvOut = scratch.tensor("qkv", numTokens, shape.qkvWidth());
         backend.linear(normed, qkv, qkvBias, qkvOut);
         if (qNorm != null) {
             backend.headRmsNorm(qkvOut, new HeadSpan(0, shape.numHeads(), shape.headDim()), qNorm, eps);
             backend.headRmsNorm(qkvOut, new HeadSpan(shape.kColumn(), shape.numKvHeads(), shape.headDim()), kNorm, eps);
         }
         backend.rotaryWriteCache(cacheLayer, qkvOut, shape, rotary, batch);
-        Tensor attention = scratch.attention();
+        Tensor attention = scratch.tensor("attention", numTokens, shape.qSize());
         backend.attention(cacheLayer, qkvOut, shape, batch, attention);
-        Tensor projected = scratch.projected();
-        backend.linear(attention, oProj, null, projected);
+        Tensor projected = scratch.tensor("projected", numTokens, residual.cols());
+        backend.linear(attention, oProj, oBias, projected);
         backend.addRmsNorm(residual, projected, postNorm, eps, normed);
 
-        Tensor gateUpOut = scratch.gateUp();
-        backend.linear(normed, gateUp, null, gateUpOut);
-        Tensor activated = scratch.activated();
-        backend.siluMul(gateUpOut, activated);
-        backend.linear(activated, down, null, projected);
+        feedForward.forward(backend, normed, projected, scratch);
         backend.addRmsNorm(residual, projected, nextNorm, eps, normed);
     }
 }

@@ -17,6 +17,21 @@ final class LogitTransforms {
     }
 
     /**
+     * Keeps the tokens a constraint allows: {@code mask} has {@code ceil(vocab / 32)} words, token t allowed iff
+     * bit {@code t % 32} of word {@code t / 32} is set; every other score becomes {@code -Infinity}.
+     */
+    static void applyMask(float[] scores, int vocab, int[] mask) {
+        if (mask.length < (vocab + 31) / 32) {
+            throw new IllegalArgumentException("a token mask of " + mask.length + " words for a vocabulary of " + vocab);
+        }
+        for (int id = 0; id < vocab; id++) {
+            if ((mask[id >>> 5] & (1 << (id & 31))) == 0) {
+                scores[id] = Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
+    /**
      * Hugging Face's {@code RepetitionPenaltyLogitsProcessor} over every id present in {@code tokens} (prompt and
      * generated): {@code s < 0 ? s * penalty : s / penalty}, so a penalty > 1 always makes a seen token less
      * likely. Each distinct id is penalized once, however often it occurred.

@@ -18,6 +18,8 @@ import java.util.function.IntFunction;
  * <p>{@code sample} copies the row {@code logits[offset .. offset + vocab)} into a float32 scratch row (the
  * caller's array is never written) and applies, in Hugging Face's order (details in {@link LogitTransforms}):
  * <ol type="a">
+ *   <li>the request's output constraint, if it has one: every token its mask does not allow scores
+ *       {@code -Infinity} (so no later step can bring it back);
  *   <li>repetition penalty over prompt and generated ids, if {@code repetitionPenalty != 1};
  *   <li>presence and frequency penalties over generated ids, if either is non-zero;
  *   <li>greedy ({@code temperature == 0}): return the argmax, ties to the lowest id. Otherwise:
@@ -29,8 +31,9 @@ import java.util.function.IntFunction;
  *       {@code u = CounterRng.uniform(state.seed(), counter)}, the counter being the draw's ({@link Draw}), by
  *       default {@code state.numGenerated()}.
  * </ol>
- * Logits may hold {@code -Infinity} (a masked token) but not NaN or {@code +Infinity}; a row with no finite
- * logit, or one the temperature overflows, is an error.
+ * Logits may hold {@code -Infinity} (a masked token) but not NaN or {@code +Infinity} (checked over the whole row,
+ * allowed or not); a row with no finite logit, among the allowed tokens if constrained, or one the temperature
+ * overflows, is an error.
  */
 public final class Sampler {
 
@@ -66,6 +69,12 @@ public final class Sampler {
         // (overflow aside, checked in applyWarpers) and every filter keeps the top token.
         maxChecked(logits, offset, vocab);
         System.arraycopy(logits, offset, scratch, 0, vocab);
+        if (state.constraint() != null) {
+            LogitTransforms.applyMask(scratch, vocab, state.constraint().allowedTokens());
+            if (scratch[LogitTransforms.argmax(scratch, vocab)] == Float.NEGATIVE_INFINITY) {
+                throw new FloodException("every token the output's constraint allows has logit -Infinity");
+            }
+        }
         applyPenalties(scratch, state);
         if (params.isGreedy()) {
             return LogitTransforms.argmax(scratch, vocab);

@@ -16,6 +16,9 @@ import java.util.Objects;
  * </ul>
  * Prompt ids enter with count 0, so "present" and "counted" share the table. With no penalty the table stays
  * empty and only {@link #numGenerated()} advances.
+ *
+ * <p>A request with a response format also carries its {@link TokenConstraint}: samplers read its mask, and
+ * {@link #accept} advances it with every token.
  */
 public final class SamplingState {
 
@@ -25,6 +28,7 @@ public final class SamplingState {
     private final boolean recordsPresence;
     private final boolean recordsCounts;
     private final TokenCounts tokens = new TokenCounts();
+    private final TokenConstraint constraint;   // null for free text
     private int numGenerated;
 
     /**
@@ -34,7 +38,14 @@ public final class SamplingState {
      * @param promptTokenIds the prompt, read here and not kept
      */
     public SamplingState(SamplingParams params, long seed, int vocabSize, int[] promptTokenIds) {
+        this(params, seed, vocabSize, promptTokenIds, null);
+    }
+
+    /** As the four-argument form, with the request's output held to {@code constraint} (null for free text). */
+    public SamplingState(SamplingParams params, long seed, int vocabSize, int[] promptTokenIds,
+                         TokenConstraint constraint) {
         this.params = Objects.requireNonNull(params, "params");
+        this.constraint = constraint;
         Objects.requireNonNull(promptTokenIds, "promptTokenIds");
         if (vocabSize < 1) {
             throw new IllegalArgumentException("vocabSize must be >= 1, got " + vocabSize);
@@ -55,11 +66,17 @@ public final class SamplingState {
         }
     }
 
-    /** Records a token the engine appended to the request; the next draw uses counter {@code numGenerated()}. */
+    /**
+     * Records a token the engine appended to the request; the next draw uses counter {@code numGenerated()}. A
+     * constraint advances too, and may throw (see {@link TokenConstraint#accept}).
+     */
     public void accept(int tokenId) {
         if (tokenId < 0 || tokenId >= vocabSize) {
             throw new IllegalArgumentException("generated token id " + tokenId
                     + " is outside the vocabulary [0, " + vocabSize + ")");
+        }
+        if (constraint != null) {
+            constraint.accept(tokenId);
         }
         if (recordsCounts) {
             tokens.increment(tokenId);
@@ -72,6 +89,11 @@ public final class SamplingState {
     /** Tokens accepted so far; also the {@link CounterRng} counter of the next draw. */
     public int numGenerated() {
         return numGenerated;
+    }
+
+    /** The request's output constraint, or null for free text. */
+    public TokenConstraint constraint() {
+        return constraint;
     }
 
     public SamplingParams params() {

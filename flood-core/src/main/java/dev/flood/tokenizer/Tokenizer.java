@@ -55,15 +55,19 @@ public final class Tokenizer implements AutoCloseable {
 
     private final HuggingFaceTokenizer hfTokenizer;
     private final TokenizerVocab vocab;
+    private final String file;
+    /** Built on first use by {@link #tokenBytes}. */
+    private volatile TokenBytes tokenBytes;
     /** [vocabSize]; filled on first use by {@link #tokenText}. */
     private final AtomicReferenceArray<String> tokenTexts;
     private final ReadWriteLock closeLock = new ReentrantReadWriteLock();
     /** Guarded by {@link #closeLock}: written under the write lock, read under the read lock. */
     private boolean closed;
 
-    private Tokenizer(HuggingFaceTokenizer hfTokenizer, TokenizerVocab vocab) {
+    private Tokenizer(HuggingFaceTokenizer hfTokenizer, TokenizerVocab vocab, String file) {
         this.hfTokenizer = hfTokenizer;
         this.vocab = vocab;
+        this.file = file;
         this.tokenTexts = new AtomicReferenceArray<>(vocab.size());
     }
 
@@ -93,7 +97,7 @@ public final class Tokenizer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new FloodException("cannot build a tokenizer from " + file + ": " + e.getMessage(), e);
         }
-        return new Tokenizer(hfTokenizer, vocab);
+        return new Tokenizer(hfTokenizer, vocab, file.toString());
     }
 
     /**
@@ -160,6 +164,19 @@ public final class Tokenizer implements AutoCloseable {
             throw new IllegalArgumentException("token is null");
         }
         return vocab.id(token);
+    }
+
+    /**
+     * The bytes of text each token stands for (see {@link TokenBytes}), built on first use. Throws
+     * {@link FloodException} for a tokenizer whose decoder it does not know.
+     */
+    public TokenBytes tokenBytes() {
+        TokenBytes built = tokenBytes;
+        if (built == null) {
+            built = TokenBytes.of(vocab, file);
+            tokenBytes = built;
+        }
+        return built;
     }
 
     /**

@@ -21,13 +21,19 @@ final class TokenizerVocab {
     private final Map<String, Integer> idsByToken;
     /** Bit {@code id} set iff the added token with that id has {@code "special": true}. */
     private final BitSet special;
+    /** Bit {@code id} set iff the id is an added token (its content is its text, not a piece of the model). */
+    private final BitSet added;
     /** One past the largest id of the model vocabulary and the added tokens. */
     private final int size;
+    /** The file's {@code decoder} (how pieces become text), a missing node if it has none. */
+    private final JsonNode decoder;
 
-    private TokenizerVocab(Map<String, Integer> idsByToken, BitSet special, int size) {
+    private TokenizerVocab(Map<String, Integer> idsByToken, BitSet special, BitSet added, int size, JsonNode decoder) {
         this.idsByToken = idsByToken;
         this.special = special;
+        this.added = added;
         this.size = size;
+        this.decoder = decoder;
     }
 
     /**
@@ -68,6 +74,7 @@ final class TokenizerVocab {
             throw new FloodException("tokenizer file " + file + " has no model.vocab");
         }
         BitSet special = new BitSet();
+        BitSet addedIds = new BitSet();
         for (JsonNode added : root.path("added_tokens")) {
             JsonNode content = added.path("content");
             if (!content.isTextual()) {
@@ -75,6 +82,7 @@ final class TokenizerVocab {
             }
             int id = requireId(added.path("id"), content.asText(), file);
             idsByToken.put(content.asText(), id);
+            addedIds.set(id);
             if (added.path("special").asBoolean(false)) {
                 special.set(id);
             }
@@ -86,7 +94,7 @@ final class TokenizerVocab {
         if (size == 0) {
             throw new FloodException("tokenizer file " + file + " has an empty vocabulary");
         }
-        return new TokenizerVocab(Map.copyOf(idsByToken), special, size);
+        return new TokenizerVocab(Map.copyOf(idsByToken), special, addedIds, size, root.path("decoder"));
     }
 
     int size() {
@@ -95,6 +103,28 @@ final class TokenizerVocab {
 
     boolean isSpecial(int id) {
         return special.get(id);
+    }
+
+    boolean isAdded(int id) {
+        return added.get(id);
+    }
+
+    JsonNode decoder() {
+        return decoder;
+    }
+
+    /**
+     * [size]: each id's added-token content, or else its model piece; null for ids nothing names. (Two pieces
+     * may share an id only in a malformed file; then one of them is returned.)
+     */
+    String[] pieces() {
+        String[] pieces = new String[size];
+        idsByToken.forEach((piece, id) -> {
+            if (pieces[id] == null || added.get(id)) {
+                pieces[id] = piece;
+            }
+        });
+        return pieces;
     }
 
     OptionalInt id(String token) {

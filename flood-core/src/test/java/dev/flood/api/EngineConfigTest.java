@@ -99,6 +99,17 @@ class EngineConfigTest {
     }
 
     @Test
+    void cudaGraphsAreOnUnlessTurnedOff() {
+        assertEquals(EngineConfig.CudaGraphs.ON, EngineConfig.builder(Path.of("model")).build().cudaGraphs());
+        EngineConfig off = EngineConfig.builder(Path.of("model")).backend("cuda")
+                .cudaGraphs(EngineConfig.CudaGraphs.OFF).build();
+        assertEquals(EngineConfig.CudaGraphs.OFF, off.toBuilder().build().cudaGraphs());
+        NullPointerException e = assertThrows(NullPointerException.class,
+                () -> EngineConfig.builder(Path.of("model")).cudaGraphs(null).build());
+        assertEquals("cudaGraphs", e.getMessage());
+    }
+
+    @Test
     void fp8IsForTheGpuBackend() {
         assertEquals(EngineConfig.Quantization.AUTO, EngineConfig.builder(Path.of("model")).build().quantization());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder(Path.of("model"))

@@ -19,7 +19,7 @@ class SegmentAllocatorTest {
         assertEquals(List.of(new Extent(0, 19)), table.extents());
         assertEquals(19, table.capacityTokens());
         assertEquals(0, allocator.freeTokens());
-        assertEquals(new CacheStats(19, 19, 0, 0, 0, 1, 1.0, 1), allocator.stats());
+        assertEquals(new CacheStats(19, 19, 0, 0, 0, 0, 0, 1, 1.0, 1), allocator.stats());
         assertFalse(allocator.canAllocate(1));
         assertTrue(allocator.allocate(1).isEmpty());
     }
@@ -203,7 +203,7 @@ class SegmentAllocatorTest {
         assertEquals(List.of(new Extent(0, 3), new Extent(8, 4)), allocator.freeExtents());
         allocator.free(tables[1]);
         assertEquals(List.of(new Extent(0, 12)), allocator.freeExtents());
-        assertEquals(new CacheStats(19, 7, 12, 12, 1, 1, 1.0, 1), allocator.stats());
+        assertEquals(new CacheStats(19, 7, 0, 12, 12, 1, 0, 1, 1.0, 1), allocator.stats());
     }
 
     @Test
@@ -233,7 +233,7 @@ class SegmentAllocatorTest {
     @Test
     void emptyAllocatorReportsOneFreeExtent() {
         SegmentAllocator allocator = new SegmentAllocator(111, 4);
-        assertEquals(new CacheStats(111, 0, 111, 111, 1, 0, 0.0, 0), allocator.stats());
+        assertEquals(new CacheStats(111, 0, 0, 111, 111, 1, 0, 0, 0.0, 0), allocator.stats());
         assertEquals(111, allocator.capacityTokens());
         assertEquals(4, allocator.maxExtentsPerRequest());
     }

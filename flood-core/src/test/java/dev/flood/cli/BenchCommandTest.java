@@ -9,6 +9,8 @@ import dev.flood.testing.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,6 +44,7 @@ class BenchCommandTest {
                 report.toString());
         assertFalse(run.err().contains("clamped"), run.err());
         assertEquals(2, report.get("steps_in_flight").asInt(), "one stage plus one being prepared");
+        assertEquals("off", report.get("cuda_graphs").asText(), "the CPU backend has no graphs");
         assertEquals(1, report.get("stages").size());
         JsonNode stage = report.get("stages").get(0);
         assertEquals("cpu", stage.get("device").asText());
@@ -49,6 +52,30 @@ class BenchCommandTest {
         assertTrue(stage.get("steps").asLong() > 0 && stage.get("step_seconds").asDouble() > 0, stage.toString());
         assertTrue(stage.get("idle_seconds").asDouble() >= 0, stage.toString());
         assertEquals(stage.get("idle_share").asDouble(), report.get("idle_share").asDouble());
+    }
+
+    @Test
+    void aJsonSchemaConstrainsEveryRequestAndAShapeWithoutTokenizerGetsASyntheticOne() throws IOException {
+        Path model = Files.createDirectories(temp.resolve("shape"));
+        Files.copy(Fixtures.model("tiny-llama").resolve("config.json"), model.resolve("config.json"));
+        Path schema = temp.resolve("schema.json");
+        Files.writeString(schema, "{\"type\": \"array\", \"items\": {\"type\": \"integer\"}, \"minItems\": 50}");
+        Cli run = Cli.run("bench", "--model", model.toString(), "--load-format", "dummy", "--prompts", "4",
+                "--output-tokens", "5", "--json-schema", schema.toString(), "--json", "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        assertTrue(run.err().contains("has no tokenizer.json; masks use a synthetic byte-level vocabulary of 1024"
+                + " tokens"), run.err());
+        JsonNode report = Cli.parse(run.out().strip());
+        assertEquals(20, report.get("generated_tokens").asLong(), "50 items do not fit in 5 tokens: all cut there");
+        assertEquals(0, report.get("failed").asInt());
+        assertEquals(0, report.get("finished_complete").asInt());
+        assertEquals("json_schema " + schema, report.get("response_format").asText());
+        Files.writeString(schema, "{\"type\": \"array\", \"uniqueItems\": true}");
+        Cli refused = Cli.run("bench", "--model", model.toString(), "--load-format", "dummy", "--prompts", "2",
+                "--output-tokens", "3", "--json-schema", schema.toString(), "--threads", "2");
+        assertEquals(1, refused.exitCode(), refused.describe());
+        assertTrue(refused.err().contains("the warm-up failed: JSON schema at #/uniqueItems asks for distinct items"),
+                refused.err());
     }
 
     @Test
@@ -94,6 +121,17 @@ class BenchCommandTest {
     }
 
     @Test
+    void dummyWeightsRunAMixtureOfExpertsShape() throws IOException {
+        Path model = Files.createDirectories(temp.resolve("moe-config-only"));
+        Files.copy(Fixtures.model("tiny-qwen3-moe").resolve("config.json"), model.resolve("config.json"));
+        Cli run = Cli.run("bench", "--model", model.toString(), "--load-format", "dummy", "--prompts", "3",
+                "--output-tokens", "5", "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        assertTrue(run.out().contains("dummy weights"), run.out());
+        assertTrue(run.out().contains(String.format("  %-24s%d%n", "generated tokens", 3 * 5)), run.out());
+    }
+
+    @Test
     void outputLongerThanTheContextIsAUsageError() throws IOException {
         Path model = Files.createDirectories(temp.resolve("config-only"));
         Files.copy(Fixtures.model("tiny-llama").resolve("config.json"), model.resolve("config.json"));
@@ -102,6 +140,43 @@ class BenchCommandTest {
         assertEquals(2, run.exitCode(), run.describe());
         assertTrue(run.err().contains("--output-tokens 512 leaves no room for a prompt in the model's context of 512 tokens"),
                 run.err());
+    }
+
+    @Test
+    void wSharedReadsTheSystemPromptFromTheCacheAndOffComputesIt() throws IOException {
+        Path model = Files.createDirectories(temp.resolve("long-context"));
+        String config = Files.readString(Fixtures.model("tiny-qwen3").resolve("config.json"));
+        Files.writeString(model.resolve("config.json"), config.replace("\"max_position_embeddings\": 512",
+                "\"max_position_embeddings\": 2048"));
+        long promptTokens = 3 * 1000 + firstLengths(3);
+        for (String caching : new String[] {"on", "off"}) {
+            List<String> args = new ArrayList<>(List.of("bench", "--model", model.toString(), "--load-format",
+                    "dummy", "--workload", "W-shared", "--prompts", "3", "--output-tokens", "2", "--json",
+                    "--threads", "2"));
+            if (caching.equals("off")) {
+                args.add("--no-prefix-caching");
+            }
+            Cli run = Cli.run(args.toArray(String[]::new));
+            assertEquals(0, run.exitCode(), run.describe());
+            JsonNode report = Cli.parse(run.out().strip());
+            assertEquals("W-shared", report.get("workload").asText());
+            assertEquals(caching, report.get("prefix_caching").asText());
+            assertEquals(promptTokens, report.get("prompt_tokens").asLong());
+            // the first prompt computes the system prompt; the others wait for its 62 full blocks and read them
+            long fromCache = caching.equals("on") ? 2 * 992 : 0;
+            assertEquals(fromCache, report.get("prompt_tokens_from_cache").asLong(), report.toString());
+            assertEquals(promptTokens - fromCache, report.get("prompt_tokens_computed").asLong(), report.toString());
+            assertEquals(caching.equals("on"), report.get("cached_tokens").asLong() >= 992, report.toString());
+        }
+    }
+
+    @Test
+    void wSharedNeedsRoomForItsSystemPrompt() {
+        Cli run = Cli.run("bench", "--model", Fixtures.model("tiny-llama").toString(), "--workload", "W-shared",
+                "--threads", "2");
+        assertEquals(2, run.exitCode(), run.describe());
+        assertTrue(run.err().contains("workload W-shared's system prompt of 1000 tokens and --output-tokens 256 leave"
+                + " no room for a prompt in the model's context of 512 tokens"), run.err());
     }
 
     private static long firstLengths(int n) {
@@ -120,5 +195,8 @@ class BenchCommandTest {
                 profile.err());
         Cli bad = Cli.run("bench", "--model", Fixtures.model("tiny-llama").toString(), "--quantization", "int4");
         assertEquals(2, bad.exitCode(), bad.describe());
+        Cli graphs = Cli.run("bench", "--model", Fixtures.model("tiny-llama").toString(), "--cuda-graphs", "maybe");
+        assertEquals(2, graphs.exitCode(), graphs.describe());
+        assertTrue(graphs.err().contains("cuda-graphs"), graphs.err());
     }
 }

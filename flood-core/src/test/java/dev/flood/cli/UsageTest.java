@@ -34,6 +34,7 @@ class UsageTest {
         "generate --model M --prompt x --max-tokens                  | --max-tokens needs a value: --max-tokens N",
         "generate --model --prompt x                                 | --model needs a value: --model DIR",
         "generate --model M --prompt x --seed 1 --seed 2             | --seed is given more than once",
+        "generate --model M --prompt x --regex a --choice b          | give at most one of --json-schema, --regex and --choice",
         "generate --model M --prompt x --json=yes                    | --json is a flag and takes no value",
         "generate --model M hello                                    | unexpected argument 'hello' (options start with --)",
         "generate --model M                                          | give at least one --prompt TEXT or an --input FILE",
@@ -46,6 +47,7 @@ class UsageTest {
         "score --model M --text x --max-length 8 --stride 8          | --stride 8 must be below --max-length 8",
         "score --model M --text x --max-length 1                     | --max-length must be at least 2, got 1",
         "score --model M --workload Z                                | --workload: unknown scoring workload 'Z' (known: S, S-long)",
+        "bench --model M --workload S                                | --workload: unknown generation workload 'S' (known: W, W-shared)",
         "score --model M --workload S --text x                       | --workload scores its own texts",
         "score --model M --workload S-long --texts 257               | --texts must be at most 256",
     })

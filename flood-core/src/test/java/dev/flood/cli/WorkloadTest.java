@@ -54,6 +54,26 @@ class WorkloadTest {
     }
 
     @Test
+    void wSharedIsWBehindOneSystemPromptBuiltByWsFormula() {
+        Workload shared = Workload.generation("W-shared");
+        assertEquals(Workload.w().inputLengths(), shared.inputLengths());
+        assertEquals(256, shared.outputTokens());
+        assertEquals(1000, shared.systemPromptTokens());
+        List<Integer> system = Workload.promptTokens(1024, 1000, 151_936);
+        // token j of the system prompt: 100 + (1024*7919 + j*104729) mod (vocab - 200), at j = 0 and 999
+        assertEquals(100 + (1024L * 7919) % 151_736, (long) system.get(0));
+        assertEquals(100 + (1024L * 7919 + 999L * 104729) % 151_736, (long) system.get(999));
+        for (int i : new int[] {0, 7, 1023}) {
+            List<Integer> prompt = shared.prompt(i, 40, 151_936);
+            assertEquals(system, prompt.subList(0, 1000), "prompt " + i + " starts with the system prompt");
+            assertEquals(Workload.promptTokens(i, 40, 151_936), prompt.subList(1000, 1040), "then W's prompt " + i);
+        }
+        assertEquals(Workload.promptTokens(3, 9, 1024), Workload.w().prompt(3, 9, 1024), "W has no system prompt");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Workload.generation("S"));
+        assertEquals("unknown generation workload 'S' (known: W, W-shared)", e.getMessage());
+    }
+
+    @Test
     void tinyVocabularyIsRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Workload.promptTokens(0, 3, 150));
         assertEquals("workload W needs a vocabulary over 200 ids, got 150", e.getMessage());

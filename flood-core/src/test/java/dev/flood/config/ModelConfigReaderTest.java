@@ -34,15 +34,19 @@ class ModelConfigReaderTest {
     @Test
     void readsTinyQwen2InTransformers4StyleWithDerivedHeadDim() throws Exception {
         // no head_dim, no num_key_value_heads default needed (1 given), no attention_bias: 64 / 4 heads = 16
+        // sliding_window null, use_sliding_window false, max_window_layers 28, layer_types given
         ModelConfig expected = new ModelConfig("Qwen2ForCausalLM", 1024, 64, 160, 2, 4, 1, 16, 1e-6,
-                RopeConfig.defaultRope(1_000_000.0), 512, true, false, 0, List.of(1), "bfloat16");
+                RopeConfig.defaultRope(1_000_000.0), 512, true, false, 0, List.of(1), "bfloat16", null,
+                new SlidingWindowFields(0, false, false, 28, List.of("full_attention", "full_attention")));
         assertEquals(expected, ModelConfigReader.read(resource("/fixtures/tiny-qwen2")));
     }
 
     @Test
     void readsTinyQwen3WithHeadDimIndependentOfHiddenSize() throws Exception {
         ModelConfig expected = new ModelConfig("Qwen3ForCausalLM", 1024, 64, 192, 3, 4, 2, 32, 1e-6,
-                RopeConfig.defaultRope(1_000_000.0), 512, true, false, 0, List.of(1), "bfloat16");
+                RopeConfig.defaultRope(1_000_000.0), 512, true, false, 0, List.of(1), "bfloat16", null,
+                new SlidingWindowFields(0, false, false, 28, List.of("full_attention", "full_attention",
+                        "full_attention")));
         ModelConfig actual = ModelConfigReader.read(resource("/fixtures/tiny-qwen3"));
         assertEquals(expected, actual);
         assertEquals(128, actual.qSize());

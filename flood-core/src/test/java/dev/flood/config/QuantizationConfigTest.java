@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class QuantizationConfigTest {
 
@@ -60,11 +62,22 @@ class QuantizationConfigTest {
                 ", \"block_structure\": [128, 128]")).scaling());
     }
 
+    /** Every integer format is refused with the file and the method named, not loaded as if unquantized. */
+    @ParameterizedTest
+    @ValueSource(strings = {"gptq", "awq", "bitsandbytes", "hqq", "eetq"})
+    void methodsFloodDoesNotImplementAreRefusedNamingFileAndMethod(String method) throws IOException {
+        FloodException e = rejected("{\"quant_method\": \"" + method + "\", \"bits\": 4}");
+        assertEquals(dir.resolve("config.json") + ": 'quantization_config' has quant_method '" + method + "', which"
+                + " Flood does not implement; Flood reads FP8 checkpoints with quant_method 'fp8' or"
+                + " 'compressed-tensors'", e.getMessage());
+    }
+
     @Test
     void unsupportedFormatsAreRejectedByName() throws IOException {
         FloodException awq = rejected("{\"quant_method\": \"awq\", \"bits\": 4}");
-        assertTrue(awq.getMessage().endsWith("quantization method 'awq' is not supported; Flood reads FP8 checkpoints"
-                + " with quant_method 'fp8' or 'compressed-tensors'"), awq.getMessage());
+        assertTrue(awq.getMessage().endsWith("'quantization_config' has quant_method 'awq', which Flood does not"
+                + " implement; Flood reads FP8 checkpoints with quant_method 'fp8' or 'compressed-tensors'"),
+                awq.getMessage());
         FloodException blocks = rejected("{\"quant_method\": \"fp8\", \"weight_block_size\": [64, 64]}");
         assertTrue(blocks.getMessage().contains("weight_block_size must be [128, 128]"), blocks.getMessage());
         FloodException e5m2 = rejected("{\"quant_method\": \"fp8\", \"fmt\": \"e5m2\","

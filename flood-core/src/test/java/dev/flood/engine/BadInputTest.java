@@ -151,8 +151,9 @@ class BadInputTest {
     void unsupportedArchitectureListsTheSupportedOnes() throws IOException {
         Path model = copyOfFixture("gpt2");
         rewriteConfig(model, "\"LlamaForCausalLM\"", "\"GPT2LMHeadModel\"");
-        assertOpenFails(model, "unsupported architecture 'GPT2LMHeadModel' (supported: LlamaForCausalLM, "
-                + "MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM)");
+        assertOpenFails(model, model.resolve("config.json") + ": unsupported architecture 'GPT2LMHeadModel' "
+                + "(supported: LlamaForCausalLM, MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, "
+                + "Qwen3ForCausalLM, Qwen3MoeForCausalLM)");
     }
 
     private Path copyOfFixture(String name) throws IOException {

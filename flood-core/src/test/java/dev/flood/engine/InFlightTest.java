@@ -10,6 +10,7 @@ import dev.flood.api.FloodEngine;
 import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
+import dev.flood.api.ResponseFormat;
 import dev.flood.api.SamplingParams;
 import dev.flood.testing.Fixtures;
 import java.util.ArrayList;
@@ -80,6 +81,48 @@ class InFlightTest {
             for (int i = 0; i < requests.size(); i++) {
                 assertFalse(actual.get(i).isError(), "request " + i + ": " + actual.get(i).error());
                 assertEquals(expected.get(i), actual.get(i), "request " + i);
+            }
+            assertEquals(0, engine.metrics().cache().usedTokens());
+        }
+    }
+
+    /**
+     * A masked request's next mask follows from its previous token, so it never feeds a deferred token: with steps
+     * in flight its results (tokens, text, finish, error) equal one step at a time's, beside unmasked requests
+     * that do defer, and every finished output is a value of its format.
+     */
+    @ParameterizedTest(name = "{0} stage(s)")
+    @FieldSource("STAGES")
+    void constrainedRequestsGiveWhatOneStepAtATimeGives(int stages) {
+        List<String> choices = List.of("yes", "no", "maybe not");
+        ResponseFormat regex = ResponseFormat.regex("[a-z]{2,5}( [0-9]{1,3}){1,3}");
+        ResponseFormat json = ResponseFormat.jsonSchema("{\"type\": \"object\", \"properties\": {\"n\": "
+                + "{\"type\": \"integer\"}, \"ok\": {\"type\": \"boolean\"}}, \"required\": [\"n\", \"ok\"]}");
+        List<GenerateRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            SamplingParams params = SamplingParams.builder().maxNewTokens(24).temperature(1.0).seed(i).build();
+            requests.add(GenerateRequest.of(PROMPT, params).withResponseFormat(ResponseFormat.choice(choices)));
+            requests.add(GenerateRequest.of(PROMPT, params).withResponseFormat(regex));
+            requests.add(GenerateRequest.of(PROMPT, params).withResponseFormat(json));
+            requests.add(GenerateRequest.of(PROMPT, params));
+        }
+        List<GenerationResult> expected = oneStepAtATime(requests);
+        try (FloodEngine engine = FloodEngine.open(config().stages(stages).build())) {
+            assertTrue(engine.config().maxStepsInFlight() > 1, "steps in flight: " + engine.config().maxStepsInFlight());
+            List<GenerationResult> actual = engine.generate(requests);
+            for (int i = 0; i < requests.size(); i++) {
+                assertEquals(expected.get(i), actual.get(i), "request " + i);
+            }
+            for (int i = 0; i < requests.size(); i += 4) {
+                String where = "request " + i + ": " + actual.get(i);
+                assertTrue(choices.contains(actual.get(i).text()), where);
+                if (actual.get(i + 1).error() == null) {
+                    assertTrue(actual.get(i + 1).text().matches("[a-z]{2,5}( [0-9]{1,3}){1,3}"), where);
+                }
+                if (actual.get(i + 2).error() == null) {
+                    assertTrue(actual.get(i + 2).text().matches("\\{\"n\":-?[0-9]+,\"ok\":(true|false)}"),
+                            "request " + (i + 2) + ": " + actual.get(i + 2));
+                }
             }
             assertEquals(0, engine.metrics().cache().usedTokens());
         }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.flood.api.EngineConfig.CacheReservation;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.SamplingParams;
+import dev.flood.cache.PrefixCache;
 import dev.flood.cache.SegmentAllocator;
 import dev.flood.sampling.SamplingState;
 import java.util.List;
@@ -31,7 +32,7 @@ class SchedulerInFlightTest {
     }
 
     private static Scheduler scheduler(int cacheTokens, Scheduler.InFlight inFlight, CacheReservation reservation) {
-        return new Scheduler(new SegmentAllocator(cacheTokens, 8), reservation, 64, 16, inFlight);
+        return new Scheduler(PrefixCache.off(new SegmentAllocator(cacheTokens, 8)), reservation, 64, 16, inFlight);
     }
 
     /** Launches a plan and returns it. */

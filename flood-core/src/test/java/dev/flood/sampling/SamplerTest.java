@@ -105,6 +105,61 @@ class SamplerTest {
         }
     }
 
+    /** A constraint handing out one fixed mask. */
+    private record FixedMask(int[] allowedTokens) implements TokenConstraint {
+        @Override
+        public void accept(int tokenId) {
+        }
+
+        @Override
+        public boolean isComplete() {
+            return false;
+        }
+    }
+
+    @Test
+    void aConstraintsMaskComesBeforeEverythingElse() {
+        int vocab = 111;
+        float[] logits = RandomLogits.uniform(rng, vocab, 4);
+        int[] mask = new int[4];
+        Set<Integer> allowed = new HashSet<>();
+        while (allowed.size() < 5) {
+            int id = rng.nextInt(vocab);
+            allowed.add(id);
+            mask[id >>> 5] |= 1 << (id & 31);
+        }
+        float[] masked = logits.clone();
+        for (int id = 0; id < vocab; id++) {
+            if (!allowed.contains(id)) {
+                masked[id] = Float.NEGATIVE_INFINITY;
+            }
+        }
+        SamplingState greedy = new SamplingState(SamplingParams.greedy(4), runSeed, vocab, new int[] {1},
+                new FixedMask(mask));
+        assertEquals(LogitTransforms.argmax(masked, vocab), sampler.sample(logits, 0, greedy), "seed " + runSeed);
+        // top-k 2 among the allowed: only the two best allowed tokens are ever drawn
+        SamplingParams topTwo = SamplingParams.builder().temperature(1.5).topK(2).build();
+        int best = LogitTransforms.argmax(masked, vocab);
+        float[] others = masked.clone();
+        others[best] = Float.NEGATIVE_INFINITY;
+        Set<Integer> drawn = new HashSet<>();
+        for (int i = 0; i < 400; i++) {
+            SamplingState state = new SamplingState(topTwo, runSeed + i, vocab, new int[] {1}, new FixedMask(mask));
+            drawn.add(sampler.sample(logits, 0, state));
+        }
+        assertEquals(Set.of(best, LogitTransforms.argmax(others, vocab)), drawn, "seed " + runSeed);
+    }
+
+    @Test
+    void aConstraintWhoseTokensAllScoreMinusInfinityIsAnError() {
+        float[] logits = RandomLogits.uniform(rng, 40, 2);
+        logits[33] = Float.NEGATIVE_INFINITY;
+        int[] mask = {0, 1 << 1};
+        SamplingState state = new SamplingState(SamplingParams.greedy(4), runSeed, 40, new int[] {1}, new FixedMask(mask));
+        FloodException e = assertThrows(FloodException.class, () -> sampler.sample(logits, 0, state));
+        assertEquals("every token the output's constraint allows has logit -Infinity", e.getMessage());
+    }
+
     @Test
     void sameSeedAndStepGiveTheSameTokenWhateverTheBatch() {
         int vocab = 19;

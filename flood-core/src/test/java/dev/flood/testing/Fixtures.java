@@ -12,7 +12,8 @@ import java.util.List;
 /** The reference checkpoints in test resources and what Hugging Face transformers computed from them. */
 public final class Fixtures {
 
-    public static final List<String> MODELS = List.of("tiny-llama", "tiny-qwen2", "tiny-qwen3");
+    public static final List<String> MODELS = List.of("tiny-llama", "tiny-qwen2", "tiny-qwen3", "tiny-qwen3-moe",
+            "tiny-mixtral", "tiny-mistral-sw");
 
     /** One prompt of {@code reference.json}. */
     public record Case(String prompt, int[] inputIds, float[] lastLogits, double[] tokenLogprobs, double meanNll,

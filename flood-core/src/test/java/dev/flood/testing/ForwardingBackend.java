@@ -3,12 +3,14 @@ package dev.flood.testing;
 import dev.flood.api.EngineConfig;
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.Backend;
+import dev.flood.backend.ExpertRouting;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.Handoff;
 import dev.flood.backend.HeadSpan;
 import dev.flood.backend.OutputSpec;
 import dev.flood.backend.PendingOutputs;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.RouterSpec;
 import dev.flood.backend.ScoredRows;
 import dev.flood.backend.StepHead;
 import dev.flood.backend.StepLimits;
@@ -188,5 +190,20 @@ public abstract class ForwardingBackend implements Backend {
     @Override
     public void close() {
         inner.close();
+    }
+
+    @Override
+    public ExpertRouting routeExperts(Tensor routerLogits, RouterSpec spec) {
+        return inner.routeExperts(routerLogits, spec);
+    }
+
+    @Override
+    public void expertLinear(Tensor x, ExpertRouting routing, Weight experts, Tensor out) {
+        inner.expertLinear(x, routing, experts, out);
+    }
+
+    @Override
+    public void combineExperts(Tensor expertOut, ExpertRouting routing, Tensor out) {
+        inner.combineExperts(expertOut, routing, out);
     }
 }

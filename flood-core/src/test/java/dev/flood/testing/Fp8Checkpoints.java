@@ -20,8 +20,8 @@ import java.util.Map;
 
 /**
  * Writes an FP8 copy of a bf16 checkpoint as Hugging Face tools write them, for tests: every decoder layer's
- * projection weight ({@code *_proj.weight}) quantized by {@link Fp8Reference}, everything else (embedding, norms,
- * lm_head) as stored; config.json with its {@code quantization_config}, and the tokenizer files.
+ * linear weight (projections and experts) quantized by {@link Fp8Reference}, everything else (embedding, norms,
+ * routers, lm_head) as stored; config.json with its {@code quantization_config}, and the tokenizer files.
  * <ul>
  *   <li>{@link Fp8Scaling#BLOCK_128}: transformers' fp8 format, float32 {@code weight_scale_inv [rows/128, cols/128]};
  *   <li>{@link Fp8Scaling#PER_CHANNEL}: compressed-tensors, channel strategy, bf16 {@code weight_scale [rows, 1]};
@@ -51,7 +51,7 @@ public final class Fp8Checkpoints {
                 for (String name : checkpoint.tensorNames()) {
                     long[] shape = checkpoint.shape(name);
                     float[] values = checkpoint.loadFloats(name, shape);
-                    if (name.contains(".layers.") && name.endsWith("_proj.weight") && shape.length == 2) {
+                    if (isQuantized(name, shape)) {
                         quantized(writer, name, values, (int) shape[0], (int) shape[1], scaling);
                     } else {
                         writer.add(name, DType.BF16, shape, bf16(values));
@@ -63,6 +63,15 @@ public final class Fp8Checkpoints {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * A decoder layer's linear weight: a projection ({@code *_proj.weight}, Qwen3-MoE's experts' included) or a
+     * Mixtral expert's ({@code experts.N.w1/w2/w3.weight}); not a norm, not a router ({@code mlp.gate.weight}).
+     */
+    private static boolean isQuantized(String name, long[] shape) {
+        return name.contains(".layers.") && shape.length == 2
+                && (name.endsWith("_proj.weight") || name.matches(".*\\.experts\\.\\d+\\.w[123]\\.weight"));
     }
 
     private static void quantized(Writer writer, String name, float[] w, int rows, int cols, Fp8Scaling scaling) {

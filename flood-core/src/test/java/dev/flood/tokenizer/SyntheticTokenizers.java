@@ -15,7 +15,7 @@ import java.util.List;
  * hold the end of one character and the start of the next, a truncation and padding setting in the file, and a
  * SentencePiece-style Unigram model whose decoder drops the first token's leading space.
  */
-final class SyntheticTokenizers {
+public final class SyntheticTokenizers {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -99,7 +99,7 @@ final class SyntheticTokenizers {
      * {@code <unk> <s> </s>}, 3 {@code ▁hello}, 4 {@code ▁world}, then single pieces; {@code <s>} starts every
      * encoding.
      */
-    static Path metaspaceUnigram(Path dir) throws IOException {
+    public static Path metaspaceUnigram(Path dir) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("version", "1.0");
         root.putNull("truncation");

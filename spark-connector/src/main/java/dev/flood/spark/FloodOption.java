@@ -32,7 +32,7 @@ public record FloodOption(String key, String defaultValue, Scope scope, String d
         SCORING,
         /** The connector's behaviour for one call (error policy, in-flight window). */
         CONNECTOR,
-        /** Fixes the column's type at analysis, so only the call itself may set it, never the conf. */
+        /** Read during analysis (the column's type, the key column), so only the call itself may set it. */
         CALL_ONLY
     }
 

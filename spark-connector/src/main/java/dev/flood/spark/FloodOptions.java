@@ -19,16 +19,27 @@ public final class FloodOptions {
     public static final FloodOption BACKEND = engine("backend", "cpu", "cpu or cuda");
     public static final FloodOption DEVICES = engine("devices", "0",
             "comma-separated GPU ordinals for cuda, used when the task was assigned no 'gpu' resource");
+    public static final FloodOption STAGES = engine("stages", "0",
+            "pipeline stages on the CPU backend (cuda: one per device); 0 is one per stage_layers entry, or one");
+    public static final FloodOption STAGE_LAYERS = engine("stage_layers", null,
+            "comma-separated decoder layers per pipeline stage, e.g. 17,15; unset splits them evenly by cost");
+    public static final FloodOption STEPS_IN_FLIGHT = engine("steps_in_flight", "0",
+            "most engine steps in flight at once; 0 is stages + 1, 1 runs one step at a time");
     public static final FloodOption CACHE_TOKENS = engine("cache_tokens", "0",
             "token slots in the KV cache; 0 sizes it from the memory available");
-    public static final FloodOption MAX_BATCH_TOKENS = engine("max_batch_tokens", "1024",
-            "token budget of one engine step (decode tokens plus prefill chunk tokens)");
-    public static final FloodOption MAX_RUNNING_REQUESTS = engine("max_running_requests", "256",
-            "most requests in the engine's running batch");
+    public static final FloodOption MAX_BATCH_TOKENS = engine("max_batch_tokens", "0",
+            "token budget of one engine step (decode tokens plus prefill chunk tokens); 0 lets the engine pick it "
+                    + "from the model and the GPU memory left (the CPU backend: 1024)");
+    public static final FloodOption MAX_RUNNING_REQUESTS = engine("max_running_requests", "0",
+            "most requests in the engine's running batch; 0 lets the engine pick it like max_batch_tokens "
+                    + "(the CPU backend: 256)");
     public static final FloodOption RESERVATION = engine("reservation", "full",
             "KV cache reservation on admission: full (prompt plus max tokens) or incremental");
+    public static final FloodOption PREFIX_CACHING = engine("prefix_caching", "on",
+            "on: a prompt prefix already computed (a shared system prompt) is read from the KV cache; off: none is");
     public static final FloodOption THREADS = engine("threads", null,
-            "CPU backend worker threads; unset uses the executor JVM's available processors");
+            "CPU backend worker threads; unset: spark.executor.cores, else the cores of a local[N] master, else "
+                    + "the executor JVM's processors");
     public static final FloodOption ENGINE_SEED = engine("engine_seed", "0", "seed of dummy weights");
 
     public static final FloodOption TEMPERATURE = sampling("temperature", "0", "0 is greedy decoding");
@@ -48,6 +59,15 @@ public final class FloodOptions {
             "top log-probabilities per generated token in the struct output's logprobs field; 0 for none");
     public static final FloodOption SEED = sampling("seed", "0",
             "base of each row's sampling seed; a row's seed also hashes its prompt and sampling options");
+    public static final FloodOption SYSTEM = sampling("system", null,
+            "flood_generate: a system message; each prompt is then sent as a user message through the model's "
+                    + "chat template");
+    public static final FloodOption JSON_SCHEMA = sampling("json_schema", null,
+            "flood_generate: outputs are JSON valid under this JSON schema (constrained decoding)");
+    public static final FloodOption REGEX = sampling("regex", null,
+            "flood_generate: outputs are texts the whole regular expression matches");
+    public static final FloodOption CHOICE = sampling("choice", null,
+            "flood_generate: outputs are exactly one of these texts, a JSON array of strings");
 
     public static final FloodOption MAX_LENGTH = scoring("max_length", null,
             "flood_perplexity: tokens in one window; unset: the model's context. A longer text is scored in strided "
@@ -61,14 +81,17 @@ public final class FloodOptions {
             "null: a row that fails gives null (the struct output's error field says why); fail: fail the task");
     public static final FloodOption MAX_IN_FLIGHT = new FloodOption("max_in_flight", "256",
             FloodOption.Scope.CONNECTOR, "rows of one task queued in the engine at once (backpressure window)");
+    public static final FloodOption KEY_COLUMN = new FloodOption("key_column", null, FloodOption.Scope.CALL_ONLY,
+            "a column of the call's input whose value names a failed row in on_error=fail messages");
     public static final FloodOption OUTPUT = new FloodOption("output", "plain", FloodOption.Scope.CALL_ONLY,
             "plain (string, or double for perplexity) or struct (with token counts, finish reason and error)");
 
     /** Every option, by key, in the order above. */
     public static final Map<String, FloodOption> ALL = index(List.of(MODEL, LOAD_FORMAT, BACKEND, DEVICES,
-            CACHE_TOKENS, MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, RESERVATION, THREADS, ENGINE_SEED, TEMPERATURE,
-            TOP_K, TOP_P, MIN_P, REPETITION_PENALTY, PRESENCE_PENALTY, FREQUENCY_PENALTY, MAX_TOKENS, STOP,
-            STOP_TOKEN_IDS, IGNORE_EOS, LOGPROBS, SEED, MAX_LENGTH, STRIDE, SLIDING_WINDOW, ON_ERROR, MAX_IN_FLIGHT,
+            STAGES, STAGE_LAYERS, STEPS_IN_FLIGHT, CACHE_TOKENS, MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, RESERVATION,
+            PREFIX_CACHING, THREADS, ENGINE_SEED, TEMPERATURE, TOP_K, TOP_P, MIN_P, REPETITION_PENALTY,
+            PRESENCE_PENALTY, FREQUENCY_PENALTY, MAX_TOKENS, STOP, STOP_TOKEN_IDS, IGNORE_EOS, LOGPROBS, SEED, SYSTEM,
+            JSON_SCHEMA, REGEX, CHOICE, MAX_LENGTH, STRIDE, SLIDING_WINDOW, ON_ERROR, MAX_IN_FLIGHT, KEY_COLUMN,
             OUTPUT));
 
     private FloodOptions() {

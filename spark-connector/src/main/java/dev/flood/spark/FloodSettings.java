@@ -3,6 +3,7 @@ package dev.flood.spark;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flood.api.EngineConfig;
+import dev.flood.api.ResponseFormat;
 import dev.flood.api.SamplingParams;
 import dev.flood.api.ScoreOptions;
 import java.io.Serializable;
@@ -41,9 +42,12 @@ public final class FloodSettings implements Serializable {
 
     /** Options given by the call or the conf, after precedence; options absent here take their default. */
     private final TreeMap<String, String> explicit;
+    /** The executors' cores from the conf ({@link ExecutorCores}), the default of threads; 0 when unknown. */
+    private final int executorCores;
 
-    private FloodSettings(TreeMap<String, String> explicit) {
+    private FloodSettings(TreeMap<String, String> explicit, int executorCores) {
         this.explicit = explicit;
+        this.executorCores = executorCores;
         engineConfig(List.of());
         sampling();
         scoring();
@@ -51,6 +55,7 @@ public final class FloodSettings implements Serializable {
         maxInFlightRows();
         seed();
         output();
+        responseFormat();
     }
 
     /**
@@ -65,7 +70,7 @@ public final class FloodSettings implements Serializable {
                 FloodOption option = FloodOptions.byKey(key);
                 if (option.scope() == FloodOption.Scope.CALL_ONLY) {
                     throw new IllegalArgumentException(e.getKey() + " cannot be set in the conf: '" + key
-                            + "' fixes the column type, so give it in the call's options");
+                            + "' is read during analysis, so give it in the call's options");
                 }
                 explicit.put(key, e.getValue().trim());
             }
@@ -77,7 +82,7 @@ public final class FloodSettings implements Serializable {
             }
             explicit.put(e.getKey(), e.getValue().trim());
         }
-        return new FloodSettings(explicit);
+        return new FloodSettings(explicit, ExecutorCores.of(sparkConf).orElse(0));
     }
 
     /** The output kind from the call's options alone (analysis time, before the conf is read). */
@@ -118,13 +123,19 @@ public final class FloodSettings implements Serializable {
                 .loadFormat(choice(FloodOptions.LOAD_FORMAT, EngineConfig.LoadFormat.class))
                 .backend(backend)
                 .devices(devices)
+                .stages(integer(FloodOptions.STAGES))
+                .stageLayers(value(FloodOptions.STAGE_LAYERS) == null ? List.of() : ints(FloodOptions.STAGE_LAYERS))
+                .stepsInFlight(integer(FloodOptions.STEPS_IN_FLIGHT))
                 .cacheTokens(integer(FloodOptions.CACHE_TOKENS))
                 .maxBatchTokens(integer(FloodOptions.MAX_BATCH_TOKENS))
                 .maxRunningRequests(integer(FloodOptions.MAX_RUNNING_REQUESTS))
                 .reservation(choice(FloodOptions.RESERVATION, EngineConfig.CacheReservation.class))
+                .prefixCaching(choice(FloodOptions.PREFIX_CACHING, EngineConfig.PrefixCaching.class))
                 .seed(longValue(FloodOptions.ENGINE_SEED));
         if (value(FloodOptions.THREADS) != null) {
             builder.threads(integer(FloodOptions.THREADS));
+        } else if (executorCores > 0) {
+            builder.threads(executorCores);
         }
         return builder.build();
     }
@@ -151,6 +162,35 @@ public final class FloodSettings implements Serializable {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid Flood sampling option: " + e.getMessage(), e);
         }
+    }
+
+    /** flood_generate's system message, or null for plain prompts. */
+    public String system() {
+        return value(FloodOptions.SYSTEM);
+    }
+
+    /** The format flood_generate's outputs must take, or null; at most one of json_schema, regex and choice. */
+    public ResponseFormat responseFormat() {
+        List<ResponseFormat> formats = new ArrayList<>();
+        if (value(FloodOptions.JSON_SCHEMA) != null) {
+            formats.add(ResponseFormat.jsonSchema(value(FloodOptions.JSON_SCHEMA)));
+        }
+        if (value(FloodOptions.REGEX) != null) {
+            formats.add(ResponseFormat.regex(value(FloodOptions.REGEX)));
+        }
+        String choice = value(FloodOptions.CHOICE);
+        if (choice != null) {
+            try {
+                formats.add(ResponseFormat.choice(Arrays.asList(JSON.readValue(choice, String[].class))));
+            } catch (JsonProcessingException | IllegalArgumentException | NullPointerException e) {
+                throw new IllegalArgumentException("Flood option choice must be a non-empty JSON array of strings, "
+                        + "got '" + choice + "'");
+            }
+        }
+        if (formats.size() > 1) {
+            throw new IllegalArgumentException("give at most one of the Flood options json_schema, regex and choice");
+        }
+        return formats.isEmpty() ? null : formats.get(0);
     }
 
     /** How flood_perplexity scores a text longer than the window. */
@@ -274,12 +314,12 @@ public final class FloodSettings implements Serializable {
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof FloodSettings s && s.explicit.equals(explicit);
+        return other instanceof FloodSettings s && s.explicit.equals(explicit) && s.executorCores == executorCores;
     }
 
     @Override
     public int hashCode() {
-        return explicit.hashCode();
+        return 31 * explicit.hashCode() + executorCores;
     }
 
     @Override

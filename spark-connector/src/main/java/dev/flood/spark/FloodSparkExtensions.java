@@ -3,6 +3,7 @@ package dev.flood.spark;
 import dev.flood.spark.catalyst.ExtractFloodCalls$;
 import dev.flood.spark.catalyst.FloodCall$;
 import dev.flood.spark.catalyst.FloodStrategy;
+import dev.flood.spark.catalyst.PruneUnreadFloodCalls$;
 import dev.flood.spark.catalyst.PushFiltersThroughFloodEval$;
 import dev.flood.spark.runtime.FloodFunction;
 import org.apache.spark.sql.SparkSessionExtensions;
@@ -33,6 +34,8 @@ public final class FloodSparkExtensions implements SparkSessionExtensionsProvide
         extensions.injectPostHocResolutionRule(session -> ExtractFloodCalls$.MODULE$);
         // optimization: filters that do not read the results go below FloodEval
         extensions.injectOptimizerRule(session -> PushFiltersThroughFloodEval$.MODULE$);
+        // optimization: calls whose results nothing reads are dropped
+        extensions.injectOptimizerRule(session -> PruneUnreadFloodCalls$.MODULE$);
         // planning: FloodEval runs as FloodEvalExec
         extensions.injectPlannerStrategy(FloodStrategy::new);
         return BoxedUnit.UNIT;

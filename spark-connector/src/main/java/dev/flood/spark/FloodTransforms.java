@@ -50,13 +50,10 @@ public final class FloodTransforms {
         int[] indexes = new int[inputColumns.length];
         for (int i = 0; i < inputColumns.length; i++) {
             indexes[i] = schema.fieldIndex(inputColumns[i]);
-            DataType expected = i == 0 ? DataTypes.StringType : DataTypes.createArrayType(DataTypes.StringType);
             DataType actual = schema.fields()[indexes[i]].dataType();
-            boolean matches = i == 0 ? actual.equals(DataTypes.StringType)
-                    : actual instanceof ArrayType array && array.elementType().equals(DataTypes.StringType);
-            if (!matches) {
+            if (!accepts(function, i, actual)) {
                 throw new IllegalArgumentException(function.sqlName() + ": column '" + inputColumns[i] + "' must be "
-                        + expected.simpleString() + ", got " + actual.simpleString());
+                        + expected(function, i) + ", got " + actual.simpleString());
             }
         }
         if (java.util.Arrays.asList(schema.fieldNames()).contains(outputColumn)) {
@@ -65,8 +62,30 @@ public final class FloodTransforms {
         }
         FloodSettings settings = FloodSettings.resolve(CollectionConverters.asJava(df.sparkSession().conf().getAll()),
                 options);
+        String keyColumn = settings.value(FloodOptions.KEY_COLUMN);
+        if (keyColumn != null && !java.util.Arrays.asList(schema.fieldNames()).contains(keyColumn)) {
+            throw new IllegalArgumentException(function.sqlName() + ": " + FloodOptions.KEY_COLUMN.key() + " '"
+                    + keyColumn + "' names no column of the input (" + String.join(", ", schema.fieldNames()) + ")");
+        }
         StructType output = schema.add(outputColumn, FloodSchemas.dataType(function, settings.output()), true);
-        RowPartitionTask task = new RowPartitionTask(new CallSpec(function, settings), indexes);
+        RowPartitionTask task = new RowPartitionTask(new CallSpec(function, settings), indexes,
+                keyColumn == null ? -1 : schema.fieldIndex(keyColumn));
         return df.mapPartitions(task, Encoders.row(output));
+    }
+
+    /** Column 0 is the prompt or text (flood_generate's may be token ids); flood_score's column 1 its choices. */
+    private static boolean accepts(FloodFunction function, int column, DataType actual) {
+        if (column == 1) {
+            return actual instanceof ArrayType array && array.elementType().equals(DataTypes.StringType);
+        }
+        boolean tokenIds = actual instanceof ArrayType array && array.elementType().equals(DataTypes.IntegerType);
+        return actual.equals(DataTypes.StringType) || (function == FloodFunction.GENERATE && tokenIds);
+    }
+
+    private static String expected(FloodFunction function, int column) {
+        if (column == 1) {
+            return "array<string>";
+        }
+        return function == FloodFunction.GENERATE ? "string or array<int>" : "string";
     }
 }

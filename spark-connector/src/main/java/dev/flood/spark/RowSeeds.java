@@ -4,13 +4,14 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.List;
 
 /**
  * Each generated row's sampling seed: the first 8 bytes of SHA-256 over the call's base {@code seed}, its sampling
- * options (every {@link FloodOption.Scope#SAMPLING} option's resolved value, by key) and the prompt. A retried or
- * speculative task therefore samples exactly what the first attempt did, whatever the partitioning or batch. Rows
- * with the same prompt and options get the same seed (and so the same text); vary {@code seed} per call for
- * independent samples.
+ * options (every {@link FloodOption.Scope#SAMPLING} option's resolved value, by key) and the prompt (its text, or
+ * its token ids). A retried or speculative task therefore samples exactly what the first attempt did, whatever
+ * the partitioning or batch. Rows with the same prompt and options get the same seed (and so the same text); vary
+ * {@code seed} per call for independent samples.
  */
 public final class RowSeeds {
 
@@ -18,6 +19,18 @@ public final class RowSeeds {
     }
 
     public static long seed(FloodSettings settings, String prompt) {
+        // a null prompt hashes apart from every text (its request fails anyway)
+        return hash(settings, prompt == null ? "\u0001null" : "\u0002" + prompt);
+    }
+
+    /** The seed of a prompt given as token ids: hashed apart from every text prompt. */
+    public static long seedOfTokenIds(FloodSettings settings, List<Integer> promptTokenIds) {
+        StringBuilder ids = new StringBuilder("\u0003");
+        promptTokenIds.forEach(id -> ids.append(id).append(','));
+        return hash(settings, ids);
+    }
+
+    private static long hash(FloodSettings settings, CharSequence prompt) {
         StringBuilder content = new StringBuilder();
         content.append(settings.seed()).append('\u0000');
         for (FloodOption option : FloodOptions.ALL.values()) {
@@ -25,8 +38,7 @@ public final class RowSeeds {
                 content.append(option.key()).append('=').append(settings.value(option)).append('\u0000');
             }
         }
-        // a null prompt hashes apart from every text (its request fails anyway)
-        content.append(prompt == null ? "\u0001null" : "\u0002" + prompt);
+        content.append(prompt);
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(content.toString().getBytes(StandardCharsets.UTF_8));
             return ByteBuffer.wrap(digest, 0, Long.BYTES).getLong();

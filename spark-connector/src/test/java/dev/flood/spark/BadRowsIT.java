@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.udf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -22,11 +23,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.spark.SparkException;
+import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
 import org.junit.jupiter.api.Test;
 
 /** Rows that cannot run give null (or fail the task, if asked); every row comes out exactly once. */
@@ -80,14 +87,48 @@ class BadRowsIT {
         assertTrue(pplError.contains(perplexityError), pplError);
     }
 
+    /** Rows the observer UDF below the Flood operator saw, as "partition.attempt:id". */
+    private static final ConcurrentLinkedQueue<String> SEEN = new ConcurrentLinkedQueue<>();
+
+    private static long observe(long id) {
+        TaskContext task = TaskContext.get();
+        SEEN.add(task.partitionId() + "." + task.attemptNumber() + ":" + id);
+        return id;
+    }
+
+    /**
+     * The session allows 3 attempts per task; the failing row's task asks the driver to cancel its stage, so no
+     * second attempt runs (the observer sees attempt 0 only) and the job fails with the row's description.
+     */
     @Test
-    void onErrorFailFailsTheTaskNamingTheRow() {
+    void onErrorFailFailsTheStageAtOnceNamingTheRowByKeyAndPrompt() {
         SparkSession spark = SparkTestSession.get();
-        Dataset<Row> out = withBadRows(spark).where(col("id").lt(2)).coalesce(1)
-                .withColumn("out", flood_generate(col("prompt"), Map.of("max_tokens", "4", "on_error", "fail")));
+        UserDefinedFunction observer = udf((UDF1<Long, Long>) BadRowsIT::observe, DataTypes.LongType)
+                .asNondeterministic();
+        SEEN.clear();
+        Dataset<Row> out = withBadRows(spark).coalesce(1).withColumn("id", observer.apply(col("id").cast("long")))
+                .withColumn("out", flood_generate(col("prompt"), Map.of("max_tokens", "4", "on_error", "fail",
+                        "key_column", "id")));
         SparkException e = assertThrows(SparkException.class, out::collectAsList);
-        assertTrue(e.getMessage().contains("flood_generate failed on row 1 of its partition (on_error=fail): "
-                + "prompt is null"), e.getMessage());
+        assertTrue(e.getMessage().contains("cancelled because flood_generate failed (on_error=fail) on the row with "
+                + "id=1, prompt NULL (row 1 of partition 0): prompt is null"), e.getMessage());
+        assertTrue(SEEN.stream().allMatch(s -> s.startsWith("0.0:")), "only the first attempt ran: " + SEEN);
+        assertTrue(SEEN.contains("0.0:1"), "the failing row was read: " + SEEN);
+
+        spark.createDataFrame(List.of(RowFactory.create(7, OVERLONG)), TestPrompts.SCHEMA).createOrReplaceTempView("bad");
+        SparkException sql = assertThrows(SparkException.class, () -> spark.sql("SELECT flood_generate(prompt, "
+                + "map('on_error', 'fail', 'key_column', 'id')) FROM bad").collectAsList());
+        assertTrue(sql.getMessage().contains("on the row with id=7, prompt 'word word word word word word word "
+                + "word …' (row 0 of partition 0): prompt has "), sql.getMessage());
+        SparkException transformed = assertThrows(SparkException.class, () -> withBadRows(spark).coalesce(1)
+                .transform(FloodTransforms.generate("prompt", "out", Map.of("on_error", "fail", "key_column", "id")))
+                .collectAsList());
+        assertTrue(transformed.getMessage().contains("on the row with id=1, prompt NULL (row 1 of partition 0)"),
+                transformed.getMessage());
+        Exception unknown = assertThrows(Exception.class, () -> spark.sql("SELECT flood_generate(prompt, "
+                + "map('key_column', 'nope')) FROM bad").collectAsList());
+        assertTrue(unknown.getMessage().contains("flood_generate: key_column 'nope' names no column of the call's "
+                + "input (id, prompt)"), unknown.getMessage());
     }
 
     @Test

@@ -18,13 +18,17 @@ import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
 import dev.flood.api.ScoreResult;
 import dev.flood.spark.catalyst.FloodEvalExec;
+import dev.flood.spark.runtime.EngineRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -91,6 +95,27 @@ class FloodFunctionsIT {
             assertEquals(i, sql.get(i).getInt(0), "input order");
             assertEquals(expected.get(i).text(), sql.get(i).getString(1), message);
             assertEquals(expected.get(i).text(), transformed.get(i).getString(2), message);
+        }
+    }
+
+    /** The choice option holds every row to one of its texts, as the engine does with the same seeds. */
+    @Test
+    void aChoiceCallMatchesTheEngineAndKeepsToItsChoices() {
+        Map<String, String> options = Map.of("choice", "[\"yes\", \"no\", \"not sure\"]", "temperature", "1",
+                "max_tokens", "16", "seed", "3");
+        FloodSettings settings = settings(options);
+        List<GenerateRequest> requests = new ArrayList<>();
+        for (String prompt : prompts) {
+            requests.add(GenerateRequest.of(prompt, settings.sampling().toBuilder()
+                    .seed(RowSeeds.seed(settings, prompt)).build()).withResponseFormat(settings.responseFormat()));
+        }
+        List<GenerationResult> expected = engine.generate(requests);
+        List<Row> rows = spark.sql("SELECT id, flood_generate(prompt, map('choice', '[\"yes\", \"no\", \"not sure\"]',"
+                + " 'temperature', '1', 'max_tokens', '16', 'seed', '3')) AS out FROM prompts").collectAsList();
+        for (int i = 0; i < prompts.size(); i++) {
+            String message = "row " + i + " '" + prompts.get(i) + "' (seed " + SEED + ")";
+            assertEquals(expected.get(i).text(), rows.get(i).getString(1), message);
+            assertTrue(List.of("yes", "no", "not sure").contains(rows.get(i).getString(1)), message);
         }
     }
 
@@ -200,6 +225,73 @@ class FloodFunctionsIT {
                 "only the rows with id < 5 are generated:\n" + filtered.queryExecution().optimizedPlan());
     }
 
+    /**
+     * Calls whose results nothing reads are dropped from the plan: a count generates nothing (not even an engine
+     * opens), and of two calls the one whose column is selected runs alone (its tokens are all the SQL metrics
+     * count).
+     */
+    @Test
+    void callsWhoseResultsNothingReadsArePruned() {
+        // an engine setting no other test uses: a call that ran would open this engine
+        Map<String, String> unread = Map.of("max_batch_tokens", "313", "max_tokens", "3");
+        long openedBefore = EngineRegistry.shared().opened();
+        Dataset<Row> withOut = frame.withColumn("out", flood_generate(col("prompt"), unread));
+        assertEquals(prompts.size(), withOut.count());
+        assertEquals(List.of(), SparkTestSession.floodNodes(withOut.groupBy().count()),
+                "count's plan has no Flood operator");
+        Dataset<Row> nested = spark.sql("SELECT id FROM (SELECT id, flood_generate(flood_generate(prompt, "
+                + "map('max_batch_tokens', 313)), map('max_batch_tokens', 313)) AS o FROM prompts)");
+        assertEquals(prompts.size(), nested.collectAsList().size());
+        assertEquals(List.of(), SparkTestSession.floodNodes(nested), "both nested calls pruned");
+        assertEquals(openedBefore, EngineRegistry.shared().opened(), "no engine opened, so no row generated");
+
+        Dataset<Row> oneRead = frame
+                .withColumn("a", flood_generate(col("prompt"), Map.of("max_tokens", "3", "ignore_eos", "true")))
+                .withColumn("b", flood_generate(col("prompt"), Map.of("max_tokens", "5", "ignore_eos", "true")))
+                .select(col("id"), col("b"));
+        assertEquals(prompts.size(), oneRead.collectAsList().size());
+        FloodEvalExec node = SparkTestSession.floodNode(oneRead);
+        assertEquals(1, node.calls().size());
+        assertEquals(prompts.size(), SparkTestSession.metric(node, "numOutputRows"));
+        assertEquals(5L * prompts.size(), SparkTestSession.metric(node, "generatedTokens"),
+                "only the selected call generated");
+    }
+
+    /** A prompt given as token ids (array<int>, or an array of longs cast to it) generates what the engine does. */
+    @Test
+    void promptsAsTokenIds() {
+        Random random = new Random(SEED);
+        int vocab = engine.modelConfig().vocabSize();
+        List<Row> rows = new ArrayList<>();
+        List<List<Integer>> idLists = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            List<Integer> ids = new ArrayList<>();
+            for (int t = 1 + random.nextInt(20); t > 0; t--) {
+                ids.add(random.nextInt(vocab));
+            }
+            idLists.add(ids);
+            rows.add(RowFactory.create(i, ids));
+        }
+        Map<String, String> options = Map.of("max_tokens", "6", "temperature", "0.7", "seed", "3");
+        FloodSettings settings = settings(options);
+        List<GenerationResult> expected = engine.generate(idLists.stream().map(ids -> GenerateRequest.ofTokens(ids,
+                settings.sampling().toBuilder().seed(RowSeeds.seedOfTokenIds(settings, ids)).build())).toList());
+        Dataset<Row> tokens = spark.createDataFrame(rows, new StructType().add("id", DataTypes.IntegerType)
+                .add("ids", DataTypes.createArrayType(DataTypes.IntegerType)));
+        List<Row> dataFrame = tokens.withColumn("out", flood_generate(col("ids"), options)).collectAsList();
+        List<Row> asLongs = tokens.withColumn("out", flood_generate(col("ids").cast("array<bigint>"), options))
+                .collectAsList();
+        List<Row> transformed = tokens.transform(FloodTransforms.generate("ids", "out", options)).collectAsList();
+        for (int i = 0; i < rows.size(); i++) {
+            String message = "row " + i + " " + idLists.get(i) + " (seed " + SEED + ")";
+            assertEquals(expected.get(i).text(), dataFrame.get(i).getString(2), message);
+            assertEquals(expected.get(i).text(), asLongs.get(i).getString(2), message);
+            assertEquals(expected.get(i).text(), transformed.get(i).getString(2), message);
+        }
+        Row nullId = spark.sql("SELECT flood_generate(array(5, NULL, 7), map('output', 'struct')).error").first();
+        assertEquals("the prompt's token id at index 1 is NULL", nullId.getString(0));
+    }
+
     @Test
     void badCallsFailAnalysisWithTheirReason() {
         assertFailure(() -> spark.sql("SELECT flood_generate(prompt, map('tempreature', '1')) FROM prompts"),
@@ -208,6 +300,8 @@ class FloodFunctionsIT {
                 "flood_generate: the options argument must be a constant map or struct");
         assertFailure(() -> spark.sql("SELECT flood_score(prompt) FROM prompts"),
                 "flood_score takes 2 data argument(s) and an optional options map or struct, got 1 argument(s)");
+        assertFailure(() -> spark.sql("SELECT flood_generate(array('a', 'b')) FROM prompts"),
+                "flood_generate: a prompt must be a string or an array of token ids, got array<string>");
         assertFailure(() -> spark.sql("SELECT count(flood_generate(prompt)) FROM prompts"),
                 "flood_generate can only be used in a SELECT list, WHERE or ORDER BY, not in Aggregate");
         assertFailure(() -> spark.sql("SELECT flood_generate(prompt, map('top_p', '2')) FROM prompts").collectAsList(),

@@ -2,16 +2,20 @@ package dev.flood.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flood.api.EngineConfig;
+import dev.flood.api.ResponseFormat;
 import dev.flood.api.SamplingParams;
 import dev.flood.api.ScoreOptions;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
@@ -33,7 +37,7 @@ class FloodSettingsTest {
         assertEquals(1.0, sampling.topP(), "default");
         EngineConfig engine = settings.engineConfig(List.of());
         assertEquals("/models/b", engine.modelPath().toString());
-        assertEquals(1024, engine.maxBatchTokens());
+        assertEquals(0, engine.maxBatchTokens(), "0: the engine picks the step budget");
         assertEquals(FloodSettings.Output.PLAIN, settings.output());
         assertEquals(FloodSettings.OnError.NULL, settings.onError());
         assertEquals(256, settings.maxInFlightRows());
@@ -47,10 +51,14 @@ class FloodSettingsTest {
         all.put("load_format", "dummy");
         all.put("backend", "cuda");
         all.put("devices", "2, 3");
+        all.put("stages", "0");
+        all.put("stage_layers", "9, 7");
+        all.put("steps_in_flight", "2");
         all.put("cache_tokens", "999");
         all.put("max_batch_tokens", "77");
         all.put("max_running_requests", "13");
         all.put("reservation", "incremental");
+        all.put("prefix_caching", "off");
         all.put("threads", "3");
         all.put("engine_seed", "11");
         all.put("temperature", "0.9");
@@ -66,18 +74,26 @@ class FloodSettingsTest {
         all.put("ignore_eos", "true");
         all.put("logprobs", "3");
         all.put("seed", "-12");
+        all.put("system", "Answer in one word.");
+        all.put("json_schema", "{\"type\": \"boolean\"}");
         all.put("max_length", "4096");
         all.put("stride", "1000");
         all.put("sliding_window", "false");
         all.put("on_error", "fail");
         all.put("max_in_flight", "17");
+        all.put("key_column", "id");
         all.put("output", "struct");
-        assertEquals(FloodOptions.ALL.keySet(), all.keySet(), "the test sets every option");
+        Set<String> covered = new HashSet<>(all.keySet());
+        covered.addAll(List.of("regex", "choice"));   // one format per call: aResponseFormatAndASystemMessage
+        assertEquals(FloodOptions.ALL.keySet(), covered, "the test sets every option");
         FloodSettings settings = FloodSettings.resolve(Map.of(), all);
         EngineConfig engine = settings.engineConfig(List.of());
         assertEquals(EngineConfig.LoadFormat.DUMMY, engine.loadFormat());
         assertEquals(List.of(2, 3), engine.devices());
+        assertEquals(List.of(9, 7), engine.stageLayers());
+        assertEquals(2, engine.stepsInFlight());
         assertEquals(999, engine.cacheTokens());
+        assertEquals(EngineConfig.PrefixCaching.OFF, engine.prefixCaching());
         assertEquals(77, engine.maxBatchTokens());
         assertEquals(13, engine.maxRunningRequests());
         assertEquals(EngineConfig.CacheReservation.INCREMENTAL, engine.reservation());
@@ -92,7 +108,29 @@ class FloodSettingsTest {
         assertEquals(ScoreOptions.DEFAULTS, FloodSettings.resolve(CONF, Map.of()).scoring());
         assertEquals(FloodSettings.OnError.FAIL, settings.onError());
         assertEquals(17, settings.maxInFlightRows());
+        assertEquals("id", settings.value(FloodOptions.KEY_COLUMN));
         assertEquals(FloodSettings.Output.STRUCT, settings.output());
+        assertEquals("Answer in one word.", settings.system());
+        assertEquals(ResponseFormat.jsonSchema("{\"type\": \"boolean\"}"), settings.responseFormat());
+    }
+
+    @Test
+    void aResponseFormatAndASystemMessage() {
+        assertNull(FloodSettings.resolve(CONF, Map.of()).responseFormat());
+        assertNull(FloodSettings.resolve(CONF, Map.of()).system());
+        assertEquals(ResponseFormat.regex("[0-9]+"), FloodSettings.resolve(CONF, Map.of("regex", "[0-9]+"))
+                .responseFormat());
+        assertEquals(ResponseFormat.choice(List.of("yes", "no")), FloodSettings.resolve(CONF,
+                Map.of("choice", "[\"yes\", \"no\"]")).responseFormat());
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("choice", "yes")),
+                "Flood option choice must be a non-empty JSON array of strings, got 'yes'");
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("choice", "[]")),
+                "Flood option choice must be a non-empty JSON array of strings, got '[]'");
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("regex", "a", "choice", "[\"a\"]")),
+                "give at most one of the Flood options json_schema, regex and choice");
+        long plain = RowSeeds.seed(FloodSettings.resolve(CONF, Map.of()), "p");
+        assertNotEquals(plain, RowSeeds.seed(FloodSettings.resolve(CONF, Map.of("system", "s")), "p"),
+                "the system message is a sampling option: it changes the row's seed");
     }
 
     @Test
@@ -106,13 +144,35 @@ class FloodSettingsTest {
     }
 
     @Test
+    void threadsDefaultToTheExecutorsCores() {
+        Map<String, String> conf = new HashMap<>(CONF);
+        conf.put("spark.master", "spark://master:7077");
+        int processors = Runtime.getRuntime().availableProcessors();
+        assertEquals(processors, FloodSettings.resolve(conf, Map.of()).engineConfig(List.of()).threads(),
+                "no executor cores known: the executor JVM's processors");
+        conf.put("spark.executor.cores", "3");
+        assertEquals(3, FloodSettings.resolve(conf, Map.of()).engineConfig(List.of()).threads());
+        assertEquals(5, FloodSettings.resolve(conf, Map.of("threads", "5")).engineConfig(List.of()).threads(),
+                "threads given explicitly win");
+        conf.remove("spark.executor.cores");
+        for (Map.Entry<String, Integer> local : Map.of("local", 1, "local[6]", 6, "local[4,3]", 4,
+                "local-cluster[2, 7, 1024]", 7, "local[*]", processors).entrySet()) {
+            conf.put("spark.master", local.getKey());
+            assertEquals(local.getValue(), FloodSettings.resolve(conf, Map.of()).engineConfig(List.of()).threads(),
+                    local.getKey());
+        }
+    }
+
+    @Test
     void badOptionsAreNamed() {
         assertMessage(() -> FloodSettings.resolve(CONF, Map.of("tempreature", "1")),
                 "unknown Flood option 'tempreature' (known: model, load_format,");
         assertMessage(() -> FloodSettings.resolve(Map.of("spark.flood.maxTokens", "1"), Map.of()),
                 "unknown Flood option 'maxTokens'");
         assertMessage(() -> FloodSettings.resolve(Map.of("spark.flood.output", "struct"), Map.of()),
-                "spark.flood.output cannot be set in the conf");
+                "spark.flood.output cannot be set in the conf: 'output' is read during analysis");
+        assertMessage(() -> FloodSettings.resolve(Map.of("spark.flood.key_column", "id"), Map.of()),
+                "spark.flood.key_column cannot be set in the conf");
         assertMessage(() -> FloodSettings.resolve(Map.of(), Map.of()), "no model: set spark.flood.model");
         assertMessage(() -> FloodSettings.resolve(CONF, Map.of("max_tokens", "many")),
                 "Flood option max_tokens must be an integer, got 'many'");
@@ -149,6 +209,11 @@ class FloodSettingsTest {
         assertNotEquals(seed, RowSeeds.seed(base, null));
         assertNotEquals(seed, RowSeeds.seed(FloodSettings.resolve(CONF, Map.of("temperature", "0.8", "seed", "1")), prompt));
         assertNotEquals(seed, RowSeeds.seed(FloodSettings.resolve(CONF, Map.of("temperature", "0.9")), prompt));
+        List<Integer> ids = List.of(random.nextInt(1000), random.nextInt(1000));
+        assertEquals(RowSeeds.seedOfTokenIds(base, ids), RowSeeds.seedOfTokenIds(base, new java.util.ArrayList<>(ids)));
+        assertNotEquals(RowSeeds.seedOfTokenIds(base, ids), RowSeeds.seed(base, ids.get(0) + "," + ids.get(1) + ","),
+                "token ids hash apart from any text");
+        assertNotEquals(RowSeeds.seedOfTokenIds(base, ids), RowSeeds.seedOfTokenIds(base, List.of(ids.get(1), ids.get(0))));
     }
 
     private static void assertMessage(Executable action, String message) {

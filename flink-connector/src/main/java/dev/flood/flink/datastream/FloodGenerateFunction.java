@@ -7,6 +7,7 @@ import dev.flood.api.GenerationResult;
 import dev.flood.flink.EngineFactory;
 import dev.flood.flink.FloodOptions.ErrorMode;
 import dev.flood.flink.FloodSettings;
+import dev.flood.flink.TaskManagerSlots;
 import dev.flood.flink.internal.EngineLease;
 import dev.flood.flink.internal.EngineRegistry;
 import dev.flood.flink.internal.FloodMetrics;
@@ -19,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
@@ -38,6 +40,8 @@ public final class FloodGenerateFunction<IN, OUT> extends RichAsyncFunction<IN, 
     private final EngineFactory engineFactory;
     private final Duration timeout;
 
+    /** The TaskManager's slots, read from the operator's runtime context before Flink wraps it. */
+    private transient TaskManagerSlots slots = TaskManagerSlots.UNKNOWN;
     private transient FloodSettings settings;
     private transient EngineLease lease;
     private transient FloodMetrics metrics;
@@ -55,10 +59,17 @@ public final class FloodGenerateFunction<IN, OUT> extends RichAsyncFunction<IN, 
         this.timeout = timeout;
     }
 
+    /** Flink hands the operator's context here, then gives the function a narrower view of it. */
+    @Override
+    public void setRuntimeContext(RuntimeContext context) {
+        slots = TaskManagerSlots.of(context);
+        super.setRuntimeContext(context);
+    }
+
     @Override
     public void open(OpenContext openContext) {
         Map<String, String> jobParameters = getRuntimeContext().getGlobalJobParameters();
-        settings = FloodSettings.resolve(options, jobParameters::get);
+        settings = FloodSettings.resolve(options, jobParameters::get, slots);
         lease = EngineRegistry.acquire(settings.engine(), engineFactory);
         metrics = new FloodMetrics(getRuntimeContext().getMetricGroup(), FloodMetrics.GENERATED_TOKENS);
         inFlight = new ConcurrentHashMap<>();
@@ -67,7 +78,7 @@ public final class FloodGenerateFunction<IN, OUT> extends RichAsyncFunction<IN, 
     @Override
     public void asyncInvoke(IN event, ResultFuture<OUT> resultFuture) {
         String prompt = prompts.prompt(event);
-        GenerateRequest request = GenerateRequest.of(prompt, settings.samplingFor(prompt));
+        GenerateRequest request = settings.requestFor(prompt);
         metrics.started();
         CompletableFuture<GenerationResult> submitted = lease.engine().submit(request, GenerationListener.NONE);
         inFlight.put(resultFuture, submitted);

@@ -1,5 +1,6 @@
 package dev.flood.flink.table;
 
+import dev.flood.flink.TaskManagerSlots;
 import java.util.Map;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.table.api.TableEnvironment;
@@ -14,9 +15,13 @@ public final class FloodFunctions {
     private FloodFunctions() {
     }
 
-    /** {@code options}: {@code flood.*} keys given to both functions, over the job's parameters. */
+    /**
+     * {@code options}: {@code flood.*} keys given to both functions, over the job's parameters. The engine's threads
+     * default to {@code taskmanager.numberOfTaskSlots} where the table environment's configuration sets it.
+     */
     public static void register(TableEnvironment tableEnv, Map<String, String> options) {
-        tableEnv.createTemporarySystemFunction(GENERATE, new FloodGenerate(options));
-        tableEnv.createTemporarySystemFunction(PERPLEXITY, new FloodPerplexity(options));
+        TaskManagerSlots slots = TaskManagerSlots.of(tableEnv.getConfig());
+        tableEnv.createTemporarySystemFunction(GENERATE, new FloodGenerate(options, slots));
+        tableEnv.createTemporarySystemFunction(PERPLEXITY, new FloodPerplexity(options, slots));
     }
 }

@@ -1,7 +1,7 @@
 package dev.flood.flink.table;
 
-import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
+import dev.flood.flink.TaskManagerSlots;
 import dev.flood.flink.internal.FloodMetrics;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -29,12 +29,17 @@ public final class FloodGenerate extends FloodTableFunction {
 
     /** {@code options}: {@code flood.*} keys, taking precedence over the job's. */
     public FloodGenerate(Map<String, String> options) {
-        super(options, FloodMetrics.GENERATED_TOKENS);
+        this(options, TaskManagerSlots.UNKNOWN);
+    }
+
+    /** {@code slots}: the TaskManagers' slots, the default of {@code flood.threads}. */
+    public FloodGenerate(Map<String, String> options, TaskManagerSlots slots) {
+        super(options, slots, FloodMetrics.GENERATED_TOKENS);
     }
 
     public void eval(CompletableFuture<String> result, String prompt) {
         started();
-        engine().submit(GenerateRequest.of(prompt, settings().samplingFor(prompt)), GenerationListener.NONE)
+        engine().submit(settings().requestFor(prompt), GenerationListener.NONE)
                 .whenComplete((r, error) -> {
                     if (error != null) {
                         finish(result, null, 0, "the engine failed: " + error);

@@ -1,6 +1,7 @@
 package dev.flood.flink.table;
 
 import dev.flood.api.ScoreRequest;
+import dev.flood.flink.TaskManagerSlots;
 import dev.flood.flink.internal.FloodMetrics;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -21,7 +22,12 @@ public final class FloodPerplexity extends FloodTableFunction {
     }
 
     public FloodPerplexity(Map<String, String> options) {
-        super(options, FloodMetrics.SCORED_TOKENS);
+        this(options, TaskManagerSlots.UNKNOWN);
+    }
+
+    /** {@code slots}: the TaskManagers' slots, the default of {@code flood.threads}. */
+    public FloodPerplexity(Map<String, String> options, TaskManagerSlots slots) {
+        super(options, slots, FloodMetrics.SCORED_TOKENS);
     }
 
     public void eval(CompletableFuture<Double> result, String text) {

@@ -5,6 +5,7 @@ import dev.flood.api.FloodException;
 import dev.flood.flink.EngineFactory;
 import dev.flood.flink.FloodOptions.ErrorMode;
 import dev.flood.flink.FloodSettings;
+import dev.flood.flink.TaskManagerSlots;
 import dev.flood.flink.internal.EngineLease;
 import dev.flood.flink.internal.EngineRegistry;
 import dev.flood.flink.internal.FloodMetrics;
@@ -25,20 +26,22 @@ import org.apache.flink.table.functions.FunctionContext;
 abstract class FloodTableFunction extends AsyncScalarFunction {
 
     private final HashMap<String, String> options;
+    private final TaskManagerSlots slots;
     private final String tokensMetric;
 
     private transient FloodSettings settings;
     private transient EngineLease lease;
     private transient FloodMetrics metrics;
 
-    FloodTableFunction(Map<String, String> options, String tokensMetric) {
+    FloodTableFunction(Map<String, String> options, TaskManagerSlots slots, String tokensMetric) {
         this.options = new HashMap<>(options);
+        this.slots = slots;
         this.tokensMetric = tokensMetric;
     }
 
     @Override
     public void open(FunctionContext context) {
-        settings = FloodSettings.resolve(options, key -> context.getJobParameter(key, null));
+        settings = FloodSettings.resolve(options, key -> context.getJobParameter(key, null), slots);
         lease = EngineRegistry.acquire(settings.engine(), EngineFactory.DEFAULT);
         metrics = new FloodMetrics(context.getMetricGroup(), tokensMetric);
     }

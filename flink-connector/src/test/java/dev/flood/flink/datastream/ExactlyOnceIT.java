@@ -1,16 +1,18 @@
 package dev.flood.flink.datastream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flood.api.GenerationResult;
 import dev.flood.flink.FloodOptions;
 import dev.flood.flink.FloodSettings;
+import dev.flood.flink.TaskManagerSlots;
 import dev.flood.flink.testing.CommitOnCheckpointSink;
 import dev.flood.flink.testing.Records.Enriched;
 import dev.flood.flink.testing.Records.Event;
-import dev.flood.flink.testing.SlowEngine;
+import dev.flood.flink.testing.ControlledEngine;
 import dev.flood.flink.testing.TestPrompts;
 import dev.flood.testing.Fixtures;
 import java.time.Duration;
@@ -36,9 +38,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Checkpointing on, one injected failure after a checkpoint has completed: the failed pipeline restarts from the
  * checkpoint, the async operator re-issues the events whose requests were in flight when it was taken (they are
- * part of its state; the source's position is past them), and a sink that commits only on completed checkpoints
- * ends with every record exactly once. Sampling at temperature 0.9 with derived seeds makes the re-issued
- * requests' texts equal to the first attempts' (checked against the engine run outside Flink).
+ * part of its state), and a sink that commits only on completed checkpoints ends with every record exactly once.
+ * Sampling at temperature 0.9 with derived seeds makes the re-issued requests' texts equal to the first attempts'
+ * (checked against the engine run outside Flink).
+ *
+ * <p>Nothing here depends on speed: the engine hands back no result until a checkpoint has completed (its gate
+ * opens in the failing map's checkpoint notification), and the async operator's capacity holds every record, so
+ * the source finishes, checkpoints go on with all requests in flight, and the records reach the failing map only
+ * after a completed checkpoint.
  */
 class ExactlyOnceIT {
 
@@ -50,7 +57,6 @@ class ExactlyOnceIT {
     void failureMidStreamRestoresAndCommitsEveryRecordOnce() throws Exception {
         long seed = System.nanoTime();
         String name = "exactly-once-" + UUID.randomUUID();
-        // ~80 records per subtask, 4 in flight, 20 ms each: about 0.4 s of work, several 50 ms checkpoints
         int count = 161;
         Map<String, String> options = Map.of(
                 FloodOptions.MODEL_PATH.key(), Fixtures.model("tiny-qwen3").toString(),
@@ -60,7 +66,7 @@ class ExactlyOnceIT {
                 FloodOptions.TOP_K.key(), "50",
                 FloodOptions.SEED.key(), Long.toString(seed));
         List<String> prompts = TestPrompts.random(new Random(seed), count);
-        Map<String, GenerationResult> reference = TestPrompts.reference(prompts, FloodSettings.resolve(options, k -> null));
+        Map<String, GenerationResult> reference = TestPrompts.reference(prompts, FloodSettings.resolve(options, k -> null, TaskManagerSlots.UNKNOWN));
 
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
@@ -74,14 +80,15 @@ class ExactlyOnceIT {
                                 .returns(Event.class),
                         Event::prompt, Enriched::of, TypeInformation.of(Enriched.class))
                 .options(Configuration.fromMap(options))
-                .engineFactory(new SlowEngine.Factory(name, 20, 20))
-                .ordered().capacity(4)
+                .engineFactory(new ControlledEngine.Factory(name, ControlledEngine.UNTIL_OPENED))
+                .ordered().capacity(count)
                 .apply().uid("flood-generate")
                 .map(new FailOnceAfterCheckpoint(name, count / 8)).returns(Enriched.class)
                 .sinkTo(new CommitOnCheckpointSink<>(name));
         env.execute();
 
         assertTrue(FailOnceAfterCheckpoint.FAILED.contains(name), "the job should have failed once and restarted");
+        assertFalse(FailOnceAfterCheckpoint.EARLY.contains(name), "a record came back before a checkpoint completed");
         List<Enriched> committed = CommitOnCheckpointSink.committed(name);
         assertEquals(LongStream.range(0, count).boxed().toList(), committed.stream().map(Enriched::id).sorted().toList(),
                 "every record committed exactly once (seed " + seed + ")");
@@ -89,18 +96,22 @@ class ExactlyOnceIT {
             assertNull(e.error(), e.error());
             assertEquals(reference.get(e.prompt()).text(), e.text(), "text of record " + e.id() + " (seed " + seed + ")");
         }
-        int submits = SlowEngine.stats(name).submits();
+        int submits = ControlledEngine.stats(name).submits();
         assertTrue(submits > count, "requests after the checkpoint are issued again after the restore: " + submits);
     }
 
-    /** Throws once per test, in one subtask, after it saw a completed checkpoint and enough records. */
+    /**
+     * Throws once per test, in the first subtask to see {@code afterRecords} records. No record should reach it
+     * before a checkpoint has completed (the first completion notification, in any subtask, opens the engine's
+     * gate); one that does is noted in {@link #EARLY} rather than thrown, which a restart would hide.
+     */
     static final class FailOnceAfterCheckpoint extends RichMapFunction<Enriched, Enriched> implements CheckpointListener {
         static final Set<String> FAILED = ConcurrentHashMap.newKeySet();
+        static final Set<String> EARLY = ConcurrentHashMap.newKeySet();
 
         private final String name;
         private final int afterRecords;
         private transient int numSeen;
-        private transient boolean checkpointed;
 
         FailOnceAfterCheckpoint(String name, int afterRecords) {
             this.name = name;
@@ -110,21 +121,24 @@ class ExactlyOnceIT {
         @Override
         public void open(OpenContext openContext) {
             numSeen = 0;
-            checkpointed = false;
         }
 
         @Override
         public Enriched map(Enriched value) {
             numSeen++;
-            if (checkpointed && numSeen >= afterRecords && FAILED.add(name)) {
+            if (!ControlledEngine.stats(name).gateOpen()) {
+                EARLY.add(name);
+            }
+            if (numSeen >= afterRecords && FAILED.add(name)) {
                 throw new IllegalStateException("injected failure at record " + value.id());
             }
             return value;
         }
 
+        /** The first completed checkpoint lets the engine hand its results back. */
         @Override
         public void notifyCheckpointComplete(long checkpointId) {
-            checkpointed = true;
+            ControlledEngine.openGate(name);
         }
     }
 }

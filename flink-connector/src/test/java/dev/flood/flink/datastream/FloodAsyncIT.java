@@ -10,16 +10,16 @@ import dev.flood.api.FloodException;
 import dev.flood.api.GenerationResult;
 import dev.flood.flink.FloodOptions;
 import dev.flood.flink.FloodSettings;
+import dev.flood.flink.TaskManagerSlots;
 import dev.flood.flink.internal.EngineRegistry;
 import dev.flood.flink.internal.FloodMetrics;
 import dev.flood.flink.testing.JobMetrics;
 import dev.flood.flink.testing.Records.Enriched;
 import dev.flood.flink.testing.Records.Event;
-import dev.flood.flink.testing.SlowEngine;
+import dev.flood.flink.testing.ControlledEngine;
 import dev.flood.flink.testing.TestPrompts;
 import dev.flood.testing.Fixtures;
 import java.io.Serializable;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -48,9 +48,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The DataStream builder on a MiniCluster (one TaskManager, two slots) with the CPU backend and tiny-llama: one
- * output per input, in order when asked, error results for bad prompts, retries and timeouts, and a bounded
- * number of requests in flight when the engine is slow. Texts are checked against the same engine run outside
- * Flink with the same derived seeds (temperature 0.8, so a wrong seed would show).
+ * output per input, in order when asked, error results for bad prompts, retries, and a bounded number of requests
+ * in flight when the engine is the bottleneck. Texts are checked against the same engine run outside Flink with
+ * the same derived seeds (temperature 0.8, so a wrong seed would show). The engine hands results back in an order
+ * the tests set ({@link ControlledEngine}), never after a delay; timeouts are tested with a manual clock in
+ * {@link FloodAsyncTimeoutTest}.
  */
 class FloodAsyncIT {
 
@@ -79,14 +81,14 @@ class FloodAsyncIT {
         options.put(FloodOptions.MAX_NEW_TOKENS.key(), "7");
         options.put(FloodOptions.TEMPERATURE.key(), "0.8");
         options.put(FloodOptions.SEED.key(), Long.toString(seed));
-        settings = FloodSettings.resolve(options, key -> null);
+        settings = FloodSettings.resolve(options, key -> null, TaskManagerSlots.UNKNOWN);
     }
 
-    /** Every fifth prompt is slow, so the engine finishes them after later ones; one null, one over-long. */
+    /** Every fifth prompt comes back late, after a later one; one null, one over-long. */
     private List<String> prompts(int count) {
         List<String> prompts = new ArrayList<>(TestPrompts.random(new Random(seed), count));
         for (int i = 0; i < count; i += 5) {
-            prompts.set(i, SlowEngine.SLOW + prompts.get(i));
+            prompts.set(i, ControlledEngine.LATE + prompts.get(i));
         }
         prompts.set(7, null);
         prompts.set(13, TestPrompts.OVER_LONG);
@@ -98,10 +100,11 @@ class FloodAsyncIT {
         return env.fromData(events, TypeInformation.of(Event.class));
     }
 
-    private FloodAsync<Event, Enriched> enrich(DataStream<Event> events, long delayMillis, long slowDelayMillis) {
+    /** @param gateInFlight see {@link ControlledEngine.Factory}; 0 for none */
+    private FloodAsync<Event, Enriched> enrich(DataStream<Event> events, int gateInFlight) {
         Configuration conf = Configuration.fromMap(options);
         return FloodAsync.generate(events, Event::prompt, Enriched::of, ENRICHED).options(conf)
-                .engineFactory(new SlowEngine.Factory(name, delayMillis, slowDelayMillis));
+                .engineFactory(new ControlledEngine.Factory(name, gateInFlight));
     }
 
     @SuppressWarnings("try") // Flink's CloseableIterator.close declares Exception
@@ -119,7 +122,7 @@ class FloodAsyncIT {
         Map<String, GenerationResult> reference = TestPrompts.reference(prompts, settings);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
-        List<Enriched> out = collect(enrich(events(env, prompts), 1, 40).ordered().capacity(8).apply());
+        List<Enriched> out = collect(enrich(events(env, prompts), 0).ordered().capacity(8).apply());
 
         assertEquals(prompts.size(), out.size());
         for (int i = 0; i < prompts.size(); i++) {
@@ -128,9 +131,9 @@ class FloodAsyncIT {
         checkTexts(out, reference);
         assertTrue(out.get(7).error().contains("prompt is null"), out.get(7).error());
         assertTrue(out.get(13).error().contains("but the model's context is 512 tokens"), out.get(13).error());
-        List<String> completed = SlowEngine.stats(name).completionOrder;
+        List<String> completed = ControlledEngine.stats(name).completionOrder;
         assertNotEquals(prompts.stream().map(String::valueOf).toList(), completed,
-                "slow prompts should finish after later ones, or order would not be tested");
+                "late prompts finish after later ones, so the order is the operator's doing");
     }
 
     @Test
@@ -139,12 +142,12 @@ class FloodAsyncIT {
         Map<String, GenerationResult> reference = TestPrompts.reference(prompts, settings);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
-        List<Enriched> out = collect(enrich(events(env, prompts), 1, 40).unordered().capacity(8).apply());
+        List<Enriched> out = collect(enrich(events(env, prompts), 0).unordered().capacity(8).apply());
 
         assertEquals(IntStream.range(0, prompts.size()).boxed().toList(),
                 out.stream().map(e -> (int) e.id()).sorted().toList(), "every id exactly once");
         assertNotEquals(IntStream.range(0, prompts.size()).boxed().toList(),
-                out.stream().map(e -> (int) e.id()).toList(), "slow prompts should come out after later ones");
+                out.stream().map(e -> (int) e.id()).toList(), "late prompts come out after later ones");
         checkTexts(out, reference);
     }
 
@@ -159,7 +162,7 @@ class FloodAsyncIT {
         Map<String, GenerationResult> reference = TestPrompts.reference(prompts, settings);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
-        DataStream<Enriched> enriched = enrich(events(env, prompts).rebalance(), 1, 3).unordered().capacity(4).apply();
+        DataStream<Enriched> enriched = enrich(events(env, prompts).rebalance(), 0).unordered().capacity(4).apply();
         List<Enriched> out = new ArrayList<>();
         CloseableIterator<Enriched> it = enriched.collectAsync();
         JobClient job = env.executeAsync();
@@ -178,22 +181,26 @@ class FloodAsyncIT {
         assertEquals(0, JobMetrics.sum(REPORTER, id, FloodMetrics.IN_FLIGHT), "nothing in flight at the end");
         assertEquals(2, JobMetrics.named(REPORTER, id, FloodMetrics.GENERATED_TOKENS + "PerSecond").size(),
                 "a tokens/s meter per subtask");
-        SlowEngine.Stats stats = SlowEngine.stats(name);
+        ControlledEngine.Stats stats = ControlledEngine.stats(name);
         assertEquals(1, stats.opens.get(), "one engine for both subtasks");
         assertEquals(1, stats.closes.get(), "closed once, by the last subtask");
         assertEquals(before, EngineRegistry.numOpenEngines());
         assertEquals(prompts.size(), stats.submits(), "each record submitted once");
     }
 
+    /**
+     * The null prompt's record fails the job with the engine's reason. The source never ends (the job can only end
+     * by that failure), so no other event (such as the source's end reaching a failed task) can be reported first.
+     */
     @Test
     void failModeFailsTheJobNamingTheError() {
         options.put(FloodOptions.ON_ERROR.key(), "FAIL");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
-        List<String> prompts = prompts(17);
-        prompts.set(13, "only the null prompt fails");
-        // results come back after 50 ms, once the source is done, so the job's first failure is the record's
-        enrich(events(env, prompts), 50, 50).apply().sinkTo(new DiscardingSink<>());
+        List<String> prompts = TestPrompts.random(new Random(seed), 11);
+        DataStream<Event> events = env.fromSequence(0, Long.MAX_VALUE)
+                .map(i -> new Event(i, i == 7 ? null : prompts.get((int) (i % prompts.size())))).returns(Event.class);
+        enrich(events, 0).capacity(4).apply().sinkTo(new DiscardingSink<>());
         Exception e = assertThrows(Exception.class, env::execute);
         assertTrue(ExceptionUtils.findThrowableWithMessage(e, "Flood generation failed: prompt is null").isPresent(),
                 () -> ExceptionUtils.stringifyException(e));
@@ -209,48 +216,32 @@ class FloodAsyncIT {
         options.put(FloodOptions.ON_ERROR.key(), "FAIL");
         List<String> prompts = new ArrayList<>(TestPrompts.random(new Random(seed), 13));
         for (int i = 0; i < prompts.size() - 3; i += 3) {
-            prompts.set(i, SlowEngine.FLAKY + prompts.get(i));
+            prompts.set(i, ControlledEngine.FLAKY + prompts.get(i));
         }
         Map<String, GenerationResult> reference = TestPrompts.reference(prompts, settings);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
-        List<Enriched> out = collect(enrich(events(env, prompts), 1, 1).ordered().capacity(2).retry(
+        List<Enriched> out = collect(enrich(events(env, prompts), 0).ordered().capacity(2).retry(
                 new AsyncRetryStrategies.FixedDelayRetryStrategyBuilder<Enriched>(3, 5)
                         .ifException(RETRY_FLOOD_ERRORS).build()).apply());
 
         assertEquals(prompts.size(), out.size());
         checkTexts(out, reference);
-        SlowEngine.Stats stats = SlowEngine.stats(name);
+        ControlledEngine.Stats stats = ControlledEngine.stats(name);
         for (String prompt : prompts) {
-            int expected = prompt.startsWith(SlowEngine.FLAKY) ? 2 : 1;
+            int expected = prompt.startsWith(ControlledEngine.FLAKY) ? 2 : 1;
             assertEquals(expected, stats.submitsByPrompt.get(prompt), "submits of '" + prompt + "'");
         }
     }
 
-    @Test
-    void timedOutRecordsGetAnErrorResult() throws Exception {
-        List<String> prompts = TestPrompts.random(new Random(seed), 5);
-        List<String> withSlow = new ArrayList<>(prompts);
-        withSlow.set(2, SlowEngine.SLOW + prompts.get(2));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setParallelism(1);
-        List<Enriched> out = collect(enrich(events(env, withSlow), 1, 1_000).timeout(Duration.ofMillis(300)).apply());
-
-        assertEquals(withSlow.size(), out.size());
-        assertEquals("no result within the timeout of PT0.3S", out.get(2).error());
-        for (int i : new int[] {0, 1, 3, 4}) {
-            assertNull(out.get(i).error(), out.get(i).error());
-        }
-        assertEquals(1, SlowEngine.stats(name).cancelled.get(), "the timed-out record cancelled its request");
-    }
-
     /**
-     * With a slow engine the source is held back: at most {@code capacity} requests are in the engine, and the
-     * records that left the source but have no result yet never exceed capacity + 1 (the one waiting to enter the
-     * full queue), so memory does not grow with the input.
+     * With the engine as the bottleneck the source is held back: the engine hands nothing back until
+     * {@code capacity} requests are in flight (so the operator's queue fills), never more are, and the records
+     * that left the source but have no result yet never exceed capacity + 1 (the one waiting to enter the full
+     * queue), so memory does not grow with the input.
      */
     @Test
-    void slowEngineBackpressuresTheSource() throws Exception {
+    void aBusyEngineBackpressuresTheSource() throws Exception {
         int capacity = 3;
         int count = 61;
         Backlog.reset(name);
@@ -263,11 +254,10 @@ class FloodAsyncIT {
                     Backlog.emitted(statsName);
                     return new Event(i, prompts.get((int) (long) i));
                 }).returns(Event.class);
-        List<Enriched> out = collect(enrich(events, 8, 8).unordered().capacity(capacity).apply());
+        List<Enriched> out = collect(enrich(events, capacity).unordered().capacity(capacity).apply());
 
         assertEquals(count, out.size());
-        SlowEngine.Stats stats = SlowEngine.stats(name);
-        assertEquals(capacity, stats.maxInFlight.get(), "the engine should be the bottleneck, with a full queue");
+        assertEquals(capacity, ControlledEngine.stats(name).maxInFlight.get(), "the queue filled, and no further");
         int backlog = Backlog.max(name);
         assertTrue(backlog <= capacity + 1, "records out of the source without a result: " + backlog);
     }
@@ -285,7 +275,7 @@ class FloodAsyncIT {
         }
     }
 
-    /** Records emitted by the source minus results handed back by the slow engine, at its largest. */
+    /** Records emitted by the source minus results handed back by the engine, at its largest. */
     static final class Backlog {
         private static final Map<String, AtomicInteger> EMITTED = new java.util.concurrent.ConcurrentHashMap<>();
         private static final Map<String, AtomicInteger> MAX = new java.util.concurrent.ConcurrentHashMap<>();
@@ -296,7 +286,7 @@ class FloodAsyncIT {
         }
 
         static void emitted(String name) {
-            int backlog = EMITTED.get(name).incrementAndGet() - SlowEngine.stats(name).completed.get();
+            int backlog = EMITTED.get(name).incrementAndGet() - ControlledEngine.stats(name).completed();
             MAX.get(name).accumulateAndGet(backlog, Math::max);
         }
 

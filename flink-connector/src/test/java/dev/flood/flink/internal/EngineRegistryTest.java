@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodException;
-import dev.flood.flink.testing.SlowEngine;
+import dev.flood.flink.testing.ControlledEngine;
 import dev.flood.testing.Fixtures;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -23,11 +23,11 @@ class EngineRegistryTest {
     @Test
     void sharedUntilTheLastLeaseCloses() {
         String name = "registry-" + UUID.randomUUID();
-        SlowEngine.Factory factory = new SlowEngine.Factory(name, 0, 0);
-        SlowEngine.Stats stats = SlowEngine.stats(name);
+        ControlledEngine.Factory factory = new ControlledEngine.Factory(name, 0);
+        ControlledEngine.Stats stats = ControlledEngine.stats(name);
         int before = EngineRegistry.numOpenEngines();
         EngineLease first = EngineRegistry.acquire(config(97), factory);
-        EngineLease second = EngineRegistry.acquire(config(97), new SlowEngine.Factory(name, 0, 0));
+        EngineLease second = EngineRegistry.acquire(config(97), new ControlledEngine.Factory(name, 0));
         EngineLease other = EngineRegistry.acquire(config(113), factory);
         assertSame(first.engine(), second.engine(), "equal config and factory share the engine");
         assertNotSame(first.engine(), other.engine(), "another config gets its own engine");
@@ -51,7 +51,7 @@ class EngineRegistryTest {
         int before = EngineRegistry.numOpenEngines();
         EngineConfig missing = EngineConfig.builder(Fixtures.model("tiny-llama").resolve("nowhere")).threads(1).build();
         FloodException e = assertThrows(FloodException.class,
-                () -> EngineRegistry.acquire(missing, new SlowEngine.Factory("missing", 0, 0)));
+                () -> EngineRegistry.acquire(missing, new ControlledEngine.Factory("missing", 0)));
         assertTrue(e.getMessage().contains("config.json"), e.getMessage());
         assertEquals(before, EngineRegistry.numOpenEngines());
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.flood.api.GenerationResult;
 import dev.flood.flink.FloodOptions;
 import dev.flood.flink.FloodSettings;
+import dev.flood.flink.TaskManagerSlots;
 import dev.flood.flink.internal.FloodMetrics;
 import dev.flood.flink.testing.JobMetrics;
 import dev.flood.flink.testing.TestPrompts;
@@ -149,7 +150,7 @@ class FloodSqlIT {
                 FloodOptions.SEED.key(), Long.toString(seed));
         FloodFunctions.register(tableEnv, options);
         List<String> prompts = TestPrompts.random(new Random(seed), 19);
-        Map<String, GenerationResult> reference = TestPrompts.reference(prompts, FloodSettings.resolve(options, k -> null));
+        Map<String, GenerationResult> reference = TestPrompts.reference(prompts, FloodSettings.resolve(options, k -> null, TaskManagerSlots.UNKNOWN));
         promptsView(prompts);
 
         Map<Integer, Row> rows = rowsById(tableEnv.executeSql("SELECT id, FLOOD_GENERATE(prompt) FROM prompts"));
@@ -157,6 +158,27 @@ class FloodSqlIT {
         for (int i = 0; i < prompts.size(); i++) {
             assertEquals(reference.get(prompts.get(i)).text(), rows.get(i).getField(1),
                     "text of '" + prompts.get(i) + "' (seed " + seed + ")");
+        }
+    }
+
+    /** A choice option holds every row to one of its texts, as the engine does with the same seeds. */
+    @Test
+    void aChoiceOptionKeepsEveryRowToItsChoices() throws Exception {
+        long seed = System.nanoTime();
+        Map<String, String> options = Map.of(FloodOptions.MODEL_PATH.key(), Fixtures.model("tiny-qwen2").toString(),
+                FloodOptions.THREADS.key(), "1", FloodOptions.MAX_NEW_TOKENS.key(), "16",
+                FloodOptions.TEMPERATURE.key(), "1.0", FloodOptions.CHOICE.key(), "yes;no;not sure",
+                FloodOptions.SEED.key(), Long.toString(seed));
+        FloodFunctions.register(tableEnv, options);
+        List<String> prompts = TestPrompts.random(new Random(seed), 7);
+        Map<String, GenerationResult> reference = TestPrompts.reference(prompts, FloodSettings.resolve(options, k -> null));
+        promptsView(prompts);
+
+        Map<Integer, Row> rows = rowsById(tableEnv.executeSql("SELECT id, FLOOD_GENERATE(prompt) FROM prompts"));
+        for (int i = 0; i < prompts.size(); i++) {
+            String message = "text of '" + prompts.get(i) + "' (seed " + seed + ")";
+            assertEquals(reference.get(prompts.get(i)).text(), rows.get(i).getField(1), message);
+            assertTrue(List.of("yes", "no", "not sure").contains((String) rows.get(i).getField(1)), message);
         }
     }
 

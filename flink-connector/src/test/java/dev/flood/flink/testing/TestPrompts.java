@@ -1,7 +1,6 @@
 package dev.flood.flink.testing;
 
 import dev.flood.api.FloodEngine;
-import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationResult;
 import dev.flood.flink.FloodSettings;
 import java.util.ArrayList;
@@ -45,7 +44,7 @@ public final class TestPrompts {
         Map<String, GenerationResult> out = new HashMap<>();
         try (FloodEngine engine = FloodEngine.open(settings.engine())) {
             List<GenerationResult> results = engine.generate(valid.stream()
-                    .map(p -> GenerateRequest.of(p, settings.samplingFor(p))).toList());
+                    .map(settings::requestFor).toList());
             for (int i = 0; i < valid.size(); i++) {
                 out.put(valid.get(i), results.get(i));
             }

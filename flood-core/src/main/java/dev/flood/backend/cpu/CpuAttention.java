@@ -5,8 +5,9 @@ import dev.flood.backend.ForwardBatch;
 
 /**
  * Causal attention over the segment cache, one query token per task: the plain fp32 reference for the prefill,
- * append and decode kernels of faster backends. Scores are {@code q·k * scale} in float; the softmax subtracts
- * the maximum and sums in double.
+ * append and decode kernels of faster backends. A query at position p reads context tokens
+ * {@code shape.firstVisible(p) .. p} (all of them without a sliding window). Scores are {@code q·k * scale} in
+ * float; the softmax subtracts the maximum and sums in double.
  */
 final class CpuAttention {
 
@@ -27,19 +28,20 @@ final class CpuAttention {
         parallel.forEach(batch.numTokens(), token -> {
             int seq = seqOfToken[token];
             int position = batch.contextLens()[seq] - batch.queryLen(seq) + (token - batch.cuSeqlensQ()[seq]);
+            int first = shape.firstVisible(position);
             int[] slots = contextSlots[seq];
             float[] scores = new float[position + 1];
             for (int h = 0; h < shape.numHeads(); h++) {
                 int q = token * qkv.cols() + h * headDim;
                 int kvHead = (h / shape.queriesPerKvHead()) * headDim;
                 float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j <= position; j++) {
+                for (int j = first; j <= position; j++) {
                     float s = CpuBackend.dot(qkv.data(), q, keys, slots[j] * kvSize + kvHead, headDim) * shape.scale();
                     scores[j] = s;
                     max = Math.max(max, s);
                 }
                 double sum = 0;
-                for (int j = 0; j <= position; j++) {
+                for (int j = first; j <= position; j++) {
                     float p = (float) Math.exp(scores[j] - max);
                     scores[j] = p;
                     sum += p;
@@ -48,7 +50,7 @@ final class CpuAttention {
                 int o = token * out.cols() + h * headDim;
                 for (int d = 0; d < headDim; d++) {
                     float acc = 0;
-                    for (int j = 0; j <= position; j++) {
+                    for (int j = first; j <= position; j++) {
                         acc += scores[j] * values[slots[j] * kvSize + kvHead + d];
                     }
                     out.data()[o + d] = acc * inverseSum;

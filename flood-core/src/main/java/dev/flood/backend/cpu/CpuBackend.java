@@ -4,12 +4,14 @@ import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodException;
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.Backend;
+import dev.flood.backend.ExpertRouting;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.Handoff;
 import dev.flood.backend.HeadSpan;
 import dev.flood.backend.OutputSpec;
 import dev.flood.backend.PendingOutputs;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.RouterSpec;
 import dev.flood.backend.ScoredRows;
 import dev.flood.backend.StepHead;
 import dev.flood.backend.StepOutputs;
@@ -315,6 +317,28 @@ public final class CpuBackend implements Backend {
                 o.data()[row * width + i] = silu * up;
             }
         });
+    }
+
+    @Override
+    public ExpertRouting routeExperts(Tensor routerLogits, RouterSpec spec) {
+        return CpuExperts.route(parallel, CpuTensor.of(routerLogits), spec);
+    }
+
+    @Override
+    public void expertLinear(Tensor x, ExpertRouting routing, Weight experts, Tensor out) {
+        CpuExperts.linear(parallel, CpuTensor.of(x), routing(routing), CpuTensor.of(experts), CpuTensor.of(out));
+    }
+
+    @Override
+    public void combineExperts(Tensor expertOut, ExpertRouting routing, Tensor out) {
+        CpuExperts.combine(parallel, CpuTensor.of(expertOut), routing(routing), CpuTensor.of(out));
+    }
+
+    private static CpuExperts.Routing routing(ExpertRouting routing) {
+        if (routing instanceof CpuExperts.Routing r) {
+            return r;
+        }
+        throw new IllegalArgumentException("not a CPU routing: " + routing);
     }
 
     @Override

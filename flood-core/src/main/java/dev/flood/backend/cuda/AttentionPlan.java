@@ -6,11 +6,12 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * How one step's attention is cut into blocks (the same for every layer of the step). Per request, its packed
- * rows ({@code queryLen * group}, row = token * group + head in group) are cut into tiles of its
- * {@link AttentionVariant}'s size; a tile needs context tokens up to its last row's position (causal), and a
- * longer context than the variant's split size is cut into splits, each a work item writing partial results
- * that one merge item combines.
+ * How one step's attention is cut into blocks (the same for every layer of the step with the same group size and
+ * sliding window). Per request, its packed rows ({@code queryLen * group}, row = token * group + head in group) are
+ * cut into tiles of its {@link AttentionVariant}'s size; a tile needs context tokens up to its last row's position
+ * (causal), from 0 or, with a sliding window, from its first row's window start (position - window + 1), and a
+ * longer range than the variant's split size is cut into splits, each a work item writing partial results that
+ * one merge item combines. Each row sees its own position, so every row has keys in at least one split.
  *
  * <p>Layouts, int[8] per item (kernels/src/segment_attention.cuh and attention_merge.cuh):
  * work {@code (seq, rowStart, numRows, kvBegin, kvEnd, partialRow or -1, 0, 0)},
@@ -27,6 +28,11 @@ record AttentionPlan(AttentionVariant prefillVariant, int[] decodeWork, int[] pr
     static final int INTS_PER_ITEM = 8;
 
     static AttentionPlan of(ForwardBatch batch, int group, AttentionVariant prefillVariant) {
+        return of(batch, group, 0, prefillVariant);
+    }
+
+    /** The plan when each query sees only the last {@code slidingWindow} positions (0: no window). */
+    static AttentionPlan of(ForwardBatch batch, int group, int slidingWindow, AttentionVariant prefillVariant) {
         List<int[]> decode = new ArrayList<>();
         List<int[]> prefill = new ArrayList<>();
         List<int[]> merges = new ArrayList<>();
@@ -39,7 +45,10 @@ record AttentionPlan(AttentionVariant prefillVariant, int[] decodeWork, int[] pr
             List<int[]> work = variant == AttentionVariant.DECODE ? decode : prefill;
             for (int rowStart = 0; rowStart < rows; rowStart += variant.rows()) {
                 int numRows = Math.min(variant.rows(), rows - rowStart);
-                int kvLength = firstPosition + (rowStart + numRows - 1) / group + 1;
+                int kvEnd = firstPosition + (rowStart + numRows - 1) / group + 1;
+                int kvStart = slidingWindow == 0 ? 0
+                        : Math.max(0, firstPosition + rowStart / group - slidingWindow + 1);
+                int kvLength = kvEnd - kvStart;
                 int splitTokens = variant.splitTokens(kvLength);
                 int numSplits = (kvLength + splitTokens - 1) / splitTokens;
                 int firstPartialRow = -1;
@@ -49,10 +58,10 @@ record AttentionPlan(AttentionVariant prefillVariant, int[] decodeWork, int[] pr
                     merges.add(new int[] {seq, rowStart, numRows, firstPartialRow, numSplits, 0, 0, 0});
                 }
                 for (int split = 0; split < numSplits; split++) {
-                    int kvBegin = split * splitTokens;
-                    int kvEnd = Math.min(kvLength, kvBegin + splitTokens);
+                    int splitBegin = kvStart + split * splitTokens;
+                    int splitEnd = Math.min(kvEnd, splitBegin + splitTokens);
                     int partialRow = numSplits > 1 ? firstPartialRow + split * numRows : -1;
-                    work.add(new int[] {seq, rowStart, numRows, kvBegin, kvEnd, partialRow, 0, 0});
+                    work.add(new int[] {seq, rowStart, numRows, splitBegin, splitEnd, partialRow, 0, 0});
                 }
             }
         }

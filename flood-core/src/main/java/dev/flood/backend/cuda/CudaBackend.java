@@ -1,10 +1,12 @@
 package dev.flood.backend.cuda;
 
 import dev.flood.api.EngineConfig;
+import dev.flood.api.EngineConfig.CudaGraphs;
 import dev.flood.api.EngineConfig.Quantization;
 import dev.flood.api.FloodException;
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.Backend;
+import dev.flood.backend.ExpertRouting;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.Handoff;
 import dev.flood.backend.HeadSpan;
@@ -12,6 +14,7 @@ import dev.flood.backend.OutOfDeviceMemoryException;
 import dev.flood.backend.OutputSpec;
 import dev.flood.backend.PendingOutputs;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.RouterSpec;
 import dev.flood.backend.ScoredRows;
 import dev.flood.backend.StepHead;
 import dev.flood.backend.StepLimits;
@@ -26,6 +29,7 @@ import dev.flood.sampling.SamplingState;
 import dev.flood.weights.DType;
 import dev.flood.weights.WeightSource;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import jcuda.Pointer;
 
@@ -59,6 +63,10 @@ import jcuda.Pointer;
  * {@link #lmHeadLogprobs} wait for the device. A CUDA error fails the call that
  * observes it with the error's name.
  *
+ * <p>Decode-only steps may run as CUDA graphs ({@link DecodeGraphs}): from the end of {@link #beginStep} the
+ * ops' launches are captured, and the first call that needs the forward pass done (the outputs, a hand-off,
+ * {@link #endStep}, or any read) launches the captured graph; results are the same as eager.
+ *
  * <p>Threads: one thread at a time runs steps (each call makes the context current on its thread); a pending
  * output's {@code await} runs on the engine thread and only waits on the slot's end event and reads its readback.
  */
@@ -73,9 +81,11 @@ public final class CudaBackend implements Backend {
     private final LmHeadLogprobs lmHeadLogprobs;
     private final DeviceOutputs outputs;
     private final SegmentAttention segmentAttention;
+    private final CudaMoe moe;
     private KvCache cache;
     private final RotaryCache rotaryCache;
     private final Fp8Linear fp8;
+    private final DecodeGraphs graphs;
     private StepMetadata step;
 
     private CudaBackend(CudaDevice device, Options options) {
@@ -89,14 +99,22 @@ public final class CudaBackend implements Backend {
         this.lmHeadLogprobs = new LmHeadLogprobs(device, kernels, blas, LmHeadLogprobs.DEFAULT_CHUNK_BYTES);
         this.outputs = new DeviceOutputs(this, gpuSampler, lmHeadLogprobs, kernels);
         this.segmentAttention = new SegmentAttention(kernels, options.prefillKernel());
+        this.moe = new CudaMoe(kernels);
         this.rotaryCache = new RotaryCache(kernels, weights);
         this.fp8 = new Fp8Linear(device, kernels, weights, options.quantization());
+        this.graphs = new DecodeGraphs(device,
+                options.checking() == LaunchChecking.SYNCHRONOUS ? CudaGraphs.OFF : options.graphs());
     }
 
-    /** How a backend is opened: launch checking, the prefill attention kernel, and how linear weights are held. */
-    record Options(LaunchChecking checking, PrefillKernel prefillKernel, Quantization quantization) {
+    /**
+     * How a backend is opened: launch checking, the prefill attention kernel, how linear weights are held, and
+     * whether decode steps run as CUDA graphs (never with synchronous checking, which waits after every launch).
+     */
+    record Options(LaunchChecking checking, PrefillKernel prefillKernel, Quantization quantization,
+                   CudaGraphs graphs) {
 
-        static final Options DEFAULT = new Options(LaunchChecking.ASYNC, PrefillKernel.FASTEST, Quantization.AUTO);
+        static final Options DEFAULT = new Options(LaunchChecking.ASYNC, PrefillKernel.FASTEST, Quantization.AUTO,
+                CudaGraphs.OFF);
     }
 
     /** Opens GPU {@code ordinal}; fails with the reason when the CUDA backend cannot run on this machine. */
@@ -104,20 +122,27 @@ public final class CudaBackend implements Backend {
         return open(ordinal, Options.DEFAULT);
     }
 
-    /** Opens the device of pipeline stage {@code stage} with the configuration's quantization. */
+    /**
+     * Opens the device of pipeline stage {@code stage} with the configuration's quantization and CUDA graphs. Graphs
+     * run on the first stage only (later stages begin each step by waiting for the activations another stream
+     * hands them, which a capture cannot hold), and only on a GPU no other stage shares (a capture on one stream
+     * of a context fails when another thread uses the context's legacy stream meanwhile).
+     */
     public static CudaBackend open(EngineConfig config, int stage) {
-        return open(config.devices().get(stage), new Options(LaunchChecking.ASYNC, PrefillKernel.FASTEST,
-                config.quantization()));
+        int ordinal = config.devices().get(stage);
+        boolean graphsFit = stage == 0 && Collections.frequency(config.devices(), ordinal) == 1;
+        return open(ordinal, new Options(LaunchChecking.ASYNC, PrefillKernel.FASTEST, config.quantization(),
+                graphsFit ? config.cudaGraphs() : CudaGraphs.OFF));
     }
 
     /** As {@link #open(int)}; {@link LaunchChecking#SYNCHRONOUS} makes a fault name the kernel (tests, debugging). */
     public static CudaBackend open(int ordinal, LaunchChecking checking) {
-        return open(ordinal, new Options(checking, PrefillKernel.FASTEST, Quantization.AUTO));
+        return open(ordinal, new Options(checking, PrefillKernel.FASTEST, Quantization.AUTO, CudaGraphs.OFF));
     }
 
     /** As {@link #open(int, LaunchChecking)} with the prefill attention kernel chosen (tests, benchmarks). */
     static CudaBackend open(int ordinal, LaunchChecking checking, PrefillKernel prefillKernel) {
-        return open(ordinal, new Options(checking, prefillKernel, Quantization.AUTO));
+        return open(ordinal, new Options(checking, prefillKernel, Quantization.AUTO, CudaGraphs.OFF));
     }
 
     static CudaBackend open(int ordinal, Options options) {
@@ -159,6 +184,12 @@ public final class CudaBackend implements Backend {
         return device.multiprocessors();
     }
 
+    /** Waits until every launched kernel has finished (benchmarks timing a step). */
+    void synchronize(String what) {
+        device.bind();
+        device.synchronize(what);
+    }
+
     /** The prefill attention variant this backend launches for a model of {@code headDim}. */
     AttentionVariant prefillVariant(int headDim) {
         return segmentAttention.prefillVariant(headDim);
@@ -198,6 +229,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void prepareSteps(ModelConfig model, EngineConfig config) {
         device.bind();
+        graphs.finish();
         slots.prepare(config.maxStepsInFlight(), StepMemory.workspaceBytes(model, config.maxBatchTokens(),
                 config.maxRunningRequests()) + fp8.scratchBytes(config.maxBatchTokens()), config.maxBatchTokens());
     }
@@ -225,6 +257,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void allocateCache(int numLayers, int capacityTokens, int kvSize) {
         device.bind();
+        graphs.finish();
         if (cache != null) {
             device.synchronize("replacing the KV cache");
             cache.close();
@@ -233,10 +266,14 @@ public final class CudaBackend implements Backend {
         cache = KvCache.allocate(device, numLayers, capacityTokens, kvSize);
     }
 
-    /** Checks the batch, then starts it on the next step slot (see the class comment) and uploads its arrays. */
+    /**
+     * Checks the batch, then starts it on the next step slot (see the class comment) and uploads its arrays; a
+     * decode-only step's launches are captured from here on ({@link DecodeGraphs}).
+     */
     @Override
     public void beginStep(ForwardBatch batch) {
         device.bind();
+        graphs.finish();
         StepChecks.check(batch, cache);
         StepSlot slot = slots.begin();
         device.notePeak();
@@ -244,12 +281,23 @@ public final class CudaBackend implements Backend {
         segmentAttention.beginStep(slot);
         outputs.beginStep();
         fp8.beginStep(slot.workspace);
+        graphs.begin(batch);
     }
 
+    /** Launches the step's graph if it was captured, then marks the step's end. */
     @Override
     public void endStep() {
         device.bind();
-        slots.end();
+        try {
+            graphs.finish();
+        } finally {
+            slots.end();
+        }
+    }
+
+    /** What CUDA graphs have done so far (tests and benchmarks). */
+    DecodeGraphs.Stats graphStats() {
+        return graphs.stats();
     }
 
     @Override
@@ -391,6 +439,23 @@ public final class CudaBackend implements Backend {
         o.written(DType.BF16);
     }
 
+    /** On the device; see {@link CudaMoe}. */
+    @Override
+    public ExpertRouting routeExperts(Tensor routerLogits, RouterSpec spec) {
+        return moe.route(CudaTensor.of(routerLogits), spec, slots.current().workspace);
+    }
+
+    @Override
+    public void expertLinear(Tensor x, ExpertRouting routing, Weight experts, Tensor out) {
+        moe.linear(CudaTensor.of(x), CudaMoe.Routing.of(routing), CudaWeight.of(experts), CudaTensor.of(out),
+                slots.current().workspace);
+    }
+
+    @Override
+    public void combineExperts(Tensor expertOut, ExpertRouting routing, Tensor out) {
+        moe.combine(CudaTensor.of(expertOut), CudaMoe.Routing.of(routing), CudaTensor.of(out));
+    }
+
     @Override
     public Tensor gatherRows(Tensor x, int[] rows) {
         CudaTensor in = CudaTensor.of(x);
@@ -428,6 +493,7 @@ public final class CudaBackend implements Backend {
     @Override
     public float[] toHost(Tensor x) {
         device.bind();
+        graphs.finish();
         CudaTensor t = CudaTensor.of(x);
         int count = Math.multiplyExact(t.rows(), t.cols());
         float[] values = new float[count];
@@ -448,12 +514,14 @@ public final class CudaBackend implements Backend {
     @Override
     public int[] sample(Tensor logits, List<SamplingState> states) {
         device.bind();
+        graphs.finish();
         return sampling.sample(CudaTensor.of(logits).require(DType.F32, "sample"), states, slots.current());
     }
 
     @Override
     public List<RowLogprobs> logprobs(Tensor logits, int[] chosenTokens, int topN) {
         device.bind();
+        graphs.finish();
         return sampling.logprobs(CudaTensor.of(logits).require(DType.F32, "logprobs"), chosenTokens, topN,
                 slots.current());
     }
@@ -462,12 +530,14 @@ public final class CudaBackend implements Backend {
     @Override
     public List<RowLogprobs> lmHeadLogprobs(Tensor hidden, Weight lmHead, ScoredRows rows) {
         device.bind();
+        graphs.finish();
         return lmHeadLogprobs.run(CudaTensor.of(hidden), CudaWeight.of(lmHead), rows, slots.current());
     }
 
     /** {@link #lmHeadLogprobs} with chunks of at most {@code chunkBytes} of logits (tests and benchmarks). */
     List<RowLogprobs> lmHeadLogprobs(Tensor hidden, Weight lmHead, ScoredRows rows, long chunkBytes) {
         device.bind();
+        graphs.finish();
         return new LmHeadLogprobs(device, kernels, blas, chunkBytes)
                 .run(CudaTensor.of(hidden), CudaWeight.of(lmHead), rows, slots.current());
     }
@@ -476,6 +546,7 @@ public final class CudaBackend implements Backend {
     @Override
     public PendingOutputs launchOutputs(StepHead head, OutputSpec spec) {
         device.bind();
+        graphs.finish();
         return outputs.launch(head, spec, slots.current(), slots.currentUse());
     }
 
@@ -483,6 +554,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Handoff handOff(List<Tensor> tensors) {
         device.bind();
+        graphs.finish();
         return ActivationLink.send(device, tensors, slots.current());
     }
 
@@ -490,6 +562,7 @@ public final class CudaBackend implements Backend {
     @Override
     public List<Tensor> receive(Handoff handoff) {
         device.bind();
+        graphs.finish();
         return ActivationLink.receive(handoff, device, this);
     }
 
@@ -502,6 +575,7 @@ public final class CudaBackend implements Backend {
     /** Measures the copy bandwidth and GEMM rates ({@link CeilingProbe}); before the cache takes the memory. */
     public Ceilings measureCeilings() {
         device.bind();
+        graphs.finish();
         device.synchronize("measuring ceilings");
         return new CeilingProbe(device, kernels, blas, fp8).measure();
     }
@@ -509,6 +583,7 @@ public final class CudaBackend implements Backend {
     /** Fills the KV cache with random values, so that a benchmark step may attend to slots no step wrote. */
     public void fillCacheUniform(long seed) {
         device.bind();
+        graphs.finish();
         requireCache().fillUniform(kernels, seed);
     }
 
@@ -528,6 +603,7 @@ public final class CudaBackend implements Backend {
     /** Layer {@code layer}'s key slab, then its value slab, widened to float32 (tests and debugging). */
     float[][] cacheToHost(int layer) {
         device.bind();
+        graphs.finish();
         KvCache kv = requireCache();
         kv.check(layer, kv.kvSize());
         long values = (long) kv.capacityTokens() * kv.kvSize();
@@ -557,7 +633,8 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void close() {
-        List<Runnable> steps = new ArrayList<>(List.of(device::bind, () -> device.synchronize("closing the backend")));
+        List<Runnable> steps = new ArrayList<>(List.of(device::bind, graphs::close,
+                () -> device.synchronize("closing the backend")));
         if (cache != null) {
             steps.add(cache::close);
         }

@@ -9,6 +9,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.List;
 import jcuda.Pointer;
 
@@ -20,7 +22,10 @@ import jcuda.Pointer;
  */
 final class GpuSampler {
 
-    /** SamplingRow in sampling.cuh: top_p, min_p (double), seed, counter (int64), temperature, top_k, greedy, 0. */
+    /**
+     * SamplingRow in sampling.cuh: top_p, min_p (double), seed, counter (int64), temperature, top_k, greedy,
+     * mask_row (int32).
+     */
     static final int ROW_BYTES = 48;
 
     private static final int STATUS_BAD_LOGIT = 1;
@@ -46,9 +51,24 @@ final class GpuSampler {
         return p.repetitionPenalty() == 1 && p.presencePenalty() == 0 && p.frequencyPenalty() == 0;
     }
 
-    /** The SamplingRow structs of {@code draws}, little-endian. Penalties are rejected: not on the GPU yet. */
-    static ByteBuffer rowParameters(List<Draw> draws) {
+    /**
+     * What the kernel reads for a batch of rows: the SamplingRow structs (little-endian) and the distinct
+     * allowed-token masks of the constrained rows, {@code [numMasks, maskWords]} flattened. Rows whose requests are
+     * in the same constraint state share one mask object (masks are interned per state), which goes up once.
+     */
+    record PackedRows(ByteBuffer params, int[] masks, int numMasks, int maskWords) {
+    }
+
+    /**
+     * Packs {@code draws} for a logits row of {@code vocab}. Penalties are rejected: not on the GPU yet. A
+     * constrained row's mask is read here, on the thread running the step: the engine took the request's previous
+     * token (and advanced its constraint) before handing this step over, and takes the next only after it.
+     */
+    static PackedRows pack(List<Draw> draws, int vocab) {
+        int maskWords = (vocab + 31) / 32;
         ByteBuffer rows = ByteBuffer.allocate(draws.size() * ROW_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        Map<int[], Integer> maskRows = new IdentityHashMap<>();
+        List<int[]> masks = new ArrayList<>();
         for (int r = 0; r < draws.size(); r++) {
             SamplingState state = draws.get(r).state();
             SamplingParams p = state.params();
@@ -56,10 +76,26 @@ final class GpuSampler {
                 throw new IllegalArgumentException("row " + r + " asks for repetition, presence or frequency penalties,"
                         + " which GPU sampling does not apply yet; sample it on the CPU");
             }
+            int maskRow = -1;
+            if (state.constraint() != null) {
+                int[] mask = state.constraint().allowedTokens();
+                if (mask.length != maskWords) {
+                    throw new IllegalArgumentException("row " + r + " has a token mask of " + mask.length
+                            + " words for logits of " + vocab + " columns");
+                }
+                maskRow = maskRows.computeIfAbsent(mask, m -> {
+                    masks.add(m);
+                    return masks.size() - 1;
+                });
+            }
             rows.putDouble(p.topP()).putDouble(p.minP()).putLong(state.seed()).putLong(draws.get(r).counter())
-                    .putFloat((float) p.temperature()).putInt(p.topK()).putInt(p.isGreedy() ? 1 : 0).putInt(0);
+                    .putFloat((float) p.temperature()).putInt(p.topK()).putInt(p.isGreedy() ? 1 : 0).putInt(maskRow);
         }
-        return rows.flip();
+        int[] flat = new int[masks.size() * maskWords];
+        for (int m = 0; m < masks.size(); m++) {
+            System.arraycopy(masks.get(m), 0, flat, m * maskWords, maskWords);
+        }
+        return new PackedRows(rows.flip(), flat, masks.size(), maskWords);
     }
 
     /**
@@ -81,10 +117,12 @@ final class GpuSampler {
         if (rows == 0) {
             return;
         }
-        DeviceSlice params = slot.staging.upload(slot.workspace, rowParameters(draws));
+        PackedRows packed = pack(draws, vocab);
+        DeviceSlice params = slot.staging.upload(slot.workspace, packed.params());
+        long masks = packed.numMasks() == 0 ? 0 : slot.staging.upload(slot.workspace, packed.masks())[0].address();
         DeviceSlice scratch = slot.workspace.take((long) rows * vocab * Float.BYTES, "sampling scores");
-        kernels.sampleRows(logits.address(), vocab, params.address(), scratch.address(), tokens.address(),
-                status.address(), rows);
+        kernels.sampleRows(logits.address(), vocab, params.address(), new Kernels.TokenMasks(masks, packed.maskWords()),
+                scratch.address(), new Kernels.SampleOutputs(tokens.address(), status.address()), rows);
     }
 
     /**
@@ -175,7 +213,8 @@ final class GpuSampler {
         return switch (status) {
             case 0 -> null;
             case STATUS_BAD_LOGIT -> "row " + row + " of the logits holds a NaN or +Infinity";
-            case STATUS_ALL_MASKED -> "every logit of row " + row + " is -Infinity";
+            case STATUS_ALL_MASKED -> "every logit of row " + row + " is -Infinity (every allowed one, if its output"
+                    + " is constrained)";
             case STATUS_OVERFLOW -> "the top score of row " + row + " overflows to Infinity after temperature "
                     + temperature;
             case STATUS_BAD_TOKEN -> "row " + row + " asks the log-probability of a token outside the vocabulary"

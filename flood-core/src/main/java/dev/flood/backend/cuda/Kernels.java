@@ -85,8 +85,20 @@ final class Kernels implements AutoCloseable {
         });
     }
 
-    /** Launches {@code name} on a {@code gridX x gridY} grid; arguments are Long (pointers), Integer, Float. */
-    private void launch(String name, int gridX, int gridY, int block, int sharedBytes, Object... args) {
+    /**
+     * Lets {@code name} use up to {@code bytes} of dynamic shared memory (above 48 KB a kernel must ask); for the
+     * kernel families whose launchers live beside this class (MoeKernels).
+     */
+    void allowSharedBytes(String name, int bytes) {
+        check(cuFuncSetAttribute(function(name), CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                bytes), "cuFuncSetAttribute " + name);
+    }
+
+    /**
+     * Launches {@code name} on a {@code gridX x gridY} grid; arguments are Long (pointers), Integer, Float. Package
+     * access for the kernel families whose launchers live beside this class (MoeKernels).
+     */
+    void launch(String name, int gridX, int gridY, int block, int sharedBytes, Object... args) {
         if (gridX == 0 || gridY == 0) {
             return;
         }
@@ -227,7 +239,7 @@ final class Kernels implements AutoCloseable {
 
     /**
      * Segment attention over {@code numWork} work items (int[8] each, at {@code work}) of one variant; arguments
-     * in AttentionArgs order. grid: [numWork, numKvHeads]; a persistent variant: [min(numWork x numKvHeads,
+     * in AttentionArgs order, the sliding window last. grid: [numWork, numKvHeads]; a persistent variant: [min(numWork x numKvHeads,
      * multiprocessors)], with numWork and numKvHeads as two more arguments.
      */
     void attention(AttentionVariant variant, AttentionLaunch launch, long work, int numWork) {
@@ -240,7 +252,7 @@ final class Kernels implements AutoCloseable {
         Object[] args = {launch.qkv(), launch.qkvStride(), launch.keyCache(), launch.valueCache(), launch.kvSize(),
             launch.group(), launch.scaleLog2(), metadata.cuSeqlensQ(), metadata.contextLens(), metadata.cuExtents(),
             metadata.extentStarts(), metadata.extentLengths(), work, launch.out(), launch.outStride(),
-            launch.partialOut(), launch.partialMaxSum()};
+            launch.partialOut(), launch.partialMaxSum(), launch.slidingWindow()};
         if (variant.persistent()) {
             int blocks = (int) Math.min((long) numWork * launch.numKvHeads(), device.multiprocessors());
             Object[] persistentArgs = java.util.Arrays.copyOf(args, args.length + 2);
@@ -261,8 +273,19 @@ final class Kernels implements AutoCloseable {
                 launch.partialMaxSum(), launch.out(), launch.outStride());
     }
 
-    void sampleRows(long logits, int vocab, long params, long scratch, long tokens, long status, int rows) {
-        launch("flood_sample_rows", rows, 1, SAMPLING_BLOCK, 0, logits, vocab, params, scratch, tokens, status);
+    /** {@code masks}: [numMasks, maskWords] uint32 allowed-token bits, 0 (null) when no row has a mask. */
+    void sampleRows(long logits, int vocab, long params, TokenMasks masks, long scratch, SampleOutputs outputs,
+                    int rows) {
+        launch("flood_sample_rows", rows, 1, SAMPLING_BLOCK, 0, logits, vocab, params, masks.address(),
+                masks.words(), scratch, outputs.tokens(), outputs.status());
+    }
+
+    /** Device address and row width (in 32-bit words) of {@link #sampleRows}' masks. */
+    record TokenMasks(long address, int words) {
+    }
+
+    /** Device addresses of {@link #sampleRows}' outputs: [rows] token ids and [rows] statuses. */
+    record SampleOutputs(long tokens, long status) {
     }
 
     void tokenLogprobs(long logits, int vocab, long chosen, int topN, LogprobOutputs outputs, int rows) {

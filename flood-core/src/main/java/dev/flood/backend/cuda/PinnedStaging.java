@@ -6,6 +6,8 @@ import static jcuda.driver.JCudaDriver.cuMemHostAlloc;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 import jcuda.Pointer;
 
 /**
@@ -13,6 +15,10 @@ import jcuda.Pointer;
  * is written into and copied from asynchronously, in stream order, into the workspace. A bump allocator like the
  * workspace, one per step slot: {@link #reset()} at the start of each step that uses it, once the step that used
  * it last has finished and its copies are done.
+ *
+ * <p>A step that outgrows the buffer moves on to a larger one without waiting: the old one stays allocated until
+ * the next {@link #reset()}, since the step's earlier copies (or a graph captured from them, {@link DecodeGraphs})
+ * still read it. So nothing here synchronizes, which a step being captured must not do.
  */
 final class PinnedStaging implements AutoCloseable {
 
@@ -20,6 +26,7 @@ final class PinnedStaging implements AutoCloseable {
 
     private final CudaDevice device;
     private Pointer host = new Pointer();
+    private final List<Pointer> retired = new ArrayList<>();   // outgrown buffers this step's copies may read
     private ByteBuffer buffer;
     private long used;
 
@@ -70,15 +77,14 @@ final class PinnedStaging implements AutoCloseable {
 
     /** Starts a new step. The step that used this staging last must have finished. */
     void reset() {
+        freeRetired();
         used = 0;
     }
 
     private long claim(long bytes) {
         long start = Workspace.roundUp(used, PART_ALIGNMENT);
         if (start + bytes > buffer.capacity()) {
-            // Earlier copies of this step may still read the old buffer: wait for them before freeing it.
-            device.synchronize("staging step data");
-            check(cuMemFreeHost(host), "cuMemFreeHost");
+            retired.add(host);
             allocateHost(Math.max(2L * buffer.capacity(), bytes));
             start = 0;
         }
@@ -96,8 +102,16 @@ final class PinnedStaging implements AutoCloseable {
         used = 0;
     }
 
+    private void freeRetired() {
+        for (Pointer old : retired) {
+            check(cuMemFreeHost(old), "cuMemFreeHost");
+        }
+        retired.clear();
+    }
+
     @Override
     public void close() {
+        freeRetired();
         check(cuMemFreeHost(host), "cuMemFreeHost");
     }
 }

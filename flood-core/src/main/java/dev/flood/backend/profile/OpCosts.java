@@ -1,8 +1,10 @@
 package dev.flood.backend.profile;
 
 import dev.flood.backend.AttentionShape;
+import dev.flood.backend.ExpertRouting;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.OutputSpec;
+import dev.flood.backend.RouterSpec;
 import dev.flood.backend.StepHead;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
@@ -32,6 +34,31 @@ public final class OpCosts {
         }
         double flops = 2.0 * m * n * k;
         return weight.storageType() == DType.F8_E4M3 ? new OpCost(bytes, 0, flops) : new OpCost(bytes, flops, 0);
+    }
+
+    /**
+     * Every expert's GEMM over its pairs: {@code out [numPairs, n] = x[row] · W_e [n, k]ᵀ}. Bytes: the weights of as
+     * many experts as the pairs can reach (all of them once a step routes more pairs than there are experts, as
+     * routing over many tokens does), x read once in bf16, out written in float32; FLOPs 2 · pairs · n · k.
+     */
+    public static OpCost expertLinear(Tensor x, ExpertRouting routing, Weight experts) {
+        long pairs = routing.numPairs();
+        long n = experts.rows() / routing.numExperts();
+        long k = experts.cols();
+        long reached = Math.min(routing.numExperts(), pairs);
+        long bytes = reached * n * k * experts.storageType().bytes() + x.rows() * k * BF16 + pairs * n * F32;
+        return new OpCost(bytes, 2.0 * pairs * n * k, 0);
+    }
+
+    /** The router's logits read (float32); each pair's expert and weight written, and its place when grouped. */
+    public static OpCost routeExperts(Tensor logits, RouterSpec spec) {
+        long pairs = (long) logits.rows() * spec.topK();
+        return OpCost.bytes((long) logits.rows() * logits.cols() * F32 + pairs * 3L * Integer.BYTES);
+    }
+
+    /** Each pair's row read and each token's row written (float32). */
+    public static OpCost combineExperts(Tensor expertOut, Tensor out) {
+        return OpCost.bytes(((long) expertOut.rows() * expertOut.cols() + (long) out.rows() * out.cols()) * F32);
     }
 
     /** The embedding rows gathered (bf16) and written as float32. */

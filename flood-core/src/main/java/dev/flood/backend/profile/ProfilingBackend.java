@@ -3,12 +3,14 @@ package dev.flood.backend.profile;
 import dev.flood.api.EngineConfig;
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.Backend;
+import dev.flood.backend.ExpertRouting;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.Handoff;
 import dev.flood.backend.HeadSpan;
 import dev.flood.backend.OutputSpec;
 import dev.flood.backend.PendingOutputs;
 import dev.flood.backend.RotaryTable;
+import dev.flood.backend.RouterSpec;
 import dev.flood.backend.ScoredRows;
 import dev.flood.backend.StepHead;
 import dev.flood.backend.StepLimits;
@@ -215,6 +217,24 @@ public final class ProfilingBackend implements Backend {
     @Override
     public void siluMul(Tensor gateUp, Tensor out) {
         timed(OpClass.NORM_ELEMENTWISE, OpCosts.siluMul(out), () -> delegate.siluMul(gateUp, out));
+    }
+
+    @Override
+    public ExpertRouting routeExperts(Tensor routerLogits, RouterSpec spec) {
+        return timed(OpClass.NORM_ELEMENTWISE, OpCosts.routeExperts(routerLogits, spec),
+                () -> delegate.routeExperts(routerLogits, spec));
+    }
+
+    @Override
+    public void expertLinear(Tensor x, ExpertRouting routing, Weight experts, Tensor out) {
+        timed(OpClass.EXPERT_GEMM, OpCosts.expertLinear(x, routing, experts),
+                () -> delegate.expertLinear(x, routing, experts, out));
+    }
+
+    @Override
+    public void combineExperts(Tensor expertOut, ExpertRouting routing, Tensor out) {
+        timed(OpClass.NORM_ELEMENTWISE, OpCosts.combineExperts(expertOut, out),
+                () -> delegate.combineExperts(expertOut, routing, out));
     }
 
     @Override

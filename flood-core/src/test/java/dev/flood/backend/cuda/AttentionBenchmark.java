@@ -198,7 +198,7 @@ public final class AttentionBenchmark {
         long partialMaxSum = partialRows == 0 ? 0 : workspace.take(partialRows * 2 * 4, "partial sums").address();
         AttentionLaunch launch = new AttentionLaunch(HEAD_DIM, NUM_KV_HEADS, GROUP,
                 (float) (1 / Math.sqrt(HEAD_DIM) * 1.4426950408889634), qkv.address(), QKV_WIDTH, keys.address(),
-                values.address(), KV_SIZE, metadata, out.address(), Q_SIZE, partialOut, partialMaxSum);
+                values.address(), KV_SIZE, metadata, out.address(), Q_SIZE, partialOut, partialMaxSum, 0);
         Runnable layer = () -> {
             kernels.attention(AttentionVariant.DECODE, launch, slices[0].address(), plan.numDecodeWork());
             kernels.attention(plan.prefillVariant(), launch, slices[1].address(), plan.numPrefillWork());

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The attention plan (host side, no GPU): every packed row of every request is covered by exactly one tile of
  * its variant (with either prefill variant), each tile's splits cover its causal context [0, last position + 1)
- * without gaps, split tiles get disjoint partial rows and one merge each, and the prefill work runs longest first.
+ * without gaps (with a sliding window, from the first row's window start), split tiles get disjoint partial rows and one merge each, and the prefill work runs longest first.
  * Also which prefill variant each device and head dim gets, and that the Hopper variant's shared memory fits.
  */
 class AttentionPlanTest {
@@ -34,15 +34,17 @@ class AttentionPlanTest {
             contextLens[r] = queryLens[r] + (random.nextBoolean() ? 0 : random.nextInt(9000));
         }
         ForwardBatch batch = batch(queryLens, contextLens);
-        AttentionPlan plan = AttentionPlan.of(batch, group, prefill);
+        int window = random.nextBoolean() ? 0 : 1 + random.nextInt(random.nextBoolean() ? 64 : 5000);
+        AttentionPlan plan = AttentionPlan.of(batch, group, window, prefill);
 
         int[][] rowCoverage = new int[numSeqs][];
         for (int r = 0; r < numSeqs; r++) {
             rowCoverage[r] = new int[queryLens[r] * group];
         }
         Set<Integer> partialRowsSeen = new HashSet<>();
-        checkWork(plan.decodeWork(), AttentionVariant.DECODE, batch, group, rowCoverage, partialRowsSeen);
-        checkWork(plan.prefillWork(), prefill, batch, group, rowCoverage, partialRowsSeen);
+        checkWork(plan.decodeWork(), AttentionVariant.DECODE, batch, new Heads(group, window), rowCoverage,
+                partialRowsSeen);
+        checkWork(plan.prefillWork(), prefill, batch, new Heads(group, window), rowCoverage, partialRowsSeen);
         for (int r = 0; r < numSeqs; r++) {
             for (int row = 0; row < rowCoverage[r].length; row++) {
                 assertEquals(1, rowCoverage[r][row], "seed " + SEED + ": request " + r + " row " + row + " covered by "
@@ -128,8 +130,38 @@ class AttentionPlanTest {
         assertEquals(8, last[5], "the third split's partial rows start at 2 x 4");
     }
 
-    private static void checkWork(int[] work, AttentionVariant variant, ForwardBatch batch, int group,
+    @Test
+    void aSlidingWindowStartsEachTileAtItsFirstRowsWindow() {
+        // a prefill of 300 tokens after 700, group 4: 1200 packed rows in tiles of 64 (16 tokens), window 100
+        AttentionPlan plan = AttentionPlan.of(batch(new int[] {300}, new int[] {1000}), 4, 100,
+                AttentionVariant.PREFILL);
+        assertEquals(19, plan.numPrefillWork(), "1200 rows in tiles of 64, none split");
+        assertEquals(115, item(plan.prefillWork(), 0)[4] - item(plan.prefillWork(), 0)[3],
+                "100 window positions and 15 more for a full tile's 16 tokens");
+        int[] last = item(plan.prefillWork(), 18);
+        assertEquals(111, last[4] - last[3], "the last tile: 12 tokens");
+        for (int w = 0; w < plan.numPrefillWork(); w++) {
+            int[] item = item(plan.prefillWork(), w);
+            assertEquals(700 + item[1] / 4 - 99, item[3], "kv begins at the first row's window start");
+            assertEquals(700 + (item[1] + item[2] - 1) / 4 + 1, item[4], "and ends after the last row's position");
+        }
+        AttentionPlan decode = AttentionPlan.of(batch(new int[] {1}, new int[] {9000}), 4, 4096,
+                AttentionVariant.PREFILL);
+        assertEquals(8, decode.numDecodeWork(), "the window's 4096 tokens in 8 splits of 512");
+        assertEquals(9000 - 4096, item(decode.decodeWork(), 0)[3]);
+        assertEquals(9000 - 4096 + 512, item(decode.decodeWork(), 0)[4]);
+    }
+
+    /** The group size and sliding window (0: none) of a plan. */
+    private record Heads(int group, int window) {
+        int windowStart(int position) {
+            return window == 0 ? 0 : Math.max(0, position - window + 1);
+        }
+    }
+
+    private static void checkWork(int[] work, AttentionVariant variant, ForwardBatch batch, Heads heads,
                                   int[][] rowCoverage, Set<Integer> partialRowsSeen) {
+        int group = heads.group();
         // tile (seq, rowStart) -> next expected kvBegin, checked in split order
         java.util.Map<Long, Integer> nextBegin = new java.util.HashMap<>();
         for (int w = 0; w < work.length / AttentionPlan.INTS_PER_ITEM; w++) {
@@ -141,13 +173,16 @@ class AttentionPlanTest {
             assertEquals(variant == AttentionVariant.DECODE, rows <= AttentionVariant.DECODE.rows(),
                     "request " + seq + " of " + rows + " packed rows in the " + variant + " work");
             assertTrue(numRows >= 1 && numRows <= variant.rows() && rowStart % variant.rows() == 0);
-            int lastPosition = batch.contextLens()[seq] - batch.queryLen(seq) + (rowStart + numRows - 1) / group;
-            assertTrue(item[4] <= lastPosition + 1 && item[3] < item[4], "kv range within the causal context");
-            int splitTokens = variant.splitTokens(lastPosition + 1);
-            assertTrue(item[4] - item[3] <= splitTokens && item[3] % splitTokens == 0,
+            int firstPosition = batch.contextLens()[seq] - batch.queryLen(seq);
+            int lastPosition = firstPosition + (rowStart + numRows - 1) / group;
+            int kvStart = heads.windowStart(firstPosition + rowStart / group);
+            assertTrue(item[4] <= lastPosition + 1 && item[3] < item[4] && item[3] >= kvStart,
+                    "kv range within the causal context and the first row's window");
+            int splitTokens = variant.splitTokens(lastPosition + 1 - kvStart);
+            assertTrue(item[4] - item[3] <= splitTokens && (item[3] - kvStart) % splitTokens == 0,
                     "splits of " + splitTokens + " tokens");
             long tile = (long) seq << 32 | rowStart;
-            nextBegin.putIfAbsent(tile, 0);
+            nextBegin.putIfAbsent(tile, kvStart);
             if (item[3] == nextBegin.get(tile)) {
                 nextBegin.put(tile, item[4]);
             }
@@ -156,9 +191,9 @@ class AttentionPlanTest {
                     assertTrue(partialRowsSeen.add(item[5] + r), "partial row " + (item[5] + r) + " used twice");
                 }
             } else {
-                assertEquals(0, item[3], "an unsplit tile covers its whole context");
+                assertEquals(kvStart, item[3], "an unsplit tile covers its whole context");
             }
-            if (item[3] == 0) {
+            if (item[3] == kvStart) {
                 for (int r = rowStart; r < rowStart + numRows; r++) {
                     rowCoverage[seq][r]++;
                 }

@@ -57,9 +57,24 @@ class CudaAttentionTest {
                 "FASTEST, 4, 2, 32", "MMA_SYNC, 4, 4, 64", "MMA_SYNC, 32, 8, 128", "MMA_SYNC, 16, 2, 128",
                 "MMA_SYNC, 8, 1, 64"})
     void segmentAttentionMatchesReference(PrefillKernel kernel, int numHeads, int numKvHeads, int headDim) {
-        BackendPair pair = pair(kernel);
-        AttentionVariant variant = pair.cuda.prefillVariant(headDim);
-        AttentionShape shape = AttentionShape.of(numHeads, numKvHeads, headDim);
+        matchesReference(pair(kernel), AttentionShape.of(numHeads, numKvHeads, headDim));
+    }
+
+    /**
+     * The same scenario with a sliding window: 1 (each query sees itself only), 19 (inside one K/V tile), 200 and
+     * 1000 (tiles skipped and masked at the window's start, in prefill, append and decode; decode at context 2000
+     * and the appends at 4400 and 4200 read only the window, split or not).
+     */
+    @ParameterizedTest(name = "{0}: {1} heads, {2} kv heads, head dim {3}, window {4}")
+    @CsvSource({"FASTEST, 32, 8, 128, 1000", "FASTEST, 8, 1, 64, 200", "FASTEST, 16, 2, 128, 19",
+                "FASTEST, 4, 2, 16, 200", "FASTEST, 4, 4, 64, 1", "MMA_SYNC, 32, 8, 128, 1000",
+                "MMA_SYNC, 8, 1, 64, 200", "MMA_SYNC, 16, 4, 64, 19"})
+    void slidingWindowMatchesReference(PrefillKernel kernel, int numHeads, int numKvHeads, int headDim, int window) {
+        matchesReference(pair(kernel), AttentionShape.of(numHeads, numKvHeads, headDim).withSlidingWindow(window));
+    }
+
+    private static void matchesReference(BackendPair pair, AttentionShape shape) {
+        AttentionVariant variant = pair.cuda.prefillVariant(shape.headDim());
         SegmentScenario scenario = SegmentScenario.of(pair.random, CONTEXT_LENS, QUERY_LENS);
         pair.cpu.allocateCache(1, scenario.capacityTokens(), shape.kvSize());
         pair.cuda.allocateCache(1, scenario.capacityTokens(), shape.kvSize());

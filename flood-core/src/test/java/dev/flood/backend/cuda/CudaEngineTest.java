@@ -14,6 +14,7 @@ import dev.flood.api.SamplingParams;
 import dev.flood.api.ScoreResult;
 import dev.flood.api.TokenLogprobs;
 import dev.flood.testing.Fixtures;
+import dev.flood.testing.NearTies;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -36,6 +37,7 @@ class CudaEngineTest {
 
     static final List<String> MODELS = Fixtures.MODELS;
     private static final double NEAR_TIE = 0.1;
+    private static final double BATCH_NEAR_TIE = 1e-2;
     private static final long SEED = System.nanoTime();
 
     private static EngineConfig.Builder config(String name, String backend) {
@@ -79,13 +81,18 @@ class CudaEngineTest {
     }
 
     /**
-     * Batch invariance: 24 greedy requests of mixed lengths give the same tokens alone and all together. The
-     * row-wise kernels and attention compute each request the same whatever the batch; cuBLAS may pick another
-     * GEMM algorithm for another number of tokens, so tokens may part only at a near-tie of 1e-3 nats
-     * (float32 reordering noise, far below the bf16 tolerance).
+     * Batch invariance, on every fixture: 24 greedy requests of mixed lengths give the same tokens alone and all
+     * together. The row-wise kernels, attention (within a sliding window too) and the grouped expert GEMM compute
+     * each request the same whatever the batch; cuBLAS may pick another GEMM algorithm for another number of
+     * tokens (the router's logits included), so tokens may part only at a near-tie of {@link #BATCH_NEAR_TIE} nats
+     * (float32 reordering noise: engines batching the fixtures differently parted at gaps up to 0.003 nats on the
+     * H200, see CudaPipelineTest), and at most half the requests may part at all (a wrong token fed or drawn, or a
+     * kernel reading another request's rows, parts nearly every request). Prompts up to 300 tokens run far past
+     * tiny-mistral-sw's window of 12.
      */
-    @Test
-    void greedyTokensDoNotDependOnTheBatch() {
+    @ParameterizedTest
+    @FieldSource("MODELS")
+    void greedyTokensDoNotDependOnTheBatch(String name) {
         Random random = new Random(SEED);
         List<GenerateRequest> requests = new ArrayList<>();
         for (int i = 0; i < 24; i++) {
@@ -96,12 +103,16 @@ class CudaEngineTest {
             requests.add(GenerateRequest.ofTokens(ids, SamplingParams.builder().maxNewTokens(4 + random.nextInt(12))
                     .ignoreEos().logprobs(2).build()));
         }
-        try (FloodEngine engine = FloodEngine.open(config("tiny-qwen3", "cuda").maxBatchTokens(97).build())) {
+        try (FloodEngine engine = FloodEngine.open(config(name, "cuda").maxBatchTokens(97).build())) {
             List<GenerationResult> together = engine.generate(requests);
+            int parted = 0;
             for (int i = 0; i < requests.size(); i++) {
                 GenerationResult alone = engine.generate(List.of(requests.get(i))).get(0);
-                assertSameUntilNearTie(alone, together.get(i), 1e-3, "request " + i + " (seed " + SEED + ")");
+                parted += NearTies.assertSameUntilNearTie(alone, together.get(i), BATCH_NEAR_TIE,
+                        name + " request " + i + " (seed " + SEED + ")") >= 0 ? 1 : 0;
             }
+            assertTrue(2 * parted <= requests.size(), name + ": " + parted + " of " + requests.size()
+                    + " requests parted alone from together (seed " + SEED + ")");
         }
     }
 
@@ -114,8 +125,8 @@ class CudaEngineTest {
         assertTrue(e.getMessage().contains("try a cache of at most"), e.getMessage());
     }
 
-    private static void assertSameUntilNearTie(GenerationResult reference, GenerationResult actual, double nearTie,
-                                               String what) {
+    static void assertSameUntilNearTie(GenerationResult reference, GenerationResult actual, double nearTie,
+                                       String what) {
         assertFalse(actual.isError(), what + ": " + actual.error());
         List<Integer> expected = reference.tokenIds();
         List<Integer> tokens = actual.tokenIds();

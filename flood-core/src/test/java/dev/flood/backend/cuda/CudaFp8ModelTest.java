@@ -99,7 +99,7 @@ class CudaFp8ModelTest {
     void fixtureLogitsInFp8AreReported(String name) {
         ModelConfig config = ModelConfigReader.read(Fixtures.model(name));
         try (CudaBackend cuda = CudaBackend.open(0, new CudaBackend.Options(LaunchChecking.SYNCHRONOUS,
-                PrefillKernel.FASTEST, Quantization.FP8));
+                PrefillKernel.FASTEST, Quantization.FP8, EngineConfig.CudaGraphs.OFF));
              SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(Fixtures.model(name))) {
             CausalLM lm = CausalLM.load(config, weights, cuda);
             cuda.allocateCache(config.numLayers(), config.maxPositions(), config.kvSize());

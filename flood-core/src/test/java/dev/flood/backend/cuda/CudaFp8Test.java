@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.flood.api.EngineConfig;
 import dev.flood.api.EngineConfig.Quantization;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.Tensor;
@@ -57,7 +58,7 @@ class CudaFp8Test {
         pair = new BackendPair(SEED);
         assumeTrue(Fp8Support.available(pair.cuda.computeCapability()), "not a Hopper GPU: " + pair.cuda.deviceName());
         fp8 = CudaBackend.open(0, new CudaBackend.Options(LaunchChecking.SYNCHRONOUS, PrefillKernel.FASTEST,
-                Quantization.FP8));
+                Quantization.FP8, EngineConfig.CudaGraphs.OFF));
     }
 
     @AfterAll

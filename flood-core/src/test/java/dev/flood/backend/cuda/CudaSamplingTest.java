@@ -18,6 +18,7 @@ import dev.flood.backend.Weight;
 import dev.flood.sampling.Draw;
 import dev.flood.sampling.Sampler;
 import dev.flood.sampling.SamplingState;
+import dev.flood.sampling.TokenConstraint;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -30,7 +31,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * GPU sampling and log-probabilities against the CPU {@link Sampler} on the same logits (the GPU's, copied to the
  * host): every row's token must be identical (greedy, and seeded temperature / top-k / top-p / min-p draws at
- * various generation steps), log-probabilities within 1e-9 (both sum exp in double; only the order differs).
+ * various generation steps, a third of the rows with an allowed-token mask, some masks shared between rows),
+ * log-probabilities within 1e-9 (both sum exp in double; only the order differs).
  * Logits come from a GEMM (continuous values) or straight from bf16 values (many exact ties, which exercise the
  * tie rules of argmax, top-k and top-p).
  */
@@ -89,8 +91,10 @@ class CudaSamplingTest {
         Tensor logits = logits(rows, vocab, withTies);
         float[] host = pair.cuda.toHost(logits);
         List<SamplingState> states = new ArrayList<>();
+        int[] shared = randomMask(vocab);
         for (int r = 0; r < rows; r++) {
-            SamplingState state = new SamplingState(params(r), pair.random.nextLong(), vocab, new int[] {1, 2});
+            TokenConstraint constraint = r % 3 != 1 ? null : new FixedMask(r % 2 == 0 ? shared : randomMask(vocab));
+            SamplingState state = new SamplingState(params(r), pair.random.nextLong(), vocab, new int[] {1, 2}, constraint);
             for (int step = pair.random.nextInt(40); step > 0; step--) {
                 state.accept(pair.random.nextInt(vocab));
             }
@@ -114,6 +118,44 @@ class CudaSamplingTest {
             assertArrayEquals(cpu.topTokenIds(), gpu.get(r).topTokenIds(), where);
             assertArrayEquals(cpu.topLogprobs(), gpu.get(r).topLogprobs(), LOGPROB_TOLERANCE, where);
         }
+    }
+
+    /** A constraint that hands out a fixed mask and accepts anything (the states above advance at random). */
+    private record FixedMask(int[] allowedTokens) implements TokenConstraint {
+        @Override
+        public void accept(int tokenId) {
+        }
+
+        @Override
+        public boolean isComplete() {
+            return false;
+        }
+    }
+
+    /** Each token allowed with probability 1/4, or (one mask in five) only a handful: narrow and wide masks. */
+    private static int[] randomMask(int vocab) {
+        int[] mask = new int[(vocab + 31) / 32];
+        boolean narrow = pair.random.nextInt(5) == 0;
+        for (int i = 0; i < (narrow ? 3 : vocab / 4); i++) {
+            int id = pair.random.nextInt(vocab);
+            mask[id >>> 5] |= 1 << (id & 31);
+        }
+        return mask;
+    }
+
+    @Test
+    void aRowWhoseAllowedTokensAreAllMinusInfinityFailsByName() {
+        int vocab = 100;
+        ForwardBatch batch = BackendPair.simpleBatch(1);
+        pair.cuda.beginStep(batch);
+        float[] values = pair.uniform(vocab, 1f);
+        values[7] = Float.NEGATIVE_INFINITY;
+        Tensor logits = pair.activation(values, 1, vocab, batch).cuda();
+        int[] mask = new int[4];
+        mask[0] = 1 << 7;
+        SamplingState state = new SamplingState(SamplingParams.greedy(4), 1, vocab, new int[] {1}, new FixedMask(mask));
+        FloodException e = assertThrows(FloodException.class, () -> pair.cuda.sample(logits, List.of(state)));
+        assertEquals("every logit of row 0 is -Infinity (every allowed one, if its output is constrained)", e.getMessage());
     }
 
     @Test

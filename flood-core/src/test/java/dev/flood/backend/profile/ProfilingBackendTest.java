@@ -70,9 +70,11 @@ class ProfilingBackendTest {
             double inside = 0;
             for (OpClass c : OpClass.values()) {
                 StepBreakdown.ClassTime time = step.of(c);
-                assertTrue(time.millis() >= 0 && time.floorMillis() > 0, c + ": " + time);
+                // a dense model has no expert GEMMs
+                assertTrue(time.millis() >= 0 && (c == OpClass.EXPERT_GEMM || time.floorMillis() > 0), c + ": " + time);
                 inside += time.millis();
             }
+            assertEquals(0, step.of(OpClass.EXPERT_GEMM).ops());
             assertEquals(step.stepMillis(), inside + step.gapMillis(), 1e-6, "classes and gaps make the step");
             assertEquals(step.floorMillis(), step.classes().values().stream()
                     .mapToDouble(StepBreakdown.ClassTime::floorMillis).sum(), 1e-9);
@@ -94,6 +96,28 @@ class ProfilingBackendTest {
             }
             assertEquals(step.stepMillis(), step.gapMillis(), 1e-9);
             assertTrue(step.stepMillis() > 0);
+        }
+    }
+
+    @Test
+    void aMixtureOfExpertsFilesItsExpertGemmsApart() throws Exception {
+        ModelConfig config = ModelConfigReader.read(Fixtures.model("tiny-qwen3-moe"));
+        ForwardBatch batch = prefill(19);
+        try (SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(Fixtures.model("tiny-qwen3-moe"));
+             CpuBackend plain = new CpuBackend(2);
+             ProfilingBackend profiled = new ProfilingBackend(new CpuBackend(2), new HostClock(), CEILINGS)) {
+            CausalLM reference = CausalLM.load(config, weights, plain);
+            CausalLM wrapped = CausalLM.load(config, weights, profiled);
+            plain.allocateCache(config.numLayers(), 64, config.kvSize());
+            profiled.allocateCache(config.numLayers(), 64, config.kvSize());
+            float[] expected = logits(reference, plain, batch);
+            float[] actual = profiled.toHost(wrapped.forward(batch));
+            StepBreakdown step = profiled.finishStep();
+            assertArrayEquals(expected, actual, "the profiler is transparent");
+            int layers = config.numLayers();
+            assertEquals(2 * layers, step.of(OpClass.EXPERT_GEMM).ops(), "gate/up and down of every sparse layer");
+            assertTrue(step.of(OpClass.EXPERT_GEMM).floorMillis() > 0);
+            assertEquals(3 * layers + 1, step.of(OpClass.GEMM).ops(), "qkv, o and the router per layer, lm_head");
         }
     }
 

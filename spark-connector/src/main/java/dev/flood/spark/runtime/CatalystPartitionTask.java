@@ -12,6 +12,7 @@ import org.apache.spark.sql.catalyst.expressions.JoinedRow;
 import org.apache.spark.sql.catalyst.expressions.MutableProjection;
 import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import scala.Function1;
 import scala.jdk.javaapi.CollectionConverters;
@@ -26,11 +27,13 @@ public final class CatalystPartitionTask implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final List<CallSpec> calls;
-    /** Per call, its data arguments bound to the child's output. */
+    /** Per call, its data arguments, then its key column as a string if it has one, bound to the child's output. */
     private final List<List<Expression>> arguments;
     /** The child's column types, then one per call. */
     private final DataType[] outputTypes;
     private final RunnerMetrics metrics;
+    /** Per call, whether its prompt is given as token ids (an array argument) rather than text. */
+    private final boolean[] tokenPrompts;
 
     public CatalystPartitionTask(List<CallSpec> calls, List<List<Expression>> arguments, List<DataType> outputTypes,
                                  RunnerMetrics metrics) {
@@ -44,6 +47,10 @@ public final class CatalystPartitionTask implements Serializable {
         }
         this.outputTypes = outputTypes.toArray(new DataType[0]);
         this.metrics = metrics;
+        this.tokenPrompts = new boolean[arguments.size()];
+        for (int c = 0; c < tokenPrompts.length; c++) {
+            tokenPrompts[c] = arguments.get(c).get(0).dataType() instanceof ArrayType;
+        }
     }
 
     public Iterator<InternalRow> run(int partitionIndex, Iterator<InternalRow> rows) {
@@ -58,7 +65,8 @@ public final class CatalystPartitionTask implements Serializable {
         for (int c = 0; c < calls.size(); c++) {
             toCatalyst.add(CatalystTypeConverters.createToCatalystConverter(outputTypes[numChildColumns + c]));
         }
-        PartitionRunner.InputReader<InternalRow> reader = (row, call) -> read(argumentProjections.get(call).apply(row));
+        PartitionRunner.InputReader<InternalRow> reader = (row, call) -> read(calls.get(call).function(),
+                tokenPrompts[call], argumentProjections.get(call).apply(row));
         // the child may reuse its row objects, and the window holds rows until their results come back
         Iterator<InternalRow> copies = new Iterator<>() {
             @Override
@@ -92,20 +100,43 @@ public final class CatalystPartitionTask implements Serializable {
         };
     }
 
-    /** Argument 0 is the prompt or text (string); flood_score's argument 1 is its choices (array of string). */
-    private static CallInput read(InternalRow arguments) {
-        String text = arguments.isNullAt(0) ? null : arguments.getUTF8String(0).toString();
-        if (arguments.numFields() < 2) {
-            return CallInput.of(text);
+    /**
+     * Argument 0 is the prompt or text (a string, or flood_generate's token ids as an array of ints); flood_score's
+     * argument 1 is its choices (an array of strings); a last argument beyond the function's data arguments is the
+     * key column, cast to a string.
+     */
+    private static CallInput read(FloodFunction function, boolean tokenPrompt, InternalRow arguments) {
+        String text = null;
+        List<Integer> tokenIds = null;
+        if (!arguments.isNullAt(0)) {
+            if (tokenPrompt) {
+                tokenIds = tokenIds(arguments.getArray(0));
+            } else {
+                text = arguments.getUTF8String(0).toString();
+            }
         }
-        if (arguments.isNullAt(1)) {
-            return new CallInput(text, null);
+        List<String> choices = null;
+        if (function == FloodFunction.SCORE && !arguments.isNullAt(1)) {
+            ArrayData array = arguments.getArray(1);
+            choices = new ArrayList<>(array.numElements());
+            for (int i = 0; i < array.numElements(); i++) {
+                choices.add(array.isNullAt(i) ? null : array.getUTF8String(i).toString());
+            }
         }
-        ArrayData array = arguments.getArray(1);
-        List<String> choices = new ArrayList<>(array.numElements());
+        String key = null;
+        int keyIndex = function.numArguments();
+        if (arguments.numFields() > keyIndex && !arguments.isNullAt(keyIndex)) {
+            key = arguments.getUTF8String(keyIndex).toString();
+        }
+        return new CallInput(text, tokenIds, choices, key);
+    }
+
+    /** A null element is kept as null: the engine rejects the request, naming it. */
+    private static List<Integer> tokenIds(ArrayData array) {
+        List<Integer> ids = new ArrayList<>(array.numElements());
         for (int i = 0; i < array.numElements(); i++) {
-            choices.add(array.isNullAt(i) ? null : array.getUTF8String(i).toString());
+            ids.add(array.isNullAt(i) ? null : array.getInt(i));
         }
-        return new CallInput(text, choices);
+        return ids;
     }
 }

@@ -54,17 +54,25 @@ public final class PartitionRunner<R> {
     private final RunnerMetrics metrics;
     private final BooleanSupplier killed;
     private final ArrayDeque<Pending<R>> window = new ArrayDeque<>();
+    /** The task's partition index, for error messages. */
+    private final int partition;
     /** Each distinct engine's counters when the runner started, for the mean batch over the task. */
     private final Map<FloodEngine, EngineMetrics> startMetrics = new IdentityHashMap<>();
     private boolean finished;
 
-    public PartitionRunner(List<CallRunner> calls, InputReader<R> reader, int maxInFlightRows, RunnerMetrics metrics) {
-        this(calls, reader, maxInFlightRows, metrics, () -> false);
+    /** @param partition the task's partition index, named in on_error=fail messages */
+    public PartitionRunner(List<CallRunner> calls, InputReader<R> reader, int maxInFlightRows, RunnerMetrics metrics,
+                           int partition) {
+        this(calls, reader, maxInFlightRows, metrics, partition, () -> false);
     }
 
-    /** A runner whose waits end, cancelling the rows in flight, once {@code killed} is true (checked while waiting). */
+    /**
+     * A runner whose waits end, cancelling the rows in flight, once {@code killed} is true (checked while waiting).
+     *
+     * @param partition the task's partition index, named in on_error=fail messages
+     */
     public PartitionRunner(List<CallRunner> calls, InputReader<R> reader, int maxInFlightRows, RunnerMetrics metrics,
-                           BooleanSupplier killed) {
+                           int partition, BooleanSupplier killed) {
         if (calls.isEmpty()) {
             throw new IllegalArgumentException("a partition runner needs at least one call");
         }
@@ -76,6 +84,7 @@ public final class PartitionRunner<R> {
         this.maxInFlightRows = maxInFlightRows;
         this.metrics = metrics;
         this.killed = killed;
+        this.partition = partition;
         for (CallRunner call : calls) {
             startMetrics.computeIfAbsent(call.engine(), FloodEngine::metrics);
         }
@@ -172,7 +181,8 @@ public final class PartitionRunner<R> {
             Object raw = await(pending.results()[c]);
             promptTokens += CallRunner.promptTokens(raw);
             generatedTokens += CallRunner.generatedTokens(raw);
-            values[c] = calls.get(c).value(pending.inputs()[c], raw, pending.rowNumber());
+            values[c] = calls.get(c).value(pending.inputs()[c], raw,
+                    new RowFailure.RowPosition(pending.rowNumber(), partition));
         }
         metrics.row(promptTokens, generatedTokens);
         return new Evaluated<>(pending.row(), values);

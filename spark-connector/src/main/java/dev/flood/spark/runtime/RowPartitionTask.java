@@ -17,20 +17,23 @@ public final class RowPartitionTask implements MapPartitionsFunction<Row, Row> {
     private final CallSpec call;
     /** Column indexes of the call's data arguments in the input rows. */
     private final int[] argumentColumns;
+    /** Index of the column that key_column names, or -1. */
+    private final int keyColumn;
 
-    public RowPartitionTask(CallSpec call, int[] argumentColumns) {
+    /** @param keyColumn the index of the column that key_column names, or -1 */
+    public RowPartitionTask(CallSpec call, int[] argumentColumns, int keyColumn) {
         if (argumentColumns.length != call.function().numArguments()) {
             throw new IllegalArgumentException(call.function().sqlName() + " takes " + call.function().numArguments()
                     + " data columns, got " + argumentColumns.length);
         }
         this.call = call;
         this.argumentColumns = argumentColumns.clone();
+        this.keyColumn = keyColumn;
     }
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
-        PartitionRunner.InputReader<Row> reader = (row, ignored) -> new CallInput(row.getString(argumentColumns[0]),
-                argumentColumns.length > 1 && !row.isNullAt(argumentColumns[1]) ? row.getList(argumentColumns[1]) : null);
+        PartitionRunner.InputReader<Row> reader = (row, ignored) -> read(row);
         Iterator<PartitionRunner.Evaluated<Row>> evaluated = TaskRun.start(List.of(call), reader, RunnerMetrics.NONE, rows);
         return new Iterator<>() {
             @Override
@@ -49,5 +52,17 @@ public final class RowPartitionTask implements MapPartitionsFunction<Row, Row> {
                 return RowFactory.create(values);
             }
         };
+    }
+
+    /** The prompt (text, or a list of token ids) and flood_score's choices, by the columns given. */
+    private CallInput read(Row row) {
+        Object prompt = row.get(argumentColumns[0]);
+        List<String> choices = argumentColumns.length > 1 && !row.isNullAt(argumentColumns[1])
+                ? row.getList(argumentColumns[1]) : null;
+        String key = keyColumn < 0 || row.isNullAt(keyColumn) ? null : String.valueOf(row.get(keyColumn));
+        if (prompt instanceof scala.collection.Seq<?> || prompt instanceof List<?>) {
+            return new CallInput(null, row.getList(argumentColumns[0]), choices, key);
+        }
+        return new CallInput((String) prompt, null, choices, key);
     }
 }

@@ -8,10 +8,10 @@ import org.apache.spark.util.TaskCompletionListener;
 
 /**
  * Starts a partition runner inside a task: leases each call's engine from the executor's registry (on the task's
- * GPU, if it was given one) and gives the leases back when the task completes, however it ends. A killed task
+ * GPUs, if it was given any) and gives the leases back when the task completes, however it ends. A killed task
  * (job cancel, task kill, speculation loser) cancels its rows in flight, and a task that ends with rows still in
  * flight (it failed, or its consumer stopped early) cancels them, so the engine stops working for it at its next
- * step.
+ * step. A row that fails under on_error=fail fails the stage at once ({@link StageFailures}).
  */
 final class TaskRun {
 
@@ -37,7 +37,7 @@ final class TaskRun {
             throw e;
         }
         PartitionRunner<R> runner = new PartitionRunner<>(runners, reader, window, metrics,
-                context == null ? () -> false : context::isInterrupted);
+                context == null ? -1 : context.partitionId(), context == null ? () -> false : context::isInterrupted);
         if (context != null) {
             context.addTaskCompletionListener((TaskCompletionListener) completed -> {
                 runner.cancelInFlight();
@@ -45,6 +45,25 @@ final class TaskRun {
                 leases.forEach(EngineRegistry.Lease::close);
             });
         }
-        return runner.run(rows);
+        Iterator<PartitionRunner.Evaluated<R>> evaluated = runner.run(rows);
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                try {
+                    return evaluated.hasNext();
+                } catch (RowFailure failure) {
+                    throw StageFailures.failStage(context, failure);
+                }
+            }
+
+            @Override
+            public PartitionRunner.Evaluated<R> next() {
+                try {
+                    return evaluated.next();
+                } catch (RowFailure failure) {
+                    throw StageFailures.failStage(context, failure);
+                }
+            }
+        };
     }
 }

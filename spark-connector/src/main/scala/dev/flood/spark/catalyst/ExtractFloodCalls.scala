@@ -1,9 +1,12 @@
 package dev.flood.spark.catalyst
 
 import dev.flood.api.FloodException
+import dev.flood.spark.FloodOptions
+import org.apache.spark.sql.catalyst.analysis.UnresolvedAttribute
 import org.apache.spark.sql.catalyst.expressions.{AttributeReference, Expression, ExpressionSet}
 import org.apache.spark.sql.catalyst.plans.logical.{Filter, LogicalPlan, Project, Sort}
 import org.apache.spark.sql.catalyst.rules.Rule
+import org.apache.spark.sql.internal.SQLConf
 
 /**
  * Moves Flood calls out of the operators that hold them into a [[FloodEval]] node below, leaving attribute
@@ -17,7 +20,8 @@ import org.apache.spark.sql.catalyst.rules.Rule
  * Project: filter push-down and CollapseProject inline aliases and would copy a call (generating twice);
  * [[PushFiltersThroughFloodEval]] then moves filters that do not read a result below the node. Calls are
  * supported in SELECT lists, WHERE and ORDER BY; nested calls give a chain of nodes, innermost first; equal calls
- * in one operator run once.
+ * in one operator run once. A call's `key_column` option is resolved here, against the same input as its
+ * arguments, and becomes the call's `key` child (so that column pruning keeps it).
  */
 object ExtractFloodCalls extends Rule[LogicalPlan] {
 
@@ -40,8 +44,12 @@ object ExtractFloodCalls extends Rule[LogicalPlan] {
     case other => other.children.flatMap(readyCalls)
   }
 
-  private def extract(node: LogicalPlan): LogicalPlan = {
-    val child = node.children.head
+  private def extract(unkeyed: LogicalPlan): LogicalPlan = {
+    val child = unkeyed.children.head
+    val node = unkeyed.transformExpressions {
+      case call: FloodCall if call.key.isEmpty && call.keyColumnName.isDefined =>
+        call.copy(key = Some(resolveKey(call, call.keyColumnName.get, child)))
+    }
     val calls = ExpressionSet(node.expressions.flatMap(readyCalls)).toSeq.map(_.asInstanceOf[FloodCall])
     calls.find(!_.references.subsetOf(child.outputSet)).foreach { call =>
       throw new FloodException(s"${call.prettyName} reads columns its input does not have: " +
@@ -56,4 +64,10 @@ object ExtractFloodCalls extends Rule[LogicalPlan] {
     // a Filter or Sort now also outputs the results: keep only what it output before
     if (chained.output != node.output) Project(node.output, chained) else chained
   }
+
+  private def resolveKey(call: FloodCall, name: String, input: LogicalPlan): Expression =
+    input.resolve(UnresolvedAttribute.quotedString(name).nameParts, SQLConf.get.resolver).getOrElse {
+      throw new FloodException(s"${call.prettyName}: ${FloodOptions.KEY_COLUMN.key} '$name' names no column of the " +
+        s"call's input (${input.output.map(_.name).mkString(", ")})")
+    }
 }

@@ -1,32 +1,37 @@
 package dev.flood.spark.catalyst
 
-import dev.flood.spark.FloodSettings
+import dev.flood.spark.{FloodOptions, FloodSettings}
 import dev.flood.spark.runtime.{CallOptions, FloodFunction, FloodSchemas}
 import org.apache.spark.sql.catalyst.analysis.TypeCheckResult
 import org.apache.spark.sql.catalyst.expressions.{Cast, Expression, Unevaluable}
-import org.apache.spark.sql.types.{ArrayType, DataType, StringType}
+import org.apache.spark.sql.types.{ArrayType, ByteType, DataType, IntegerType, LongType, ShortType, StringType}
 
 /**
- * A call of flood_generate, flood_perplexity or flood_score. Children: the data arguments (prompt or text, and
- * flood_score's choices), then the optional options argument, a constant read once here. Never evaluated row by
- * row: [[ExtractFloodCalls]] moves every call into a [[FloodEval]] node, which runs rows in batches.
+ * A call of flood_generate, flood_perplexity or flood_score. Children: the data `arguments` (prompt or text, and
+ * flood_score's choices), then the optional `options` argument (a constant read once here), then the optional
+ * `key`: the column that `key_column` names, resolved by [[ExtractFloodCalls]] against the call's input so that
+ * an on_error=fail message can name the row. Never evaluated row by row: [[ExtractFloodCalls]] moves every call
+ * into a [[FloodEval]] node, which runs rows in batches.
  */
-case class FloodCall(function: FloodFunction, children: Seq[Expression]) extends Expression with Unevaluable {
+case class FloodCall(function: FloodFunction, arguments: Seq[Expression], options: Option[Expression],
+                     key: Option[Expression]) extends Expression with Unevaluable {
 
-  def arguments: Seq[Expression] = children.take(function.numArguments)
-
-  def optionsArgument: Option[Expression] = children.drop(function.numArguments).headOption
+  override def children: Seq[Expression] = arguments ++ options ++ key
 
   /** The call's own options, by key (the conf's are merged in when the query is planned). */
-  lazy val callOptions: java.util.Map[String, String] = optionsArgument match {
-    case Some(options) => CallOptions.read(function, options.eval(), options.dataType)
+  lazy val callOptions: java.util.Map[String, String] = options match {
+    case Some(o) => CallOptions.read(function, o.eval(), o.dataType)
     case None => java.util.Map.of()
   }
 
+  /** The column named by the call's key_column option, if it has one. */
+  def keyColumnName: Option[String] = Option(callOptions.get(FloodOptions.KEY_COLUMN.key))
+
   override def checkInputDataTypes(): TypeCheckResult = {
-    val mismatch = arguments.zip(FloodCall.argumentTypes(function)).find { case (a, t) => !FloodCall.accepts(t, a.dataType) }
+    val mismatch = arguments.zip(FloodCall.argumentTypes(function)).find { case (a, t) => !t.contains(a.dataType) }
     mismatch.map { case (a, t) =>
-      TypeCheckResult.TypeCheckFailure(s"$prettyName needs ${t.simpleString} for ${a.sql}, got ${a.dataType.simpleString}")
+      TypeCheckResult.TypeCheckFailure(s"$prettyName needs ${t.map(_.simpleString).mkString(" or ")} for " +
+        s"${a.sql}, got ${a.dataType.simpleString}")
     }.getOrElse(TypeCheckResult.TypeCheckSuccess)
   }
 
@@ -38,27 +43,34 @@ case class FloodCall(function: FloodFunction, children: Seq[Expression]) extends
 
   override def toString: String = s"$prettyName(${children.mkString(", ")})"
 
-  override protected def withNewChildrenInternal(newChildren: IndexedSeq[Expression]): FloodCall =
-    copy(children = newChildren)
+  override protected def withNewChildrenInternal(newChildren: IndexedSeq[Expression]): FloodCall = {
+    val numArguments = arguments.length
+    copy(arguments = newChildren.take(numArguments),
+      options = options.map(_ => newChildren(numArguments)),
+      key = key.map(_ => newChildren.last))
+  }
 }
 
 object FloodCall {
 
-  /** The prompt or text is a string; flood_score's choices an array of strings. */
-  def argumentTypes(function: FloodFunction): Seq[DataType] = function match {
-    case FloodFunction.SCORE => Seq(StringType, ArrayType(StringType))
-    case _ => Seq(StringType)
-  }
+  /** The token ids of a pre-tokenized prompt. */
+  private val TokenIds: DataType = ArrayType(IntegerType)
 
-  /** Whether a value of `actual` type can be read as `expected` (arrays may or may not hold nulls). */
-  def accepts(expected: DataType, actual: DataType): Boolean = (expected, actual) match {
-    case (ArrayType(e, _), ArrayType(a, _)) => e == a
-    case _ => expected == actual
+  /**
+   * The types each data argument accepts: flood_generate's prompt is text or token ids, flood_perplexity's text
+   * a string, flood_score's prompt a string and its choices an array of strings (arrays may hold nulls).
+   */
+  def argumentTypes(function: FloodFunction): Seq[Seq[DataType]] = function match {
+    case FloodFunction.GENERATE => Seq(Seq(StringType, TokenIds, ArrayType(IntegerType, containsNull = false)))
+    case FloodFunction.SCORE => Seq(Seq(StringType),
+      Seq(ArrayType(StringType), ArrayType(StringType, containsNull = false)))
+    case _ => Seq(Seq(StringType))
   }
 
   /**
    * The function builder Spark calls when it resolves `name(args)`: casts data arguments of other types (a number
-   * prompt becomes its string form) and checks the arguments and the options.
+   * prompt becomes its string form, an array of longs an array of token ids) and checks the arguments and the
+   * options.
    */
   def builder(function: FloodFunction): Seq[Expression] => Expression = { children =>
     val expected = function.numArguments
@@ -67,19 +79,26 @@ object FloodCall {
         s"options map or struct, got ${children.length} argument(s)")
     }
     val cast = children.take(expected).zip(argumentTypes(function)).map {
-      case (argument, t) if accepts(t, argument.dataType) => argument
-      case (argument, ArrayType(StringType, _)) if argument.dataType.isInstanceOf[ArrayType] =>
-        Cast(argument, ArrayType(StringType))
-      case (argument, _: ArrayType) =>
-        throw new IllegalArgumentException(s"${function.sqlName}: choices must be an array, got " +
-          s"${argument.dataType.simpleString} for ${argument.sql}")
-      case (argument, t) => Cast(argument, t)
+      case (argument, types) if types.contains(argument.dataType) => argument
+      case (argument, types) if types.contains(TokenIds) => argument.dataType match {
+        case ArrayType(ByteType | ShortType | LongType, _) => Cast(argument, TokenIds)
+        case _: ArrayType => throw new IllegalArgumentException(s"${function.sqlName}: a prompt must be a string or " +
+          s"an array of token ids, got ${argument.dataType.simpleString} for ${argument.sql}")
+        case _ => Cast(argument, StringType)
+      }
+      case (argument, types) if types.head.isInstanceOf[ArrayType] => argument.dataType match {
+        case _: ArrayType => Cast(argument, ArrayType(StringType))
+        case other => throw new IllegalArgumentException(s"${function.sqlName}: choices must be an array, got " +
+          s"${other.simpleString} for ${argument.sql}")
+      }
+      case (argument, _) => Cast(argument, StringType)
     }
-    val call = FloodCall(function, cast ++ children.drop(expected))
-    call.optionsArgument.filterNot(_.foldable).foreach { options =>
+    val options = children.drop(expected).headOption
+    options.filterNot(_.foldable).foreach { o =>
       throw new IllegalArgumentException(s"${function.sqlName}: the options argument must be a constant map or " +
-        s"struct, got ${options.sql}")
+        s"struct, got ${o.sql}")
     }
+    val call = FloodCall(function, cast, options, None)
     call.dataType // reads and checks the options now, so a bad key fails analysis
     call
   }

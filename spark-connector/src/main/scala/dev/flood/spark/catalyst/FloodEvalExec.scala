@@ -5,10 +5,11 @@ import scala.jdk.CollectionConverters._
 import dev.flood.spark.runtime.{CallSpec, CatalystPartitionTask, SqlRunnerMetrics}
 import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.catalyst.InternalRow
-import org.apache.spark.sql.catalyst.expressions.{Attribute, AttributeSeq, AttributeSet, BindReferences, Expression, SortOrder}
+import org.apache.spark.sql.catalyst.expressions.{Attribute, AttributeSeq, AttributeSet, BindReferences, Cast, Expression, SortOrder}
 import org.apache.spark.sql.catalyst.plans.physical.Partitioning
 import org.apache.spark.sql.execution.{SparkPlan, UnaryExecNode}
 import org.apache.spark.sql.execution.metric.{SQLMetric, SQLMetrics}
+import org.apache.spark.sql.types.StringType
 
 /**
  * Runs a [[FloodEval]]: each partition's rows stream through the executor's shared engine in a bounded window
@@ -35,7 +36,11 @@ case class FloodEvalExec(calls: Seq[FloodCall], resultAttrs: Seq[Attribute], spe
 
   override protected def doExecute(): RDD[InternalRow] = {
     val input = AttributeSeq.fromNormalOutput(child.output)
-    val arguments = calls.map(_.arguments.map(a => BindReferences.bindReference[Expression](a, input)).asJava)
+    // per call: its data arguments, then its key column as a string (if key_column names one)
+    val arguments = calls.map { call =>
+      (call.arguments ++ call.key.map(k => Cast(k, StringType)))
+        .map(a => BindReferences.bindReference[Expression](a, input)).asJava
+    }
     val sink = new SqlRunnerMetrics(metrics("numOutputRows"), metrics("promptTokens"), metrics("generatedTokens"),
       metrics("engineTime"), metrics("meanRunningBatch"))
     val task = new CatalystPartitionTask(specs.asJava, arguments.asJava, output.map(_.dataType).asJava, sink)

@@ -105,7 +105,7 @@ class PartitionRunnerTest {
         PartitionRunner<String> runner = new PartitionRunner<>(List.of(
                 new CallRunner(FloodFunction.GENERATE, generate, engine),
                 new CallRunner(FloodFunction.PERPLEXITY, perplexity, engine)),
-                (row, call) -> CallInput.of(row), window, metrics);
+                (row, call) -> CallInput.of(row), window, metrics, 0);
 
         List<GenerationResult> expected = engine.generate(prompts.stream().map(p -> GenerateRequest.of(p,
                 generate.sampling().toBuilder().seed(RowSeeds.seed(generate, p)).build())).toList());
@@ -135,23 +135,40 @@ class PartitionRunnerTest {
     }
 
     @Test
-    void onErrorFailNamesTheRow() {
-        FloodSettings failing = FloodSettings.resolve(CONF, Map.of("max_tokens", "2", "on_error", "fail"));
+    void onErrorFailNamesTheRowByItsKeyAndPrompt() {
+        FloodSettings failing = FloodSettings.resolve(CONF, Map.of("max_tokens", "2", "on_error", "fail",
+                "key_column", "id"));
         PartitionRunner<String> runner = new PartitionRunner<>(
                 List.of(new CallRunner(FloodFunction.GENERATE, failing, engine)),
-                (row, call) -> CallInput.of(row), 4, RunnerMetrics.NONE);
-        Iterator<PartitionRunner.Evaluated<String>> out = runner.run(Arrays.asList("fine", "also fine", null, "x").iterator());
+                (row, call) -> new CallInput(row.substring(2), null, null, row.substring(0, 1)), 4,
+                RunnerMetrics.NONE, 3);
+        String overLong = "x:" + "a very long prompt ".repeat(200);
+        Iterator<PartitionRunner.Evaluated<String>> out = runner.run(List.of("a:fine", "b:also fine", overLong).iterator());
         out.next();
         out.next();
-        FloodException e = assertThrows(FloodException.class, out::next);
-        assertEquals("flood_generate failed on row 2 of its partition (on_error=fail): prompt is null", e.getMessage());
+        RowFailure e = assertThrows(RowFailure.class, out::next);
+        assertTrue(e.getMessage().startsWith("flood_generate failed (on_error=fail) on the row with id=x, prompt "
+                + "'a very long prompt a very long prompt a …' (row 2 of partition 3): prompt has "),
+                e.getMessage());
+    }
+
+    @Test
+    void failedRowsAreDescribedByTheirPromptsFirstCharactersOrTokenIds() {
+        assertEquals("prompt NULL", RowFailure.describePrompt(CallInput.of(null)));
+        assertEquals("prompt 'short'", RowFailure.describePrompt(CallInput.of("short")));
+        assertEquals("prompt '" + "\uD83D\uDE80".repeat(40) + "…'",
+                RowFailure.describePrompt(CallInput.of("\uD83D\uDE80".repeat(41))), "40 code points, not chars");
+        assertEquals("prompt [1, 2, 3] (3 token ids)",
+                RowFailure.describePrompt(new CallInput(null, List.of(1, 2, 3), null, null)));
+        assertEquals("prompt [0, 1, 2, 3, 4, 5, 6, 7, …] (12 token ids)", RowFailure.describePrompt(
+                new CallInput(null, java.util.stream.IntStream.range(0, 12).boxed().toList(), null, null)));
     }
 
     @Test
     void badWindowIsRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new PartitionRunner<String>(
                 List.of(new CallRunner(FloodFunction.PERPLEXITY, FloodSettings.resolve(CONF, Map.of()), engine)),
-                (row, call) -> CallInput.of(row), 0, RunnerMetrics.NONE));
+                (row, call) -> CallInput.of(row), 0, RunnerMetrics.NONE, 0));
         assertEquals("maxInFlightRows must be >= 1, got 0", e.getMessage());
     }
 }

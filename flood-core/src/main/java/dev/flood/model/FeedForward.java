@@ -1,0 +1,36 @@
+package dev.flood.model;
+
+import dev.flood.backend.Backend;
+import dev.flood.backend.Tensor;
+import dev.flood.config.ModelConfig;
+import dev.flood.weights.WeightSource;
+
+/**
+ * A decoder layer's feed-forward sublayer on a backend: a dense {@link GatedMlp} or a sparse {@link SparseMoe},
+ * chosen per layer by {@link LayerOptions#feedForward()}. The decoder layer adds its output to the residual stream.
+ */
+interface FeedForward {
+
+    /**
+     * Reads {@code normed [numTokens, hidden]} (the post-attention norm of the residual) and writes the sublayer's
+     * output to {@code out [numTokens, hidden]}, float32; intermediate activations come from {@code scratch}.
+     */
+    void forward(Backend backend, Tensor normed, Tensor out, DecoderLayer.Scratch scratch);
+
+    /** Loads {@code layer}'s feed-forward sublayer of kind {@code spec}. */
+    static FeedForward load(FeedForwardSpec spec, LayerSource layer, Backend backend) {
+        if (spec instanceof FeedForwardSpec.Sparse sparse) {
+            return SparseMoe.load(sparse, layer, backend);
+        }
+        return GatedMlp.load((FeedForwardSpec.Dense) spec, layer, backend);
+    }
+
+    /** Where one layer's weights come from: the layer index, the model's shape and its checkpoint names. */
+    record LayerSource(int layer, ModelConfig config, WeightNames names, WeightSource source) {
+
+        /** The full name of this layer's parameter {@code name}. */
+        String name(String name) {
+            return names.layer(layer, name);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package dev.flood.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flood.api.EngineConfig.CudaGraphs;
+import dev.flood.api.EngineConfig.Quantization;
+import dev.flood.backend.ForwardBatch;
+import dev.flood.config.ModelConfig;
+import dev.flood.config.ModelConfigReader;
+import dev.flood.model.CausalLM;
+import dev.flood.testing.Fixtures;
+import dev.flood.weights.SafetensorsCheckpoint;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.FieldSource;
+
+/**
+ * Decode steps as CUDA graphs ({@link DecodeGraphs}) against the same steps launched kernel by kernel, on two
+ * backends fed the same batches: a prefill of {@link #SEQS} requests, then decode steps of the first k requests for
+ * each k of {@link #DECODE_ROWS}, which cross the buckets 64, 32, 8, 4, 2 and 1 and come back to a bucket seen
+ * before. Request 0's context starts at {@link #LONG_PROMPT} tokens and passes 256 during the run, where its
+ * decode attention is first split in two and merged: the step's graph gains a node and takes a graph of its own.
+ *
+ * <p>Tolerance: none. Both backends launch the same kernels with the same arguments on identical batches, so the
+ * logits must be bit for bit the same; a graph changes when kernels run, not what they compute.
+ */
+@Tag("gpu")
+class CudaGraphsTest {
+
+    static final List<String> MODELS = Fixtures.MODELS;
+    private static final int SEQS = 40;
+    private static final int SLOTS_PER_SEQ = 300;
+    private static final int LONG_PROMPT = 250;
+    private static final int[] DECODE_ROWS = {40, 40, 33, 33, 19, 19, 19, 19, 8, 5, 5, 3, 2, 1, 1, 2, 40, 33};
+    /** Buckets of {@link #DECODE_ROWS}: 64, 32, 8, 4, 2, 1; the first step of each runs eagerly. */
+    private static final int BUCKETS = 6;
+
+    /**
+     * The batches: request s holds slots {@code [s * SLOTS_PER_SEQ, ..)} in one extent; its prompt is
+     * {@link #LONG_PROMPT} tokens for s = 0 and 1 + s % 7 otherwise; token ids are fixed by request and position.
+     */
+    private static final class Steps {
+        private final int vocab;
+        private final int[] contextLens = new int[SEQS];
+
+        Steps(int vocab) {
+            this.vocab = vocab;
+        }
+
+        private int token(int seq, int position) {
+            return (seq * 131 + position * 17 + 3) % vocab;
+        }
+
+        ForwardBatch prefill() {
+            for (int s = 0; s < SEQS; s++) {
+                contextLens[s] = s == 0 ? LONG_PROMPT : 1 + s % 7;
+            }
+            return step(SEQS, contextLens.clone(), false);
+        }
+
+        /** One new token for each of requests 0 .. rows - 1. */
+        ForwardBatch decode(int rows) {
+            int[] queryLens = new int[rows];
+            for (int s = 0; s < rows; s++) {
+                contextLens[s]++;
+                queryLens[s] = 1;
+            }
+            return step(rows, queryLens, true);
+        }
+
+        private ForwardBatch step(int seqs, int[] queryLens, boolean everyRowSamples) {
+            int numTokens = IntStream.of(queryLens).limit(seqs).sum();
+            int[] tokenIds = new int[numTokens];
+            int[] positions = new int[numTokens];
+            int[] slots = new int[numTokens];
+            int[] cuSeqlensQ = new int[seqs + 1];
+            int[] cuExtents = new int[seqs + 1];
+            int[] starts = new int[seqs];
+            int[] lengths = new int[seqs];
+            int[] logitRows = new int[seqs];
+            int row = 0;
+            for (int s = 0; s < seqs; s++) {
+                int first = contextLens[s] - queryLens[s];
+                for (int i = 0; i < queryLens[s]; i++, row++) {
+                    positions[row] = first + i;
+                    tokenIds[row] = token(s, first + i);
+                    slots[row] = s * SLOTS_PER_SEQ + first + i;
+                }
+                cuSeqlensQ[s + 1] = row;
+                cuExtents[s + 1] = s + 1;
+                starts[s] = s * SLOTS_PER_SEQ;
+                lengths[s] = contextLens[s];
+                logitRows[s] = row - 1;
+            }
+            assertTrue(everyRowSamples == (numTokens == seqs), "a decode step samples every row");
+            return new ForwardBatch(tokenIds, positions, slots, cuSeqlensQ, contextLens.clone(), cuExtents, starts,
+                    lengths, logitRows);
+        }
+    }
+
+    private static CudaBackend open(CudaGraphs graphs) {
+        return CudaBackend.open(0, new CudaBackend.Options(LaunchChecking.ASYNC, PrefillKernel.FASTEST,
+                Quantization.AUTO, graphs));
+    }
+
+    /** One step's logits on the host, the step ended as the engine ends it. */
+    private static float[] run(CudaBackend backend, CausalLM lm, ForwardBatch batch) {
+        float[] logits = backend.toHost(lm.forward(batch));
+        backend.endStep();
+        return logits;
+    }
+
+    @ParameterizedTest
+    @FieldSource("MODELS")
+    void decodeStepsGiveTheSameLogitsBitForBitAsGraphs(String name) {
+        ModelConfig config = ModelConfigReader.read(Fixtures.model(name));
+        try (CudaBackend eager = open(CudaGraphs.OFF);
+             CudaBackend graphed = open(CudaGraphs.ON);
+             SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(Fixtures.model(name))) {
+            CausalLM eagerLm = CausalLM.load(config, weights, eager);
+            CausalLM graphedLm = CausalLM.load(config, weights, graphed);
+            for (CudaBackend backend : List.of(eager, graphed)) {
+                backend.allocateCache(config.numLayers(), SEQS * SLOTS_PER_SEQ, config.kvSize());
+            }
+            Steps eagerSteps = new Steps(config.vocabSize());
+            Steps graphedSteps = new Steps(config.vocabSize());
+            assertArrayEquals(run(eager, eagerLm, eagerSteps.prefill()),
+                    run(graphed, graphedLm, graphedSteps.prefill()), name + ": prefill (eager on both)");
+            for (int step = 0; step < DECODE_ROWS.length; step++) {
+                int rows = DECODE_ROWS[step];
+                float[] expected = run(eager, eagerLm, eagerSteps.decode(rows));
+                float[] actual = run(graphed, graphedLm, graphedSteps.decode(rows));
+                assertEquals(rows * config.vocabSize(), actual.length);
+                assertArrayEquals(expected, actual, name + ": decode step " + step + " of " + rows + " rows");
+            }
+            DecodeGraphs.Stats stats = graphed.graphStats();
+            System.out.printf("%s: %s%n", name, stats);
+            assertEquals(new DecodeGraphs.Stats(0, 0, 0, 0), eager.graphStats());
+            assertEquals(BUCKETS, stats.warmUpSteps(), stats.toString());
+            assertEquals(DECODE_ROWS.length - BUCKETS, stats.graphSteps(), stats.toString());
+            assertEquals(stats.graphSteps(), stats.instantiated() + stats.updated(), stats.toString());
+            assertTrue(stats.updated() >= 3, "repeated shapes update their graph (33, 19 twice, 40): " + stats);
+            assertTrue(stats.instantiated() >= BUCKETS - 1, "one graph per bucket at least: " + stats);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.flood.spark.runtime;
+
+import dev.flood.api.FloodException;
+
+/**
+ * A row that failed under {@code on_error=fail}. The same row fails the same way on every attempt, so the task
+ * fails its stage at once rather than letting Spark retry it ({@link StageFailures}).
+ */
+public final class RowFailure extends FloodException {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Most characters of a text prompt quoted in the message. */
+    static final int PROMPT_CHARS = 40;
+    /** Most token ids of a token-id prompt listed in the message. */
+    static final int PROMPT_TOKEN_IDS = 8;
+
+    RowFailure(String message) {
+        super(message);
+    }
+
+    /**
+     * "flood_generate failed (on_error=fail) on the row with id=17, prompt 'The quick brown…' (row 3 of partition
+     * 2): why"; the key part only when {@code key_column} names a column.
+     *
+     * @param keyColumn the column named by key_column, or null
+     */
+    static RowFailure of(FloodFunction function, CallInput input, String keyColumn, RowPosition position, String error) {
+        StringBuilder message = new StringBuilder(function.sqlName()).append(" failed (on_error=fail) on the row");
+        if (keyColumn != null) {
+            message.append(" with ").append(keyColumn).append('=').append(input.key() == null ? "NULL" : input.key())
+                    .append(',');
+        }
+        message.append(' ').append(describePrompt(input)).append(" (").append(position).append("): ").append(error);
+        return new RowFailure(message.toString());
+    }
+
+    /** The prompt as the user would recognise it: its first characters, or its first token ids. */
+    static String describePrompt(CallInput input) {
+        if (input.isTokens()) {
+            int shown = Math.min(PROMPT_TOKEN_IDS, input.tokenIds().size());
+            String ids = input.tokenIds().subList(0, shown).toString();
+            return "prompt " + (shown < input.tokenIds().size() ? ids.substring(0, ids.length() - 1) + ", …]" : ids)
+                    + " (" + input.tokenIds().size() + " token ids)";
+        }
+        if (input.text() == null) {
+            return "prompt NULL";
+        }
+        String text = input.text();
+        int end = text.offsetByCodePoints(0, Math.min(PROMPT_CHARS, text.codePointCount(0, text.length())));
+        return "prompt '" + text.substring(0, end) + (end < text.length() ? "…'" : "'");
+    }
+
+    /** Where a row sits: its 0-based position in its task's partition. */
+    record RowPosition(long rowNumber, int partition) {
+        @Override
+        public String toString() {
+            return "row " + rowNumber + " of partition " + partition;
+        }
+    }
+}
