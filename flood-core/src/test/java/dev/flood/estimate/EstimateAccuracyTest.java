@@ -43,9 +43,10 @@ class EstimateAccuracyTest {
     /** Each run is measured this many times, interleaved; each figure is its least (see the class comment). */
     private static final int ROUNDS = 4;
 
+    /** Without prefix caching: each round repeats its prompts, which would otherwise be read from the cache. */
     private static EngineConfig config() {
         return EngineConfig.builder(Fixtures.model("tiny-llama")).threads(2).maxBatchTokens(256)
-                .maxRunningRequests(64).build();
+                .maxRunningRequests(64).prefixCaching(EngineConfig.PrefixCaching.OFF).build();
     }
 
     /** CPU seconds the engine's threads have used so far. */
