@@ -52,7 +52,7 @@ class FloodSettingsTest {
     @Test
     void prefixCachingTurnsOff() {
         FloodSettings settings = FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.prefix-caching", "OFF"),
-                NO_JOB_PARAMETERS);
+                NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN);
         assertEquals(PrefixCaching.OFF, settings.engine().prefixCaching());
     }
 
@@ -102,21 +102,22 @@ class FloodSettingsTest {
 
     @Test
     void aSystemMessageAndAResponseFormatShapeEachRequest() {
-        FloodSettings plain = FloodSettings.resolve(Map.of("flood.model.path", "/m"), NO_JOB_PARAMETERS);
+        FloodSettings plain = FloodSettings.resolve(Map.of("flood.model.path", "/m"), NO_JOB_PARAMETERS,
+                TaskManagerSlots.UNKNOWN);
         assertEquals(GenerateRequest.of("hi", plain.samplingFor("hi")), plain.requestFor("hi"));
         FloodSettings chat = FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.system", "Be brief.",
-                "flood.choice", "yes;no"), NO_JOB_PARAMETERS);
+                "flood.choice", "yes;no"), NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN);
         assertEquals(GenerateRequest.ofMessages(List.of(ChatMessage.system("Be brief."), ChatMessage.user("hi")),
                 chat.samplingFor("hi")).withResponseFormat(ResponseFormat.choice(List.of("yes", "no"))),
                 chat.requestFor("hi"));
         FloodSettings json = FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.json-schema",
-                "{\"type\": \"integer\"}"), NO_JOB_PARAMETERS);
+                "{\"type\": \"integer\"}"), NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN);
         assertEquals(ResponseFormat.jsonSchema("{\"type\": \"integer\"}"), json.requestFor("hi").responseFormat());
         FloodSettings regex = FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.regex", "[0-9]+"),
-                NO_JOB_PARAMETERS);
+                NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN);
         assertEquals(ResponseFormat.regex("[0-9]+"), regex.requestFor("hi").responseFormat());
         assertMessage(() -> FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.regex", "a",
-                "flood.choice", "a"), NO_JOB_PARAMETERS),
+                "flood.choice", "a"), NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN),
                 "invalid Flood options: give at most one of flood.json-schema, flood.regex and flood.choice");
     }
 

@@ -150,7 +150,8 @@ class FloodSqlIT {
                 FloodOptions.SEED.key(), Long.toString(seed));
         FloodFunctions.register(tableEnv, options);
         List<String> prompts = TestPrompts.random(new Random(seed), 19);
-        Map<String, GenerationResult> reference = TestPrompts.reference(prompts, FloodSettings.resolve(options, k -> null, TaskManagerSlots.UNKNOWN));
+        Map<String, GenerationResult> reference = TestPrompts.reference(prompts,
+                FloodSettings.resolve(options, k -> null, TaskManagerSlots.UNKNOWN));
         promptsView(prompts);
 
         Map<Integer, Row> rows = rowsById(tableEnv.executeSql("SELECT id, FLOOD_GENERATE(prompt) FROM prompts"));
@@ -171,7 +172,8 @@ class FloodSqlIT {
                 FloodOptions.SEED.key(), Long.toString(seed));
         FloodFunctions.register(tableEnv, options);
         List<String> prompts = TestPrompts.random(new Random(seed), 7);
-        Map<String, GenerationResult> reference = TestPrompts.reference(prompts, FloodSettings.resolve(options, k -> null));
+        Map<String, GenerationResult> reference = TestPrompts.reference(prompts,
+                FloodSettings.resolve(options, k -> null, TaskManagerSlots.UNKNOWN));
         promptsView(prompts);
 
         Map<Integer, Row> rows = rowsById(tableEnv.executeSql("SELECT id, FLOOD_GENERATE(prompt) FROM prompts"));
