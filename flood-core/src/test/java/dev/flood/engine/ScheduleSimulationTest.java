@@ -54,6 +54,11 @@ class ScheduleSimulationTest {
         }
     }
 
+    /** Without prefix caching, which the simulation does not model (a preempted request rereads its prefix). */
+    private static EngineConfig.Builder tinyLlama() {
+        return EngineConfig.builder(Fixtures.model("tiny-llama")).prefixCaching(EngineConfig.PrefixCaching.OFF);
+    }
+
     private static int[] lengths(int count, int from, int to, long seed) {
         Random random = new Random(seed);
         int[] lengths = new int[count];
@@ -65,21 +70,21 @@ class ScheduleSimulationTest {
 
     @Test
     void fullReservation() throws InterruptedException {
-        EngineConfig config = EngineConfig.builder(Fixtures.model("tiny-llama")).threads(2).stepsInFlight(1)
+        EngineConfig config = tinyLlama().threads(2).stepsInFlight(1)
                 .maxBatchTokens(48).maxRunningRequests(7).build();
         assertSameSchedule(config, lengths(30, 1, 120, 1), lengths(30, 1, 20, 2));
     }
 
     @Test
     void incrementalReservationInACacheThatPreempts() throws InterruptedException {
-        EngineConfig config = EngineConfig.builder(Fixtures.model("tiny-llama")).threads(2).stepsInFlight(1)
+        EngineConfig config = tinyLlama().threads(2).stepsInFlight(1)
                 .maxBatchTokens(64).cacheTokens(300).reservation(EngineConfig.CacheReservation.INCREMENTAL).build();
         assertSameSchedule(config, lengths(20, 20, 120, 3), lengths(20, 10, 60, 4));
     }
 
     @Test
     void requestsTheEngineWouldRejectAreLeftOut() {
-        EngineConfig config = EngineConfig.builder(Fixtures.model("tiny-llama")).maxBatchTokens(64)
+        EngineConfig config = tinyLlama().maxBatchTokens(64)
                 .maxRunningRequests(8).build();
         ScheduleSimulation.Totals totals = ScheduleSimulation.run(config, MAX_POSITIONS, 100,
                 new int[] {10, 95, 512, 600}, new int[] {5, 10, 1, 1});
