@@ -57,9 +57,11 @@ class FloodEstimateIT {
         assertTrue(missing.getMessage().startsWith("no calibration for " + device + " and model shape "
                 + ModelShape.of(model).key() + " in " + file + "; calibrate once"), missing.getMessage());
 
+        // the limits a bench would have run with; the job's config leaves them automatic (0) unless set
         Calibration calibration = new Calibration(device, ModelShape.of(model).key(),
-                new ThroughputModel(1e-3, 0.5, 0.7), 4096, config.maxBatchTokens(), config.maxRunningRequests(), 1.5,
-                "safetensors", "2026-12-02T00:00:00Z");
+                new ThroughputModel(1e-3, 0.5, 0.7), 4096, config.maxBatchTokens() > 0 ? config.maxBatchTokens() : 2048,
+                config.maxRunningRequests() > 0 ? config.maxRunningRequests() : 256, 1.5, "safetensors",
+                "2026-12-02T00:00:00Z");
         new CalibrationStore(file).save(calibration);
         JobEstimate estimate = FloodEstimate.of(frame, "prompt", options, file);
 
