@@ -7,9 +7,14 @@ public enum FinishReason {
     /** {@code maxNewTokens} were generated, or the model's context was full. */
     LENGTH,
     /** The request failed; {@link GenerationResult#error()} says why. */
-    ERROR;
+    ERROR,
+    /**
+     * The caller cancelled the request ({@link java.util.concurrent.CompletableFuture#cancel} on its future, or
+     * {@link GenerationHandle#cancel}); the result holds what was generated until then.
+     */
+    CANCELLED;
 
-    /** The lower-case name used in JSON output: {@code stop}, {@code length}, {@code error}. */
+    /** The lower-case name used in JSON output: {@code stop}, {@code length}, {@code error}, {@code cancelled}. */
     public String wireName() {
         return name().toLowerCase(java.util.Locale.ROOT);
     }

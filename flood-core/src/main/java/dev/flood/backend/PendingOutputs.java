@@ -8,8 +8,9 @@ package dev.flood.backend;
 public interface PendingOutputs {
 
     /**
-     * Waits for the step and returns what its logits gave. Throws {@link dev.flood.api.FloodException} when a
-     * row's logits cannot be sampled (NaN or +Infinity, every token masked), as the synchronous ops do.
+     * Waits for the step and returns what its logits gave. A row whose logits cannot be sampled or scored (NaN or
+     * +Infinity, every token masked) gets its error in the outputs ({@link StepOutputs#sampleErrors()}); this
+     * throws only for a failure of the step itself (a device error).
      */
     StepOutputs await();
 

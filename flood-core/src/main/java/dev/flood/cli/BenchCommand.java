@@ -13,6 +13,10 @@ import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
 import dev.flood.api.StageMetrics;
+import dev.flood.estimate.Calibration;
+import dev.flood.estimate.CalibrationStore;
+import dev.flood.estimate.MeasuredRun;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -28,7 +32,9 @@ import java.util.stream.Stream;
  * once as a bulk job would. Measured from the first submit to the last token, after a short warm-up: output and
  * total tokens/s, time to first token and time per output token percentiles, the engine's batch and cache use,
  * the prompt tokens computed and those read from the prefix cache, and each pipeline stage's idle time between
- * steps as a share of its step time ({@link StageMetrics}).
+ * steps as a share of its step time ({@link StageMetrics}). With {@code --calibration FILE} ({@code ./flood}
+ * gives {@code ~/.flood/calibration.json}) it then calibrates {@code flood estimate} for this device and model
+ * shape ({@link BenchCalibration}).
  */
 final class BenchCommand implements Command {
 
@@ -57,8 +63,10 @@ final class BenchCommand implements Command {
                     Option.flag(SECTION, "json", "print one JSON object instead of a table"),
                     Option.flag(SECTION, "profile", "instead of the workload, time one decode-only and one mixed"
                             + " step per op class with CUDA events, beside each class's roofline floor (backend"
-                            + " cuda; --max-running and --max-batch-tokens shape the steps)"))).flatMap(List::stream)
-            .toList();
+                            + " cuda; --max-running and --max-batch-tokens shape the steps)"),
+                    Option.value(SECTION, "calibration", "FILE", "after the workload, calibrate flood estimate for"
+                            + " this device and model shape and save it in FILE (./flood: ~/.flood/calibration.json)")))
+            .flatMap(List::stream).toList();
 
     @Override
     public String name() {
@@ -120,7 +128,9 @@ final class BenchCommand implements Command {
             streams.out().println(args.flag("json") ? TextSink.json(profile) : StepProfile.table(profile));
             return Main.OK;
         }
+        long opening = System.nanoTime();
         try (FloodEngine engine = FloodEngine.open(config)) {
+            double openSeconds = (System.nanoTime() - opening) / 1e9;
             int context = engine.modelConfig().maxPositions();
             if (outputTokens >= context) {
                 throw new UsageException("--output-tokens " + outputTokens + " leaves no room for a prompt in the "
@@ -153,6 +163,23 @@ final class BenchCommand implements Command {
                 report.put("response_format", "json_schema " + args.path(BenchConstraint.OPTION));
                 report.put("finished_complete", run.results().stream().filter(r -> !r.isError() && r.isUsable())
                         .count());
+            }
+            Path calibrationFile = args.path("calibration");
+            if (calibrationFile != null && run.firstError() == null) {
+                MeasuredRun measured = new MeasuredRun(prompts.stream().mapToInt(List::size).toArray(), outputTokens,
+                        run.times().wallSeconds());
+                Calibration calibration = BenchCalibration.calibrate(engine, engine.config(), measured, openSeconds);
+                new CalibrationStore(calibrationFile).save(calibration);
+                streams.err().println("bench: calibrated flood estimate for " + calibration.device() + " and "
+                        + calibration.modelShape() + ": " + BenchCalibration.describe(calibration.model())
+                        + "; saved in " + calibrationFile);
+                ObjectNode saved = report.putObject("calibration");
+                saved.put("device", calibration.device());
+                saved.put("model_shape", calibration.modelShape());
+                saved.put("seconds_per_step", calibration.model().secondsPerStep());
+                saved.put("seconds_per_gmac", calibration.model().secondsPerGigaMac());
+                saved.put("seconds_per_attention_gmac", calibration.model().secondsPerAttentionGigaMac());
+                saved.put("file", calibrationFile.toString());
             }
             streams.out().println(args.flag("json") ? TextSink.json(report) : BenchReport.table(report));
             if (run.firstError() != null) {

@@ -75,11 +75,12 @@ final class GenerateCommand implements Command {
                         sink.write(item, GenerationRecords.record(item, result, engine.tokenizer()));
                         counts.add(result);
                         outcomes.add(result.isError() ? item.row().located(result.error()) : null);
-                        progress.advance();
+                        progress.advance(result.completionTokens(), maxTokens(sampling, item));
                     });
             for (InputRow row; (row = input.next()) != null; ) {
                 RowPrompt item = InputOptions.read(row, column, output);
-                window.add(item, submit(engine, shape, item));
+                progress.expect(maxTokens(sampling, item));
+                window.add(item, submit(engine, shape, item, progress));
             }
             window.finish();
             progress.finish();
@@ -89,8 +90,25 @@ final class GenerateCommand implements Command {
         return outcomes.finish(name(), streams.err());
     }
 
-    /** Queues one row; a row that cannot run, or whose sampling values are bad, completes at once with its error. */
-    private static CompletableFuture<GenerationResult> submit(FloodEngine engine, Shape shape, RowPrompt item) {
+    /** The most tokens a row may generate; 0 for one that fails before it runs. */
+    private static int maxTokens(SamplingOptions sampling, RowPrompt item) {
+        if (item.error() != null) {
+            return 0;
+        }
+        try {
+            return (item.row().columns() instanceof JsonColumns json ? sampling.withOverrides(json.object())
+                    : sampling.base()).maxNewTokens();
+        } catch (IllegalArgumentException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * Queues one row, its tokens counted by {@code progress}; a row that cannot run, or whose sampling values are
+     * bad, completes at once with its error.
+     */
+    private static CompletableFuture<GenerationResult> submit(FloodEngine engine, Shape shape, RowPrompt item,
+                                                              Progress progress) {
         if (item.error() != null) {
             return CompletableFuture.completedFuture(GenerationResult.failed(item.error(), 0));
         }
@@ -102,7 +120,8 @@ final class GenerateCommand implements Command {
         } catch (IllegalArgumentException e) {
             return CompletableFuture.completedFuture(GenerationResult.failed(e.getMessage(), 0));
         }
-        return engine.submit(shape.chat().request(item, params), GenerationListener.NONE);
+        return engine.submit(shape.chat().request(item, params),
+                (textDelta, newTokenIds) -> progress.generated(newTokenIds.size()));
     }
 
     /** The command line's settings of every request. */

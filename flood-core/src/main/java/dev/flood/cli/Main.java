@@ -36,7 +36,8 @@ public final class Main {
     private static final List<Command> COMMANDS = List.of(
             new GenerateCommand(),
             new ScoreCommand(),
-            new BenchCommand());
+            new BenchCommand(),
+            new EstimateCommand());
 
     private Main() {
     }
@@ -51,8 +52,9 @@ public final class Main {
         PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)), true,
                 StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
-        int code = run(withDefaultModel(args, System.getenv("FLOOD_HOME")),
-                new Streams(out, err, System.console() != null));
+        String[] withDefaults = withDefaultCalibration(withDefaultModel(args, System.getenv("FLOOD_HOME")),
+                System.getProperty("user.home"));
+        int code = run(withDefaults, new Streams(out, err, System.console() != null));
         out.flush();
         err.flush();
         System.exit(code);
@@ -75,6 +77,20 @@ public final class Main {
         List<String> withModel = new ArrayList<>(Arrays.asList(args));
         withModel.addAll(1, List.of("--model", demo.toString()));
         return withModel.toArray(String[]::new);
+    }
+
+    /**
+     * Adds {@code --calibration HOME/.flood/calibration.json} to {@code bench} and {@code estimate} given none: where
+     * this machine's calibrations live, which bench writes and estimate reads.
+     */
+    static String[] withDefaultCalibration(String[] args, String userHome) {
+        if (userHome == null || args.length == 0 || !List.of("bench", "estimate").contains(args[0])
+                || Arrays.stream(args).anyMatch(a -> a.equals("--calibration") || a.startsWith("--calibration="))) {
+            return args;
+        }
+        List<String> withCalibration = new ArrayList<>(Arrays.asList(args));
+        withCalibration.addAll(1, List.of("--calibration", Path.of(userHome, ".flood", "calibration.json").toString()));
+        return withCalibration.toArray(String[]::new);
     }
 
     /** Runs one command line and returns its exit code; progress is printed line by line (no terminal). */

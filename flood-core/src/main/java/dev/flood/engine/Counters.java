@@ -16,13 +16,15 @@ final class Counters {
     // also counted from callers' threads, for requests rejected before they reach the engine thread
     private final AtomicLong completedRequests = new AtomicLong();
     private final AtomicLong failedRequests = new AtomicLong();
+    private long cancelledRequests;
+    private long restarts;
     private long runningSum;
     private long busyNanos;
     private long busyUntil = Long.MIN_VALUE;
     private volatile EngineMetrics snapshot;
 
     Counters(CacheStats initialCache, PrefixCacheStats initialPrefixCache, List<StageMetrics> initialStages) {
-        snapshot = new EngineMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, initialCache, initialPrefixCache,
+        snapshot = new EngineMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, initialCache, initialPrefixCache,
                 initialStages);
     }
 
@@ -48,19 +50,31 @@ final class Counters {
         }
     }
 
+    /** A request its caller cancelled has ended (engine thread). */
+    void cancelled() {
+        completedRequests.incrementAndGet();
+        cancelledRequests++;
+    }
+
+    /** The engine reopened its pipeline after a fault (engine thread). */
+    void restarted() {
+        restarts++;
+    }
+
     void publish(int running, int waiting, long preemptions, long peakDeviceMemoryBytes, CacheStats cache,
                  PrefixCacheStats prefixCache, List<StageMetrics> stages) {
         double seconds = busyNanos / 1e9;
         snapshot = new EngineMetrics(steps, promptTokens, generatedTokens, completedRequests.get(), failedRequests.get(), running,
                 waiting, steps == 0 ? 0 : (double) runningSum / steps, seconds,
-                seconds == 0 ? 0 : generatedTokens / seconds, preemptions, peakDeviceMemoryBytes, cache, prefixCache, stages);
+                seconds == 0 ? 0 : generatedTokens / seconds, preemptions, cancelledRequests, restarts,
+                peakDeviceMemoryBytes, cache, prefixCache, stages);
     }
 
     EngineMetrics snapshot() {
         EngineMetrics s = snapshot;
         return new EngineMetrics(s.steps(), s.promptTokens(), s.generatedTokens(), completedRequests.get(),
                 failedRequests.get(), s.runningRequests(), s.waitingRequests(), s.meanRunningBatch(), s.busySeconds(),
-                s.generatedTokensPerSecond(), s.preemptions(), s.peakDeviceMemoryBytes(), s.cache(), s.prefixCache(),
-                s.stages());
+                s.generatedTokensPerSecond(), s.preemptions(), s.cancelledRequests(), s.engineRestarts(),
+                s.peakDeviceMemoryBytes(), s.cache(), s.prefixCache(), s.stages());
     }
 }

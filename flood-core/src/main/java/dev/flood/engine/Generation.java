@@ -13,7 +13,6 @@ import dev.flood.tokenizer.IncrementalDetokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * A continuation being generated: samples one token per step from the logits of the sequence's last row,
@@ -21,7 +20,7 @@ import java.util.concurrent.CompletableFuture;
  */
 final class Generation implements Work {
 
-    final CompletableFuture<GenerationResult> future = new CompletableFuture<>();
+    final RequestFuture<GenerationResult> future = new RequestFuture<>();
     private final SamplingParams params;
     private final SamplingState sampling;
     private final IncrementalDetokenizer detokenizer;   // null when the engine has no tokenizer
@@ -97,10 +96,13 @@ final class Generation implements Work {
     }
 
     void complete(int promptTokens, int[] generated, FinishReason finish) {
-        GenerationResult result = new GenerationResult(text.toString(), Arrays.stream(generated).boxed().toList(),
-                promptTokens, generated.length, finish, logprobs, incompleteOutput(generated.length, finish));
-        listener.onComplete(result);
-        future.complete(result);
+        deliver(new GenerationResult(text.toString(), Arrays.stream(generated).boxed().toList(), promptTokens,
+                generated.length, finish, logprobs, incompleteOutput(generated.length, finish)));
+    }
+
+    @Override
+    public RequestFuture<GenerationResult> future() {
+        return future;
     }
 
     /**
@@ -119,8 +121,35 @@ final class Generation implements Work {
 
     @Override
     public void fail(String error, Sequence sequence) {
-        GenerationResult result = GenerationResult.failed(error, sequence.promptLength);
-        listener.onComplete(result);
-        future.complete(result);
+        deliver(GenerationResult.failed(error, sequence.promptLength));
+    }
+
+    /**
+     * Ends with the tokens taken so far and their text: text held back for a stop string that can no longer come
+     * is streamed first, so the listener's deltas still add up to the result's text.
+     */
+    @Override
+    public void cancel(Sequence sequence) {
+        if (detokenizer != null) {
+            text.append(detokenizer.flush());
+        }
+        try {
+            if (text.length() > streamedChars) {
+                String delta = text.substring(streamedChars);
+                streamedChars = text.length();
+                listener.onTokens(delta, List.of());
+            }
+        } finally {
+            complete(sequence.promptLength, sequence.generatedTokens(), FinishReason.CANCELLED);
+        }
+    }
+
+    /** Hands the result to the listener, then to the future, which completes even when the listener throws. */
+    private void deliver(GenerationResult result) {
+        try {
+            listener.onComplete(result);
+        } finally {
+            future.complete(result);
+        }
     }
 }

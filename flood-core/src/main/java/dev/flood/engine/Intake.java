@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 
 /**
  * Turns callers' input into sequences on the callers' own threads: tokenizes, validates against the model and
@@ -34,12 +35,14 @@ final class Intake {
     private final EngineConfig config;
     private final LoadedModel loaded;
     private final Counters counters;
+    private final IntSupplier cacheCapacity;   // the KV cache's slots now: fewer after a restart out of memory
     private final AtomicLong serials = new AtomicLong();
 
-    Intake(EngineConfig config, LoadedModel loaded, Counters counters) {
+    Intake(EngineConfig config, LoadedModel loaded, Counters counters, IntSupplier cacheCapacity) {
         this.config = config;
         this.loaded = loaded;
         this.counters = counters;
+        this.cacheCapacity = cacheCapacity;
     }
 
     Admitted<GenerationResult> generation(GenerateRequest request, GenerationListener listener) {
@@ -118,7 +121,8 @@ final class Intake {
             sequences.add(new Sequence(serials.getAndIncrement(), part, part.length, scoring));
             parts.add(scoring.future);
         }
-        return new Admitted<>(sequences, windows.size() == 1 ? parts.get(0) : ScoreWindows.combine(ids, parts));
+        return new Admitted<>(sequences, windows.size() == 1 ? parts.get(0)
+                : RequestFuture.joining(ScoreWindows.combine(ids, parts), parts));
     }
 
     /**
@@ -126,7 +130,8 @@ final class Intake {
      * followed by the option's ids (without them); an option's log-likelihood sums the log-probabilities of its
      * own tokens. Where prompt and option fit the model's context, each option's sequence scores only the
      * option's tokens, so its prompt is context only: with prefix caching, the first option computes the prompt
-     * and the others read it from the cache. Longer ones are scored as a text is, in sliding windows.
+     * and the others read it from the cache. Longer ones are scored as a text is, in sliding windows. Cancelling
+     * the returned future cancels every option's scoring.
      */
     CompletableFuture<OptionScores> options(String prompt, List<String> options, Consumer<Sequence> enqueue) {
         List<Admitted<ScoreResult>> admitted = new ArrayList<>();
@@ -158,7 +163,7 @@ final class Intake {
         }
         admitted.forEach(a -> a.sequences().forEach(enqueue));
         CompletableFuture<?>[] futures = admitted.stream().map(Admitted::future).toArray(CompletableFuture[]::new);
-        return CompletableFuture.allOf(futures).thenApply(ignored -> {
+        CompletableFuture<OptionScores> scores = CompletableFuture.allOf(futures).thenApply(ignored -> {
             List<Double> logLikelihoods = new ArrayList<>();
             int best = 0;
             for (int i = 0; i < admitted.size(); i++) {
@@ -180,6 +185,7 @@ final class Intake {
             }
             return new OptionScores(logLikelihoods, optionLengths, best, null);
         });
+        return RequestFuture.joining(scores, admitted.stream().map(Admitted::future).toList());
     }
 
     /**
@@ -251,7 +257,7 @@ final class Intake {
     }
 
     private void checkCache(int maxTokens) {
-        int capacity = loaded.allocator().capacityTokens();
+        int capacity = cacheCapacity.getAsInt();
         if (maxTokens > capacity) {
             throw new IllegalArgumentException("request needs " + maxTokens + " KV cache slots (prompt plus max new"
                     + " tokens) but the cache holds " + capacity + "; raise cacheTokens or lower max tokens");

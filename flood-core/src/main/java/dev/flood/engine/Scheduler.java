@@ -56,9 +56,9 @@ final class Scheduler {
         CONSECUTIVE_STEPS
     }
 
-    private final PrefixCache prefixCache;
+    private PrefixCache prefixCache;           // replaced when the engine reopens its pipeline
     private final CacheReservation reservation;
-    private final int maxBatchTokens;
+    private int maxBatchTokens;
     private final int maxRunningRequests;
     private final InFlight inFlight;
     private final Deque<Sequence> waiting = new ArrayDeque<>();
@@ -247,6 +247,33 @@ final class Scheduler {
             prefixCache.free(sequence.cache());
         }
         sequence.release();
+    }
+
+    /**
+     * Takes the pipeline's new cache and step budget after a fault: every running request is rewound (its cache,
+     * in the old pipeline, is gone) and waits again ahead of the others, in admission order.
+     */
+    void reopen(PrefixCache newPrefixCache, int newMaxBatchTokens) {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            Sequence sequence = running.get(i);
+            sequence.rewind();
+            waiting.addFirst(sequence);
+        }
+        running.clear();
+        prefixCache = newPrefixCache;
+        maxBatchTokens = newMaxBatchTokens;
+    }
+
+    /** The most cache slots any queued or running request may need (0 when there is none). */
+    int largestRequest() {
+        int largest = 0;
+        for (Sequence sequence : running) {
+            largest = Math.max(largest, sequence.maxTokens);
+        }
+        for (Sequence sequence : waiting) {
+            largest = Math.max(largest, sequence.maxTokens);
+        }
+        return largest;
     }
 
     /** Every request still queued or running, for failing them all on close. */

@@ -3,7 +3,6 @@ package dev.flood.engine;
 import dev.flood.api.ScoreResult;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * The log-probabilities one sequence reports: log p(token p+1 | tokens 0..p) for each of its positions p from
@@ -12,7 +11,7 @@ import java.util.concurrent.CompletableFuture;
  */
 final class Scoring implements Work {
 
-    final CompletableFuture<ScoreResult> future = new CompletableFuture<>();
+    final RequestFuture<ScoreResult> future = new RequestFuture<>();
     private final int scoredFrom;
     private final double[] logprobs;   // [numTokens - 1 - scoredFrom]: entry i is position scoredFrom + i
     private int known;                 // entries filled, in position order
@@ -65,7 +64,18 @@ final class Scoring implements Work {
     }
 
     @Override
+    public RequestFuture<ScoreResult> future() {
+        return future;
+    }
+
+    @Override
     public void fail(String error, Sequence sequence) {
         future.complete(ScoreResult.failed(error));
+    }
+
+    /** Only a cancelled future cancels a scoring, so there is no one to tell: completing it does nothing. */
+    @Override
+    public void cancel(Sequence sequence) {
+        future.complete(ScoreResult.failed("cancelled"));
     }
 }

@@ -18,7 +18,8 @@ import java.util.Arrays;
  * <p>A request whose prompt starts with a cached prefix is admitted with that prefix computed: {@code numFed} and
  * {@code numComputed} start at its length, and its table lists the prefix's read-only slots first. A preempted
  * request keeps its tokens, drops its cache and starts again from the cached prefix it then finds (or
- * {@code numFed = 0}); only a request in no step in flight is preempted. A finished or failed request is
+ * {@code numFed = 0}); only a request in no step in flight is preempted. After a fault every unfinished request
+ * is rewound the same way, its steps in flight abandoned ({@link #rewind}). A finished or failed request is
  * {@link #isDone()}: rows that steps still in flight hold for it are discarded when they are collected.
  */
 final class Sequence {
@@ -174,7 +175,21 @@ final class Sequence {
         numComputed = 0;
     }
 
-    /** Ends the request (finished or failed) after its cache was freed. */
+    /**
+     * Forgets the cache and every step in flight, abandoned after a fault (see {@link Engine}): like a preempted
+     * request, the sequence will be recomputed from its known tokens, and tokens that were being drawn are drawn
+     * again, with the same counters.
+     */
+    void rewind() {
+        cache = null;
+        numFed = 0;
+        numComputed = 0;
+        pendingSamples = 0;
+        inFlight = 0;
+        lastSampleStep = -1;
+    }
+
+    /** Ends the request (finished, failed or cancelled) after its cache was freed. */
     void release() {
         cache = null;
         done = true;

@@ -8,6 +8,9 @@ package dev.flood.engine;
  */
 sealed interface Work permits Generation, Scoring {
 
+    /** The caller's future: cancelling it cancels the request. */
+    RequestFuture<?> future();
+
     /**
      * Tokens at the start of the sequence whose rows' outputs the work never reads, so their keys and values may
      * come from the prefix cache instead of being computed.
@@ -16,4 +19,7 @@ sealed interface Work permits Generation, Scoring {
 
     /** Ends the work with an error (bad input found late, a failed step, the engine closing). */
     void fail(String error, Sequence sequence);
+
+    /** Ends the work because its caller cancelled it, with what it has so far. */
+    void cancel(Sequence sequence);
 }

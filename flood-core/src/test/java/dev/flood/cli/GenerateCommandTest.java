@@ -173,8 +173,10 @@ class GenerateCommandTest {
             assertEquals(1 + i % 3, line.get("max_tokens").asInt(), "the input's fields come first, as given");
             assertEquals(1 + i % 3, line.get("completion_tokens").asInt());
         }
-        assertTrue(run.err().contains("generate: 10% (4/37)"), run.err());
-        assertTrue(run.err().contains("generate: 100% (37/37)"), run.err());
+        // progress counts tokens: 73 in all (max tokens 1, 2, 3, ... each reached); the last line comes once every
+        // row is done
+        assertTrue(run.err().contains("generate: 100% of 73 tokens (73 generated, 37/37 rows) after "), run.err());
+        assertTrue(run.err().contains(" tokens/s, "), run.err());
         assertTrue(run.err().contains("generate: prompts 37, failed 0,"), run.err());
     }
 

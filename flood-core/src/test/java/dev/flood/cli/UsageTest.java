@@ -46,6 +46,9 @@ class UsageTest {
         "generate --model M --prompt x --output o.parquet --json     | --json writes JSON Lines, but --output o.parquet is Parquet",
         "bench --model M --prompts 1025                              | --prompts must be at most 1024",
         "bench --model M --output-tokens 0                           | --output-tokens must be at least 1, got 0",
+        "estimate --model M                                          | give at least one --prompt TEXT or an --input FILE",
+        "estimate --model M --prompt x                               | give --calibration FILE, the calibrations flood bench saved",
+        "estimate --model M --prompt x --calibration c --sample 1    | --sample must be at least 2, got 1",
         "score --model M --text x --max-length 8 --stride 8          | --stride 8 must be below --max-length 8",
         "score --model M --text x --max-length 1                     | --max-length must be at least 2, got 1",
         "score --model M --workload Z                                | --workload: unknown scoring workload 'Z' (known: S, S-long)",
@@ -65,7 +68,7 @@ class UsageTest {
     void unknownOrMissingCommand() {
         Cli unknown = Cli.run("train", "--model", LLAMA);
         assertEquals(2, unknown.exitCode());
-        assertEquals("flood: unknown command 'train' (commands: generate, score, bench)\n", unknown.err());
+        assertEquals("flood: unknown command 'train' (commands: generate, score, bench, estimate)\n", unknown.err());
         Cli none = Cli.run();
         assertEquals(2, none.exitCode());
         assertTrue(none.err().startsWith("Usage: flood COMMAND [options]"), none.err());
@@ -75,14 +78,15 @@ class UsageTest {
     void mainHelpListsTheCommands() {
         Cli run = Cli.run("--help");
         assertEquals(0, run.exitCode());
-        for (String command : List.of("generate", "score", "bench")) {
+        for (String command : List.of("generate", "score", "bench", "estimate")) {
             assertTrue(run.out().contains("\n  " + command + " "), run.out());
         }
     }
 
     @Test
     void commandHelpListsEveryOption() {
-        for (Command command : List.of(new GenerateCommand(), new ScoreCommand(), new BenchCommand())) {
+        for (Command command : List.of(new GenerateCommand(), new ScoreCommand(), new BenchCommand(),
+                new EstimateCommand())) {
             Cli run = Cli.run(command.name(), "--help");
             assertEquals(0, run.exitCode(), run.describe());
             assertTrue(run.out().startsWith("Usage: flood " + command.name() + " --model DIR"), run.out());

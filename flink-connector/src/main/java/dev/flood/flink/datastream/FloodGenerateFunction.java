@@ -15,6 +15,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RuntimeContext;
@@ -25,6 +28,8 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
  * Feeds each event's prompt to the TaskManager's shared engine and completes the event's future with the mapped
  * result. Built by {@link FloodAsync}; Flink's async operator around it bounds the requests in flight (capacity),
  * orders the output if asked, checkpoints the events whose requests are in flight and re-issues them on restore.
+ * A record that times out, and every record in flight when the operator closes (a job cancel, a failover), cancels
+ * its engine request, which then leaves the engine's batch at its next step.
  */
 @Internal
 public final class FloodGenerateFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
@@ -42,6 +47,8 @@ public final class FloodGenerateFunction<IN, OUT> extends RichAsyncFunction<IN, 
     private transient FloodMetrics metrics;
     /** Set by {@link #close}: results the engine hands back later belong to a disposed operator. */
     private transient volatile boolean closed;
+    /** The engine's futures of the records in flight, by their result futures; touched by every thread above. */
+    private transient Map<ResultFuture<OUT>, CompletableFuture<GenerationResult>> inFlight;
 
     FloodGenerateFunction(PromptExtractor<IN> prompts, ResultMapper<IN, OUT> results, Map<String, String> options,
                           EngineFactory engineFactory, Duration timeout) {
@@ -65,6 +72,7 @@ public final class FloodGenerateFunction<IN, OUT> extends RichAsyncFunction<IN, 
         settings = FloodSettings.resolve(options, jobParameters::get, slots);
         lease = EngineRegistry.acquire(settings.engine(), engineFactory);
         metrics = new FloodMetrics(getRuntimeContext().getMetricGroup(), FloodMetrics.GENERATED_TOKENS);
+        inFlight = new ConcurrentHashMap<>();
     }
 
     @Override
@@ -72,16 +80,26 @@ public final class FloodGenerateFunction<IN, OUT> extends RichAsyncFunction<IN, 
         String prompt = prompts.prompt(event);
         GenerateRequest request = settings.requestFor(prompt);
         metrics.started();
-        lease.engine().submit(request, GenerationListener.NONE).whenComplete((result, error) -> {
+        CompletableFuture<GenerationResult> submitted = lease.engine().submit(request, GenerationListener.NONE);
+        inFlight.put(resultFuture, submitted);
+        submitted.whenComplete((result, error) -> {
+            inFlight.remove(resultFuture);
+            if (error instanceof CancellationException) {
+                return;   // cancelled by a timeout, which answered the record, or by close
+            }
             GenerationResult done = error == null ? result : GenerationResult.failed("the engine failed: " + error, 0);
             metrics.finished(done.completionTokens(), done.isError());
             deliver(event, done, resultFuture);
         });
     }
 
-    /** The engine's request goes on (the engine has no cancel); its late result is ignored by Flink. */
+    /** Cancels the record's engine request and answers the record with an error result. */
     @Override
     public void timeout(IN event, ResultFuture<OUT> resultFuture) {
+        CompletableFuture<GenerationResult> request = inFlight.remove(resultFuture);
+        if (request != null) {
+            request.cancel(false);
+        }
         metrics.abandoned();
         deliver(event, GenerationResult.failed("no result within the timeout of " + timeout, 0), resultFuture);
     }
@@ -104,6 +122,10 @@ public final class FloodGenerateFunction<IN, OUT> extends RichAsyncFunction<IN, 
     @Override
     public void close() {
         closed = true;
+        if (inFlight != null) {
+            inFlight.values().forEach(request -> request.cancel(false));
+            inFlight.clear();
+        }
         if (lease != null) {
             lease.close();
         }

@@ -75,6 +75,7 @@ class FloodAsyncTimeoutTest {
             assertEquals(i, out.get(i).id(), "input order");
         }
         assertEquals("no result within the timeout of PT1S", out.get(2).error());
+        assertEquals(1, ControlledEngine.stats(name).cancelled.get(), "the timed-out record cancelled its request");
         for (int i : new int[] {0, 1, 3, 4}) {
             assertNull(out.get(i).error(), out.get(i).error());
             assertEquals(3, out.get(i).completionTokens(), "a full result for '" + prompts.get(i) + "'");

@@ -4,6 +4,7 @@ import dev.flood.api.EngineConfig;
 import dev.flood.api.EngineMetrics;
 import dev.flood.api.FloodEngine;
 import dev.flood.api.GenerateRequest;
+import dev.flood.api.GenerationHandle;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
@@ -69,6 +70,8 @@ public final class ControlledEngine implements FloodEngine {
         public final AtomicInteger closes = new AtomicInteger();
         public final AtomicInteger inFlight = new AtomicInteger();
         public final AtomicInteger maxInFlight = new AtomicInteger();
+        /** Requests whose caller cancelled the handed-back future; each cancels the real engine's request. */
+        public final AtomicInteger cancelled = new AtomicInteger();
         public final Map<String, Integer> submitsByPrompt = new ConcurrentHashMap<>();
         public final List<String> completionOrder = Collections.synchronizedList(new ArrayList<>());
         private final AtomicInteger sequences = new AtomicInteger();
@@ -206,9 +209,23 @@ public final class ControlledEngine implements FloodEngine {
             DISPATCHER.execute(stats::openGate);
         }
         CompletableFuture<GenerationResult> handedBack = new CompletableFuture<>();
-        delegate.submit(request, listener).whenComplete((result, error) -> DISPATCHER.execute(() ->
+        CompletableFuture<GenerationResult> real = delegate.submit(request, listener);
+        handedBack.whenComplete((result, error) -> {
+            if (handedBack.isCancelled()) {
+                stats.cancelled.incrementAndGet();
+                real.cancel(false);
+            }
+        });
+        real.whenComplete((result, error) -> DISPATCHER.execute(() ->
                 stats.arrived(new Waiting(sequence, prompt, attempt, handedBack, result, error))));
         return handedBack;
+    }
+
+    /** As {@link #submit}; the handle cancels the handed-back future (and through it the real request). */
+    @Override
+    public GenerationHandle stream(GenerateRequest request, GenerationListener listener) {
+        CompletableFuture<GenerationResult> result = submit(request, listener);
+        return new GenerationHandle(result, () -> result.cancel(false));
     }
 
     @Override

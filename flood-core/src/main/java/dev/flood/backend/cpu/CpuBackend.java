@@ -1,6 +1,7 @@
 package dev.flood.backend.cpu;
 
 import dev.flood.api.EngineConfig;
+import dev.flood.api.FloodException;
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.Backend;
 import dev.flood.backend.ExpertRouting;
@@ -390,12 +391,14 @@ public final class CpuBackend implements Backend {
 
     /**
      * Draws and their log-probabilities from the logits, scores through {@link #lmHeadLogprobs}, all computed
-     * here; the drawn tokens are kept for the next step.
+     * here; the drawn tokens are kept for the next step. A row whose logits cannot be used gets its error instead
+     * (token 0; see {@link StepOutputs}).
      */
     @Override
     public PendingOutputs launchOutputs(StepHead head, OutputSpec spec) {
         int[] tokens = new int[spec.sampleRows().length];
         RowLogprobs[] tokenLogprobs = new RowLogprobs[tokens.length];
+        String[] sampleErrors = new String[tokens.length];
         if (tokens.length > 0) {
             CpuTensor t = CpuTensor.of(head.logitsFor(spec));
             int vocab = t.cols();
@@ -403,16 +406,43 @@ public final class CpuBackend implements Backend {
             parallel.forEach(tokens.length, k -> {
                 int offset = spec.sampleRows()[k] * vocab;
                 Draw draw = spec.draws().get(k);
-                tokens[k] = sampler.sample(t.data(), offset, draw, new float[vocab]);
-                if (draw.state().params().logprobs() > 0) {
-                    tokenLogprobs[k] = Sampler.rowLogprobs(t.data(), offset, vocab, tokens[k], topN);
+                try {
+                    tokens[k] = sampler.sample(t.data(), offset, draw, new float[vocab]);
+                    if (draw.state().params().logprobs() > 0) {
+                        tokenLogprobs[k] = Sampler.rowLogprobs(t.data(), offset, vocab, tokens[k], topN);
+                    }
+                } catch (FloodException e) {
+                    tokens[k] = 0;
+                    sampleErrors[k] = e.getMessage();
                 }
             });
         }
-        double[] scores = lmHeadLogprobs(head.hidden(), head.lmHead(), spec.scored()).stream()
-                .mapToDouble(RowLogprobs::chosenLogprob).toArray();
+        double[] scores = new double[spec.scoreRows().length];
+        String[] scoreErrors = new String[scores.length];
+        score(head, spec.scored(), scores, scoreErrors);
         drawnLast = tokens;
-        return PendingOutputs.completed(new StepOutputs(tokens, tokenLogprobs, scores));
+        return PendingOutputs.completed(new StepOutputs(tokens, tokenLogprobs, scores, sampleErrors, scoreErrors));
+    }
+
+    /**
+     * Fills {@code scores} with each scored row's log-probability; if a row cannot be scored, the rows are scored
+     * one at a time, so that only the bad rows get an error (in {@code errors}) and the others their values.
+     */
+    private void score(StepHead head, ScoredRows rows, double[] scores, String[] errors) {
+        try {
+            List<RowLogprobs> all = lmHeadLogprobs(head.hidden(), head.lmHead(), rows);
+            for (int r = 0; r < scores.length; r++) {
+                scores[r] = all.get(r).chosenLogprob();
+            }
+        } catch (FloodException anyRow) {
+            for (int r = 0; r < scores.length; r++) {
+                try {
+                    scores[r] = lmHeadLogprobs(head.hidden(), head.lmHead(), rows.slice(r, 1)).get(0).chosenLogprob();
+                } catch (FloodException e) {
+                    errors[r] = e.getMessage();
+                }
+            }
+        }
     }
 
     /** The tensors themselves: {@link #receive} copies them. */

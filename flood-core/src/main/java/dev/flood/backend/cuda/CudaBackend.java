@@ -10,6 +10,7 @@ import dev.flood.backend.ExpertRouting;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.Handoff;
 import dev.flood.backend.HeadSpan;
+import dev.flood.backend.OutOfDeviceMemoryException;
 import dev.flood.backend.OutputSpec;
 import dev.flood.backend.PendingOutputs;
 import dev.flood.backend.RotaryTable;
@@ -163,6 +164,11 @@ public final class CudaBackend implements Backend {
         return "cuda";
     }
 
+    /** The name of GPU {@code ordinal}, e.g. {@code NVIDIA H200}, without opening a backend on it. */
+    public static String gpuName(int ordinal) {
+        return CudaDevice.name(ordinal);
+    }
+
     /** The GPU's name and ordinal, e.g. {@code NVIDIA H200 (device 0)}. */
     public String deviceName() {
         return device.name() + " (device " + device.ordinal() + ")";
@@ -239,9 +245,9 @@ public final class CudaBackend implements Backend {
         long byUse = (long) config.maxRunningRequests() * model.maxPositions();
         long needed = Math.min(byUse, config.maxBatchTokens());
         if (byMemory < needed) {
-            throw new FloodException(String.format("not enough GPU memory for a KV cache on %s: %.2f GiB free after"
-                    + " %.2f GiB of weights and %.2f GiB of step workspace hold %d tokens, fewer than one step's %d;"
-                    + " lower maxBatchTokens or use a GPU with more memory", deviceName(), free / (double) (1L << 30),
+            throw new OutOfDeviceMemoryException(String.format("not enough GPU memory for a KV cache on %s: %.2f GiB"
+                    + " free after %.2f GiB of weights and %.2f GiB of step workspace hold %d tokens, fewer than one"
+                    + " step's %d; lower maxBatchTokens or use a GPU with more memory", deviceName(), free / (double) (1L << 30),
                     weights.bytes() / (double) (1L << 30), slots.workspaceBytes() / (double) (1L << 30),
                     byMemory, needed));
         }

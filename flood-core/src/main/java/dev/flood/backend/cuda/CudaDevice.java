@@ -3,12 +3,14 @@ package dev.flood.backend.cuda;
 import static dev.flood.backend.cuda.CudaErrors.check;
 import static jcuda.driver.JCudaDriver.cuCtxEnablePeerAccess;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuDeviceCanAccessPeer;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxReset;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
@@ -28,6 +30,7 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 
 import dev.flood.api.FloodException;
+import dev.flood.backend.OutOfDeviceMemoryException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Set;
@@ -43,11 +46,14 @@ import jcuda.driver.CUstream_flags;
 /**
  * One GPU as the backend uses it: its primary context (shared with the CUDA runtime, so cuBLAS sees the same
  * memory), one stream that every kernel, copy and GEMM of the backend runs on in order, and device memory with
- * a running account of how much is in use. Calls from any thread first make the context current there.
+ * a running account of how much is in use. Calls from any thread first make the context current there. Opening
+ * resets a primary context left faulted by a sticky error ({@link #resetIfFaulted}).
  */
 final class CudaDevice implements AutoCloseable {
 
     private static final double GIB = 1024.0 * 1024 * 1024;
+    /** Held while a device's primary context is retained and probed (see {@link #resetIfFaulted}). */
+    private static final Object OPENING = new Object();
 
     private final int ordinal;
     private final CUdevice device = new CUdevice();
@@ -76,18 +82,15 @@ final class CudaDevice implements AutoCloseable {
                     + " CUDA device(s)");
         }
         check(cuDeviceGet(device, ordinal), "cuDeviceGet");
-        check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
-        bind();
+        synchronized (OPENING) {
+            check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
+            bind();
+            resetIfFaulted();
+        }
         // A blocking stream: it waits for work on the legacy default stream, where the synchronous copies of
         // weights and tables run (a pageable copy can return before its DMA lands).
         check(cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT), "cuStreamCreate");
-        byte[] nameBytes = new byte[256];
-        check(cuDeviceGetName(nameBytes, nameBytes.length, device), "cuDeviceGetName");
-        int length = 0;
-        while (length < nameBytes.length && nameBytes[length] != 0) {
-            length++;
-        }
-        this.name = new String(nameBytes, 0, length, StandardCharsets.UTF_8);
+        this.name = deviceName(device);
         this.multiprocessors = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
         this.computeCapability = 10 * attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
                 + attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
@@ -96,6 +99,27 @@ final class CudaDevice implements AutoCloseable {
                     + computeCapability / 10 + "." + computeCapability % 10 + "; Flood's kernels need 8.0 or newer");
         }
         notePeak();
+    }
+
+    /**
+     * A sticky error (an illegal address, a trap in a kernel) leaves the process's primary context refusing every
+     * call until it is reset, so an engine healing from such a fault opens its backends again through here. Probes
+     * the context ({@code cuCtxSynchronize}); if it has faulted, resets it ({@code cuDevicePrimaryCtxReset}, which
+     * destroys every allocation in it: each of its users lost its memory with the fault already), then takes a
+     * fresh one. Callers hold {@link #OPENING}, so a context that another opener has just reset stays alive.
+     */
+    private void resetIfFaulted() {
+        int probe = cuCtxSynchronize();
+        if (probe == CUresult.CUDA_SUCCESS) {
+            return;
+        }
+        check(cuDevicePrimaryCtxReset(device), "cuDevicePrimaryCtxReset of device " + ordinal + " after "
+                + CUresult.stringFor(probe));
+        check(cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease after the reset");
+        check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain after the reset");
+        bind();
+        check(cuCtxSynchronize(), "cuCtxSynchronize after resetting device " + ordinal + " (it had failed with "
+                + CUresult.stringFor(probe) + ")");
     }
 
     /**
@@ -110,6 +134,29 @@ final class CudaDevice implements AutoCloseable {
             throw new FloodException("the CUDA backend is unavailable: JCuda's driver binding could not be loaded;"
                     + " is an NVIDIA driver (libcuda.so.1) installed? (" + e.getClass().getSimpleName() + ")", e);
         }
+    }
+
+    /** The name of GPU {@code ordinal} (e.g. {@code NVIDIA H200}), read without opening a context on it. */
+    static String name(int ordinal) {
+        try {
+            check(cuInit(0), "cuInit");
+            CUdevice device = new CUdevice();
+            check(cuDeviceGet(device, ordinal), "cuDeviceGet " + ordinal);
+            return deviceName(device);
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+            throw new FloodException("the CUDA backend is unavailable: JCuda's driver binding could not be loaded;"
+                    + " is an NVIDIA driver (libcuda.so.1) installed? (" + e.getClass().getSimpleName() + ")", e);
+        }
+    }
+
+    private static String deviceName(CUdevice device) {
+        byte[] nameBytes = new byte[256];
+        check(cuDeviceGetName(nameBytes, nameBytes.length, device), "cuDeviceGetName");
+        int length = 0;
+        while (length < nameBytes.length && nameBytes[length] != 0) {
+            length++;
+        }
+        return new String(nameBytes, 0, length, StandardCharsets.UTF_8);
     }
 
     private int attribute(int attribute) {
@@ -133,7 +180,7 @@ final class CudaDevice implements AutoCloseable {
         DeviceAllocation allocation = new DeviceAllocation(bytes);
         int result = cuMemAlloc(allocation, Math.max(bytes, 1));
         if (result == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
-            throw new FloodException(String.format("out of GPU memory on device %d (%s): %s needs %.2f GiB, %.2f GiB"
+            throw new OutOfDeviceMemoryException(String.format("out of GPU memory on device %d (%s): %s needs %.2f GiB, %.2f GiB"
                     + " free of %.2f GiB", ordinal, name, what, bytes / GIB, freeBytes() / GIB, totalBytes() / GIB));
         }
         check(result, "cuMemAlloc of " + bytes + " bytes for " + what);
@@ -264,10 +311,14 @@ final class CudaDevice implements AutoCloseable {
         return computeCapability;
     }
 
+    /** Destroys the stream and releases the context, the latter even when a fault makes the former fail. */
     @Override
     public void close() {
-        bind();
-        check(cuStreamDestroy(stream), "cuStreamDestroy");
-        check(cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease");
+        try {
+            bind();
+            check(cuStreamDestroy(stream), "cuStreamDestroy");
+        } finally {
+            check(cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease");
+        }
     }
 }

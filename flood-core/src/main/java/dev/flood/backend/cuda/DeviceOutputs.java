@@ -1,5 +1,6 @@
 package dev.flood.backend.cuda;
 
+import dev.flood.api.FloodException;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.OutputSpec;
 import dev.flood.backend.PendingOutputs;
@@ -234,33 +235,43 @@ final class DeviceOutputs {
             this.layout = layout;
         }
 
+        /** The step's results; a row whose status or host draw failed gets its error (see {@link StepOutputs}). */
         @Override
         public StepOutputs await() {
             slot.awaitFinished(use);
             ByteBuffer results = slot.readback.view();
             int[] drawn = new int[spec.sampleRows().length];
             RowLogprobs[] logprobs = new RowLogprobs[drawn.length];
+            String[] sampleErrors = new String[drawn.length];
             for (int i = 0; i < onDevice.length; i++) {
                 Draw draw = spec.draws().get(onDevice[i]);
-                GpuSampler.checkStatus(results.getInt((int) statuses + 4 * i), onDevice[i],
-                        draw.state().params().temperature());
-                drawn[onDevice[i]] = results.getInt((int) tokens + 4 * i);
+                sampleErrors[onDevice[i]] = GpuSampler.statusError(results.getInt((int) statuses + 4 * i),
+                        onDevice[i], draw.state().params().temperature());
+                drawn[onDevice[i]] = sampleErrors[onDevice[i]] == null ? results.getInt((int) tokens + 4 * i) : 0;
             }
             for (int w = 0; w < wanting.length; w++) {
-                logprobs[onDevice[wanting[w]]] = rowLogprobs(results, tokenLogprobs, w, layout.topN(),
-                        onDevice[wanting[w]]);
+                int row = onDevice[wanting[w]];
+                if (sampleErrors[row] == null) {
+                    sampleErrors[row] = statusError(results, tokenLogprobs, w, row);
+                }
+                if (sampleErrors[row] == null) {
+                    logprobs[row] = rowLogprobs(results, tokenLogprobs, w, layout.topN());
+                }
             }
-            drawOnHost(results, drawn, logprobs);
+            drawOnHost(results, drawn, logprobs, sampleErrors);
             double[] scored = new double[spec.scoreRows().length];
+            String[] scoreErrors = new String[scored.length];
             for (int r = 0; r < scored.length; r++) {
-                LmHeadLogprobs.checkStatus(results.getInt((int) scores.status() + 4 * r), r);
-                scored[r] = results.getDouble((int) scores.chosenLogprob() + 8 * r);
+                scoreErrors[r] = LmHeadLogprobs.statusError(results.getInt((int) scores.status() + 4 * r), r);
+                if (scoreErrors[r] == null) {
+                    scored[r] = results.getDouble((int) scores.chosenLogprob() + 8 * r);
+                }
             }
-            return new StepOutputs(drawn, logprobs, scored);
+            return new StepOutputs(drawn, logprobs, scored, sampleErrors, scoreErrors);
         }
 
         /** Rows with penalties: the CPU sampler on their logits, with their requests' states as they are now. */
-        private void drawOnHost(ByteBuffer results, int[] drawn, RowLogprobs[] logprobs) {
+        private void drawOnHost(ByteBuffer results, int[] drawn, RowLogprobs[] logprobs, String[] errors) {
             if (onHost.length == 0) {
                 return;
             }
@@ -272,16 +283,24 @@ final class DeviceOutputs {
             float[] scratch = new float[vocab];
             for (int i = 0; i < onHost.length; i++) {
                 Draw draw = spec.draws().get(onHost[i]);
-                drawn[onHost[i]] = host.sample(rows, i * vocab, draw, scratch);
-                if (draw.state().params().logprobs() > 0) {
-                    logprobs[onHost[i]] = Sampler.rowLogprobs(rows, i * vocab, vocab, drawn[onHost[i]],
-                            spec.maxTopLogprobs());
+                try {
+                    drawn[onHost[i]] = host.sample(rows, i * vocab, draw, scratch);
+                    if (draw.state().params().logprobs() > 0) {
+                        logprobs[onHost[i]] = Sampler.rowLogprobs(rows, i * vocab, vocab, drawn[onHost[i]],
+                                spec.maxTopLogprobs());
+                    }
+                } catch (FloodException e) {
+                    drawn[onHost[i]] = 0;
+                    errors[onHost[i]] = e.getMessage();
                 }
             }
         }
 
-        private static RowLogprobs rowLogprobs(ByteBuffer results, Offsets at, int row, int topN, int reportedRow) {
-            GpuSampler.checkStatus(results.getInt((int) at.status() + 4 * row), reportedRow, 1);
+        private static String statusError(ByteBuffer results, Offsets at, int row, int reportedRow) {
+            return GpuSampler.statusError(results.getInt((int) at.status() + 4 * row), reportedRow, 1);
+        }
+
+        private static RowLogprobs rowLogprobs(ByteBuffer results, Offsets at, int row, int topN) {
             int[] ids = new int[topN];
             double[] values = new double[topN];
             for (int n = 0; n < topN; n++) {

@@ -202,16 +202,24 @@ final class GpuSampler {
 
     /** Fails with what a kernel's status for {@code row} says went wrong; 0 is fine. */
     static void checkStatus(int status, int row, double temperature) {
-        switch (status) {
-            case 0 -> { }
-            case STATUS_BAD_LOGIT -> throw new FloodException("row " + row + " of the logits holds a NaN or +Infinity");
-            case STATUS_ALL_MASKED -> throw new FloodException("every logit of row " + row + " is -Infinity (every"
-                    + " allowed one, if its output is constrained)");
-            case STATUS_OVERFLOW -> throw new FloodException("the top score of row " + row + " overflows to Infinity"
-                    + " after temperature " + temperature);
-            case STATUS_BAD_TOKEN -> throw new FloodException("row " + row + " asks the log-probability of a token"
-                    + " outside the vocabulary (its draw failed)");
-            default -> throw new FloodException("GPU sampling returned status " + status + " for row " + row);
+        String error = statusError(status, row, temperature);
+        if (error != null) {
+            throw new FloodException(error);
         }
+    }
+
+    /** What a kernel's status for {@code row} says went wrong, or null for 0 (fine). */
+    static String statusError(int status, int row, double temperature) {
+        return switch (status) {
+            case 0 -> null;
+            case STATUS_BAD_LOGIT -> "row " + row + " of the logits holds a NaN or +Infinity";
+            case STATUS_ALL_MASKED -> "every logit of row " + row + " is -Infinity (every allowed one, if its output"
+                    + " is constrained)";
+            case STATUS_OVERFLOW -> "the top score of row " + row + " overflows to Infinity after temperature "
+                    + temperature;
+            case STATUS_BAD_TOKEN -> "row " + row + " asks the log-probability of a token outside the vocabulary"
+                    + " (its draw failed)";
+            default -> "GPU sampling returned status " + status + " for row " + row;
+        };
     }
 }

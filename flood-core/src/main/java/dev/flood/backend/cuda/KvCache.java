@@ -1,6 +1,7 @@
 package dev.flood.backend.cuda;
 
 import dev.flood.api.FloodException;
+import dev.flood.backend.OutOfDeviceMemoryException;
 import dev.flood.weights.DType;
 
 /**
@@ -40,9 +41,9 @@ final class KvCache implements AutoCloseable {
         long free = device.freeBytes();
         long usable = free / 10 * 9;
         if (needed > usable) {
-            throw new FloodException(String.format("not enough GPU memory for the KV cache on device %d (%s): %d tokens"
-                    + " need %.2f GiB, %.2f GiB are free after the weights and workspace (90%% usable); try a cache of"
-                    + " at most %d tokens", device.ordinal(), device.name(), capacityTokens, needed / GIB, free / GIB,
+            throw new OutOfDeviceMemoryException(String.format("not enough GPU memory for the KV cache on device %d"
+                    + " (%s): %d tokens need %.2f GiB, %.2f GiB are free after the weights and workspace (90%% usable);"
+                    + " try a cache of at most %d tokens", device.ordinal(), device.name(), capacityTokens, needed / GIB, free / GIB,
                     usable / perToken));
         }
         KvCache cache = new KvCache(device, numLayers, capacityTokens, kvSize);

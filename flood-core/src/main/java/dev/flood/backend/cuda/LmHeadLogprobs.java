@@ -157,13 +157,20 @@ final class LmHeadLogprobs {
 
     /** Fails with what {@code log_softmax_gather}'s status for scored row {@code row} says went wrong; 0 is fine. */
     static void checkStatus(int status, int row) {
-        switch (status) {
-            case 0 -> { }
-            case STATUS_BAD_LOGIT -> throw new FloodException("scored row " + row + " has a NaN or +Infinity logit");
-            case STATUS_ALL_MASKED -> throw new FloodException("every logit of scored row " + row + " is -Infinity");
-            default -> throw new FloodException("log_softmax_gather returned status " + status + " for scored row "
-                    + row);
+        String error = statusError(status, row);
+        if (error != null) {
+            throw new FloodException(error);
         }
+    }
+
+    /** Why scored row {@code row} has no log-probability, by its kernel status; null when it has one. */
+    static String statusError(int status, int row) {
+        return switch (status) {
+            case 0 -> null;
+            case STATUS_BAD_LOGIT -> "scored row " + row + " has a NaN or +Infinity logit";
+            case STATUS_ALL_MASKED -> "every logit of scored row " + row + " is -Infinity";
+            default -> "log_softmax_gather returned status " + status + " for scored row " + row;
+        };
     }
 
     private static void check(CudaTensor hidden, CudaWeight lmHead, ScoredRows scored) {

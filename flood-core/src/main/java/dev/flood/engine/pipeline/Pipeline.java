@@ -34,6 +34,7 @@ public final class Pipeline<P extends MicroBatch> implements AutoCloseable {
     private final int cacheTokens;
     private final Deque<InFlight<P>> inFlight = new ArrayDeque<>();
     private boolean noWorkSinceLaunch;
+    private boolean closed;
 
     Pipeline(List<PipelineLoader.LoadedStage> loaded, EngineConfig config, int cacheTokens) {
         this.config = config;
@@ -58,7 +59,13 @@ public final class Pipeline<P extends MicroBatch> implements AutoCloseable {
      * their workers. Fails with a clear error (and frees what was loaded) when a stage cannot be set up.
      */
     public static <P extends MicroBatch> Pipeline<P> open(EngineConfig config, ModelConfig model, WeightSource weights) {
-        return PipelineLoader.open(config, model, weights);
+        return open(config, model, weights, BackendFactory.STANDARD);
+    }
+
+    /** As {@link #open(EngineConfig, ModelConfig, WeightSource)} with each stage's backend from {@code backends}. */
+    public static <P extends MicroBatch> Pipeline<P> open(EngineConfig config, ModelConfig model, WeightSource weights,
+                                                          BackendFactory backends) {
+        return PipelineLoader.open(config, model, weights, backends);
     }
 
     private static void complete(Stage.Transit transit) {
@@ -123,7 +130,7 @@ public final class Pipeline<P extends MicroBatch> implements AutoCloseable {
             return new Collected<>(flight.microBatch(), outputs, null, flight.launchedNanos());
         } catch (CompletionException e) {
             return new Collected<>(flight.microBatch(), null, e.getCause(), flight.launchedNanos());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             return new Collected<>(flight.microBatch(), null, e, flight.launchedNanos());
         }
     }
@@ -144,10 +151,15 @@ public final class Pipeline<P extends MicroBatch> implements AutoCloseable {
 
     /**
      * Stops the workers (after the micro-batches they hold; the engine collects those first) and frees every
-     * stage's backend. Each backend is closed even when another fails; the first failure is rethrown.
+     * stage's backend. Each backend is closed even when another fails; the first failure is rethrown. Closing
+     * again does nothing (an engine that could not reopen its pipeline after a fault closes it once more).
      */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         RuntimeException first = null;
         for (Stage stage : stages) {
             try {

@@ -3,8 +3,6 @@ package dev.flood.engine.pipeline;
 import dev.flood.api.EngineConfig;
 import dev.flood.backend.Backend;
 import dev.flood.backend.StepLimits;
-import dev.flood.backend.cpu.CpuBackend;
-import dev.flood.backend.cuda.CudaBackend;
 import dev.flood.config.ModelConfig;
 import dev.flood.model.LayerRange;
 import dev.flood.model.ModelSlice;
@@ -31,13 +29,14 @@ final class PipelineLoader {
     private PipelineLoader() {
     }
 
-    static <P extends MicroBatch> Pipeline<P> open(EngineConfig config, ModelConfig model, WeightSource weights) {
+    static <P extends MicroBatch> Pipeline<P> open(EngineConfig config, ModelConfig model, WeightSource weights,
+                                                   BackendFactory backends) {
         List<LayerRange> split = LayerSplit.of(config, model);
         List<Backend> opened = new ArrayList<>();
         List<LoadedStage> stages = new ArrayList<>();
         try {
             for (int k = 0; k < split.size(); k++) {
-                Backend backend = openBackend(config, k);
+                Backend backend = backends.open(config, k);
                 opened.add(backend);
                 stages.add(new LoadedStage(backend, ModelSlice.load(model, weights, backend, split.get(k)),
                         device(config, k)));
@@ -62,14 +61,6 @@ final class PipelineLoader {
             }
             throw e;
         }
-    }
-
-    private static Backend openBackend(EngineConfig config, int stage) {
-        if (config.backend().equals("cuda")) {
-            return CudaBackend.open(config, stage);
-        }
-        // the stages run at once, so they share the configured threads
-        return new CpuBackend(Math.max(1, config.threads() / config.numStages()));
     }
 
     /** Where stage {@code stage} runs: stages with the same label share memory. */

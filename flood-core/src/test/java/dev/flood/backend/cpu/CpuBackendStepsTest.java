@@ -139,6 +139,41 @@ class CpuBackendStepsTest {
     }
 
     @Test
+    void aRowWhoseLogitsCannotBeUsedFailsAloneInTheOutputs() {
+        Random random = new Random(11);
+        float[] logits = new float[3 * VOCAB];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = random.nextFloat() * 4;
+        }
+        logits[VOCAB + 17] = Float.NaN;
+        CpuTensor hidden = random(random, 3, 4);
+        hidden.data()[4 + 2] = Float.NaN;
+        CpuTensor lmHead = random(random, VOCAB, 4);
+        SamplingState greedy = new SamplingState(SamplingParams.greedy(4), 0, VOCAB, new int[] {1});
+        try (CpuBackend cpu = new CpuBackend(2)) {
+            cpu.beginStep(batch(new int[] {1, 2, 3}, new int[] {-1, -1, -1}));
+            Tensor rows = cpu.allocate(3, VOCAB);
+            System.arraycopy(logits, 0, ((CpuTensor) rows).data(), 0, logits.length);
+            StepOutputs outputs = cpu.launchOutputs(new StepHead(hidden, lmHead, rows), new OutputSpec(
+                    new int[] {0, 1, 2}, List.of(Draw.next(greedy), Draw.next(greedy), Draw.next(greedy)),
+                    new int[] {1, 2}, new int[] {4, 5})).await();
+            cpu.endStep();
+            assertEquals("logit of token 17 (logits[36]) is NaN", outputs.sampleErrors()[1]);
+            assertEquals(0, outputs.tokens()[1], "a failed row's placeholder token");
+            for (int row : new int[] {0, 2}) {
+                assertEquals(null, outputs.sampleErrors()[row]);
+                assertEquals(new Sampler().sample(logits, row * VOCAB, Draw.next(greedy), new float[VOCAB]),
+                        outputs.tokens()[row], "row " + row);
+            }
+            assertEquals("logit of token 0 (logits[0]) is NaN", outputs.scoreErrors()[0],
+                    "hidden row 1 holds a NaN, so every logit of it is NaN");
+            assertEquals(null, outputs.scoreErrors()[1]);
+            assertEquals(cpu.lmHeadLogprobs(hidden, lmHead, new ScoredRows(new int[] {2}, new int[] {5}, 0)).get(0)
+                    .chosenLogprob(), outputs.scores()[1]);
+        }
+    }
+
+    @Test
     void drawsNeedLogitsButScoresDoNot() {
         Random random = new Random(11);
         CpuTensor hidden = random(random, 3, 4);

@@ -8,8 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.flood.api.FloodException;
 import dev.flood.api.SamplingParams;
 import dev.flood.backend.ForwardBatch;
+import dev.flood.backend.OutputSpec;
+import dev.flood.backend.PendingOutputs;
+import dev.flood.backend.ScoredRows;
+import dev.flood.backend.StepHead;
+import dev.flood.backend.StepOutputs;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
+import dev.flood.sampling.Draw;
 import dev.flood.sampling.Sampler;
 import dev.flood.sampling.SamplingState;
 import dev.flood.sampling.TokenConstraint;
@@ -167,5 +173,48 @@ class CudaSamplingTest {
         }
         FloodException e = assertThrows(FloodException.class, () -> pair.cuda.sample(logits, states));
         assertEquals("row 1 of the logits holds a NaN or +Infinity", e.getMessage());
+    }
+
+    /**
+     * In a step's outputs a NaN row fails alone (the request's own fault, not the step's): sampled on the device,
+     * drawn on the host (a repetition penalty) and scored, each other row as the synchronous ops give it.
+     */
+    @Test
+    void aNaNRowFailsAloneInTheStepOutputs() {
+        int rows = 4;
+        int vocab = 100;
+        ForwardBatch batch = BackendPair.simpleBatch(rows);
+        pair.cuda.beginStep(batch);
+        float[] values = pair.uniform(rows * vocab, 1f);
+        values[vocab + 17] = Float.NaN;
+        values[3 * vocab + 5] = Float.NaN;
+        Tensor logits = pair.activation(values, rows, vocab, batch).cuda();
+        float[] host = pair.cuda.toHost(logits);
+        float[] hiddenValues = pair.uniform(rows * 16, 1f);
+        hiddenValues[16 + 5] = Float.NaN;   // hidden row 1, scored first: every logit of it is NaN
+        Tensor hidden = pair.activation(hiddenValues, rows, 16, batch).cuda();
+        Weight lmHead = pair.matrix(vocab, 16, 0.2f).cuda();
+        double scoredAlone = pair.cuda.lmHeadLogprobs(hidden, lmHead, new ScoredRows(new int[] {2}, new int[] {8}, 0))
+                .get(0).chosenLogprob();
+        SamplingState device = new SamplingState(SamplingParams.builder().temperature(1).seed(5).build(), 5, vocab,
+                new int[] {1});
+        SamplingState penalized = new SamplingState(SamplingParams.builder().temperature(0)
+                .repetitionPenalty(1.3).build(), 0, vocab, new int[] {1});
+        OutputSpec spec = new OutputSpec(new int[] {0, 1, 2, 3}, List.of(Draw.next(device), Draw.next(device),
+                Draw.next(penalized), Draw.next(penalized)), new int[] {1, 2}, new int[] {7, 8});
+        PendingOutputs pending = pair.cuda.launchOutputs(new StepHead(hidden, lmHead, logits), spec);
+        pair.cuda.endStep();
+        StepOutputs outputs = pending.await();
+        assertEquals("row 1 of the logits holds a NaN or +Infinity", outputs.sampleErrors()[1]);
+        // host rows are drawn from a copy of their logits rows alone: row 3 is the second of them
+        assertEquals("logit of token 5 (logits[" + (vocab + 5) + "]) is NaN", outputs.sampleErrors()[3]);
+        assertEquals("scored row 0 has a NaN or +Infinity logit", outputs.scoreErrors()[0]);
+        assertEquals(null, outputs.sampleErrors()[0]);
+        assertEquals(null, outputs.sampleErrors()[2]);
+        assertEquals(null, outputs.scoreErrors()[1]);
+        Sampler sampler = new Sampler();
+        assertEquals(sampler.sample(host, 0, device), outputs.tokens()[0]);
+        assertEquals(sampler.sample(host, 2 * vocab, penalized), outputs.tokens()[2]);
+        assertEquals(scoredAlone, outputs.scores()[1], LOGPROB_TOLERANCE, "hidden row 2 against token 8");
     }
 }

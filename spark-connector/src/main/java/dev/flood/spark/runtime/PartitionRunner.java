@@ -11,6 +11,9 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 
 /**
  * Streams one partition's rows through the engine(s) of its calls: keeps up to {@code maxInFlightRows} rows
@@ -18,6 +21,12 @@ import java.util.concurrent.ExecutionException;
  * input order, each with one value per call. The engine batches these rows with those of every other task on
  * the executor. Shared by the physical operator (rows are {@code InternalRow}) and the {@code transform}
  * helpers (rows are {@code Row}).
+ *
+ * <p>Cancelling: the rows in the window are cancelled in the engine (they leave its batch at its next step) when
+ * the task is killed while waiting (interrupted, or {@code killed} turns true: Spark marks a killed task without
+ * interrupting it unless asked to), and by {@link #cancelInFlight} when the task ends with rows still in flight
+ * (a failure elsewhere in the task, or a consumer such as {@code limit} that stopped early). The window is touched
+ * only by the task's thread, which also runs Spark's task completion listeners.
  *
  * @param <R> the row type
  */
@@ -36,10 +45,15 @@ public final class PartitionRunner<R> {
     private record Pending<R>(R row, long rowNumber, CallInput[] inputs, CompletableFuture<?>[] results) {
     }
 
+    /** How often a task waiting for a row checks whether it was killed without an interrupt. */
+    private static final long KILL_CHECK_MILLIS = 100;
+
     private final List<CallRunner> calls;
     private final InputReader<R> reader;
     private final int maxInFlightRows;
     private final RunnerMetrics metrics;
+    private final BooleanSupplier killed;
+    private final ArrayDeque<Pending<R>> window = new ArrayDeque<>();
     /** The task's partition index, for error messages. */
     private final int partition;
     /** Each distinct engine's counters when the runner started, for the mean batch over the task. */
@@ -49,6 +63,16 @@ public final class PartitionRunner<R> {
     /** @param partition the task's partition index, named in on_error=fail messages */
     public PartitionRunner(List<CallRunner> calls, InputReader<R> reader, int maxInFlightRows, RunnerMetrics metrics,
                            int partition) {
+        this(calls, reader, maxInFlightRows, metrics, partition, () -> false);
+    }
+
+    /**
+     * A runner whose waits end, cancelling the rows in flight, once {@code killed} is true (checked while waiting).
+     *
+     * @param partition the task's partition index, named in on_error=fail messages
+     */
+    public PartitionRunner(List<CallRunner> calls, InputReader<R> reader, int maxInFlightRows, RunnerMetrics metrics,
+                           int partition, BooleanSupplier killed) {
         if (calls.isEmpty()) {
             throw new IllegalArgumentException("a partition runner needs at least one call");
         }
@@ -59,6 +83,7 @@ public final class PartitionRunner<R> {
         this.reader = reader;
         this.maxInFlightRows = maxInFlightRows;
         this.metrics = metrics;
+        this.killed = killed;
         this.partition = partition;
         for (CallRunner call : calls) {
             startMetrics.computeIfAbsent(call.engine(), FloodEngine::metrics);
@@ -68,7 +93,6 @@ public final class PartitionRunner<R> {
     /** The rows of {@code input} with their values, in input order. Call once. */
     public Iterator<Evaluated<R>> run(Iterator<R> input) {
         return new Iterator<>() {
-            private final ArrayDeque<Pending<R>> window = new ArrayDeque<>();
             private long submitted;
 
             @Override
@@ -86,8 +110,9 @@ public final class PartitionRunner<R> {
                 if (!hasNext()) {
                     throw new NoSuchElementException();
                 }
-                Pending<R> head = window.poll();
-                Evaluated<R> evaluated = complete(head);
+                // the head stays in the window while it is awaited, so that a kill cancels it with the others
+                Evaluated<R> evaluated = complete(window.peek());
+                window.poll();
                 fill();
                 return evaluated;
             }
@@ -98,6 +123,21 @@ public final class PartitionRunner<R> {
                 }
             }
         };
+    }
+
+    /**
+     * Cancels every row still in flight in the engine and forgets them; returns how many there were. Called on the
+     * task's thread when the task ends (a no-op after a complete run) or is killed.
+     */
+    public int cancelInFlight() {
+        int rows = window.size();
+        for (Pending<R> pending : window) {
+            for (CompletableFuture<?> result : pending.results()) {
+                result.cancel(false);
+            }
+        }
+        window.clear();
+        return rows;
     }
 
     /**
@@ -151,10 +191,22 @@ public final class PartitionRunner<R> {
     private Object await(CompletableFuture<?> result) {
         long start = System.nanoTime();
         try {
-            return result.get();
+            while (true) {
+                if (killed.getAsBoolean()) {
+                    throw new FloodException("the task was killed: its " + cancelInFlight()
+                            + " rows in flight were cancelled");
+                }
+                try {
+                    return result.get(KILL_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    // not done yet: check for a kill again
+                }
+            }
         } catch (InterruptedException e) {
+            int rows = cancelInFlight();
             Thread.currentThread().interrupt();
-            throw new FloodException("interrupted while waiting for the Flood engine", e);
+            throw new FloodException("interrupted while waiting for the Flood engine: its " + rows
+                    + " rows in flight were cancelled", e);
         } catch (ExecutionException e) {
             throw new FloodException("the Flood engine failed: " + e.getCause(), e.getCause());
         } finally {

@@ -8,8 +8,10 @@ import org.apache.spark.util.TaskCompletionListener;
 
 /**
  * Starts a partition runner inside a task: leases each call's engine from the executor's registry (on the task's
- * GPUs, if it was given any) and gives the leases back when the task completes, however it ends. A row that
- * fails under on_error=fail fails the stage at once ({@link StageFailures}).
+ * GPUs, if it was given any) and gives the leases back when the task completes, however it ends. A killed task
+ * (job cancel, task kill, speculation loser) cancels its rows in flight, and a task that ends with rows still in
+ * flight (it failed, or its consumer stopped early) cancels them, so the engine stops working for it at its next
+ * step. A row that fails under on_error=fail fails the stage at once ({@link StageFailures}).
  */
 final class TaskRun {
 
@@ -35,9 +37,10 @@ final class TaskRun {
             throw e;
         }
         PartitionRunner<R> runner = new PartitionRunner<>(runners, reader, window, metrics,
-                context == null ? -1 : context.partitionId());
+                context == null ? -1 : context.partitionId(), context == null ? () -> false : context::isInterrupted);
         if (context != null) {
             context.addTaskCompletionListener((TaskCompletionListener) completed -> {
+                runner.cancelInFlight();
                 runner.finish();
                 leases.forEach(EngineRegistry.Lease::close);
             });

@@ -4,6 +4,7 @@ import dev.flood.api.EngineConfig;
 import dev.flood.api.EngineMetrics;
 import dev.flood.api.FloodEngine;
 import dev.flood.api.GenerateRequest;
+import dev.flood.api.GenerationHandle;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.OptionScores;
@@ -26,6 +27,16 @@ record ClosingProbe(FloodEngine delegate, Set<FloodEngine> open) implements Floo
     @Override
     public CompletableFuture<GenerationResult> submit(GenerateRequest request, GenerationListener listener) {
         return delegate.submit(request, listener);
+    }
+
+    @Override
+    public GenerationHandle stream(GenerateRequest request, GenerationListener listener) {
+        return delegate.stream(request, listener);
+    }
+
+    @Override
+    public List<ScoreResult> score(List<String> texts) {
+        return delegate.score(texts);
     }
 
     @Override
