@@ -35,9 +35,11 @@ final class EstimateCommand implements Command {
     private static final List<Option> OPTIONS = Stream.of(
             EngineOptions.OPTIONS,
             List.of(
-                    Option.repeated(IO, "prompt", "TEXT", "a prompt (repeatable; these come before --input's)"),
-                    Option.value(IO, "input", "FILE", "prompts from FILE.jsonl (a JSON object per line) or"
-                            + " FILE.parquet"),
+                    Option.repeated(IO, "prompt", "TEXT", "a prompt (repeatable; instead of --input)"),
+                    Option.value(IO, "input", "PATH", "prompts from a file or folder, as flood generate reads them"
+                            + " (.jsonl, .parquet, .csv, .tsv)"),
+                    Option.value(IO, "input-format", "FORMAT", "read --input as " + InputFormat.names()
+                            + " whatever the file names say"),
                     Option.value(IO, "field", "NAME", "the JSONL field or Parquet column of the prompt"
                             + " (default prompt)"),
                     Option.value(SECTION, "expected-output-tokens", "N", "tokens each row is expected to generate"
