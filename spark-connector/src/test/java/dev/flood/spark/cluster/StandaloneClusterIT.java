@@ -122,8 +122,8 @@ class StandaloneClusterIT {
         assertEquals(2, logs.size(), "executor logs: " + logs);
         for (Path log : logs) {
             String text = Files.readString(log);
-            assertTrue(text.contains("Flood engine opened: model " + Fixtures.model("tiny-llama")
-                    + " (LlamaForCausalLM), backend cpu with 1 threads"), () -> log + ":\n" + Jvms.tail(log, 60));
+            assertTrue(text.contains("Flood engine open: model " + Fixtures.model("tiny-llama")
+                    + " (LlamaForCausalLM, 3 layers), cpu backend on 1 threads"), () -> log + ":\n" + Jvms.tail(log, 60));
         }
     }
 
