@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * How {@code generate} turns an input into a request: as plain prompt text, or as chat messages rendered by the
- * model's chat template ({@code --chat}, {@code --system}, or a JSONL line with a {@code messages} array), and
+ * model's chat template ({@code --chat}, {@code --system}, or a row with {@code messages}: see {@link TextColumn}), and
  * with the response format every request's output must take ({@code --json-schema}, {@code --regex},
  * {@code --choice}; at most one).
  *
@@ -26,7 +26,8 @@ record ChatOptions(boolean chat, String system, ResponseFormat format) {
 
     static final List<Option> OPTIONS = List.of(
             Option.flag(SECTION, "chat", "send each prompt as a user message through the model's chat template "
-                    + "(JSONL lines with a 'messages' array of {role, content} are always chat)"),
+                    + "(JSONL lines with a 'messages' array of {role, content}, and Parquet rows with a 'messages'"
+                    + " list<struct<role, content>> column and no prompt column, are always chat)"),
             Option.value(SECTION, "system", "TEXT", "a system message before each prompt (implies --chat)"),
             Option.value(SECTION, "json-schema", "FILE", "outputs are JSON valid under the JSON schema in FILE"),
             Option.value(SECTION, "regex", "PATTERN", "outputs are texts the whole regular expression matches"),

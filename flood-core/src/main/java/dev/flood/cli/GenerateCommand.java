@@ -48,7 +48,9 @@ final class GenerateCommand implements Command {
                 + " token_ids, finish_reason (stop, length or error), prompt_tokens, completion_tokens, logprobs (when"
                 + " asked: per generated token id, token, logprob and the top alternatives) and error (when the row"
                 + " failed). A --prompt is a row with one column, prompt. A JSON Lines row without the prompt column"
-                + " but with a 'messages' array of {role, content} objects is sent as chat messages.";
+                + " but with a 'messages' array of {role, content} objects is sent as chat messages, and so is a row"
+                + " of a Parquet file without the prompt column but with a 'messages' column list<struct<role,"
+                + " content>>.";
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.flood.api.FloodException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.apache.parquet.schema.GroupType;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
@@ -14,8 +15,10 @@ import org.apache.parquet.schema.Type;
 /**
  * The column each row's prompt ({@code generate --prompt-column}) or text ({@code score --text-column}) is read
  * from. An input whose columns are known before reading (Parquet, CSV) is checked once, up front; a JSON Lines
- * row is checked as it is read, and a row without a usable string becomes a row with an error. A JSON Lines row
- * without the column but with a {@code messages} array of {@code {role, content}} objects is a chat row.
+ * row is checked as it is read, and a row without a usable string becomes a row with an error. A row without the
+ * column but with {@code messages} is a chat row: a JSON Lines array of {@code {role, content}} objects, or a
+ * Parquet column {@code list<struct<role: string, content: string>>} (as Spark writes
+ * {@code array<struct<role, content>>}).
  */
 final class TextColumn {
 
@@ -42,19 +45,58 @@ final class TextColumn {
         if (schema == null) {
             return;
         }
+        if (!schema.containsField(name) && schema.containsField(MESSAGES)) {
+            checkMessages(schema.getType(MESSAGES), input);
+            return;
+        }
         if (!schema.containsField(name)) {
             throw new FloodException(input + " has no column '" + name + "' (columns: "
                     + String.join(", ", schema.getFields().stream().map(Type::getName).toList()) + ")");
         }
         Type column = schema.getType(name);
-        boolean isString = column.isPrimitive()
-                && column.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.BINARY
-                && !column.isRepetition(Type.Repetition.REPEATED)
-                && column.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation;
-        if (!isString) {
+        if (!isString(column)) {
             throw new FloodException(input + ": column '" + name + "' must hold strings, but it is "
                     + column.toString().strip());
         }
+    }
+
+    /**
+     * A Parquet {@code messages} column read as chat: a {@code LIST} whose element is a group with string fields
+     * {@code role} and {@code content} (three-level {@code list.element}, or the older two-level form).
+     */
+    private void checkMessages(Type column, String input) {
+        Type element = listElement(column);
+        boolean isMessages = element != null && !element.isPrimitive()
+                && isString(element.asGroupType(), "role") && isString(element.asGroupType(), "content");
+        if (!isMessages) {
+            throw new FloodException(input + " has no column '" + name + "', and its column '" + MESSAGES
+                    + "' is not a list of {role, content} string structs to read as chat: "
+                    + column.toString().strip());
+        }
+    }
+
+    /** The element type of a {@code LIST} group, or null when {@code column} is not one. */
+    private static Type listElement(Type column) {
+        if (column.isPrimitive() || column.isRepetition(Type.Repetition.REPEATED)
+                || !(column.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.ListLogicalTypeAnnotation)
+                || column.asGroupType().getFieldCount() != 1) {
+            return null;
+        }
+        Type repeated = column.asGroupType().getType(0);
+        boolean threeLevel = !repeated.isPrimitive() && repeated.asGroupType().getFieldCount() == 1
+                && repeated.getName().equals("list");
+        return threeLevel ? repeated.asGroupType().getType(0) : repeated;
+    }
+
+    private static boolean isString(GroupType group, String field) {
+        return group.containsField(field) && isString(group.getType(field));
+    }
+
+    private static boolean isString(Type column) {
+        return column.isPrimitive()
+                && column.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.BINARY
+                && !column.isRepetition(Type.Repetition.REPEATED)
+                && column.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation;
     }
 
     /** The row's text, or why it has none. */
@@ -78,7 +120,10 @@ final class TextColumn {
         return RowPrompt.of(row, value.textValue());
     }
 
-    /** A chat row, or the reason its {@code messages} are not an array of {@code {role, content}} strings. */
+    /**
+     * A chat row, or the reason its {@code messages} are not an array of {@code {role, content}} strings (a
+     * Parquet list reads as the same JSON: a null list, element or field as JSON null).
+     */
     private static RowPrompt messages(InputRow row) {
         JsonNode array = row.columns().get(MESSAGES);
         if (!array.isArray() || array.isEmpty()) {

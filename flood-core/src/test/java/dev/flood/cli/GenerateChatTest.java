@@ -13,6 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.MessageTypeParser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,6 +76,71 @@ class GenerateChatTest {
                 "--ignore-eos", "--threads", "2");
         assertTrue(plain.jsonLines().get(0).get("prompt_tokens").asInt() < fromPrompt.get("prompt_tokens").asInt(),
                 "the template wraps the prompt");
+    }
+
+    /**
+     * A Parquet column {@code list<struct<role, content>>} (as Spark writes {@code array<struct<role, content>>})
+     * is read as JSON Lines' {@code messages}: a chat renders as the same conversation given with --system; a
+     * NULL list or a message with a NULL content fails its row alone; Parquet output keeps the column's type.
+     */
+    @Test
+    void parquetMessagesColumnsAreChatRows() throws IOException {
+        String model = chatModel();
+        MessageType schema = MessageTypeParser.parseMessageType("message chats { required int32 id; optional group"
+                + " messages (LIST) { repeated group list { optional group element { optional binary role (STRING);"
+                + " optional binary content (STRING); } } } }");
+        SimpleGroupFactory factory = new SimpleGroupFactory(schema);
+        List<Group> rows = new ArrayList<>();
+        Group chat = factory.newGroup().append("id", 0);
+        Group list = chat.addGroup("messages");
+        list.addGroup("list").addGroup("element").append("role", "system").append("content", "Be brief.");
+        list.addGroup("list").addGroup("element").append("role", "user").append("content", "Hello");
+        rows.add(chat);
+        rows.add(factory.newGroup().append("id", 1));
+        Group noContent = factory.newGroup().append("id", 2);
+        noContent.addGroup("messages").addGroup("list").addGroup("element").append("role", "user");
+        rows.add(noContent);
+        Path input = temp.resolve("chats.parquet");
+        ParquetFiles.write(input, schema, rows);
+
+        Cli run = Cli.run("generate", "--model", model, "--input", input.toString(), "--json", "--max-tokens", "5",
+                "--ignore-eos", "--threads", "2");
+        Cli plain = Cli.run("generate", "--model", model, "--prompt", "Hello", "--system", "Be brief.", "--json",
+                "--max-tokens", "5", "--ignore-eos", "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        List<JsonNode> lines = run.jsonLines();
+        assertEquals(3, lines.size(), run.describe());
+        assertFalse(lines.get(0).has("error"), lines.get(0).toString());
+        assertEquals(plain.jsonLines().get(0).get("token_ids"), lines.get(0).get("token_ids"), run.describe());
+        assertEquals(plain.jsonLines().get(0).get("prompt_tokens"), lines.get(0).get("prompt_tokens"));
+        assertEquals("Hello", lines.get(0).get("messages").get(1).get("content").asText(), lines.get(0).toString());
+        assertEquals("row 2: 'messages' must be a non-empty array of {role, content} objects",
+                lines.get(1).get("error").asText(), lines.get(1).toString());
+        assertTrue(lines.get(2).get("error").asText().startsWith("row 3: 'messages'[0] must be an object with string"
+                + " 'role' and 'content'"), lines.get(2).toString());
+
+        Path output = temp.resolve("answers.parquet");
+        Cli toParquet = Cli.run("generate", "--model", model, "--input", input.toString(), "--output",
+                output.toString(), "--max-tokens", "5", "--ignore-eos", "--threads", "2");
+        assertEquals(0, toParquet.exitCode(), toParquet.describe());
+        assertEquals(schema.getType("messages"), ParquetFiles.schema(output).getType("messages"));
+        assertEquals(lines.get(0).get("text").asText(), ParquetFiles.read(output).get(0).getString("text", 0));
+    }
+
+    @Test
+    void aParquetMessagesColumnOfAnotherTypeIsRefusedUpFront() throws IOException {
+        MessageType schema = MessageTypeParser.parseMessageType(
+                "message chats { optional group messages (LIST) { repeated group list { optional binary element"
+                        + " (STRING); } } }");
+        Group row = new SimpleGroupFactory(schema).newGroup();
+        row.addGroup("messages").addGroup("list").append("element", "Hello");
+        Path input = temp.resolve("strings.parquet");
+        ParquetFiles.write(input, schema, List.of(row));
+        Cli run = Cli.run("generate", "--model", Fixtures.model("tiny-llama").toString(), "--input", input.toString(),
+                "--json", "--threads", "2");
+        assertEquals(Main.FAILED, run.exitCode(), run.describe());
+        assertTrue(run.err().contains(input + " has no column 'prompt', and its column 'messages' is not a list of"
+                + " {role, content} string structs to read as chat"), run.describe());
     }
 
     @Test
