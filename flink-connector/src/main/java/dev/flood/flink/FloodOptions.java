@@ -135,6 +135,13 @@ public final class FloodOptions {
             .stringType().asList().defaultValues()
             .withDescription("FLOOD_GENERATE: outputs are exactly one of these texts (';'-separated).");
 
+    public static final ConfigOption<String> OUTPUT_SCHEMA = ConfigOptions.key("flood.output-schema")
+            .stringType().noDefaultValue()
+            .withDescription("FLOOD_GENERATE, FLOOD_CHAT, models: outputs are JSON objects of this Flink row type "
+                    + "('name STRING, age INT, tags ARRAY<STRING>') or JSON schema, returned as a typed ROW where "
+                    + "the type is known when the query is planned (see the README); at most one of output-schema, "
+                    + "json-schema, regex and choice.");
+
     public static final ConfigOption<Integer> SCORE_MAX_LENGTH = ConfigOptions.key("flood.score.max-length")
             .intType().defaultValue(0)
             .withDescription("FLOOD_PERPLEXITY: tokens in one window; 0 = the model's context. A longer text is "
@@ -159,7 +166,7 @@ public final class FloodOptions {
     public static final List<ConfigOption<?>> ALL = List.of(MODEL_PATH, LOAD_FORMAT, BACKEND, DEVICES, STAGES,
             STAGE_LAYERS, STEPS_IN_FLIGHT, CACHE_TOKENS, MAX_BATCH_TOKENS, MAX_RUNNING_REQUESTS, CACHE_RESERVATION,
             PREFIX_CACHING, THREADS, SEED, MAX_NEW_TOKENS, TEMPERATURE, TOP_P, TOP_K, STOP, IGNORE_EOS, SYSTEM,
-            JSON_SCHEMA, REGEX, CHOICE, SCORE_MAX_LENGTH, SCORE_STRIDE, SCORE_SLIDING_WINDOW, ON_ERROR);
+            JSON_SCHEMA, REGEX, CHOICE, OUTPUT_SCHEMA, SCORE_MAX_LENGTH, SCORE_STRIDE, SCORE_SLIDING_WINDOW, ON_ERROR);
 
     private FloodOptions() {
     }

@@ -28,7 +28,7 @@ import org.apache.flink.configuration.Configuration;
  * @param sampling how every request samples, without a seed: {@link #samplingFor} adds the derived one
  * @param scoring  how FLOOD_PERPLEXITY scores a text longer than the window
  * @param onError  what a failed request does to its record
- * @param shape    FLOOD_GENERATE's system message and response format
+ * @param shape    FLOOD_GENERATE's system message, and the response format (with the typed output it comes from)
  */
 @PublicEvolving
 public record FloodSettings(EngineConfig engine, SamplingParams sampling, ScoreOptions scoring, ErrorMode onError,
@@ -39,8 +39,15 @@ public record FloodSettings(EngineConfig engine, SamplingParams sampling, ScoreO
      *
      * @param system a system message (prompts then go as user messages through the chat template), or null
      * @param format the format every output must take, or null
+     * @param output the typed output whose JSON schema {@code format} holds, or null
      */
-    public record RequestShape(String system, ResponseFormat format) {
+    public record RequestShape(String system, ResponseFormat format, OutputSchema output) {
+
+        public RequestShape {
+            if (output != null && !output.format().equals(format)) {
+                throw new IllegalArgumentException("an output schema's format is its JSON schema");
+            }
+        }
     }
 
     public FloodSettings {
@@ -127,19 +134,24 @@ public record FloodSettings(EngineConfig engine, SamplingParams sampling, ScoreO
         }
     }
 
-    /** The system message and at most one response format (json-schema, regex or choice). */
+    /** The system message and at most one response format (output-schema, json-schema, regex or choice). */
     private static RequestShape shape(Configuration conf) {
         List<ResponseFormat> formats = new ArrayList<>();
+        OutputSchema output = conf.getOptional(FloodOptions.OUTPUT_SCHEMA).map(OutputSchema::parse).orElse(null);
+        if (output != null) {
+            formats.add(output.format());
+        }
         conf.getOptional(FloodOptions.JSON_SCHEMA).ifPresent(schema -> formats.add(ResponseFormat.jsonSchema(schema)));
         conf.getOptional(FloodOptions.REGEX).ifPresent(regex -> formats.add(ResponseFormat.regex(regex)));
         if (!conf.get(FloodOptions.CHOICE).isEmpty()) {
             formats.add(ResponseFormat.choice(conf.get(FloodOptions.CHOICE)));
         }
         if (formats.size() > 1) {
-            throw new IllegalArgumentException("give at most one of " + FloodOptions.JSON_SCHEMA.key() + ", "
-                    + FloodOptions.REGEX.key() + " and " + FloodOptions.CHOICE.key());
+            throw new IllegalArgumentException("give at most one of " + FloodOptions.OUTPUT_SCHEMA.key() + ", "
+                    + FloodOptions.JSON_SCHEMA.key() + ", " + FloodOptions.REGEX.key() + " and "
+                    + FloodOptions.CHOICE.key());
         }
-        return new RequestShape(conf.get(FloodOptions.SYSTEM), formats.isEmpty() ? null : formats.get(0));
+        return new RequestShape(conf.get(FloodOptions.SYSTEM), formats.isEmpty() ? null : formats.get(0), output);
     }
 
     /**
@@ -152,6 +164,21 @@ public record FloodSettings(EngineConfig engine, SamplingParams sampling, ScoreO
                 : GenerateRequest.ofMessages(List.of(ChatMessage.system(shape.system()), ChatMessage.user(prompt)),
                         params);
         return shape.format() == null ? request : request.withResponseFormat(shape.format());
+    }
+
+    /**
+     * The request for one conversation (the system message option does not apply: the messages carry their own),
+     * sampled with a seed derived from flood.seed and the messages, held to the response format when one is set.
+     * Null messages in the list stay, for the engine to report as that request's error.
+     */
+    public GenerateRequest requestForMessages(List<ChatMessage> messages) {
+        GenerateRequest request = GenerateRequest.ofMessages(messages, samplingForMessages(messages));
+        return shape.format() == null ? request : request.withResponseFormat(shape.format());
+    }
+
+    /** The sampling of a conversation: the configured one with a seed derived from flood.seed and the messages. */
+    public SamplingParams samplingForMessages(List<ChatMessage> messages) {
+        return sampling.toBuilder().seed(RequestSeeds.deriveForMessages(engine.seed(), messages)).build();
     }
 
     /** The sampling of one request: the configured one with a seed derived from flood.seed and the prompt. */

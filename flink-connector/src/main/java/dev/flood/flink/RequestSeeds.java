@@ -1,5 +1,6 @@
 package dev.flood.flink;
 
+import dev.flood.api.ChatMessage;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.apache.flink.annotation.PublicEvolving;
@@ -30,6 +31,24 @@ public final class RequestSeeds {
         StringBuilder ids = new StringBuilder("\u0000token ids:");
         promptTokenIds.forEach(id -> ids.append(id).append(','));
         return derive(baseSeed, ids.toString());
+    }
+
+    /**
+     * The seed of a conversation: each message's role and content, each behind its length in characters (so that
+     * no two conversations hash the same text), behind a marker no text prompt hashes as; a null message as
+     * {@code -1}.
+     */
+    public static long deriveForMessages(long baseSeed, List<ChatMessage> messages) {
+        StringBuilder text = new StringBuilder("\u0000messages:");
+        for (ChatMessage message : messages) {
+            if (message == null) {
+                text.append("-1;");
+            } else {
+                text.append(message.role().length()).append(':').append(message.role())
+                        .append(message.content().length()).append(':').append(message.content()).append(';');
+            }
+        }
+        return derive(baseSeed, text.toString());
     }
 
     /** 64-bit FNV-1a of the UTF-8 bytes. */

@@ -118,7 +118,29 @@ class FloodSettingsTest {
         assertEquals(ResponseFormat.regex("[0-9]+"), regex.requestFor("hi").responseFormat());
         assertMessage(() -> FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.regex", "a",
                 "flood.choice", "a"), NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN),
-                "invalid Flood options: give at most one of flood.json-schema, flood.regex and flood.choice");
+                "invalid Flood options: give at most one of flood.output-schema, flood.json-schema, flood.regex and "
+                        + "flood.choice");
+    }
+
+    /** An output schema is a JSON schema format; conversations get it too, with seeds of their own. */
+    @Test
+    void anOutputSchemaShapesPromptsAndConversations() {
+        FloodSettings typed = FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.output-schema",
+                "name STRING, age INT", "flood.system", "Be brief."), NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN);
+        OutputSchema schema = OutputSchema.parse("name STRING, age INT");
+        assertEquals(schema, typed.shape().output());
+        assertEquals(schema.format(), typed.requestFor("hi").responseFormat());
+        List<ChatMessage> conversation = List.of(ChatMessage.user("hi"));
+        assertEquals(GenerateRequest.ofMessages(conversation, typed.samplingForMessages(conversation))
+                .withResponseFormat(schema.format()), typed.requestForMessages(conversation),
+                "the messages as given: flood.system is FLOOD_GENERATE's");
+        assertNotEquals(typed.samplingFor("hi").seed(), typed.samplingForMessages(conversation).seed());
+        assertMessage(() -> FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.output-schema", "a INT",
+                "flood.json-schema", "{}"), NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN),
+                "invalid Flood options: give at most one of flood.output-schema, flood.json-schema");
+        assertMessage(() -> FloodSettings.resolve(Map.of("flood.model.path", "/m", "flood.output-schema", "a DATE"),
+                NO_JOB_PARAMETERS, TaskManagerSlots.UNKNOWN),
+                "invalid Flood options: output schema: field a has type DATE");
     }
 
     @Test

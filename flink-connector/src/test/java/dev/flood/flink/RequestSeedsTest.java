@@ -3,7 +3,10 @@ package dev.flood.flink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import dev.flood.api.ChatMessage;
+import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -46,5 +49,21 @@ class RequestSeedsTest {
         assertNotEquals(RequestSeeds.derive(1, "same"), RequestSeeds.derive(2, "same"));
         assertNotEquals(RequestSeeds.derive(1, null), RequestSeeds.derive(1, ""));
         assertEquals(RequestSeeds.derive(1, null), RequestSeeds.derive(1, null));
+    }
+
+    /** A conversation's seed: its messages' lengths keep apart texts that concatenate alike. */
+    @Test
+    void conversationsHashByTheirMessages() {
+        List<ChatMessage> conversation = List.of(ChatMessage.system("ab"), ChatMessage.user("c"));
+        assertEquals(RequestSeeds.derive(5, "\u0000messages:6:system2:ab;4:user1:c;"),
+                RequestSeeds.deriveForMessages(5, conversation));
+        assertNotEquals(RequestSeeds.deriveForMessages(5, conversation),
+                RequestSeeds.deriveForMessages(5, List.of(ChatMessage.system("a"), ChatMessage.user("bc"))));
+        assertNotEquals(RequestSeeds.deriveForMessages(5, conversation),
+                RequestSeeds.deriveForMessages(5, List.of(ChatMessage.system("abc"))));
+        assertNotEquals(RequestSeeds.deriveForMessages(5, List.of(ChatMessage.user("hi"))), RequestSeeds.derive(5,
+                "hi"), "a conversation hashes apart from its text");
+        assertEquals(RequestSeeds.derive(5, "\u0000messages:-1;"),
+                RequestSeeds.deriveForMessages(5, Arrays.asList((ChatMessage) null)));
     }
 }

@@ -17,7 +17,8 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.functions.async.AsyncRetryStrategy;
 
 /**
- * Enriches a stream with generations, one output per input:
+ * Enriches a stream with generations, one output per input, from each event's prompt ({@link #generate}) or
+ * conversation ({@link #chat}):
  *
  * <pre>{@code
  * DataStream<Enriched> out = FloodAsync
@@ -35,7 +36,7 @@ import org.apache.flink.streaming.api.functions.async.AsyncRetryStrategy;
 public final class FloodAsync<IN, OUT> {
 
     private final DataStream<IN> input;
-    private final PromptExtractor<IN> prompts;
+    private final RequestMaker<IN> requests;
     private final ResultMapper<IN, OUT> results;
     private final TypeInformation<OUT> outputType;
     private final Map<String, String> options = new HashMap<>();
@@ -45,10 +46,10 @@ public final class FloodAsync<IN, OUT> {
     private AsyncRetryStrategy<OUT> retry;
     private EngineFactory engineFactory = EngineFactory.DEFAULT;
 
-    private FloodAsync(DataStream<IN> input, PromptExtractor<IN> prompts, ResultMapper<IN, OUT> results,
+    private FloodAsync(DataStream<IN> input, RequestMaker<IN> requests, ResultMapper<IN, OUT> results,
                        TypeInformation<OUT> outputType) {
         this.input = Objects.requireNonNull(input, "input");
-        this.prompts = Objects.requireNonNull(prompts, "prompts");
+        this.requests = requests;
         this.results = Objects.requireNonNull(results, "results");
         this.outputType = Objects.requireNonNull(outputType, "outputType");
     }
@@ -56,7 +57,18 @@ public final class FloodAsync<IN, OUT> {
     /** Generates a completion of each event's prompt; {@code results} makes the output record. */
     public static <IN, OUT> FloodAsync<IN, OUT> generate(DataStream<IN> input, PromptExtractor<IN> prompts,
                                                          ResultMapper<IN, OUT> results, TypeInformation<OUT> outputType) {
-        return new FloodAsync<>(input, prompts, results, outputType);
+        return new FloodAsync<>(input, RequestMaker.ofPrompts(Objects.requireNonNull(prompts, "prompts")), results,
+                outputType);
+    }
+
+    /**
+     * Generates the model's next message in each event's conversation, rendered by the model's chat template
+     * ({@code flood.system} does not apply); {@code results} makes the output record.
+     */
+    public static <IN, OUT> FloodAsync<IN, OUT> chat(DataStream<IN> input, MessagesExtractor<IN> messages,
+                                                     ResultMapper<IN, OUT> results, TypeInformation<OUT> outputType) {
+        return new FloodAsync<>(input, RequestMaker.ofMessages(Objects.requireNonNull(messages, "messages")),
+                results, outputType);
     }
 
     /** One {@link FloodOptions} value; it takes precedence over the job's parameters. */
@@ -125,7 +137,7 @@ public final class FloodAsync<IN, OUT> {
     /** Adds the async operator to the job graph. */
     public SingleOutputStreamOperator<OUT> apply() {
         FloodGenerateFunction<IN, OUT> function =
-                new FloodGenerateFunction<>(prompts, results, options, engineFactory, timeout);
+                new FloodGenerateFunction<>(requests, results, options, engineFactory, timeout);
         long timeoutMillis = timeout.toMillis();
         SingleOutputStreamOperator<OUT> out;
         if (retry == null) {

@@ -25,7 +25,7 @@ import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
 /**
- * Feeds each event's prompt to the TaskManager's shared engine and completes the event's future with the mapped
+ * Feeds each event's prompt (or conversation) to the TaskManager's shared engine and completes the event's future with the mapped
  * result. Built by {@link FloodAsync}; Flink's async operator around it bounds the requests in flight (capacity),
  * orders the output if asked, checkpoints the events whose requests are in flight and re-issues them on restore.
  * A record that times out, and every record in flight when the operator closes (a job cancel, a failover), cancels
@@ -34,7 +34,7 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 @Internal
 public final class FloodGenerateFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
 
-    private final PromptExtractor<IN> prompts;
+    private final RequestMaker<IN> requests;
     private final ResultMapper<IN, OUT> results;
     private final HashMap<String, String> options;
     private final EngineFactory engineFactory;
@@ -50,9 +50,9 @@ public final class FloodGenerateFunction<IN, OUT> extends RichAsyncFunction<IN, 
     /** The engine's futures of the records in flight, by their result futures; touched by every thread above. */
     private transient Map<ResultFuture<OUT>, CompletableFuture<GenerationResult>> inFlight;
 
-    FloodGenerateFunction(PromptExtractor<IN> prompts, ResultMapper<IN, OUT> results, Map<String, String> options,
+    FloodGenerateFunction(RequestMaker<IN> requests, ResultMapper<IN, OUT> results, Map<String, String> options,
                           EngineFactory engineFactory, Duration timeout) {
-        this.prompts = prompts;
+        this.requests = requests;
         this.results = results;
         this.options = new HashMap<>(options);
         this.engineFactory = engineFactory;
@@ -77,9 +77,15 @@ public final class FloodGenerateFunction<IN, OUT> extends RichAsyncFunction<IN, 
 
     @Override
     public void asyncInvoke(IN event, ResultFuture<OUT> resultFuture) {
-        String prompt = prompts.prompt(event);
-        GenerateRequest request = settings.requestFor(prompt);
         metrics.started();
+        GenerateRequest request;
+        try {
+            request = requests.request(event, settings);
+        } catch (IllegalArgumentException e) {
+            metrics.finished(0, true);
+            deliver(event, GenerationResult.failed(e.getMessage(), 0), resultFuture);
+            return;
+        }
         CompletableFuture<GenerationResult> submitted = lease.engine().submit(request, GenerationListener.NONE);
         inFlight.put(resultFuture, submitted);
         submitted.whenComplete((result, error) -> {

@@ -21,8 +21,9 @@ import org.apache.flink.table.ml.ModelProvider;
  *   WITH ('provider' = 'flood', 'model.path' = '/models/qwen3-0.6b', 'max-new-tokens' = '64');
  * SELECT id, body, completion FROM ML_PREDICT(TABLE events, MODEL summarizer, DESCRIPTOR(prompt));
  * }</pre>
- * The options are Flood's ({@link ModelOptions}); INPUT is the prompt ({@link ModelInput}), OUTPUT the completion
- * or several of the result's fields ({@link ModelOutputs}). Options are checked when the query is planned.
+ * The options are Flood's ({@link ModelOptions}); INPUT is the prompt or the messages ({@link ModelInput}), OUTPUT
+ * the completion, several of the result's fields, or the fields of {@code 'output-schema'} ({@link ModelOutputs}).
+ * Options are checked when the query is planned.
  */
 @PublicEvolving
 public final class FloodModelProviderFactory implements ModelProviderFactory {
@@ -51,9 +52,9 @@ public final class FloodModelProviderFactory implements ModelProviderFactory {
         try {
             Map<String, String> options = ModelOptions.toFloodOptions(model.getOptions());
             TaskManagerSlots slots = TaskManagerSlots.of(context.getConfiguration());
-            FloodSettings.resolve(options, key -> null, slots);
+            FloodSettings settings = FloodSettings.resolve(options, key -> null, slots);
             ModelCall call = new ModelCall(name, options, slots, ModelInput.of(model.getResolvedInputSchema()),
-                    ModelOutputs.of(model.getResolvedOutputSchema()));
+                    ModelOutputs.of(model.getResolvedOutputSchema(), settings.shape().output()));
             return new FloodModelProvider(call);
         } catch (IllegalArgumentException e) {
             throw new ValidationException("Flood model " + name + ": " + e.getMessage(), e);

@@ -61,17 +61,33 @@ final class ModelCall implements Serializable {
         metrics = new FloodMetrics(context.getMetricGroup(), FloodMetrics.GENERATED_TOKENS);
     }
 
-    /** One output row per input row: with on-error RESULT a failed request gives a row that says why. */
+    /**
+     * One output row per input row: with on-error RESULT a failed request, or an output that is not a complete
+     * value of the output schema, gives a row that says why.
+     */
     CompletableFuture<Collection<RowData>> predict(RowData features) {
         metrics.started();
-        return lease.engine().submit(input.request(features, settings), GenerationListener.NONE).handle((r, e) -> {
+        String invalid = input.invalid(features);
+        CompletableFuture<GenerationResult> submitted = invalid != null
+                ? CompletableFuture.completedFuture(GenerationResult.failed(invalid, 0))
+                : lease.engine().submit(input.request(features, settings), GenerationListener.NONE);
+        return submitted.handle((r, e) -> {
             GenerationResult result = e == null ? r : GenerationResult.failed("the engine failed: " + e, 0);
-            metrics.finished(result.completionTokens(), result.isError());
-            if (result.isError() && settings.onError() == ErrorMode.FAIL) {
-                throw new CompletionException(new FloodException("ML_PREDICT on the Flood model " + modelName
-                        + " failed: " + result.error()));
+            String error = result.error();
+            RowData value = null;
+            if (error == null && outputs.typed() != null) {
+                try {
+                    value = outputs.typed().toRow(result.text());
+                } catch (IllegalArgumentException notAValue) {
+                    error = notAValue.getMessage();
+                }
             }
-            return List.of(outputs.row(result));
+            metrics.finished(result.completionTokens(), error != null);
+            if (error != null && settings.onError() == ErrorMode.FAIL) {
+                throw new CompletionException(new FloodException("ML_PREDICT on the Flood model " + modelName
+                        + " failed: " + error + " (finish_reason " + result.finishReason().wireName() + ")"));
+            }
+            return List.of(outputs.row(result, value, error));
         });
     }
 

@@ -1,6 +1,7 @@
 package dev.flood.flink.model;
 
 import dev.flood.api.GenerationResult;
+import dev.flood.flink.OutputSchema;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,15 +13,19 @@ import org.apache.flink.table.catalog.ResolvedSchema;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.LogicalTypeFamily;
 import org.apache.flink.table.types.logical.LogicalTypeRoot;
+import org.apache.flink.table.types.logical.RowType;
 
 /**
  * How a generation fills the model's OUTPUT columns. One column receives the completion's text (it must be a
  * string); several columns are matched by name to the result's fields:
  * {@code text STRING, finish_reason STRING, prompt_tokens INT, completion_tokens INT, error STRING}. A row whose
  * request failed (with {@code on-error} RESULT) has NULL text, finish_reason {@code error} and the reason in
- * {@code error}.
+ * {@code error}. A model with an {@code output-schema} fills the columns named after the schema's fields (of the
+ * same types) from the parsed JSON, and any result fields beside them; a row whose output is not a complete value
+ * of the schema (cut by max tokens) has those columns NULL and says why in {@code error}, its finish_reason kept.
  */
 @Internal
 final class ModelOutputs implements Serializable {
@@ -61,36 +66,59 @@ final class ModelOutputs implements Serializable {
             return family != null ? actual.getFamilies().contains(family) : actual == root;
         }
 
-        Object value(GenerationResult result) {
+        Object value(GenerationResult result, String error) {
             return switch (this) {
                 case TEXT -> result.isError() ? null : StringData.fromString(result.text());
                 case FINISH_REASON -> StringData.fromString(result.finishReason().wireName());
                 case PROMPT_TOKENS -> result.promptTokens();
                 case COMPLETION_TOKENS -> result.completionTokens();
-                case ERROR -> result.error() == null ? null : StringData.fromString(result.error());
+                case ERROR -> error == null ? null : StringData.fromString(error);
             };
         }
     }
 
-    /** The field of each output column, in column order. */
-    private final List<Field> fields;
-
-    private ModelOutputs(List<Field> fields) {
-        this.fields = List.copyOf(fields);
+    /**
+     * What fills one output column: a result field, or (when {@code field} is null) the typed output's field
+     * {@code typedIndex}.
+     */
+    private record Slot(Field field, int typedIndex) implements Serializable {
     }
 
-    /** The layout of the model's OUTPUT schema; a column that fits no field fails, naming what would. */
-    static ModelOutputs of(ResolvedSchema output) {
+    private final List<Slot> slots;
+    /** The model's typed output, or null. */
+    private final OutputSchema typed;
+
+    private ModelOutputs(List<Slot> slots, OutputSchema typed) {
+        this.slots = List.copyOf(slots);
+        this.typed = typed;
+    }
+
+    /**
+     * The layout of the model's OUTPUT schema; a column that fits no field fails, naming what would.
+     *
+     * @param typed the model's output schema, or null
+     */
+    static ModelOutputs of(ResolvedSchema output, OutputSchema typed) {
         List<Column> columns = output.getColumns();
-        if (columns.size() == 1) {
+        if (typed == null && columns.size() == 1) {
             if (!Field.TEXT.accepts(columns.get(0))) {
                 throw new ValidationException("the OUTPUT column of a Flood model holds the completion and must be a "
                         + "STRING, got " + columns.get(0));
             }
-            return new ModelOutputs(List.of(Field.TEXT));
+            return new ModelOutputs(List.of(new Slot(Field.TEXT, -1)), null);
         }
-        List<Field> fields = new ArrayList<>();
+        List<Slot> slots = new ArrayList<>();
         for (Column column : columns) {
+            int typedIndex = typed == null ? -1 : typed.rowType().getFieldNames().indexOf(column.getName());
+            if (typedIndex >= 0) {
+                LogicalType expected = typed.rowType().getTypeAt(typedIndex);
+                if (!expected.copy(true).equals(column.getDataType().getLogicalType().copy(true))) {
+                    throw new ValidationException("OUTPUT column " + column + " of a Flood model: the output schema "
+                            + "gives the field " + column.getName() + " the type " + expected);
+                }
+                slots.add(new Slot(null, typedIndex));
+                continue;
+            }
             Field field = null;
             for (Field candidate : Field.values()) {
                 if (candidate.columnName().equalsIgnoreCase(column.getName())) {
@@ -99,23 +127,42 @@ final class ModelOutputs implements Serializable {
             }
             if (field == null || !field.accepts(column)) {
                 throw new ValidationException("OUTPUT column " + column + " of a Flood model: with several OUTPUT "
-                        + "columns each must be one of " + known());
+                        + "columns each must be one of " + known(typed));
             }
-            fields.add(field);
+            slots.add(new Slot(field, -1));
         }
-        return new ModelOutputs(fields);
+        return new ModelOutputs(slots, typed);
     }
 
-    RowData row(GenerationResult result) {
-        GenericRowData row = new GenericRowData(fields.size());
-        for (int i = 0; i < fields.size(); i++) {
-            row.setField(i, fields.get(i).value(result));
+    /**
+     * The output row of a result. {@code value}: the typed output parsed from the result's text, or null (no typed
+     * output, or an error); {@code error}: the result's error, or why its text did not parse.
+     */
+    RowData row(GenerationResult result, RowData value, String error) {
+        GenericRowData row = new GenericRowData(slots.size());
+        for (int i = 0; i < slots.size(); i++) {
+            Slot slot = slots.get(i);
+            if (slot.field() != null) {
+                row.setField(i, slot.field().value(result, error));
+            } else if (value != null) {
+                row.setField(i, ((GenericRowData) value).getField(slot.typedIndex()));
+            }
         }
         return row;
     }
 
-    private static String known() {
+    /** The model's typed output, or null. */
+    OutputSchema typed() {
+        return typed;
+    }
+
+    private static String known(OutputSchema typed) {
         List<String> columns = new ArrayList<>();
+        if (typed != null) {
+            for (RowType.RowField field : typed.rowType().getFields()) {
+                columns.add(field.getName() + " " + field.getType());
+            }
+        }
         for (Field field : Field.values()) {
             columns.add(field.columnName() + " " + field.typeName());
         }
