@@ -119,21 +119,21 @@ public final class FloodOptions {
 
     public static final ConfigOption<String> SYSTEM = ConfigOptions.key("flood.system")
             .stringType().noDefaultValue()
-            .withDescription("FLOOD_GENERATE: a system message; each prompt is then sent as a user message through "
-                    + "the model's chat template.");
+            .withDescription("A system message for prompts (FLOOD_CHAT's and chat's conversations carry their own): "
+                    + "each prompt is then sent as a user message through the model's chat template.");
 
     public static final ConfigOption<String> JSON_SCHEMA = ConfigOptions.key("flood.json-schema")
             .stringType().noDefaultValue()
-            .withDescription("FLOOD_GENERATE: outputs are JSON valid under this JSON schema (constrained decoding; "
-                    + "at most one of json-schema, regex and choice).");
+            .withDescription("Outputs are JSON valid under this JSON schema (constrained decoding; at most one of "
+                    + "output-schema, json-schema, regex and choice).");
 
     public static final ConfigOption<String> REGEX = ConfigOptions.key("flood.regex")
             .stringType().noDefaultValue()
-            .withDescription("FLOOD_GENERATE: outputs are texts the whole regular expression matches.");
+            .withDescription("Outputs are texts the whole regular expression matches.");
 
     public static final ConfigOption<List<String>> CHOICE = ConfigOptions.key("flood.choice")
             .stringType().asList().defaultValues()
-            .withDescription("FLOOD_GENERATE: outputs are exactly one of these texts (';'-separated).");
+            .withDescription("Outputs are exactly one of these texts (';'-separated).");
 
     public static final ConfigOption<String> OUTPUT_SCHEMA = ConfigOptions.key("flood.output-schema")
             .stringType().noDefaultValue()
