@@ -94,8 +94,8 @@ class TypedOutputIT {
         StringBuilder with = new StringBuilder("'provider' = 'flood', 'output-schema' = '" + SCHEMA + "'");
         options(maxNewTokens).forEach((k, v) -> with.append(", '").append(k.substring("flood.".length()))
                 .append("' = '").append(v).append('\''));
-        tableEnv.executeSql("CREATE TEMPORARY MODEL " + name + " INPUT (prompt STRING) OUTPUT (name VARCHAR(20), age INT,"
-                + " tags ARRAY<VARCHAR(12)>, finish_reason STRING, error STRING, text STRING) WITH (" + with + ")");
+        tableEnv.executeSql("CREATE TEMPORARY MODEL " + name + " INPUT (prompt STRING) OUTPUT (name VARCHAR(20),"
+                + " age INT, tags ARRAY<VARCHAR(12)>, finish_reason STRING, error STRING, text STRING) WITH (" + with + ")");
     }
 
     @SuppressWarnings("try") // Flink's CloseableIterator.close declares Exception

@@ -126,8 +126,9 @@ final class ModelOutputs implements Serializable {
                 }
             }
             if (field == null || !field.accepts(column)) {
-                throw new ValidationException("OUTPUT column " + column + " of a Flood model: with several OUTPUT "
-                        + "columns each must be one of " + known(typed));
+                throw new ValidationException("OUTPUT column " + column + " of a Flood model: " + (typed == null
+                        ? "with several OUTPUT columns each" : "with an output schema each OUTPUT column")
+                        + " must be one of " + known(typed));
             }
             slots.add(new Slot(field, -1));
         }

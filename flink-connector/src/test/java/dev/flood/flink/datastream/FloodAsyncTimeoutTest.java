@@ -43,8 +43,9 @@ class FloodAsyncTimeoutTest {
         prompts.set(2, ControlledEngine.HELD + prompts.get(2));
         Map<String, String> options = Map.of(FloodOptions.MODEL_PATH.key(), Fixtures.model("tiny-llama").toString(),
                 FloodOptions.THREADS.key(), "1", FloodOptions.MAX_NEW_TOKENS.key(), "3");
-        FloodGenerateFunction<Event, Enriched> function = new FloodGenerateFunction<>(RequestMaker.ofPrompts(Event::prompt), Enriched::of,
-                options, new ControlledEngine.Factory(name, 0), Duration.ofMillis(TIMEOUT_MILLIS));
+        FloodGenerateFunction<Event, Enriched> function = new FloodGenerateFunction<>(
+                RequestMaker.ofPrompts(Event::prompt), Enriched::of, options, new ControlledEngine.Factory(name, 0),
+                Duration.ofMillis(TIMEOUT_MILLIS));
         AsyncWaitOperatorFactory<Event, Enriched> operator = new AsyncWaitOperatorFactory<>(function, TIMEOUT_MILLIS,
                 10, AsyncDataStream.OutputMode.ORDERED);
 
