@@ -202,25 +202,27 @@ class TypedOutputIT {
                 () -> ExceptionUtils.stringifyException(e));
     }
 
-    /** FLOOD_CHAT with a literal schema: a typed ROW from each conversation. */
+    /**
+     * FLOOD_CHAT with a literal schema: a typed ROW from each conversation. The schema is bounded so that every JSON
+     * closes within max tokens, whatever the tiny model's random weights sample: at most 40 characters plus 3 bytes
+     * more for each of the name's 6 code points (byte tokens at worst), within 64 tokens.
+     */
     @Test
     void floodChatReturnsTypedRows() throws Exception {
         Path chatModel = ChatModels.raisingChatMl(temp);
-        Map<String, String> options = new HashMap<>(options(40));
+        Map<String, String> options = new HashMap<>(options(64));
         options.put(FloodOptions.MODEL_PATH.key(), chatModel.toString());
         tableEnv.createTemporarySystemFunction("FLOOD_CHAT", new FloodChat(options));
         promptsView(prompts().subList(0, 19));
-        // strings short enough that every JSON closes within max tokens: the tiny model's random weights rarely end one
         Map<Integer, Row> rows = rowsById(tableEnv.executeSql("SELECT id, FLOOD_CHAT(ARRAY[ROW('system', 'Reply in "
-                + "JSON.'), ROW('user', prompt)], 'name VARCHAR(6), age TINYINT, tags ARRAY<BOOLEAN>') AS person FROM "
-                + "prompts"));
+                + "JSON.'), ROW('user', prompt)], 'name VARCHAR(6), age TINYINT, ok BOOLEAN') AS person FROM prompts"));
         assertEquals(19, rows.size());
         for (Row row : rows.values()) {
             Row person = assertInstanceOf(Row.class, row.getField(1), "row " + row + " (seed " + seed + ")");
             String name = assertInstanceOf(String.class, person.getField(0));
             assertTrue(name.codePointCount(0, name.length()) <= 6, "maxLength counts code points: " + row);
             assertInstanceOf(Byte.class, person.getField(1), row.toString());
-            assertInstanceOf(Boolean[].class, person.getField(2), row.toString());
+            assertInstanceOf(Boolean.class, person.getField(2), row.toString());
         }
     }
 
@@ -235,6 +237,19 @@ class TypedOutputIT {
                 + "('provider' = 'flood', 'model.path' = '/m', 'output-schema' = '" + SCHEMA + "')");
         assertPlanningFails("SELECT id, age FROM ML_PREDICT(TABLE prompts, MODEL mismatched, DESCRIPTOR(prompt))",
                 "OUTPUT column `age` STRING of a Flood model: the output schema gives the field age the type INT");
+    }
+
+    /** A schema argument beside another format in the function's options is a mistake in the query: it fails. */
+    @Test
+    void aSchemaArgumentBesideAnotherFormatFailsTheQuery() {
+        promptsView(List.of("a prompt"));
+        Map<String, String> options = new HashMap<>(options(8));
+        options.put(FloodOptions.REGEX.key(), "[a-z]+");
+        tableEnv.createTemporarySystemFunction("PERSON", new FloodGenerate(options));
+        Exception e = assertThrows(Exception.class, () -> rowsById(tableEnv.executeSql(
+                "SELECT id, PERSON(prompt, '" + SCHEMA + "') FROM prompts")));
+        assertTrue(ExceptionUtils.findThrowableWithMessage(e, "FLOOD_GENERATE has an output schema argument, and its "
+                + "options set another format").isPresent(), () -> ExceptionUtils.stringifyException(e));
     }
 
     private void assertPlanningFails(String query, String message) {
