@@ -14,6 +14,12 @@ public interface RunnerMetrics extends Serializable {
     /** Mean requests per engine step while this task ran (the engine's batch, shared with other tasks). */
     void meanRunningBatch(double requests);
 
+    /**
+     * Prefix cache figures claimed when the task ends ({@link dev.flood.api.PrefixCacheClaims}): prompt tokens
+     * the engine read from its cache and prompt tokens it looked up there, since the previous claim on the engine.
+     */
+    void prefixCache(long cachedPromptTokens, long lookedUpPromptTokens);
+
     RunnerMetrics NONE = new RunnerMetrics() {
         @Override
         public void row(long promptTokens, long generatedTokens) {
@@ -25,6 +31,10 @@ public interface RunnerMetrics extends Serializable {
 
         @Override
         public void meanRunningBatch(double requests) {
+        }
+
+        @Override
+        public void prefixCache(long cachedPromptTokens, long lookedUpPromptTokens) {
         }
     };
 }

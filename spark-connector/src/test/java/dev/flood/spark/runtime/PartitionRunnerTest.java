@@ -87,6 +87,10 @@ class PartitionRunnerTest {
         public void meanRunningBatch(double requests) {
             meanRunningBatch = requests;
         }
+
+        @Override
+        public void prefixCache(long cachedPromptTokens, long lookedUpPromptTokens) {
+        }
     }
 
     @Test
