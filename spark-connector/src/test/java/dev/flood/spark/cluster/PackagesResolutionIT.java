@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,7 +24,8 @@ import scala.jdk.javaapi.CollectionConverters;
  * {@code spark-submit --packages dev.flood:flood-spark:<version>} resolves: Spark's own Ivy resolution
  * ({@code MavenUtils.resolveMavenCoordinates}, what --packages runs) over this build's POMs and jars, published to
  * a file repository as a release would publish them, with every other artifact from the local Maven repository
- * (so the test needs no network). jcuda's own POM names its natives with a classifier that OS-activated profiles
+ * and then Maven Central, as Spark's own resolver chain looks (Ivy mediates versions differently from Maven, so
+ * it asks for POMs this build never downloaded, such as the BOMs jinjava's parent imports). jcuda's own POM names its natives with a classifier that OS-activated profiles
  * compute, which Ivy cannot evaluate; flood-core excludes it and names the linux-x86_64 natives itself.
  */
 class PackagesResolutionIT {
@@ -39,12 +41,13 @@ class PackagesResolutionIT {
         settings.setDefaultCache(WORK.resolve("ivy").resolve("cache").toFile());
         ChainResolver chain = new ChainResolver();
         chain.setName("chain");
-        chain.add(mavenRepository("flood", repository));
-        chain.add(mavenRepository("local-m2", Path.of(System.getProperty("flood.localRepository"))));
+        chain.add(mavenRepository("flood", repository.toUri()));
+        chain.add(mavenRepository("local-m2", Path.of(System.getProperty("flood.localRepository")).toUri()));
+        chain.add(mavenRepository("central", URI.create("https://repo1.maven.org/maven2/")));
         settings.addResolver(chain);
         settings.setDefaultResolver(chain.getName());
         // dev.flood only from the file repository: the local Maven repository may hold older Flood snapshots
-        IBiblioResolver flood = mavenRepository("flood-only", repository);
+        IBiblioResolver flood = mavenRepository("flood-only", repository.toUri());
         settings.addResolver(flood);
         settings.addModuleConfiguration(Map.of("organisation", "dev.flood"), ExactPatternMatcher.INSTANCE,
                 flood.getName(), null, null, null);
@@ -90,12 +93,12 @@ class PackagesResolutionIT {
         }
     }
 
-    private static IBiblioResolver mavenRepository(String name, Path root) {
+    private static IBiblioResolver mavenRepository(String name, URI root) {
         IBiblioResolver resolver = new IBiblioResolver();
         resolver.setName(name);
         resolver.setM2compatible(true);
         resolver.setUsepoms(true);
-        resolver.setRoot(root.toUri().toString());
+        resolver.setRoot(root.toString());
         return resolver;
     }
 }
