@@ -68,6 +68,13 @@ class PrefixCacheMetricsIT {
             // the prefix is most of each prompt, and a row behind one computing it waits for it (PrefixCache):
             // only the first row computes it, so well over half the prompt tokens come from the cache
             assertTrue(2 * cached > lookedUp, figures);
+            // average metrics keep one decimal (value * 10) and add up the tasks' values; each task ended with at
+            // least the prefix's six full blocks cached, never evicted from a cache this large
+            long cachedPrefixTokens = SparkTestSession.metric(node, SqlRunnerMetrics.CACHED_PREFIX_TOKENS);
+            long cachedPrefixExtents = SparkTestSession.metric(node, SqlRunnerMetrics.CACHED_PREFIX_EXTENTS);
+            assertTrue(cachedPrefixTokens >= 10 * 2 * 96, "cached prefix tokens x 10, summed: " + cachedPrefixTokens);
+            assertTrue(cachedPrefixExtents >= 10 * 2, "cached prefix extents x 10, summed: " + cachedPrefixExtents);
+            assertEquals(0, engine.metrics().prefixCache().evictedTokens());
         }
     }
 }

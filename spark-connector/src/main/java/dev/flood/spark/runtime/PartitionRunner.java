@@ -144,9 +144,9 @@ public final class PartitionRunner<R> {
     }
 
     /**
-     * Records the engine's mean running batch over the task, and claims its prefix cache counters (what a sum over
-     * tasks of those means: {@link PrefixCacheClaims}). Idempotent; called when the input is exhausted and again
-     * (as a no-op, or for a task cut short) when the task completes.
+     * Records the engine's mean running batch over the task, claims its prefix cache counters (what a sum over
+     * tasks of those means: {@link PrefixCacheClaims}) and notes its cached prefixes now. Idempotent; called when
+     * the input is exhausted and again (as a no-op, or for a task cut short) when the task completes.
      */
     public void finish() {
         if (finished) {
@@ -157,6 +157,8 @@ public final class PartitionRunner<R> {
         long steps = 0;
         long cachedPromptTokens = 0;
         long lookedUpPromptTokens = 0;
+        int cachedPrefixTokens = 0;
+        int cachedPrefixExtents = 0;
         for (Map.Entry<FloodEngine, EngineMetrics> e : startMetrics.entrySet()) {
             PrefixCacheStats claimed = PrefixCacheClaims.claim(e.getKey());
             cachedPromptTokens += claimed.hitTokens();
@@ -166,11 +168,13 @@ public final class PartitionRunner<R> {
             // the engine keeps a mean over all steps since it opened: mean * steps recovers the sum of batch sizes
             batchSum += after.meanRunningBatch() * after.steps() - before.meanRunningBatch() * before.steps();
             steps += after.steps() - before.steps();
+            cachedPrefixTokens += after.cache().cachedTokens();
+            cachedPrefixExtents += after.cache().cachedExtents();
         }
         if (steps > 0) {
             metrics.meanRunningBatch(batchSum / steps);
         }
-        metrics.prefixCache(cachedPromptTokens, lookedUpPromptTokens);
+        metrics.prefixCache(cachedPromptTokens, lookedUpPromptTokens, cachedPrefixTokens, cachedPrefixExtents);
     }
 
     private Pending<R> submit(R row, long rowNumber) {

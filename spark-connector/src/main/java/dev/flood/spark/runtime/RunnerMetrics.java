@@ -15,10 +15,12 @@ public interface RunnerMetrics extends Serializable {
     void meanRunningBatch(double requests);
 
     /**
-     * Prefix cache figures claimed when the task ends ({@link dev.flood.api.PrefixCacheClaims}): prompt tokens
-     * the engine read from its cache and prompt tokens it looked up there, since the previous claim on the engine.
+     * Prefix cache figures when the task ends: prompt tokens the engine read from its cache and prompt tokens it
+     * looked up there since the previous claim on the engine ({@link dev.flood.api.PrefixCacheClaims}), and the
+     * cached prefixes now, in token slots and in runs of slots (summed over the task's engines).
      */
-    void prefixCache(long cachedPromptTokens, long lookedUpPromptTokens);
+    void prefixCache(long cachedPromptTokens, long lookedUpPromptTokens, int cachedPrefixTokens,
+                     int cachedPrefixExtents);
 
     RunnerMetrics NONE = new RunnerMetrics() {
         @Override
@@ -34,7 +36,8 @@ public interface RunnerMetrics extends Serializable {
         }
 
         @Override
-        public void prefixCache(long cachedPromptTokens, long lookedUpPromptTokens) {
+        public void prefixCache(long cachedPromptTokens, long lookedUpPromptTokens, int cachedPrefixTokens,
+                                int cachedPrefixExtents) {
         }
     };
 }

@@ -6,7 +6,7 @@ import org.apache.spark.sql.execution.metric.SQLMetric;
 /**
  * Runner metrics as the physical operator's SQL metrics (shown in the SQL tab of the Spark UI), by the names
  * below: sums over tasks for rows and tokens, a timing for the wait, and per-task averages (min, median, max) for
- * the running batch.
+ * the running batch and the cached prefixes.
  *
  * <p>Prefix caching: {@link #CACHED_PROMPT_TOKENS} over {@link #LOOKED_UP_PROMPT_TOKENS} is the share of prompt
  * tokens the engine read from its prefix cache instead of computing them (a request preempted and admitted again
@@ -34,6 +34,10 @@ public final class SqlRunnerMetrics implements RunnerMetrics {
     public static final String CACHED_PROMPT_TOKENS = "cachedPromptTokens";
     /** Sum: prompt tokens looked up in the prefix cache. */
     public static final String LOOKED_UP_PROMPT_TOKENS = "lookedUpPromptTokens";
+    /** Average: the engine's cached prefix slots at each task's end. */
+    public static final String CACHED_PREFIX_TOKENS = "cachedPrefixTokens";
+    /** Average: the engine's runs of cached prefix slots at each task's end. */
+    public static final String CACHED_PREFIX_EXTENTS = "cachedPrefixExtents";
 
     private final SQLMetric rows;
     private final SQLMetric promptTokens;
@@ -42,6 +46,8 @@ public final class SqlRunnerMetrics implements RunnerMetrics {
     private final SQLMetric meanRunningBatch;
     private final SQLMetric cachedPromptTokens;
     private final SQLMetric lookedUpPromptTokens;
+    private final SQLMetric cachedPrefixTokens;
+    private final SQLMetric cachedPrefixExtents;
 
     /** @param metrics the operator's metrics, holding every name above */
     public SqlRunnerMetrics(Map<String, SQLMetric> metrics) {
@@ -52,6 +58,8 @@ public final class SqlRunnerMetrics implements RunnerMetrics {
         this.meanRunningBatch = required(metrics, MEAN_RUNNING_BATCH);
         this.cachedPromptTokens = required(metrics, CACHED_PROMPT_TOKENS);
         this.lookedUpPromptTokens = required(metrics, LOOKED_UP_PROMPT_TOKENS);
+        this.cachedPrefixTokens = required(metrics, CACHED_PREFIX_TOKENS);
+        this.cachedPrefixExtents = required(metrics, CACHED_PREFIX_EXTENTS);
     }
 
     private static SQLMetric required(Map<String, SQLMetric> metrics, String name) {
@@ -80,8 +88,11 @@ public final class SqlRunnerMetrics implements RunnerMetrics {
     }
 
     @Override
-    public void prefixCache(long numCachedPromptTokens, long numLookedUpPromptTokens) {
+    public void prefixCache(long numCachedPromptTokens, long numLookedUpPromptTokens, int numCachedPrefixTokens,
+                            int numCachedPrefixExtents) {
         cachedPromptTokens.add(numCachedPromptTokens);
         lookedUpPromptTokens.add(numLookedUpPromptTokens);
+        cachedPrefixTokens.set((double) numCachedPrefixTokens);
+        cachedPrefixExtents.set((double) numCachedPrefixExtents);
     }
 }

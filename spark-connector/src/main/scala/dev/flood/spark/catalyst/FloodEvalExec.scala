@@ -36,7 +36,11 @@ case class FloodEvalExec(calls: Seq[FloodCall], resultAttrs: Seq[Attribute], spe
     // their ratio is the prefix cache hit rate; what the sums mean with a shared engine: SqlRunnerMetrics
     SqlRunnerMetrics.CACHED_PROMPT_TOKENS -> SQLMetrics.createMetric(sparkContext, "prompt tokens from prefix cache"),
     SqlRunnerMetrics.LOOKED_UP_PROMPT_TOKENS ->
-      SQLMetrics.createMetric(sparkContext, "prompt tokens looked up in prefix cache"))
+      SQLMetrics.createMetric(sparkContext, "prompt tokens looked up in prefix cache"),
+    SqlRunnerMetrics.CACHED_PREFIX_TOKENS ->
+      SQLMetrics.createAverageMetric(sparkContext, "cached prefix tokens at task end"),
+    SqlRunnerMetrics.CACHED_PREFIX_EXTENTS ->
+      SQLMetrics.createAverageMetric(sparkContext, "cached prefix extents at task end"))
 
   override protected def doExecute(): RDD[InternalRow] = {
     val input = AttributeSeq.fromNormalOutput(child.output)

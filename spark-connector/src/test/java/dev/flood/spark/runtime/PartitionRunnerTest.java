@@ -89,7 +89,8 @@ class PartitionRunnerTest {
         }
 
         @Override
-        public void prefixCache(long cachedPromptTokens, long lookedUpPromptTokens) {
+        public void prefixCache(long cachedPromptTokens, long lookedUpPromptTokens, int cachedPrefixTokens,
+                                int cachedPrefixExtents) {
         }
     }
 
