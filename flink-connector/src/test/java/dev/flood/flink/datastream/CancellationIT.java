@@ -1,6 +1,7 @@
 package dev.flood.flink.datastream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -166,7 +167,7 @@ class CancellationIT {
                 stepsAtCancel = hold.steps();
                 assertEquals(1, watch.cancelledByCaller.get(), "the timeout cancelled the request before answering");
                 hold.release();
-                assertTrue(!results.hasNext(), "one record, one result");
+                assertFalse(results.hasNext(), "one record, one result");
             }
             job.getJobExecutionResult().get();
 
