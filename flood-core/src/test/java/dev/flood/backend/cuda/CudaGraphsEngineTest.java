@@ -9,6 +9,8 @@ import dev.flood.api.FloodEngine;
 import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
+import dev.flood.config.ModelConfig;
+import dev.flood.config.ModelConfigReader;
 import dev.flood.testing.Fixtures;
 import dev.flood.testing.NearTies;
 import java.nio.file.Path;
@@ -26,15 +28,21 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>Tolerance: the engines run the same kernels, and {@link CudaGraphsTest} holds decode logits bit for bit equal
  * on equal batches; but requests reach the engine thread while it already schedules, so two runs may group the
- * first steps differently and cuBLAS then multiplies other shapes. So, as in {@link CudaPipelineTest}: greedy tokens
- * agree until a near-tie of {@link #NEAR_TIE} nats, and each token's log-probability before that within
- * {@link #LOGPROB_TOLERANCE} (float32 reordering). How many log-probabilities were bit for bit equal is printed.
+ * first steps differently (more so with steps in flight, where a step is scheduled while the one before it runs)
+ * and cuBLAS then multiplies other shapes. So, as in {@link CudaPipelineTest}: greedy tokens agree until a near-tie
+ * of {@link #NEAR_TIE} nats (engines grouping these fixtures differently parted at gaps up to 0.003 nats on the
+ * H200, above the 1e-3 this test asked before), each token's log-probability before that within
+ * {@link #LOGPROB_TOLERANCE} (float32 reordering), and at most half the requests may part at all (a wrong token
+ * fed, a stale graph argument or a graph run out of order parts nearly every request). On a mixture-of-experts
+ * fixture that noise may tip a router near-tie and send a token to another expert (see {@link CudaEngineTest}):
+ * a log-probability beyond the tolerance there counts as the request parting, within the same half. How many
+ * log-probabilities were bit for bit equal is printed.
  */
 @Tag("gpu")
 class CudaGraphsEngineTest {
 
     private static final int REQUESTS = 36;
-    private static final double NEAR_TIE = 1e-3;
+    private static final double NEAR_TIE = 1e-2;
     private static final double LOGPROB_TOLERANCE = 1e-3;
 
     static Stream<Path> models() {
@@ -62,29 +70,43 @@ class CudaGraphsEngineTest {
     @ParameterizedTest
     @MethodSource("models")
     void graphsGenerateTheSameTokensAndLogprobs(Path model) {
+        ModelConfig modelConfig = ModelConfigReader.read(model);
+        boolean sparse = modelConfig.moe() != null && modelConfig.moe().numExperts() > 0;
         for (int stepsInFlight : new int[] {1, 0}) {
             EngineConfig.Builder config = EngineConfig.builder(model).backend("cuda").stepsInFlight(stepsInFlight);
             List<GenerationResult> eager = generate(config.cudaGraphs(CudaGraphs.OFF).build());
             List<GenerationResult> graphed = generate(config.cudaGraphs(CudaGraphs.ON).build());
-            String what = model.getFileName() + ", steps in flight " + (stepsInFlight == 0 ? "default" : "1");
+            String what = model.getFileName() + ", steps in flight " + (stepsInFlight == 0
+                    ? "default (" + config.build().maxStepsInFlight() + ")" : "1");
             int compared = 0;
             int identical = 0;
+            List<String> parted = new ArrayList<>();
             for (int i = 0; i < REQUESTS; i++) {
                 String request = what + ", request " + i;
-                int parted = NearTies.assertSameUntilNearTie(eager.get(i), graphed.get(i), NEAR_TIE, request);
-                int agreed = parted < 0 ? eager.get(i).tokenIds().size() : parted;
+                int partedAt = NearTies.assertSameUntilNearTie(eager.get(i), graphed.get(i), NEAR_TIE, request);
+                int agreed = partedAt < 0 ? eager.get(i).tokenIds().size() : partedAt;
                 for (int step = 0; step < agreed; step++) {
                     double expected = eager.get(i).logprobs().get(step).logprob();
                     double actual = graphed.get(i).logprobs().get(step).logprob();
-                    assertTrue(Math.abs(expected - actual) <= LOGPROB_TOLERANCE, request + " token " + step
-                            + ": logprob " + actual + ", eager " + expected);
+                    if (Math.abs(expected - actual) > LOGPROB_TOLERANCE) {
+                        String message = request + " token " + step + ": logprob " + actual + ", eager " + expected;
+                        assertTrue(sparse, message);
+                        partedAt = step;
+                        System.out.printf("%s (a routing flip)%n", message);
+                        break;
+                    }
                     compared++;
                     identical += expected == actual ? 1 : 0;
                 }
+                if (partedAt >= 0) {
+                    parted.add("request " + i + " at token " + partedAt);
+                }
             }
-            System.out.printf("%s: %d of %d token logprobs bit for bit equal with and without graphs%n", what,
-                    identical, compared);
+            System.out.printf("%s: %d of %d token logprobs bit for bit equal with and without graphs; %d of %d"
+                    + " requests parted%n", what, identical, compared, parted.size(), REQUESTS);
             assertTrue(compared > REQUESTS, what + ": compared " + compared + " tokens");
+            assertTrue(2 * parted.size() <= REQUESTS, what + ": " + parted.size() + " of " + REQUESTS
+                    + " requests parted with graphs: " + parted);
         }
     }
 }
