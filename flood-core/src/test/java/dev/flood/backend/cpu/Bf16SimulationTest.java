@@ -21,9 +21,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * What the GPU tests may expect of a correct bf16 path, checked on the CPU with {@link Bf16Simulation}: the rules of
  * CudaModelTest (last logits within 2e-2 of transformers; on mixture-of-experts fixtures up to 2 prompts beyond,
- * each within 0.3, where a router near-tie sends a token to another expert) and of CudaEngineTest (greedy tokens
- * equal to the float32 reference's until a near-tie of 0.1 nats; on mixture-of-experts fixtures up to 2 prompts
- * may part beyond one). When the simulation breaks a rule, the GPU's correct path would too, and the rule is wrong.
+ * each within 0.3, where a router near-tie sends a token to another expert) and of CudaEngineTest (prompt
+ * log-probabilities within 1e-2 relative; greedy tokens equal to the float32 reference's until a near-tie of 0.1
+ * nats, and on mixture-of-experts fixtures up to 2 prompts may part beyond one). When the simulation breaks a rule, the GPU's correct path would too, and the rule is wrong.
  * On tiny-mixtral's second prompt the simulation parts at greedy step 20 where the float32 top-2 gap is 0.196 nats:
  * that token's routing flipped (its logits moved 0.39, the steps before it at most 0.02).
  */
@@ -34,6 +34,7 @@ class Bf16SimulationTest {
     private static final double MOE_FLIP_BOUND = 0.3;
     private static final int MOE_FLIPPED_PROMPTS = 2;
     private static final double NEAR_TIE = 0.1;
+    private static final double PROMPT_LOGPROBS_TOLERANCE = 1e-2;
     private static final int GREEDY_TOKENS = 24;
 
     private static boolean sparse(ModelConfig config) {
@@ -70,6 +71,42 @@ class Bf16SimulationTest {
             }
         }
         assertTrue(beyond.size() <= (sparse(config) ? MOE_FLIPPED_PROMPTS : 0), name + ": " + beyond);
+    }
+
+    @ParameterizedTest
+    @FieldSource("MODELS")
+    void simulatedPromptLogprobsKeepCudaEngineTestsRule(String name) {
+        ModelConfig config = ModelConfigReader.read(Fixtures.model(name));
+        int vocab = config.vocabSize();
+        try (Backend backend = Bf16Simulation.backend(2);
+             SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(Fixtures.model(name))) {
+            CausalLM lm = CausalLM.load(config, weights, backend);
+            backend.allocateCache(config.numLayers(), config.maxPositions(), config.kvSize());
+            for (Fixtures.Case c : Fixtures.cases(name)) {
+                int[] ids = c.inputIds();
+                int n = ids.length;
+                int[] positions = IntStream.range(0, n).toArray();
+                float[] logits = backend.toHost(lm.forward(new ForwardBatch(ids, positions, positions.clone(),
+                        new int[] {0, n}, new int[] {n}, new int[] {0, 1}, new int[] {0}, new int[] {n},
+                        IntStream.range(0, n - 1).toArray())));
+                double[] logprobs = new double[n - 1];
+                for (int r = 0; r < n - 1; r++) {
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int v = 0; v < vocab; v++) {
+                        max = Math.max(max, logits[r * vocab + v]);
+                    }
+                    double sum = 0;
+                    for (int v = 0; v < vocab; v++) {
+                        sum += Math.exp(logits[r * vocab + v] - max);
+                    }
+                    logprobs[r] = logits[r * vocab + ids[r + 1]] - max - Math.log(sum);
+                }
+                double error = Fixtures.relativeError(logprobs, c.tokenLogprobs());
+                System.out.printf("%s '%s': simulated bf16 prompt logprobs relative error %.2e%n", name, c.prompt(),
+                        error);
+                assertTrue(error < PROMPT_LOGPROBS_TOLERANCE, name + " '" + c.prompt() + "': " + error);
+            }
+        }
     }
 
     @ParameterizedTest
