@@ -3,13 +3,8 @@ package dev.flood.backend.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.flood.api.EngineConfig;
-import dev.flood.api.GenerateRequest;
-import dev.flood.api.SamplingParams;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.engine.LineageRuns;
-import dev.flood.testing.Fixtures;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
@@ -175,7 +170,7 @@ class AttentionPlanTest {
     void kernelsReadEachKeyFromItsSlotAfterAnAttachedPrefix() {
         int[] prefixes = {16, 48, 208, 992, 48, 208, 992, 16};
         int[] suffixes = {1, 7, 19, 111, 333, 2, 64, 130};
-        ForwardBatch batch = attachedPrefixBatch(prefixes, suffixes, new Random(SEED));
+        ForwardBatch batch = SegmentScenario.attachedPrefix(new Random(SEED), prefixes, suffixes).step();
         for (int group : new int[] {1, 2, 4, 8}) {
             for (AttentionVariant prefill : new AttentionVariant[] {AttentionVariant.PREFILL,
                     AttentionVariant.PREFILL_SM90}) {
@@ -194,7 +189,7 @@ class AttentionPlanTest {
      */
     @Test
     void kernelReadsFindAPlanThatIgnoresTheAttachedPrefix() {
-        ForwardBatch batch = attachedPrefixBatch(new int[] {48}, new int[] {19}, new Random(SEED));
+        ForwardBatch batch = SegmentScenario.attachedPrefix(new Random(SEED), new int[] {48}, new int[] {19}).step();
         AttentionPlan fromZero = AttentionPlan.of(batch(new int[] {19}, new int[] {19}), 2, AttentionVariant.PREFILL);
         List<String> problems = KernelReads.check(batch, fromZero, 2, 0);
         assertTrue(!problems.isEmpty() && problems.get(0).startsWith("request 0 row 0 (position 48): key 19 not read"),
@@ -210,23 +205,11 @@ class AttentionPlanTest {
      */
     @Test
     void kernelsReadWhatTheEnginesStepsLayOutWithPrefixCaching() {
-        String preamble = "You are a careful assistant. Answer in one short sentence, in plain words, and never"
-                + " repeat the question. The archive keeps letters, maps and ledgers from the river towns. ";
-        SamplingParams greedy = SamplingParams.builder().maxNewTokens(8).ignoreEos().build();
-        List<GenerateRequest> requests = Fixtures.cases("tiny-llama").stream()
-                .map(c -> GenerateRequest.of(preamble + c.prompt(), greedy)).toList();
-        EngineConfig config = EngineConfig.builder(Fixtures.model("tiny-llama")).threads(2).maxBatchTokens(23)
-                .cacheTokens(4096).build();
-        List<Long> hitTokens = new ArrayList<>();
-        LineageRuns.Run run = LineageRuns.run(config, engine -> {
-            for (int round = 0; round < 2; round++) {
-                engine.generate(requests).forEach(r -> assertTrue(!r.isError(), r.error()));
-                hitTokens.add(engine.metrics().prefixCache().hitTokens());
-            }
-        });
+        LineageRuns.Run run = EnginePrefixSteps.run();
         assertEquals(List.of(), run.violations());
-        assertTrue(hitTokens.get(1) - hitTokens.get(0) > hitTokens.get(0), "the warm round reads more from the cache"
-                + " than the cold one: " + hitTokens);
+        List<Long> hitTokens = EnginePrefixSteps.hitTokensPerRound();
+        assertTrue(hitTokens.get(1) > hitTokens.get(0), "the warm round reads more from the cache than the cold one: "
+                + hitTokens);
         int attached = 0;
         for (ForwardBatch batch : run.batches()) {
             for (int seq = 0; seq < batch.numSeqs(); seq++) {
@@ -242,59 +225,6 @@ class AttentionPlanTest {
             }
         }
         assertTrue(attached > 0, "some request read its context from several extents");
-    }
-
-    /**
-     * Request r lists one cached prefix extent of prefixes[r] slots (requests with equal prefixes list the same
-     * slots) and then its own slots, one or two extents apart from every other; it computes suffixes[r] tokens.
-     */
-    static ForwardBatch attachedPrefixBatch(int[] prefixes, int[] suffixes, Random random) {
-        int numSeqs = prefixes.length;
-        java.util.Map<Integer, Integer> prefixStart = new java.util.HashMap<>();
-        int cursor = 5;
-        for (int prefix : prefixes) {
-            if (!prefixStart.containsKey(prefix)) {
-                prefixStart.put(prefix, cursor);
-                cursor += prefix + 3 + random.nextInt(40);
-            }
-        }
-        int numTokens = java.util.Arrays.stream(suffixes).sum();
-        int[] positions = new int[numTokens];
-        int[] slotMapping = new int[numTokens];
-        int[] cuSeqlensQ = new int[numSeqs + 1];
-        int[] contextLens = new int[numSeqs];
-        int[] cuExtents = new int[numSeqs + 1];
-        List<Integer> starts = new ArrayList<>();
-        List<Integer> lengths = new ArrayList<>();
-        int row = 0;
-        for (int r = 0; r < numSeqs; r++) {
-            starts.add(prefixStart.get(prefixes[r]));
-            lengths.add(prefixes[r]);
-            int own = suffixes[r] + random.nextInt(24);
-            int firstPiece = own > 1 && random.nextBoolean() ? 1 + random.nextInt(own - 1) : own;
-            int[] pieceStarts = {cursor + random.nextInt(7), 0};
-            cursor = pieceStarts[0] + firstPiece + 1 + random.nextInt(30);
-            pieceStarts[1] = cursor;
-            starts.add(pieceStarts[0]);
-            lengths.add(firstPiece);
-            if (firstPiece < own) {
-                starts.add(pieceStarts[1]);
-                lengths.add(own - firstPiece);
-                cursor += own - firstPiece;
-            }
-            cursor += 1 + random.nextInt(9);
-            for (int i = 0; i < suffixes[r]; i++) {
-                positions[row] = prefixes[r] + i;
-                slotMapping[row] = i < firstPiece ? pieceStarts[0] + i : pieceStarts[1] + i - firstPiece;
-                row++;
-            }
-            cuSeqlensQ[r + 1] = row;
-            contextLens[r] = prefixes[r] + suffixes[r];
-            cuExtents[r + 1] = starts.size();
-        }
-        return new ForwardBatch(new int[numTokens], positions, slotMapping, cuSeqlensQ, contextLens, cuExtents,
-                starts.stream().mapToInt(Integer::intValue).toArray(),
-                lengths.stream().mapToInt(Integer::intValue).toArray(), new int[0]);
     }
 
     /** The group size and sliding window (0: none) of a plan. */
