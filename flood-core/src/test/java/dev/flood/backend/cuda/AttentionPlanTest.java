@@ -170,7 +170,23 @@ class AttentionPlanTest {
     void kernelsReadEachKeyFromItsSlotAfterAnAttachedPrefix() {
         int[] prefixes = {16, 48, 208, 992, 48, 208, 992, 16};
         int[] suffixes = {1, 7, 19, 111, 333, 2, 64, 130};
-        ForwardBatch batch = SegmentScenario.attachedPrefix(new Random(SEED), prefixes, suffixes).step();
+        SegmentScenario scenario = SegmentScenario.attachedPrefix(new Random(SEED), prefixes, suffixes);
+        ForwardBatch batch = scenario.step();
+        Set<Integer> prefixSlots = new HashSet<>();
+        for (int slot : scenario.prefix().slotMapping()) {
+            assertTrue(prefixSlots.add(slot) && slot < scenario.capacityTokens(), "prefix slot " + slot);
+        }
+        for (int seq = 0; seq < batch.numSeqs(); seq++) {
+            int[] context = java.util.stream.IntStream.range(batch.cuExtents()[seq], batch.cuExtents()[seq + 1])
+                    .flatMap(e -> java.util.stream.IntStream.range(batch.extentStarts()[e],
+                            batch.extentStarts()[e] + batch.extentLengths()[e])).toArray();
+            for (int j = 0; j < batch.contextLens()[seq]; j++) {
+                int row = batch.cuSeqlensQ()[seq] + j - prefixes[seq];
+                assertTrue(j < prefixes[seq] ? prefixSlots.contains(context[j])
+                        : batch.slotMapping()[row] == context[j] && !prefixSlots.contains(context[j]),
+                        "request " + seq + " token " + j + " (seed " + SEED + ")");
+            }
+        }
         for (int group : new int[] {1, 2, 4, 8}) {
             for (AttentionVariant prefill : new AttentionVariant[] {AttentionVariant.PREFILL,
                     AttentionVariant.PREFILL_SM90}) {
