@@ -6,11 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
+import java.text.ParseException;
+import java.util.stream.Stream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import dev.flood.testing.Jvms;
+import org.apache.ivy.core.module.descriptor.DependencyDescriptor;
+import org.apache.ivy.core.module.id.ModuleRevisionId;
+import org.apache.ivy.core.resolve.ResolveData;
+import org.apache.ivy.core.resolve.ResolvedModuleRevision;
 import org.apache.ivy.core.settings.IvySettings;
 import org.apache.ivy.plugins.matcher.ExactPatternMatcher;
 import org.apache.ivy.plugins.resolver.ChainResolver;
@@ -42,7 +48,7 @@ class PackagesResolutionIT {
         ChainResolver chain = new ChainResolver();
         chain.setName("chain");
         chain.add(mavenRepository("flood", repository.toUri()));
-        chain.add(mavenRepository("local-m2", Path.of(System.getProperty("flood.localRepository")).toUri()));
+        chain.add(new LocalMavenRepository(Path.of(System.getProperty("flood.localRepository"))));
         chain.add(mavenRepository("central", URI.create("https://repo1.maven.org/maven2/")));
         settings.addResolver(chain);
         settings.setDefaultResolver(chain.getName());
@@ -90,6 +96,41 @@ class PackagesResolutionIT {
         Files.copy(pom, folder.resolve(artifactId + "-" + VERSION + ".pom"));
         if (jar != null) {
             Files.copy(jar, folder.resolve(artifactId + "-" + VERSION + ".jar"));
+        }
+    }
+
+    /**
+     * The local Maven repository, where a module counts as present only with a jar of its version: Maven often
+     * keeps a POM alone (a version it read but mediated away), and Ivy fetches a module's jars only from the
+     * resolver that found its POM, so such a module must come from the next resolver instead.
+     */
+    private static final class LocalMavenRepository extends IBiblioResolver {
+        private final Path root;
+
+        LocalMavenRepository(Path root) {
+            this.root = root;
+            setName("local-m2");
+            setM2compatible(true);
+            setUsepoms(true);
+            setRoot(root.toUri().toString());
+        }
+
+        @Override
+        public ResolvedModuleRevision getDependency(DependencyDescriptor dd, ResolveData data) throws ParseException {
+            // decided before Ivy reads the POM: what it reads here is cached as this resolver's, jars included
+            ModuleRevisionId id = dd.getDependencyRevisionId();
+            Path folder = root.resolve(id.getOrganisation().replace('.', '/')).resolve(id.getName())
+                    .resolve(id.getRevision());
+            String prefix = id.getName() + "-" + id.getRevision();
+            Path pom = folder.resolve(prefix + ".pom");
+            try (Stream<Path> files = Files.list(folder)) {
+                boolean jar = files.map(f -> f.getFileName().toString())
+                        .anyMatch(f -> f.startsWith(prefix) && f.endsWith(".jar"));
+                boolean pomOnly = Files.readString(pom).contains("<packaging>pom</packaging>");
+                return jar || pomOnly ? super.getDependency(dd, data) : null;
+            } catch (IOException e) {   // no such version here
+                return super.getDependency(dd, data);
+            }
         }
     }
 
