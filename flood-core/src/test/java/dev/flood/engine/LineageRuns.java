@@ -14,6 +14,7 @@ import java.util.function.Consumer;
  * Runs work on a CPU engine whose every stage's cache starts as NaN ({@link UnwrittenSlotsAreNaN}) and is watched by
  * {@link SlotLineage}: what attention would read wrongly on a device (a slot never written, or holding another
  * position or a stale value) shows up, though the CPU's numbers might hide it. For tests in other packages too.
+ * Give the config an explicit, small {@code cacheTokens}: the NaN fill writes every slot once per layer.
  */
 public final class LineageRuns {
 
