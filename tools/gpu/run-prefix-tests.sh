@@ -2,8 +2,8 @@
 # Runs ON THE GPU MACHINE, in the repository root, after staging (README.md): prefix caching's GPU tests only
 # (CudaPrefixCachingTest: same greedy tokens with prefix caching on and off on every fixture model, cold and warm,
 # CUDA graphs off and on; CudaAttentionTest: the attention kernels against the CPU reference, among them suffixes
-# after an attached prefix extent and the very steps an engine with prefix caching runs). The attention tests run
-# first: if they pass and the engine test fails, the fault is outside attention.
+# after an attached prefix extent and the very steps an engine with prefix caching runs). If the attention tests
+# pass and the engine test fails, the fault is outside attention.
 #   bash tools/gpu/run-prefix-tests.sh .device/part-N
 # Reports under $OUT/junit-prefix; prints the tokens read from the cache, the failures and the counts.
 set -uo pipefail
