@@ -58,7 +58,7 @@ final class ModelCall implements Serializable {
     void open(FunctionContext context) {
         settings = FloodSettings.resolve(options, key -> context.getJobParameter(key, null), slots);
         lease = EngineRegistry.acquire(settings.engine(), EngineFactory.DEFAULT);
-        metrics = new FloodMetrics(context.getMetricGroup(), FloodMetrics.GENERATED_TOKENS);
+        metrics = new FloodMetrics(context.getMetricGroup(), FloodMetrics.GENERATED_TOKENS, lease.engine());
     }
 
     /**
