@@ -26,8 +26,9 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
 /**
  * Feeds each event's prompt (or conversation) to the TaskManager's shared engine and completes the event's future
- * with the mapped result. Built by {@link FloodAsync}; Flink's async operator around it bounds the requests in flight (capacity),
- * orders the output if asked, checkpoints the events whose requests are in flight and re-issues them on restore.
+ * with the mapped result. Built by {@link FloodAsync}; Flink's async operator around it bounds the requests in
+ * flight (capacity), orders the output if asked, checkpoints the events whose requests are in flight and re-issues
+ * them on restore.
  * A record that times out, and every record in flight when the operator closes (a job cancel, a failover), cancels
  * its engine request, which then leaves the engine's batch at its next step.
  */
