@@ -34,10 +34,27 @@ final class ResultValues {
     static Object of(FloodFunction function, FloodSettings.Output output, CallInput input, Object raw) {
         boolean plain = output == FloodSettings.Output.PLAIN;
         return switch (function) {
-            case GENERATE -> plain ? plainText((GenerationResult) raw) : generation((GenerationResult) raw);
+            case GENERATE, CHAT -> plain ? plainText((GenerationResult) raw) : generation((GenerationResult) raw);
             case PERPLEXITY -> plain ? plainPerplexity((ScoreResult) raw) : perplexity((ScoreResult) raw);
             case SCORE -> plain ? bestChoice((OptionScores) raw, input.choices()) : score((OptionScores) raw, input.choices());
         };
+    }
+
+    /**
+     * A generation with output_schema: the typed value alone (plain), or the value before the generation's fields
+     * ({@link FloodSchemas#typedGeneration}). {@code value} is null when the row failed or was cut off.
+     */
+    static Object typed(FloodSettings.Output output, GenerationResult r, Object value) {
+        if (output == FloodSettings.Output.PLAIN) {
+            return value;
+        }
+        Row generation = generation(r);
+        Object[] fields = new Object[generation.length() + 1];
+        fields[0] = value;
+        for (int i = 0; i < generation.length(); i++) {
+            fields[i + 1] = generation.get(i);
+        }
+        return RowFactory.create(fields);
     }
 
     private static String plainText(GenerationResult r) {

@@ -140,7 +140,7 @@ class PartitionRunnerTest {
                 "key_column", "id"));
         PartitionRunner<String> runner = new PartitionRunner<>(
                 List.of(new CallRunner(FloodFunction.GENERATE, failing, engine)),
-                (row, call) -> new CallInput(row.substring(2), null, null, row.substring(0, 1)), 4,
+                (row, call) -> new CallInput(row.substring(2), null, null, null, row.substring(0, 1)), 4,
                 RunnerMetrics.NONE, 3);
         String overLong = "x:" + "a very long prompt ".repeat(200);
         Iterator<PartitionRunner.Evaluated<String>> out = runner.run(List.of("a:fine", "b:also fine", overLong).iterator());
@@ -159,9 +159,9 @@ class PartitionRunnerTest {
         assertEquals("prompt '" + "\uD83D\uDE80".repeat(40) + "…'",
                 RowFailure.describePrompt(CallInput.of("\uD83D\uDE80".repeat(41))), "40 code points, not chars");
         assertEquals("prompt [1, 2, 3] (3 token ids)",
-                RowFailure.describePrompt(new CallInput(null, List.of(1, 2, 3), null, null)));
+                RowFailure.describePrompt(new CallInput(null, List.of(1, 2, 3), null, null, null)));
         assertEquals("prompt [0, 1, 2, 3, 4, 5, 6, 7, …] (12 token ids)", RowFailure.describePrompt(
-                new CallInput(null, java.util.stream.IntStream.range(0, 12).boxed().toList(), null, null)));
+                new CallInput(null, java.util.stream.IntStream.range(0, 12).boxed().toList(), null, null, null)));
     }
 
     @Test
