@@ -196,7 +196,7 @@ class FloodChatIT {
     @Test
     void chatWithAnOutputSchema() throws IOException {
         Map<String, String> options = options("output_schema", "answer BOOLEAN, votes ARRAY<TINYINT>",
-                "temperature", "1", "max_tokens", "24", "seed", "9", "output", "struct");
+                "temperature", "1", "max_tokens", "16", "seed", "9", "output", "struct");
         FloodSettings settings = settings(options);
         List<GenerateRequest> requests = new ArrayList<>();
         for (List<ChatMessage> conversation : conversations) {

@@ -3,7 +3,6 @@ package dev.flood.spark.typed;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.apache.spark.sql.catalyst.util.CharVarcharUtils;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.BooleanType;
 import org.apache.spark.sql.types.ByteType;
@@ -55,12 +54,13 @@ final class SparkJsonSchema {
     /** @param path the field's dotted path in the struct, for messages ({@code ""} at the top) */
     private static ObjectNode schema(DataType type, String path) {
         ObjectNode schema = NODES.objectNode();
-        if (type instanceof StringType) {
-            schema.put("type", "string");
-        } else if (type instanceof VarcharType varchar) {
+        // CHAR and VARCHAR are StringTypes in Spark 4: test them first
+        if (type instanceof VarcharType varchar) {
             schema.put("type", "string").put("maxLength", varchar.length());
         } else if (type instanceof CharType chars) {
             schema.put("type", "string").put("minLength", chars.length()).put("maxLength", chars.length());
+        } else if (type instanceof StringType) {
+            schema.put("type", "string");
         } else if (type instanceof ByteType) {
             integer(schema, Byte.MIN_VALUE, Byte.MAX_VALUE);
         } else if (type instanceof ShortType) {
@@ -89,7 +89,7 @@ final class SparkJsonSchema {
             ArrayNode required = NODES.arrayNode();
             for (StructField field : struct.fields()) {
                 String fieldPath = path.isEmpty() ? field.name() : path + "." + field.name();
-                properties.set(field.name(), schema(declaredType(field), fieldPath));
+                properties.set(field.name(), schema(field.dataType(), fieldPath));
                 required.add(field.name());
             }
             schema.put("type", "object");
@@ -101,12 +101,6 @@ final class SparkJsonSchema {
                     + " cannot be generated as JSON; supported: " + SUPPORTED);
         }
         return schema;
-    }
-
-    /** The field's type as written: Spark's parser reads CHAR(n) and VARCHAR(n) as STRING, noting them in metadata. */
-    private static DataType declaredType(StructField field) {
-        scala.Option<DataType> raw = CharVarcharUtils.getRawType(field.metadata());
-        return raw.isDefined() ? raw.get() : field.dataType();
     }
 
     private static void integer(ObjectNode schema, long minimum, long maximum) {
