@@ -74,7 +74,7 @@ public final class CallRunner {
      * format. A null text prompt goes to the engine as a request without a prompt, which fails it with "prompt is
      * null".
      */
-    GenerateRequest generateRequest(CallInput input) {
+    private GenerateRequest generateRequest(CallInput input) {
         GenerateRequest request;
         if (input.isTokens()) {
             int nullAt = input.tokenIds().indexOf(null);

@@ -8,10 +8,10 @@ import org.apache.spark.sql.types.{ArrayType, ByteType, DataType, IntegerType, L
 
 /**
  * A call of flood_generate, flood_chat, flood_perplexity or flood_score. Children: the data `arguments` (prompt,
- * messages or text, and flood_score's choices), then the optional `options` argument (a constant read once here), then the optional
- * `key`: the column that `key_column` names, resolved by [[ExtractFloodCalls]] against the call's input so that
- * an on_error=fail message can name the row. Never evaluated row by row: [[ExtractFloodCalls]] moves every call
- * into a [[FloodEval]] node, which runs rows in batches.
+ * messages or text, and flood_score's choices), then the optional `options` argument (a constant read once
+ * here), then the optional `key`: the column that `key_column` names, resolved by [[ExtractFloodCalls]] against
+ * the call's input so that an on_error=fail message can name the row. Never evaluated row by row:
+ * [[ExtractFloodCalls]] moves every call into a [[FloodEval]] node, which runs rows in batches.
  */
 case class FloodCall(function: FloodFunction, arguments: Seq[Expression], options: Option[Expression],
                      key: Option[Expression]) extends Expression with Unevaluable {
@@ -83,6 +83,7 @@ object FloodCall {
       throw new IllegalArgumentException(s"${function.sqlName} takes $expected data argument(s) and an optional " +
         s"options map or struct, got ${children.length} argument(s)")
     }
+    // flood_chat's messages are never cast: a struct cast goes by position, and the fields may come in either order
     if (function == FloodFunction.CHAT) {
       MessagesColumn.problem(children.head.dataType).ifPresent { problem =>
         throw new IllegalArgumentException(s"${function.sqlName}: $problem for ${children.head.sql}")
