@@ -61,8 +61,8 @@ public final class RowFailure extends FloodException {
             return "messages [] (0 messages)";
         }
         CallInput.Message first = messages.get(0);
-        String shown = first == null ? "NULL" : first.role() + ": " + (first.content() == null ? "NULL"
-                : quoted(first.content()));
+        String shown = first == null ? "NULL" : (first.role() == null ? "NULL" : first.role()) + ": "
+                + (first.content() == null ? "NULL" : quoted(first.content()));
         return "messages [" + shown + (messages.size() > 1 ? ", …]" : "]") + " (" + messages.size()
                 + (messages.size() == 1 ? " message)" : " messages)");
     }

@@ -162,6 +162,16 @@ class PartitionRunnerTest {
                 RowFailure.describePrompt(new CallInput(null, List.of(1, 2, 3), null, null, null)));
         assertEquals("prompt [0, 1, 2, 3, 4, 5, 6, 7, …] (12 token ids)", RowFailure.describePrompt(
                 new CallInput(null, java.util.stream.IntStream.range(0, 12).boxed().toList(), null, null, null)));
+        assertEquals("messages NULL", RowFailure.describeMessages(null));
+        assertEquals("messages [] (0 messages)", RowFailure.describeMessages(List.of()));
+        assertEquals("messages [user: 'Hi'] (1 message)", RowFailure.describeMessages(
+                List.of(new CallInput.Message("user", "Hi"))));
+        assertEquals("messages [system: '" + "x".repeat(40) + "…', …] (2 messages)", RowFailure.describeMessages(
+                List.of(new CallInput.Message("system", "x".repeat(41)), new CallInput.Message("user", "Hi"))));
+        assertEquals("messages [NULL, …] (2 messages)", RowFailure.describeMessages(
+                java.util.Arrays.asList(null, new CallInput.Message("user", "Hi"))));
+        assertEquals("messages [NULL: NULL] (1 message)", RowFailure.describeMessages(
+                List.of(new CallInput.Message(null, null))));
     }
 
     @Test
