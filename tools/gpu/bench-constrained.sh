@@ -32,7 +32,10 @@ run json --json-schema "$schema" "$@"
 python3 - "$out" <<'PY'
 import json, sys, os
 out = sys.argv[1]
-r = {n: json.load(open(os.path.join(out, n + '.json'))) for n in ('free', 'json')}
+def report(name):
+    text = open(os.path.join(out, name + '.json')).read()  # on-device.sh's own line comes first
+    return json.loads(text[text.index('{'):])
+r = {n: report(n) for n in ('free', 'json')}
 for n, v in r.items():
     print(f"{n}: {v['output_tokens_per_second']:.0f} output tok/s, {v['generated_tokens']} tokens in {v['seconds']:.2f} s,"
           f" {v['steps']} steps, mean running batch {v['mean_running_batch']:.1f}, failed {v['failed']}"

@@ -2,6 +2,7 @@ package dev.flood.engine;
 
 import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodException;
+import dev.flood.backend.DeviceLostException;
 import dev.flood.backend.OutOfDeviceMemoryException;
 import dev.flood.engine.pipeline.BackendFactory;
 import java.time.Duration;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * and still reopens once for the requests to come. A reopening that fails counts as another fault. After running
  * out of memory (on the device, or the JVM's heap on the CPU backend) the pipeline reopens with three quarters of
  * its cache, never less than the largest request waiting needs, and half its step budget, and keeps them; after
- * any other fault, as it was.
+ * any other fault, as it was. A lost device ({@link DeviceLostException}: a sticky CUDA fault) is not reopened at
+ * all: no backend can open on it again in this process, so the unfinished requests fail and the engine is broken.
  */
 final class Recovery {
 
@@ -79,6 +81,13 @@ final class Recovery {
      * {@code unfinished} requests, the largest of which needs {@code minCacheTokens} cache slots.
      */
     Outcome reopen(Throwable fault, LoadedModel closed, int unfinished, int minCacheTokens) {
+        DeviceLostException lost = deviceLost(fault);
+        if (lost != null) {
+            LOG.error("Flood engine: the device is lost; failing {} unfinished requests, and every request from now on",
+                    unfinished, fault);
+            String why = "the engine's device is lost: " + lost.getMessage();
+            return new Outcome(null, why, why);
+        }
         int cacheTokens = closed.pipeline().cacheTokens();
         String failure = null;
         Throwable cause = fault;
@@ -134,6 +143,21 @@ final class Recovery {
                 .cacheTokens(Math.max(Math.max(minCacheTokens, 1), cacheTokens / 4 * 3))
                 .maxBatchTokens(Math.max(1, current.maxBatchTokens() / 2))
                 .build();
+    }
+
+    /** The lost device among {@code fault}, its causes and what it suppressed, or null. */
+    static DeviceLostException deviceLost(Throwable fault) {
+        for (Throwable t = fault; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof DeviceLostException lost) {
+                return lost;
+            }
+            for (Throwable suppressed : t.getSuppressed()) {
+                if (suppressed instanceof DeviceLostException lost) {
+                    return lost;
+                }
+            }
+        }
+        return null;
     }
 
     /** Whether {@code fault} or one of its causes is running out of memory. */

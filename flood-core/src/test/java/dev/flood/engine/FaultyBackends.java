@@ -4,6 +4,7 @@ import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodException;
 import dev.flood.backend.AttentionShape;
 import dev.flood.backend.Backend;
+import dev.flood.backend.DeviceLostException;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.Handoff;
 import dev.flood.backend.OutputSpec;
@@ -43,7 +44,9 @@ final class FaultyBackends implements BackendFactory {
         /** {@code endStep} throws after the step's work. */
         END_STEP,
         /** {@code beginStep} throws, and the next backend opened (the engine's reopening) fails too. */
-        BEGIN_STEP_THEN_OPEN
+        BEGIN_STEP_THEN_OPEN,
+        /** The step's first attention loses the device ({@link DeviceLostException}, as a sticky CUDA fault). */
+        DEVICE_LOST
     }
 
     private final Map<Long, Fault> plan;
@@ -103,6 +106,9 @@ final class FaultyBackends implements BackendFactory {
         if (fault == Fault.BEGIN_STEP_THEN_OPEN) {
             failingOpens.set(1);
         }
+        if (fault == Fault.DEVICE_LOST) {
+            return new DeviceLostException("injected " + fault + " at step call " + step);
+        }
         return new FloodException("injected " + fault + " at step call " + step);
     }
 
@@ -147,7 +153,7 @@ final class FaultyBackends implements BackendFactory {
 
         @Override
         public void attention(int layer, Tensor qkv, AttentionShape shape, ForwardBatch batch, Tensor out) {
-            if (fire(Fault.FORWARD)) {
+            if (fire(Fault.FORWARD, Fault.DEVICE_LOST)) {
                 throw thrown();
             }
             super.attention(layer, qkv, shape, batch, out);

@@ -258,6 +258,23 @@ class HealingTest {
     }
 
     @Test
+    void aLostDeviceIsNotReopenedAndFailsEveryRequestWithTheReason() {
+        List<GenerateRequest> requests = requests(8, 23);
+        EngineConfig config = config().stepsInFlight(1).build();
+        FaultyBackends backends = new FaultyBackends(Map.of(2L, Fault.DEVICE_LOST));
+        try (FloodEngine engine = Engine.open(config, backends, manyRestarts())) {
+            String lost = "the engine's device is lost: injected DEVICE_LOST at step call 2";
+            for (GenerationResult result : engine.generate(requests)) {
+                assertEquals(lost, result.error());
+            }
+            assertEquals(1, backends.opened().size(), "no reopening on a lost device");
+            assertEquals(lost, engine.generate(requests.subList(0, 1)).get(0).error(), "and none later");
+            assertEquals(0, engine.metrics().engineRestarts());
+            assertEquals(9, engine.metrics().failedRequests());
+        }
+    }
+
+    @Test
     void aRowsOwnFailureFailsOnlyItsRequestAndRestartsNothing() {
         List<GenerateRequest> requests = new ArrayList<>(requests(20, 19));
         requests.add(7, GenerateRequest.ofTokens(List.of(0, 44, 45), SamplingParams.builder().maxNewTokens(5)

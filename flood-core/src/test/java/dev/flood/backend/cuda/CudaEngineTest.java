@@ -13,6 +13,8 @@ import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
 import dev.flood.api.ScoreResult;
 import dev.flood.api.TokenLogprobs;
+import dev.flood.config.ModelConfig;
+import dev.flood.config.ModelConfigReader;
 import dev.flood.testing.Fixtures;
 import dev.flood.testing.NearTies;
 import java.util.ArrayList;
@@ -30,13 +32,19 @@ import org.junit.jupiter.params.provider.FieldSource;
  * <p>Tolerances: prompt log-probabilities within 1e-2 relative of the reference (bf16 GEMM inputs and cache,
  * see {@link CudaModelTest}). Greedy tokens must equal the float32 CPU engine's (which reproduces transformers
  * exactly) until a near-tie: where they first part, the CPU's top-2 log-probability gap at that step must be
- * under {@link #NEAR_TIE} nats, a few times the bf16 path's logit error; after that the contexts differ.
+ * under {@link #NEAR_TIE} nats, a few times the bf16 path's logit error; after that the contexts differ. On a
+ * mixture-of-experts fixture up to {@link #MOE_PARTED_BEYOND_NEAR_TIE} prompts may part where the logits are not
+ * near a tie: the bf16 path moves the router logits (by up to 0.17 on tiny-mixtral) past a router near-tie and
+ * sends a token to another expert, which moves its logits far more than bf16 rounding does. The CPU's simulation
+ * of the bf16 path does so on tiny-mixtral's second prompt at step 20 (a gap of 0.196 nats; Bf16SimulationTest);
+ * a wrong routing, expert GEMM or combine parts nearly every prompt at once.
  */
 @Tag("gpu")
 class CudaEngineTest {
 
     static final List<String> MODELS = Fixtures.MODELS;
     private static final double NEAR_TIE = 0.1;
+    private static final int MOE_PARTED_BEYOND_NEAR_TIE = 2;
     private static final double BATCH_NEAR_TIE = 1e-2;
     private static final long SEED = System.nanoTime();
 
@@ -71,13 +79,21 @@ class CudaEngineTest {
         try (FloodEngine engine = FloodEngine.open(config(name, "cpu").build())) {
             onCpu = engine.generate(requests);
         }
+        ModelConfig model = ModelConfigReader.read(Fixtures.model(name));
+        int allowed = model.moe() != null && model.moe().numExperts() > 0 ? MOE_PARTED_BEYOND_NEAR_TIE : 0;
+        List<String> beyond = new ArrayList<>();
         try (FloodEngine engine = FloodEngine.open(config(name, "cuda").build())) {
             List<GenerationResult> onGpu = engine.generate(requests);
             for (int i = 0; i < cases.size(); i++) {
                 assertEquals(cases.get(i).greedy24().length, onCpu.get(i).tokenIds().size());
-                assertSameUntilNearTie(onCpu.get(i), onGpu.get(i), NEAR_TIE, name + " case " + i);
+                String parting = partingBeyondNearTie(onCpu.get(i), onGpu.get(i), NEAR_TIE, name + " case " + i);
+                if (parting != null) {
+                    beyond.add(parting);
+                }
             }
         }
+        assertTrue(beyond.size() <= allowed, beyond.size() + " prompts parted beyond a near-tie (at most " + allowed
+                + "): " + beyond);
     }
 
     /**
@@ -127,6 +143,16 @@ class CudaEngineTest {
 
     static void assertSameUntilNearTie(GenerationResult reference, GenerationResult actual, double nearTie,
                                        String what) {
+        String parting = partingBeyondNearTie(reference, actual, nearTie, what);
+        assertTrue(parting == null, parting);
+    }
+
+    /**
+     * Where {@code actual}'s tokens first differ from {@code reference}'s when the reference's top-2 gap there is not
+     * under {@code nearTie}, as a message; null when they agree, or part at a near-tie.
+     */
+    static String partingBeyondNearTie(GenerationResult reference, GenerationResult actual, double nearTie,
+                                       String what) {
         assertFalse(actual.isError(), what + ": " + actual.error());
         List<Integer> expected = reference.tokenIds();
         List<Integer> tokens = actual.tokenIds();
@@ -136,10 +162,10 @@ class CudaEngineTest {
                 TokenLogprobs at = reference.logprobs().get(step);
                 double gap = at.top().get(0).logprob() - at.top().get(1).logprob();
                 System.out.printf("%s: parts at step %d (reference top-2 gap %.3g nats)%n", what, step, gap);
-                assertTrue(gap < nearTie, what + ": token " + step + " is " + tokens.get(step) + ", expected "
-                        + expected.get(step) + " with a top-2 gap of " + gap + " nats, not a near-tie");
-                return;
+                return gap < nearTie ? null : what + ": token " + step + " is " + tokens.get(step) + ", expected "
+                        + expected.get(step) + " with a top-2 gap of " + gap + " nats, not a near-tie";
             }
         }
+        return null;
     }
 }

@@ -10,7 +10,9 @@ import dev.flood.api.EngineConfig;
 import dev.flood.api.EngineConfig.Quantization;
 import dev.flood.api.FloodEngine;
 import dev.flood.api.ScoreResult;
+import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
+import dev.flood.backend.cpu.Fp8Simulation;
 import dev.flood.config.ModelConfig;
 import dev.flood.config.ModelConfigReader;
 import dev.flood.model.CausalLM;
@@ -39,7 +41,14 @@ import org.junit.jupiter.params.provider.FieldSource;
  *       the default {@code quantization auto}. The CPU simulation (Fp8SimulationTest) predicts +0.4%;
  *   <li>the reference checkpoints' last logits in FP8 against transformers' float32 logits: the errors are
  *       printed (this issue asks them reported) and held under 0.3, a bound for these random, narrow models whose
- *       logits are small beside FP8's 2.5% RMS rounding (their bf16 path is within 2e-2).
+ *       logits are small beside FP8's 2.5% RMS rounding (their bf16 path is within 2e-2). A mixture-of-experts
+ *       fixture is held to 0.3 against the CPU's simulation of the same FP8 path ({@link Fp8Simulation}, per
+ *       channel, as {@code quantization fp8} quantizes a bf16 checkpoint) instead: FP8's rounding of the attention
+ *       projections moves the router logits by up to 5 (their spread is about 8), so 8% of the tokens change
+ *       experts and the logits move discontinuously (the simulation is 0.405 from transformers on tiny-qwen3-moe's
+ *       second prompt; the H200 gave 0.41); the simulation makes the same choices but where the GPU's bf16
+ *       roundings tip a router near-tie (0.09 at most between the simulation with and without those roundings).
+ *       The experts and the router stay bf16 under FP8 ({@code SparseMoe} loads them with {@code loadMatrix}).
  * </ul>
  */
 @Tag("gpu")
@@ -100,20 +109,32 @@ class CudaFp8ModelTest {
         ModelConfig config = ModelConfigReader.read(Fixtures.model(name));
         try (CudaBackend cuda = CudaBackend.open(0, new CudaBackend.Options(LaunchChecking.SYNCHRONOUS,
                 PrefillKernel.FASTEST, Quantization.FP8, EngineConfig.CudaGraphs.OFF));
+             Backend simulation = Fp8Simulation.backend(4, Fp8Simulation.Layout.PER_CHANNEL);
              SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(Fixtures.model(name))) {
             CausalLM lm = CausalLM.load(config, weights, cuda);
+            CausalLM simulated = CausalLM.load(config, weights, simulation);
             cuda.allocateCache(config.numLayers(), config.maxPositions(), config.kvSize());
+            simulation.allocateCache(config.numLayers(), config.maxPositions(), config.kvSize());
+            boolean sparse = config.moe() != null && config.moe().numExperts() > 0;
             for (Fixtures.Case c : Fixtures.cases(name)) {
-                int n = c.inputIds().length;
-                int[] positions = IntStream.range(0, n).toArray();
-                float[] logits = cuda.toHost(lm.forward(new ForwardBatch(c.inputIds(), positions, positions.clone(),
-                        new int[] {0, n}, new int[] {n}, new int[] {0, 1}, new int[] {0}, new int[] {n},
-                        new int[] {n - 1})));
+                float[] logits = cuda.toHost(lm.forward(onePrompt(c.inputIds())));
+                float[] predicted = simulation.toHost(simulated.forward(onePrompt(c.inputIds())));
                 double error = BackendPair.relativeError(logits, c.lastLogits());
-                System.out.printf("%s FP8 '%s': last logits relative error %.2e vs transformers%n", name, c.prompt(),
-                        error);
-                assertTrue(error <= LOGITS_BOUND, name + " '" + c.prompt() + "': " + error);
+                double vsSimulation = BackendPair.relativeError(logits, predicted);
+                System.out.printf("%s FP8 '%s': last logits relative error %.2e vs transformers, %.2e vs the CPU's FP8"
+                        + " simulation%n", name, c.prompt(), error, vsSimulation);
+                double checked = sparse ? vsSimulation : error;
+                assertTrue(checked <= LOGITS_BOUND, name + " '" + c.prompt() + "': " + checked + " vs "
+                        + (sparse ? "the FP8 simulation" : "transformers"));
             }
         }
+    }
+
+    /** One request of {@code ids} from position 0, in slots 0.., its last row's logits asked. */
+    private static ForwardBatch onePrompt(int[] ids) {
+        int n = ids.length;
+        int[] positions = IntStream.range(0, n).toArray();
+        return new ForwardBatch(ids, positions, positions.clone(), new int[] {0, n}, new int[] {n}, new int[] {0, 1},
+                new int[] {0}, new int[] {n}, new int[] {n - 1});
     }
 }

@@ -13,17 +13,17 @@ import dev.flood.model.CausalLM;
 import dev.flood.testing.Fixtures;
 import dev.flood.weights.SafetensorsCheckpoint;
 import java.util.List;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 
 /**
  * Decode steps as CUDA graphs ({@link DecodeGraphs}) against the same steps launched kernel by kernel, on two
- * backends fed the same batches: a prefill of {@link #SEQS} requests, then decode steps of the first k requests for
- * each k of {@link #DECODE_ROWS}, which cross the buckets 64, 32, 8, 4, 2 and 1 and come back to a bucket seen
- * before. Request 0's context starts at {@link #LONG_PROMPT} tokens and passes 256 during the run, where its
- * decode attention is first split in two and merged: the step's graph gains a node and takes a graph of its own.
+ * backends fed the same batches ({@link DecodeStepBatches}): a prefill of {@link #SEQS} requests, then decode
+ * steps of the first k requests for each k of {@link #DECODE_ROWS}, which cross the buckets 64, 32, 8, 4, 2 and 1
+ * and come back to a bucket seen before. Request 0's context starts at {@link #LONG_PROMPT} tokens and passes 256
+ * during the run, where its decode attention is first split in two and merged: the step's graph gains a node and
+ * takes a graph of its own.
  *
  * <p>Tolerance: none. Both backends launch the same kernels with the same arguments on identical batches, so the
  * logits must be bit for bit the same; a graph changes when kernels run, not what they compute.
@@ -38,69 +38,6 @@ class CudaGraphsTest {
     private static final int[] DECODE_ROWS = {40, 40, 33, 33, 19, 19, 19, 19, 8, 5, 5, 3, 2, 1, 1, 2, 40, 33};
     /** Buckets of {@link #DECODE_ROWS}: 64, 32, 8, 4, 2, 1; the first step of each runs eagerly. */
     private static final int BUCKETS = 6;
-
-    /**
-     * The batches: request s holds slots {@code [s * SLOTS_PER_SEQ, ..)} in one extent; its prompt is
-     * {@link #LONG_PROMPT} tokens for s = 0 and 1 + s % 7 otherwise; token ids are fixed by request and position.
-     */
-    private static final class Steps {
-        private final int vocab;
-        private final int[] contextLens = new int[SEQS];
-
-        Steps(int vocab) {
-            this.vocab = vocab;
-        }
-
-        private int token(int seq, int position) {
-            return (seq * 131 + position * 17 + 3) % vocab;
-        }
-
-        ForwardBatch prefill() {
-            for (int s = 0; s < SEQS; s++) {
-                contextLens[s] = s == 0 ? LONG_PROMPT : 1 + s % 7;
-            }
-            return step(SEQS, contextLens.clone(), false);
-        }
-
-        /** One new token for each of requests 0 .. rows - 1. */
-        ForwardBatch decode(int rows) {
-            int[] queryLens = new int[rows];
-            for (int s = 0; s < rows; s++) {
-                contextLens[s]++;
-                queryLens[s] = 1;
-            }
-            return step(rows, queryLens, true);
-        }
-
-        private ForwardBatch step(int seqs, int[] queryLens, boolean everyRowSamples) {
-            int numTokens = IntStream.of(queryLens).limit(seqs).sum();
-            int[] tokenIds = new int[numTokens];
-            int[] positions = new int[numTokens];
-            int[] slots = new int[numTokens];
-            int[] cuSeqlensQ = new int[seqs + 1];
-            int[] cuExtents = new int[seqs + 1];
-            int[] starts = new int[seqs];
-            int[] lengths = new int[seqs];
-            int[] logitRows = new int[seqs];
-            int row = 0;
-            for (int s = 0; s < seqs; s++) {
-                int first = contextLens[s] - queryLens[s];
-                for (int i = 0; i < queryLens[s]; i++, row++) {
-                    positions[row] = first + i;
-                    tokenIds[row] = token(s, first + i);
-                    slots[row] = s * SLOTS_PER_SEQ + first + i;
-                }
-                cuSeqlensQ[s + 1] = row;
-                cuExtents[s + 1] = s + 1;
-                starts[s] = s * SLOTS_PER_SEQ;
-                lengths[s] = contextLens[s];
-                logitRows[s] = row - 1;
-            }
-            assertTrue(everyRowSamples == (numTokens == seqs), "a decode step samples every row");
-            return new ForwardBatch(tokenIds, positions, slots, cuSeqlensQ, contextLens.clone(), cuExtents, starts,
-                    lengths, logitRows);
-        }
-    }
 
     private static CudaBackend open(CudaGraphs graphs) {
         return CudaBackend.open(0, new CudaBackend.Options(LaunchChecking.ASYNC, PrefillKernel.FASTEST,
@@ -126,8 +63,9 @@ class CudaGraphsTest {
             for (CudaBackend backend : List.of(eager, graphed)) {
                 backend.allocateCache(config.numLayers(), SEQS * SLOTS_PER_SEQ, config.kvSize());
             }
-            Steps eagerSteps = new Steps(config.vocabSize());
-            Steps graphedSteps = new Steps(config.vocabSize());
+            DecodeStepBatches eagerSteps = new DecodeStepBatches(config.vocabSize(), SEQS, SLOTS_PER_SEQ, LONG_PROMPT);
+            DecodeStepBatches graphedSteps = new DecodeStepBatches(config.vocabSize(), SEQS, SLOTS_PER_SEQ,
+                    LONG_PROMPT);
             assertArrayEquals(run(eager, eagerLm, eagerSteps.prefill()),
                     run(graphed, graphedLm, graphedSteps.prefill()), name + ": prefill (eager on both)");
             for (int step = 0; step < DECODE_ROWS.length; step++) {

@@ -10,12 +10,22 @@ import dev.flood.backend.RouterSpec;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.Weight;
 import dev.flood.backend.cuda.BackendPair.Pair;
+import dev.flood.config.ModelConfig;
+import dev.flood.config.ModelConfigReader;
+import dev.flood.model.ExpertWeightNames;
+import dev.flood.testing.Fixtures;
+import dev.flood.weights.SafetensorsCheckpoint;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The mixture-of-experts ops of the CUDA backend (routing, the grouped expert GEMM, the combine) against the float32
@@ -26,7 +36,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * <p>Shapes: 1, 19 and 111 tokens over 8 experts (top-2), 128 experts (top-8, most with a few pairs or none: 64-row
  * tiles), 2 experts (top-2, every token at both: 128-row tiles); 1500 tokens over 16 experts (top-4, several
  * 128-row tiles per expert). Output widths that are not multiples of the 128-column tile, input widths that are
- * not multiples of the 32-deep K step. Tolerances (‖out − ref‖ / ‖ref‖):
+ * not multiples of the 32-deep K step. The whole expert MLP also at the fixtures' shapes: tiny-mixtral's (4
+ * experts of 96 over hidden 64: a gate/up of 192 columns in two column tiles, a down of 3 K steps) and
+ * tiny-qwen3-moe's (8 experts of 32 over hidden 64). Tolerances (‖out − ref‖ / ‖ref‖):
  * <ul>
  *   <li>1e-4 for the expert GEMM: bf16-representable inputs (exact products), float32 accumulation on tensor cores;
  *   <li>1e-5 for the combine: float32 in, the routing weights within a few float32 ulps of the CPU's;
@@ -79,11 +91,10 @@ class CudaMoeTest {
                 context("combine", numTokens, numExperts) + ": " + combineError);
     }
 
-    @ParameterizedTest(name = "{0} tokens, {1} experts, top-{2}")
-    @CsvSource({"1, 8, 2", "19, 128, 8", "111, 16, 4", "1500, 128, 8"})
-    void aWholeExpertMlpMatchesReference(int numTokens, int numExperts, int topK) {
-        int hidden = 128;
-        int intermediate = 48;
+    @ParameterizedTest(name = "{0} tokens, {1} experts, top-{2}, hidden {3}, intermediate {4}")
+    @CsvSource({"1, 8, 2, 128, 48", "19, 128, 8, 128, 48", "111, 16, 4, 128, 48", "1500, 128, 8, 128, 48",
+                "59, 4, 2, 64, 96", "59, 8, 2, 64, 32"})
+    void aWholeExpertMlpMatchesReference(int numTokens, int numExperts, int topK, int hidden, int intermediate) {
         ForwardBatch batch = BackendPair.simpleBatch(numTokens);
         pair.beginStep(batch);
         Pair<ExpertRouting> routing = route(numTokens, numExperts, new RouterSpec(topK, true), batch);
@@ -104,6 +115,89 @@ class CudaMoeTest {
         pair.cuda.combineExperts(expertOut.cuda(), routing.cuda(), out.cuda());
         double error = pair.relativeError(out);
         assertTrue(error <= EXPERT_MLP, context("expert MLP", numTokens, numExperts) + ": " + error);
+    }
+
+    /**
+     * The fixtures' own sparse layers, their router and experts loaded by checkpoint name and stacked as SparseMoe
+     * stacks them (expert e's gate rows, then its up rows; its down rows), through the CUDA backend's upload of
+     * stored bf16 tensors: on fresh inputs (uniform in [-1.7, 1.7), RMS 1 as the normed activations), the layer's
+     * output is within {@link #EXPERT_MLP} of the CPU's. The router's logits are spread over several units (its
+     * weights are drawn with a standard deviation of 1), so the two backends' float32 sums of the same bf16 products
+     * choose the same experts unless two are within about 1e-5; the smallest margin is printed.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-mixtral", "tiny-qwen3-moe"})
+    void theFixturesSparseLayersMatchReference(String name) {
+        ModelConfig config = ModelConfigReader.read(Fixtures.model(name));
+        ExpertWeightNames names = name.equals("tiny-mixtral") ? ExpertWeightNames.MIXTRAL
+                : ExpertWeightNames.QWEN3_MOE;
+        int numExperts = config.moe().numExperts();
+        int width = config.moe().expertIntermediateSize();
+        int hidden = config.hiddenSize();
+        int numTokens = 59;
+        RouterSpec spec = new RouterSpec(config.moe().numExpertsPerToken(),
+                name.equals("tiny-mixtral") || config.moe().normTopkProb());
+        try (SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(Fixtures.model(name))) {
+            for (int layer = 0; layer < config.numLayers(); layer++) {
+                String prefix = "model.layers." + layer + ".";
+                List<String> gateUpNames = new ArrayList<>();
+                List<String> downNames = new ArrayList<>();
+                for (int e = 0; e < numExperts; e++) {
+                    gateUpNames.add(prefix + names.expert(e, names.gateProj()));
+                    gateUpNames.add(prefix + names.expert(e, names.upProj()));
+                    downNames.add(prefix + names.expert(e, names.downProj()));
+                }
+                Pair<Weight> router = load(checkpoint, List.of(prefix + names.router()), List.of(numExperts), hidden);
+                Pair<Weight> gateUp = load(checkpoint, gateUpNames, Collections.nCopies(2 * numExperts, width),
+                        hidden);
+                Pair<Weight> down = load(checkpoint, downNames, Collections.nCopies(numExperts, hidden), width);
+                ForwardBatch batch = BackendPair.simpleBatch(numTokens);
+                pair.beginStep(batch);
+                Pair<Tensor> x = pair.randomActivation(numTokens, hidden, 1.7f, batch);
+                Pair<Tensor> logits = pair.allocate(numTokens, numExperts);
+                pair.cpu.linear(x.cpu(), router.cpu(), null, logits.cpu());
+                pair.cuda.linear(x.cuda(), router.cuda(), null, logits.cuda());
+                Pair<ExpertRouting> routing = new Pair<>(pair.cpu.routeExperts(logits.cpu(), spec),
+                        pair.cuda.routeExperts(logits.cuda(), spec));
+                Pair<Tensor> gateUpOut = pair.allocate(numTokens * spec.topK(), 2 * width);
+                Pair<Tensor> activated = pair.allocate(numTokens * spec.topK(), width);
+                Pair<Tensor> expertOut = pair.allocate(numTokens * spec.topK(), hidden);
+                Pair<Tensor> out = pair.allocate(numTokens, hidden);
+                pair.cpu.expertLinear(x.cpu(), routing.cpu(), gateUp.cpu(), gateUpOut.cpu());
+                pair.cuda.expertLinear(x.cuda(), routing.cuda(), gateUp.cuda(), gateUpOut.cuda());
+                pair.cpu.siluMul(gateUpOut.cpu(), activated.cpu());
+                pair.cuda.siluMul(gateUpOut.cuda(), activated.cuda());
+                pair.cpu.expertLinear(activated.cpu(), routing.cpu(), down.cpu(), expertOut.cpu());
+                pair.cuda.expertLinear(activated.cuda(), routing.cuda(), down.cuda(), expertOut.cuda());
+                pair.cpu.combineExperts(expertOut.cpu(), routing.cpu(), out.cpu());
+                pair.cuda.combineExperts(expertOut.cuda(), routing.cuda(), out.cuda());
+                double error = pair.relativeError(out);
+                double margin = smallestRouterMargin(pair.cpu.toHost(logits.cpu()), numExperts, spec.topK());
+                String what = name + " layer " + layer + ": sparse layer relative error " + error
+                        + ", smallest router margin " + margin + " (seed " + SEED + ")";
+                System.out.println(what);
+                assertTrue(error <= EXPERT_MLP, what);
+            }
+        }
+    }
+
+    private static Pair<Weight> load(SafetensorsCheckpoint checkpoint, List<String> names, List<Integer> rows,
+                                     int cols) {
+        return new Pair<>(pair.cpu.loadMatrix(checkpoint, names, rows, cols),
+                pair.cuda.loadMatrix(checkpoint, names, rows, cols));
+    }
+
+    /** The least gap, over tokens, between the logits of a token's k-th and (k+1)-th experts. */
+    private static double smallestRouterMargin(float[] logits, int numExperts, int topK) {
+        double smallest = Double.POSITIVE_INFINITY;
+        for (int t = 0; t < logits.length / numExperts; t++) {
+            float[] row = Arrays.copyOfRange(logits, t * numExperts, (t + 1) * numExperts);
+            Arrays.sort(row);
+            if (topK < numExperts) {
+                smallest = Math.min(smallest, row[numExperts - topK] - row[numExperts - topK - 1]);
+            }
+        }
+        return smallest;
     }
 
     @Test
