@@ -22,11 +22,14 @@ import org.apache.spark.sql.types.ShortType;
 import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * A parsed JSON value as the Spark external value of a type ({@link OutputSchema#valueType()}): String, Byte,
- * Short, Integer, Long, Float, Double, BigDecimal, Boolean, java.util.List, java.util.Map (insertion order), Row
- * (fields in the struct's order, read by name). JSON null and an absent property are null. A value that does not
+ * Short, Integer, Long, Float, Double, BigDecimal, Boolean, scala.collection.Seq, scala.collection.Map (in the
+ * JSON's order), Row (fields in the struct's order, read by name). Scala collections because both the physical
+ * operator's Catalyst converters and the transform helpers' Row encoder take them (the encoder refuses java.util
+ * collections). JSON null and an absent property are null. A value that does not
  * fit its type (a DECIMAL(p,s) overflow after rounding to s digits, or anything decoding should have prevented)
  * throws IllegalArgumentException naming its path ({@code $.tags[2]}).
  */
@@ -69,14 +72,14 @@ final class TypedValues {
             for (int i = 0; i < value.size(); i++) {
                 elements.add(read(array.elementType(), value.get(i), path + "[" + i + "]"));
             }
-            return elements;
+            return CollectionConverters.asScala(elements).toSeq();
         }
         if (type instanceof MapType map) {
             expect(value.isObject(), value, path, "an object");
             Map<String, Object> entries = new LinkedHashMap<>();
             value.fields().forEachRemaining(e -> entries.put(e.getKey(),
                     read(map.valueType(), e.getValue(), path + "." + e.getKey())));
-            return entries;
+            return CollectionConverters.asScala(entries);
         }
         if (type instanceof StructType struct) {
             expect(value.isObject(), value, path, "an object");

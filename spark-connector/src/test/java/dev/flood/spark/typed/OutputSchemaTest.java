@@ -14,6 +14,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
+import scala.jdk.javaapi.CollectionConverters;
 
 /** DDL to JSON schema, JSON schema to Spark type, generated JSON to values, and the refusals, by their messages. */
 class OutputSchemaTest {
@@ -26,7 +27,7 @@ class OutputSchemaTest {
                 + "\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}},"
                 + "\"required\":[\"name\",\"age\",\"tags\"],\"additionalProperties\":false}", schema.jsonSchema());
         assertEquals(type("struct<name: string, age: int, tags: array<string>>"), schema.valueType());
-        assertEquals(RowFactory.create("Ann", 41, List.of("a", "b")),
+        assertEquals(RowFactory.create("Ann", 41, seq("a", "b")),
                 schema.read("{\"name\":\"Ann\",\"age\":41,\"tags\":[\"a\",\"b\"]}"));
     }
 
@@ -56,7 +57,7 @@ class OutputSchemaTest {
         scores.put("z", 1.5);
         scores.put("a", -2.0);
         assertEquals(RowFactory.create((byte) -3, (short) 300, 12345678901234L, 0.5f, 1e-3, new BigDecimal("123.46"),
-                        true, "abc", "xy", scores, RowFactory.create(7, List.of(true, false))),
+                        true, "abc", "xy", CollectionConverters.asScala(scores), RowFactory.create(7, seq(true, false))),
                 schema.read("{\"b\":-3,\"s\":300,\"l\":12345678901234,\"f\":0.5,\"d\":1e-3,\"m\":123.455,"
                         + "\"ok\":true,\"code\":\"abc\",\"pair\":\"xy\",\"scores\":{\"z\":1.5,\"a\":-2},"
                         + "\"inner\":{\"x\":7,\"ys\":[true,false]}}"));
@@ -94,8 +95,8 @@ class OutputSchemaTest {
         assertNull(value.get(1), "null in the JSON");
         assertNull(value.get(2), "absent from the JSON");
         assertEquals(RowFactory.create("Oslo"), value.get(4));
-        assertEquals(Map.of("a", 2L), value.get(5));
-        assertEquals(List.of(), value.get(6));
+        assertEquals(CollectionConverters.asScala(Map.of("a", 2L)), value.get(5));
+        assertEquals(seq(), value.get(6));
     }
 
     @Test
@@ -119,7 +120,7 @@ class OutputSchemaTest {
     @Test
     void valuesThatDoNotFitTheirTypeAreNamedByPath() {
         OutputSchema schema = OutputSchema.parse("m DECIMAL(4,2), xs ARRAY<STRUCT<n: INT>>");
-        assertEquals(RowFactory.create(new BigDecimal("99.99"), List.of(RowFactory.create(1))),
+        assertEquals(RowFactory.create(new BigDecimal("99.99"), seq(RowFactory.create(1))),
                 schema.read("{\"m\":99.994,\"xs\":[{\"n\":1}]}"));
         assertReadFails(schema, "{\"m\":99.995,\"xs\":[]}", "$.m is 99.995, which does not fit DECIMAL(4,2)");
         assertReadFails(schema, "{\"m\":1,\"xs\":[{\"n\":1},{\"n\":2147483648}]}",
@@ -127,6 +128,11 @@ class OutputSchemaTest {
         assertReadFails(schema, "{\"m\":1,\"xs\":[{\"n\":\"1\"}]}", "$.xs[0].n is \"1\", not an integer");
         assertReadFails(schema, "{\"m\":1,\"xs\":[", "the output is not JSON");
         assertReadFails(schema, "", "the output is empty, not JSON");
+    }
+
+    /** Arrays read as Scala sequences (what Spark's Row encoder takes). */
+    private static scala.collection.immutable.Seq<Object> seq(Object... elements) {
+        return CollectionConverters.asScala(List.of(elements)).toSeq();
     }
 
     private static DataType type(String ddl) {
