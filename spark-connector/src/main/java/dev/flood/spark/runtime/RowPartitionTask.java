@@ -69,8 +69,8 @@ public final class RowPartitionTask implements MapPartitionsFunction<Row, Row> {
                 ? row.getList(argumentColumns[1]) : null;
         String key = keyColumn < 0 || row.isNullAt(keyColumn) ? null : String.valueOf(row.get(keyColumn));
         if (messages != null) {
-            return new CallInput(null, null, prompt == null ? null : messages.read(row.<Row>getList(argumentColumns[0])),
-                    null, key);
+            List<CallInput.Message> read = prompt == null ? null : messages.read(row.<Row>getList(argumentColumns[0]));
+            return new CallInput(null, null, read, null, key);
         }
         if (prompt instanceof scala.collection.Seq<?> || prompt instanceof List<?>) {
             return new CallInput(null, row.getList(argumentColumns[0]), null, choices, key);

@@ -96,7 +96,8 @@ final class JsonSchemaTypes {
             }
             DataType type = type(member, pointer + "/" + i, depth + 1);
             if (common != null && !common.equals(type)) {
-                throw refuse(pointer, "joins " + common.sql() + " and " + type.sql() + ", which no one Spark type holds");
+                throw refuse(pointer, "joins " + common.sql() + " and " + type.sql()
+                        + ", which no one Spark type holds");
             }
             common = type;
         }

@@ -30,7 +30,8 @@ import org.apache.spark.sql.types.VarcharType;
  *   BOOLEAN             {"type":"boolean"}
  *   ARRAY&lt;T&gt;            {"type":"array","items":T}
  *   MAP&lt;STRING,T&gt;       {"type":"object","additionalProperties":T}
- *   STRUCT&lt;a: T, ...&gt;   {"type":"object","properties":{"a":T,..},"required":[every field],"additionalProperties":false}
+ *   STRUCT&lt;a: T, ...&gt;   {"type":"object","properties":{"a":T,..},"required":[every field],
+ *                        "additionalProperties":false}
  * </pre>
  * Every field is required and no value is null, whatever the DDL's nullability: a field the caller declares is
  * one the model must fill (a schema that allowed null would let a weak model answer null everywhere). A JSON
