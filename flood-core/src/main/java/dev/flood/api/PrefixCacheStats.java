@@ -17,6 +17,16 @@ public record PrefixCacheStats(long lookups, long hits, long lookedUpTokens, lon
 
     public static final PrefixCacheStats NONE = new PrefixCacheStats(0, 0, 0, 0, 0, 0);
 
+    /**
+     * What was counted after {@code earlier} (a snapshot of the same engine): the counters' growth, and
+     * {@code unreferencedTokens} as it is now (a level, not a count).
+     */
+    public PrefixCacheStats since(PrefixCacheStats earlier) {
+        return new PrefixCacheStats(lookups - earlier.lookups, hits - earlier.hits,
+                lookedUpTokens - earlier.lookedUpTokens, hitTokens - earlier.hitTokens, unreferencedTokens,
+                evictedTokens - earlier.evictedTokens);
+    }
+
     /** Share of the looked-up prompt tokens served from the cache; 0 before any lookup. */
     public double hitRate() {
         return lookedUpTokens == 0 ? 0 : (double) hitTokens / lookedUpTokens;

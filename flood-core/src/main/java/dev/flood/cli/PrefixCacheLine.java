@@ -16,9 +16,6 @@ final class PrefixCacheLine {
         if (config.prefixCaching() == EngineConfig.PrefixCaching.OFF) {
             return "prefix cache: off";
         }
-        if (!"cpu".equals(config.backend())) {
-            return "prefix cache: off (the " + config.backend() + " backend does not run it yet)";
-        }
         PrefixCacheStats stats = metrics.prefixCache();
         return String.format(Locale.ROOT, "prefix cache: %d of %d prompt tokens read from the cache (%.1f%%), "
                         + "%d of %d requests hit, %d tokens evicted; cached now: %d tokens in %d extents",

@@ -112,9 +112,7 @@ public final class Engine implements FloodEngine {
     }
 
     private PrefixCache newPrefixCache(SegmentAllocator allocator) {
-        // The CUDA backend reads cached prefixes wrongly (NaN logits from a warm cache on the H200,
-        // CudaPrefixCachingTest): prefix caching runs on the CPU backend only until that is fixed.
-        return config.prefixCaching() == EngineConfig.PrefixCaching.ON && "cpu".equals(config.backend())
+        return config.prefixCaching() == EngineConfig.PrefixCaching.ON
                 ? PrefixCache.on(allocator) : PrefixCache.off(allocator);
     }
 

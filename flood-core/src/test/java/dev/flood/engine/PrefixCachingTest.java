@@ -38,7 +38,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * whatever the chunk, batch or extents it is in). Requests share no prefix, part of one (a system prompt, cut
  * anywhere, then their own tokens) or all of one (the same prompt with other seeds, a prompt that is a prefix of
  * others); greedy and seeded sampling; all at once, from several threads, one step at a time, on 2 stages, and
- * through preemption in a small cache.
+ * through preemption in a small cache. And what a device would need beyond equal numbers: no attention reads a
+ * slot that does not hold its request's context (never written, another position, or a stale value), with the
+ * cache starting as NaN ({@link LineageRuns}).
  */
 class PrefixCachingTest {
 
@@ -122,6 +124,26 @@ class PrefixCachingTest {
             assertEquals(expectedScores, engine.score(texts), what + ": scores");
             assertEquals(expected, engine.generate(requests), what + ": again, from a warm cache");
         }
+    }
+
+    static Stream<Arguments> watchedEngines() {
+        return Stream.of(
+                Arguments.of("one stage, steps in flight", config().maxBatchTokens(97).cacheTokens(8192)),
+                Arguments.of("2 stages", config().stages(2).maxBatchTokens(23).cacheTokens(8192)),
+                Arguments.of("small cache", config().maxBatchTokens(61).cacheTokens(200)
+                        .reservation(CacheReservation.INCREMENTAL)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("watchedEngines")
+    void attentionReadsOnlySlotsHoldingItsRequestsContext(String what, EngineConfig.Builder config) {
+        LineageRuns.Run run = LineageRuns.run(config.build(), engine -> {
+            check(engine.generate(requests), what);
+            assertEquals(expectedScores, engine.score(texts), what + ": scores");
+            check(engine.generate(requests), what + ", from a warm cache");
+            assertTrue(engine.metrics().prefixCache().hitTokens() > 0, what + ": no prefix was read from the cache");
+        });
+        assertEquals(List.of(), run.violations(), what + " (seed " + SEED + ")");
     }
 
     @ParameterizedTest(name = "{0} stage(s)")

@@ -71,7 +71,8 @@ public final class FloodGenerateFunction<IN, OUT> extends RichAsyncFunction<IN, 
         Map<String, String> jobParameters = getRuntimeContext().getGlobalJobParameters();
         settings = FloodSettings.resolve(options, jobParameters::get, slots);
         lease = EngineRegistry.acquire(settings.engine(), engineFactory);
-        metrics = new FloodMetrics(getRuntimeContext().getMetricGroup(), FloodMetrics.GENERATED_TOKENS);
+        metrics = new FloodMetrics(getRuntimeContext().getMetricGroup(), FloodMetrics.GENERATED_TOKENS,
+                lease.engine());
         inFlight = new ConcurrentHashMap<>();
     }
 

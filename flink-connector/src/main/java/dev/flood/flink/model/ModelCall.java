@@ -58,7 +58,7 @@ final class ModelCall implements Serializable {
     void open(FunctionContext context) {
         settings = FloodSettings.resolve(options, key -> context.getJobParameter(key, null), slots);
         lease = EngineRegistry.acquire(settings.engine(), EngineFactory.DEFAULT);
-        metrics = new FloodMetrics(context.getMetricGroup(), FloodMetrics.GENERATED_TOKENS);
+        metrics = new FloodMetrics(context.getMetricGroup(), FloodMetrics.GENERATED_TOKENS, lease.engine());
     }
 
     /** One output row per input row: with on-error RESULT a failed request gives a row that says why. */

@@ -43,7 +43,7 @@ abstract class FloodTableFunction extends AsyncScalarFunction {
     public void open(FunctionContext context) {
         settings = FloodSettings.resolve(options, key -> context.getJobParameter(key, null), slots);
         lease = EngineRegistry.acquire(settings.engine(), EngineFactory.DEFAULT);
-        metrics = new FloodMetrics(context.getMetricGroup(), tokensMetric);
+        metrics = new FloodMetrics(context.getMetricGroup(), tokensMetric, lease.engine());
     }
 
     final FloodSettings settings() {

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flood.backend.ForwardBatch;
+import dev.flood.engine.LineageRuns;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.RepeatedTest;
@@ -15,6 +17,12 @@ import org.junit.jupiter.api.Test;
  * its variant (with either prefill variant), each tile's splits cover its causal context [0, last position + 1)
  * without gaps (with a sliding window, from the first row's window start), split tiles get disjoint partial rows and one merge each, and the prefill work runs longest first.
  * Also which prefill variant each device and head dim gets, and that the Hopper variant's shared memory fits.
+ *
+ * <p>Prefix caching: with the kernels' indexing replayed on the host ({@link KernelReads}), every row of a request
+ * whose context starts with a cached prefix (an extent other requests list too, apart from the request's own,
+ * of a length no tile size divides) reads each key of its causal window once, from the slot its extents give;
+ * and so do the rows of every step the engine runs for prompts behind a shared preamble, cold and from a warm
+ * cache, whose slots hold what each request's context is ({@link LineageRuns}).
  */
 class AttentionPlanTest {
 
@@ -150,6 +158,89 @@ class AttentionPlanTest {
         assertEquals(8, decode.numDecodeWork(), "the window's 4096 tokens in 8 splits of 512");
         assertEquals(9000 - 4096, item(decode.decodeWork(), 0)[3]);
         assertEquals(9000 - 4096 + 512, item(decode.decodeWork(), 0)[4]);
+    }
+
+    /**
+     * Requests behind one cached prefix, each listing the prefix's extent first (the same slots, far from its own)
+     * and computing only its suffix: prefixes of 16, 48, 208 and 992 tokens (whole 16-token blocks, none a multiple
+     * of every tile: 32, 64, 128), suffixes of 1 to 333 tokens, own slots in one or two extents; every group size,
+     * both prefill variants, with and without a sliding window.
+     */
+    @Test
+    void kernelsReadEachKeyFromItsSlotAfterAnAttachedPrefix() {
+        int[] prefixes = {16, 48, 208, 992, 48, 208, 992, 16};
+        int[] suffixes = {1, 7, 19, 111, 333, 2, 64, 130};
+        SegmentScenario scenario = SegmentScenario.attachedPrefix(new Random(SEED), prefixes, suffixes);
+        ForwardBatch batch = scenario.step();
+        Set<Integer> prefixSlots = new HashSet<>();
+        for (int slot : scenario.prefix().slotMapping()) {
+            assertTrue(prefixSlots.add(slot) && slot < scenario.capacityTokens(), "prefix slot " + slot);
+        }
+        for (int seq = 0; seq < batch.numSeqs(); seq++) {
+            int[] context = java.util.stream.IntStream.range(batch.cuExtents()[seq], batch.cuExtents()[seq + 1])
+                    .flatMap(e -> java.util.stream.IntStream.range(batch.extentStarts()[e],
+                            batch.extentStarts()[e] + batch.extentLengths()[e])).toArray();
+            for (int j = 0; j < batch.contextLens()[seq]; j++) {
+                int row = batch.cuSeqlensQ()[seq] + j - prefixes[seq];
+                assertTrue(j < prefixes[seq] ? prefixSlots.contains(context[j])
+                        : batch.slotMapping()[row] == context[j] && !prefixSlots.contains(context[j]),
+                        "request " + seq + " token " + j + " (seed " + SEED + ")");
+            }
+        }
+        for (int group : new int[] {1, 2, 4, 8}) {
+            for (AttentionVariant prefill : new AttentionVariant[] {AttentionVariant.PREFILL,
+                    AttentionVariant.PREFILL_SM90}) {
+                for (int window : new int[] {0, 12, 200}) {
+                    AttentionPlan plan = AttentionPlan.of(batch, group, window, prefill);
+                    assertEquals(List.of(), KernelReads.check(batch, plan, group, window), "group " + group + ", "
+                            + prefill + ", window " + window + " (seed " + SEED + ")");
+                }
+            }
+        }
+    }
+
+    /**
+     * The replay is not blind: work planned as if the suffix began at position 0 (the query block's own start) stops
+     * each row's keys after the suffix's length, short of its position.
+     */
+    @Test
+    void kernelReadsFindAPlanThatIgnoresTheAttachedPrefix() {
+        ForwardBatch batch = SegmentScenario.attachedPrefix(new Random(SEED), new int[] {48}, new int[] {19}).step();
+        AttentionPlan fromZero = AttentionPlan.of(batch(new int[] {19}, new int[] {19}), 2, AttentionVariant.PREFILL);
+        List<String> problems = KernelReads.check(batch, fromZero, 2, 0);
+        assertTrue(!problems.isEmpty() && problems.get(0).startsWith("request 0 row 0 (position 48): key 19 not read"),
+                problems.toString());
+    }
+
+    /**
+     * What the engine runs: the fixture prompts behind one preamble, in steps of 23 tokens, once cold (the first
+     * request computes the preamble, the others attach it) and once from a warm cache (every request attaches all
+     * its prompt's full blocks and computes only the rest). No step reads a slot that does not hold its request's
+     * context, and the kernels would read each key from the slot the reference reads, for every group size and
+     * prefill variant.
+     */
+    @Test
+    void kernelsReadWhatTheEnginesStepsLayOutWithPrefixCaching() {
+        LineageRuns.Run run = EnginePrefixSteps.run();
+        assertEquals(List.of(), run.violations());
+        List<Long> hitTokens = EnginePrefixSteps.hitTokensPerRound();
+        assertTrue(hitTokens.get(1) > hitTokens.get(0), "the warm round reads more from the cache than the cold one: "
+                + hitTokens);
+        int attached = 0;
+        for (ForwardBatch batch : run.batches()) {
+            for (int seq = 0; seq < batch.numSeqs(); seq++) {
+                attached += batch.cuExtents()[seq + 1] - batch.cuExtents()[seq] > 1 ? 1 : 0;
+            }
+            for (int group : new int[] {1, 2, 4}) {
+                for (AttentionVariant prefill : new AttentionVariant[] {AttentionVariant.PREFILL,
+                        AttentionVariant.PREFILL_SM90}) {
+                    AttentionPlan plan = AttentionPlan.of(batch, group, prefill);
+                    assertEquals(List.of(), KernelReads.check(batch, plan, group, 0), "group " + group + ", "
+                            + prefill);
+                }
+            }
+        }
+        assertTrue(attached > 0, "some request read its context from several extents");
     }
 
     /** The group size and sliding window (0: none) of a plan. */

@@ -9,6 +9,7 @@ import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.Tensor;
 import dev.flood.backend.cuda.BackendPair.Pair;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
@@ -25,6 +26,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * at context 4200 (with one query head per KV head, the first 64 rows of its first 128-row tile end before the
  * 4096-token split that the last 64 reach: one Hopper consumer warpgroup has no K/V tile there). Every request's context
  * sits in 1 to 4 extents shuffled over the cache. Head dims 16 to 128 with 1, 2, 4 and 8 query heads per KV head.
+ * Prefix caching's layouts too: suffixes computed after a cached prefix extent that several requests list, and the
+ * very steps an engine with prefix caching runs, cold and from a warm cache.
  * Each shape runs with each {@link PrefillKernel}: on a Hopper GPU FASTEST is the persistent warp-specialized wgmma
  * kernel (PREFILL_SM90) for head dims 64 and 128 (checked) and MMA_SYNC the portable kernel; elsewhere both are the
  * portable kernel.
@@ -98,6 +101,72 @@ class CudaAttentionTest {
             assertTrue(seqError <= TOLERANCE, "attention " + shape + ", " + variant + ", request " + seq + " (context "
                     + step.contextLens()[seq] + ", " + step.queryLen(seq) + " query tokens): relative error " + seqError
                     + " (seed " + SEED + ")");
+        }
+    }
+
+    /**
+     * Prefix caching's layout: requests whose context starts with a cached prefix extent that several of them list
+     * (the same slots, apart from their own) and whose step computes only the suffix: prefixes of 16, 48, 208 and
+     * 992 tokens (16-token blocks; 48 and 208 are no multiple of the 32-, 64- or 128-token K/V tiles, and 992 ends
+     * inside a 128-token tile), suffixes of 1, 2, 7, 19, 64, 111, 130 and 333 tokens, own slots in one or two
+     * extents. Same tolerance as above.
+     */
+    @ParameterizedTest(name = "{0}: {1} heads, {2} kv heads, head dim {3}, window {4}")
+    @CsvSource({"FASTEST, 8, 2, 64, 0", "FASTEST, 16, 4, 128, 0", "FASTEST, 8, 8, 128, 0", "FASTEST, 4, 2, 16, 0",
+                "FASTEST, 4, 1, 32, 0", "FASTEST, 16, 2, 128, 200", "FASTEST, 4, 2, 16, 12", "MMA_SYNC, 8, 2, 64, 0",
+                "MMA_SYNC, 16, 4, 128, 0", "MMA_SYNC, 8, 1, 64, 200"})
+    void suffixAfterAnAttachedPrefixMatchesReference(PrefillKernel kernel, int numHeads, int numKvHeads, int headDim,
+                                                     int window) {
+        BackendPair pair = pair(kernel);
+        AttentionShape shape = AttentionShape.of(numHeads, numKvHeads, headDim).withSlidingWindow(window);
+        SegmentScenario scenario = SegmentScenario.attachedPrefix(pair.random,
+                new int[] {16, 48, 208, 992, 48, 208, 992, 16}, new int[] {1, 7, 19, 111, 333, 2, 64, 130});
+        pair.cpu.allocateCache(1, scenario.capacityTokens(), shape.kvSize());
+        pair.cuda.allocateCache(1, scenario.capacityTokens(), shape.kvSize());
+        writePrefix(pair, scenario.prefix(), shape);
+        assertStepMatches(pair, scenario.step(), shape, "attached prefix");
+    }
+
+    /**
+     * The steps a CPU engine with prefix caching ran for CudaPrefixCachingTest's requests ({@link EnginePrefixSteps}:
+     * cold, then from a warm cache), replayed in order on both backends with fresh random q, k, v per step: each
+     * step writes its tokens' keys and values to the slots the engine gave them and attends over the extents the
+     * engine listed, so every cached prefix is read where an earlier step of another request wrote it. Head dim 16
+     * (the fixtures') and the Hopper kernel's 64 and 128. Same tolerance as above.
+     */
+    @ParameterizedTest(name = "{0}: {1} heads, {2} kv heads, head dim {3}")
+    @CsvSource({"FASTEST, 4, 2, 16", "FASTEST, 8, 2, 64", "FASTEST, 16, 4, 128", "MMA_SYNC, 16, 4, 128"})
+    void theEnginesPrefixCachingStepsMatchReference(PrefillKernel kernel, int numHeads, int numKvHeads,
+                                                    int headDim) {
+        BackendPair pair = pair(kernel);
+        AttentionShape shape = AttentionShape.of(numHeads, numKvHeads, headDim);
+        pair.cpu.allocateCache(1, EnginePrefixSteps.CACHE_TOKENS, shape.kvSize());
+        pair.cuda.allocateCache(1, EnginePrefixSteps.CACHE_TOKENS, shape.kvSize());
+        List<ForwardBatch> steps = EnginePrefixSteps.run().batches();
+        for (int s = 0; s < steps.size(); s++) {
+            assertStepMatches(pair, EnginePrefixSteps.withRowIds(steps.get(s)), shape, "engine step " + s + " of "
+                    + steps.size());
+        }
+    }
+
+    /** One step on both backends: fresh q, k, v, the cache write, attention; each request within the tolerance. */
+    private static void assertStepMatches(BackendPair pair, ForwardBatch step, AttentionShape shape, String what) {
+        AttentionVariant variant = pair.cuda.prefillVariant(shape.headDim());
+        pair.beginStep(step);
+        Pair<Tensor> qkv = pair.randomActivation(step.numTokens(), shape.qkvWidth(), 2f, step);
+        pair.cpu.writeCache(0, qkv.cpu(), shape, step);
+        pair.cuda.writeCache(0, qkv.cuda(), shape, step);
+        Pair<Tensor> out = pair.allocate(step.numTokens(), shape.qSize());
+        pair.cpu.attention(0, qkv.cpu(), shape, step, out.cpu());
+        pair.cuda.attention(0, qkv.cuda(), shape, step, out.cuda());
+        float[] expected = pair.cpu.toHost(out.cpu());
+        float[] actual = pair.cuda.toHost(out.cuda());
+        for (int seq = 0; seq < step.numSeqs(); seq++) {
+            double seqError = BackendPair.relativeError(rows(actual, step, seq, shape), rows(expected, step, seq, shape));
+            int numExtents = step.cuExtents()[seq + 1] - step.cuExtents()[seq];
+            assertTrue(seqError <= TOLERANCE, what + ": attention " + shape + ", " + variant + ", request " + seq
+                    + " (context " + step.contextLens()[seq] + ", " + step.queryLen(seq) + " query tokens, "
+                    + numExtents + " extents): relative error " + seqError + " (seed " + SEED + ")");
         }
     }
 

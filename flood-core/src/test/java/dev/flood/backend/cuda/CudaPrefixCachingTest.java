@@ -1,36 +1,44 @@
 package dev.flood.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flood.api.EngineConfig;
-import dev.flood.api.EngineMetrics;
+import dev.flood.api.EngineConfig.CudaGraphs;
+import dev.flood.api.EngineConfig.PrefixCaching;
 import dev.flood.api.FloodEngine;
 import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationResult;
+import dev.flood.api.PrefixCacheStats;
 import dev.flood.api.SamplingParams;
 import dev.flood.testing.Fixtures;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 
 /**
- * Prefix caching on the CUDA engine: requests behind one shared preamble give the same greedy tokens with it on
- * as with it off, on every fixture model, while the preamble is read from the cache.
+ * Prefix caching on the CUDA engine: the same greedy tokens with it on as with it off, on every fixture model, for
+ * prompts that share none of a prefix (the fixture prompts alone), part of one (the fixture prompts behind one
+ * preamble, which ends inside a 16-token block), all of one (the preamble alone, which the others extend) and all
+ * of a prompt (the first one twice); once cold (the first request computes the preamble, the others attach it)
+ * and once more on the same engine from a warm cache (every request attaches all its prompt's full blocks and
+ * computes only the rest). With CUDA graphs off (the default) and on, since a request that attaches all but one
+ * token of its prompt joins a step that may be decode-only.
  *
  * <p>Tolerance: with caching on, a request reads the preamble's keys and values as another request's step computed
  * them (other rows in the batch, another chunking), so bf16 GEMMs may round them differently. Tokens must be equal
  * until a near-tie: where they first part, the top-2 log-probability gap with caching off must be under
- * {@link CudaEngineTest}'s near-tie bound; after that the contexts differ.
+ * {@link CudaEngineTest}'s near-tie bound; after that the contexts differ. A NaN in a request's logits fails it,
+ * and the failure names the request, its round and the graphs setting.
  */
 @Tag("gpu")
 class CudaPrefixCachingTest {
 
     static final List<String> MODELS = Fixtures.MODELS;
     private static final double NEAR_TIE = 0.1;
-    private static final String PREAMBLE = "You are a careful assistant. Answer in one short sentence, in plain words,"
-            + " and never repeat the question. The archive keeps letters, maps and ledgers from the river towns. ";
 
     private static EngineConfig.Builder config(String name) {
         return EngineConfig.builder(Fixtures.model(name)).backend("cuda").maxBatchTokens(23);
@@ -39,27 +47,70 @@ class CudaPrefixCachingTest {
     @ParameterizedTest
     @FieldSource("MODELS")
     void sameGreedyTokensWithPrefixCachingOnAndOff(String name) {
+        sameTokensOnAndOff(name, CudaGraphs.OFF);
+    }
+
+    @ParameterizedTest
+    @FieldSource("MODELS")
+    void sameGreedyTokensWithPrefixCachingOnAndOffWithCudaGraphs(String name) {
+        sameTokensOnAndOff(name, CudaGraphs.ON);
+    }
+
+    private static void sameTokensOnAndOff(String name, CudaGraphs graphs) {
         SamplingParams greedy = SamplingParams.builder().maxNewTokens(24).ignoreEos().logprobs(2).build();
-        List<GenerateRequest> requests = Fixtures.cases(name).stream()
-                .map(c -> GenerateRequest.of(PREAMBLE + c.prompt(), greedy)).toList();
+        List<String> prompts = prompts(name);
+        List<GenerateRequest> requests = prompts.stream().map(p -> GenerateRequest.of(p, greedy)).toList();
         List<GenerationResult> off;
-        try (FloodEngine engine = FloodEngine.open(config(name).prefixCaching(EngineConfig.PrefixCaching.OFF).build())) {
+        try (FloodEngine engine = FloodEngine.open(config(name).cudaGraphs(graphs).prefixCaching(PrefixCaching.OFF)
+                .build())) {
             off = engine.generate(requests);
         }
-        try (FloodEngine engine = FloodEngine.open(config(name).build())) {
-            List<GenerationResult> on = engine.generate(requests);
-            List<GenerationResult> warm = engine.generate(requests);
-            for (int i = 0; i < requests.size(); i++) {
-                assertEquals(24, off.get(i).tokenIds().size(), name + " case " + i);
-                CudaEngineTest.assertSameUntilNearTie(off.get(i), on.get(i), NEAR_TIE, name + " case " + i);
-                CudaEngineTest.assertSameUntilNearTie(off.get(i), warm.get(i), NEAR_TIE, name + " case " + i
-                        + " from a warm cache");
-            }
-            EngineMetrics metrics = engine.metrics();
-            System.out.printf("%s: %d of %d prompt tokens read from the cache%n", name,
-                    metrics.prefixCache().hitTokens(), metrics.prefixCache().lookedUpTokens());
-            assertTrue(metrics.prefixCache().hitTokens() >= (long) (2 * requests.size() - 1) * 16,
-                    name + ": every request but the first should read at least the preamble's first block");
+        String how = name + ", CUDA graphs " + graphs.name().toLowerCase(java.util.Locale.ROOT);
+        for (int i = 0; i < requests.size(); i++) {
+            assertFalse(off.get(i).isError(), how + ", caching off, request " + i + ": " + off.get(i).error());
+            assertEquals(24, off.get(i).tokenIds().size(), how + ", caching off, request " + i);
         }
+        try (FloodEngine engine = FloodEngine.open(config(name).cudaGraphs(graphs).build())) {
+            List<GenerationResult> cold = engine.generate(requests);
+            PrefixCacheStats afterCold = engine.metrics().prefixCache();
+            List<GenerationResult> warm = engine.generate(requests);
+            PrefixCacheStats afterWarm = engine.metrics().prefixCache();
+            for (int i = 0; i < requests.size(); i++) {
+                CudaEngineTest.assertSameUntilNearTie(off.get(i), cold.get(i), NEAR_TIE, how + ", request " + i
+                        + " (" + kind(prompts, i) + "), cold cache");
+                CudaEngineTest.assertSameUntilNearTie(off.get(i), warm.get(i), NEAR_TIE, how + ", request " + i
+                        + " (" + kind(prompts, i) + "), warm cache");
+            }
+            long coldHits = afterCold.hitTokens();
+            long warmHits = afterWarm.hitTokens() - coldHits;
+            System.out.printf("%s: %d prompt tokens read from the cache cold, %d warm, of %d per round%n", how,
+                    coldHits, warmHits, afterCold.lookedUpTokens());
+            int behindPreamble = (prompts.size() - 2) / 2;
+            assertTrue(coldHits >= (long) behindPreamble * 16, how + ": every request behind the preamble but the"
+                    + " first should read at least its first block, cold; read " + coldHits);
+            assertTrue(warmHits > coldHits, how + ": a warm cache serves more than a cold one: " + warmHits + " vs "
+                    + coldHits);
+        }
+    }
+
+    /**
+     * The fixture prompts behind the preamble (part of a prefix), the fixture prompts alone (none), the preamble
+     * alone (all of a prefix the first ones extend) and the first prompt again (all of a prompt).
+     */
+    private static List<String> prompts(String name) {
+        String preamble = EnginePrefixSteps.PREAMBLE;
+        List<String> cases = Fixtures.cases(name).stream().map(Fixtures.Case::prompt).toList();
+        List<String> prompts = new ArrayList<>();
+        cases.forEach(c -> prompts.add(preamble + c));
+        prompts.addAll(cases);
+        prompts.add(preamble);
+        prompts.add(preamble + cases.get(0));
+        return prompts;
+    }
+
+    private static String kind(List<String> prompts, int i) {
+        int cases = (prompts.size() - 2) / 2;
+        return i < cases ? "behind the preamble" : i < 2 * cases ? "no shared prefix"
+                : i == 2 * cases ? "the preamble alone" : "a repeated prompt";
     }
 }

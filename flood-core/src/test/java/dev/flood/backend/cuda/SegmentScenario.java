@@ -56,6 +56,74 @@ record SegmentScenario(ForwardBatch prefix, ForwardBatch step, int capacityToken
         return new SegmentScenario(prefix, step, capacity);
     }
 
+    /**
+     * Prefix caching's layout: request r lists one cached prefix extent of prefixes[r] slots first (requests with
+     * equal prefixes list the same slots, as requests behind one cached prompt do) and then its own slots, in one or
+     * two extents apart from every other; {@code step} computes its suffixes[r] tokens after the prefix, and
+     * {@code prefix} writes each prefix slot once (one row per slot, in a request of its own).
+     */
+    static SegmentScenario attachedPrefix(Random random, int[] prefixes, int[] suffixes) {
+        int numSeqs = prefixes.length;
+        java.util.Map<Integer, Integer> prefixStart = new java.util.HashMap<>();
+        int cursor = 5;
+        for (int prefix : prefixes) {
+            if (!prefixStart.containsKey(prefix)) {
+                prefixStart.put(prefix, cursor);
+                cursor += prefix + 3 + random.nextInt(40);
+            }
+        }
+        int numTokens = java.util.Arrays.stream(suffixes).sum();
+        int[] positions = new int[numTokens];
+        int[] slotMapping = new int[numTokens];
+        int[] cuSeqlensQ = new int[numSeqs + 1];
+        int[] contextLens = new int[numSeqs];
+        int[] cuExtents = new int[numSeqs + 1];
+        List<Integer> starts = new ArrayList<>();
+        List<Integer> lengths = new ArrayList<>();
+        int row = 0;
+        for (int r = 0; r < numSeqs; r++) {
+            starts.add(prefixStart.get(prefixes[r]));
+            lengths.add(prefixes[r]);
+            int own = suffixes[r] + random.nextInt(24);
+            int firstPiece = own > 1 && random.nextBoolean() ? 1 + random.nextInt(own - 1) : own;
+            int[] pieceStarts = {cursor + random.nextInt(7), 0};
+            cursor = pieceStarts[0] + firstPiece + 1 + random.nextInt(30);
+            pieceStarts[1] = cursor;
+            starts.add(pieceStarts[0]);
+            lengths.add(firstPiece);
+            if (firstPiece < own) {
+                starts.add(pieceStarts[1]);
+                lengths.add(own - firstPiece);
+                cursor += own - firstPiece;
+            }
+            cursor += 1 + random.nextInt(9);
+            for (int i = 0; i < suffixes[r]; i++) {
+                positions[row] = prefixes[r] + i;
+                slotMapping[row] = i < firstPiece ? pieceStarts[0] + i : pieceStarts[1] + i - firstPiece;
+                row++;
+            }
+            cuSeqlensQ[r + 1] = row;
+            contextLens[r] = prefixes[r] + suffixes[r];
+            cuExtents[r + 1] = starts.size();
+        }
+        int[] ids = java.util.stream.IntStream.range(0, numTokens).toArray();
+        ForwardBatch step = new ForwardBatch(ids, positions, slotMapping, cuSeqlensQ, contextLens, cuExtents,
+                starts.stream().mapToInt(Integer::intValue).toArray(),
+                lengths.stream().mapToInt(Integer::intValue).toArray(), new int[0]);
+        int capacity = cursor + 1;
+        int[] prefixSlots = prefixStart.entrySet().stream()
+                .flatMapToInt(e -> java.util.stream.IntStream.range(e.getValue(), e.getValue() + e.getKey()))
+                .sorted().toArray();
+        return new SegmentScenario(writes(prefixSlots, capacity), step, capacity);
+    }
+
+    /** One request whose rows write the given slots, each once (its context: the whole cache, one extent). */
+    static ForwardBatch writes(int[] slots, int capacity) {
+        int[] ids = java.util.stream.IntStream.range(0, slots.length).toArray();
+        return new ForwardBatch(ids, ids.clone(), slots.clone(), new int[] {0, slots.length},
+                new int[] {slots.length}, new int[] {0, 1}, new int[] {0}, new int[] {capacity}, new int[0]);
+    }
+
     /** Requests with {@code queryLens[r] > 0}, each feeding tokens firstPositions[r] .. contextLens[r] - 1. */
     private static ForwardBatch batch(int[][] starts, int[][] lengths, int[] queryLens, int[] firstPositions,
                                       int[] contextLens) {

@@ -3,6 +3,8 @@ package dev.flood.spark.runtime;
 import dev.flood.api.EngineMetrics;
 import dev.flood.api.FloodEngine;
 import dev.flood.api.FloodException;
+import dev.flood.api.PrefixCacheClaims;
+import dev.flood.api.PrefixCacheStats;
 import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
@@ -87,6 +89,7 @@ public final class PartitionRunner<R> {
         this.partition = partition;
         for (CallRunner call : calls) {
             startMetrics.computeIfAbsent(call.engine(), FloodEngine::metrics);
+            PrefixCacheClaims.register(call.engine());
         }
     }
 
@@ -141,8 +144,9 @@ public final class PartitionRunner<R> {
     }
 
     /**
-     * Records the engine's mean running batch over the task. Idempotent; called when the input is exhausted and
-     * again (as a no-op, or for a task cut short) when the task completes.
+     * Records the engine's mean running batch over the task, claims its prefix cache counters (what a sum over
+     * tasks of those means: {@link PrefixCacheClaims}) and notes its cached prefixes now. Idempotent; called when
+     * the input is exhausted and again (as a no-op, or for a task cut short) when the task completes.
      */
     public void finish() {
         if (finished) {
@@ -151,16 +155,26 @@ public final class PartitionRunner<R> {
         finished = true;
         double batchSum = 0;
         long steps = 0;
+        long cachedPromptTokens = 0;
+        long lookedUpPromptTokens = 0;
+        int cachedPrefixTokens = 0;
+        int cachedPrefixExtents = 0;
         for (Map.Entry<FloodEngine, EngineMetrics> e : startMetrics.entrySet()) {
+            PrefixCacheStats claimed = PrefixCacheClaims.claim(e.getKey());
+            cachedPromptTokens += claimed.hitTokens();
+            lookedUpPromptTokens += claimed.lookedUpTokens();
             EngineMetrics before = e.getValue();
             EngineMetrics after = e.getKey().metrics();
             // the engine keeps a mean over all steps since it opened: mean * steps recovers the sum of batch sizes
             batchSum += after.meanRunningBatch() * after.steps() - before.meanRunningBatch() * before.steps();
             steps += after.steps() - before.steps();
+            cachedPrefixTokens += after.cache().cachedTokens();
+            cachedPrefixExtents += after.cache().cachedExtents();
         }
         if (steps > 0) {
             metrics.meanRunningBatch(batchSum / steps);
         }
+        metrics.prefixCache(cachedPromptTokens, lookedUpPromptTokens, cachedPrefixTokens, cachedPrefixExtents);
     }
 
     private Pending<R> submit(R row, long rowNumber) {

@@ -14,6 +14,14 @@ public interface RunnerMetrics extends Serializable {
     /** Mean requests per engine step while this task ran (the engine's batch, shared with other tasks). */
     void meanRunningBatch(double requests);
 
+    /**
+     * Prefix cache figures when the task ends: prompt tokens the engine read from its cache and prompt tokens it
+     * looked up there since the previous claim on the engine ({@link dev.flood.api.PrefixCacheClaims}), and the
+     * cached prefixes now, in token slots and in runs of slots (summed over the task's engines).
+     */
+    void prefixCache(long cachedPromptTokens, long lookedUpPromptTokens, int cachedPrefixTokens,
+                     int cachedPrefixExtents);
+
     RunnerMetrics NONE = new RunnerMetrics() {
         @Override
         public void row(long promptTokens, long generatedTokens) {
@@ -25,6 +33,11 @@ public interface RunnerMetrics extends Serializable {
 
         @Override
         public void meanRunningBatch(double requests) {
+        }
+
+        @Override
+        public void prefixCache(long cachedPromptTokens, long lookedUpPromptTokens, int cachedPrefixTokens,
+                                int cachedPrefixExtents) {
         }
     };
 }

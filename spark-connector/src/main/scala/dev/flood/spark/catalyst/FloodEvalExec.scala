@@ -28,11 +28,19 @@ case class FloodEvalExec(calls: Seq[FloodCall], resultAttrs: Seq[Attribute], spe
   override def outputOrdering: Seq[SortOrder] = child.outputOrdering
 
   override lazy val metrics: Map[String, SQLMetric] = Map(
-    "numOutputRows" -> SQLMetrics.createMetric(sparkContext, "number of output rows"),
-    "promptTokens" -> SQLMetrics.createMetric(sparkContext, "prompt tokens"),
-    "generatedTokens" -> SQLMetrics.createMetric(sparkContext, "generated tokens"),
-    "engineTime" -> SQLMetrics.createNanoTimingMetric(sparkContext, "engine time (task waiting)"),
-    "meanRunningBatch" -> SQLMetrics.createAverageMetric(sparkContext, "mean running batch"))
+    SqlRunnerMetrics.ROWS -> SQLMetrics.createMetric(sparkContext, "number of output rows"),
+    SqlRunnerMetrics.PROMPT_TOKENS -> SQLMetrics.createMetric(sparkContext, "prompt tokens"),
+    SqlRunnerMetrics.GENERATED_TOKENS -> SQLMetrics.createMetric(sparkContext, "generated tokens"),
+    SqlRunnerMetrics.ENGINE_TIME -> SQLMetrics.createNanoTimingMetric(sparkContext, "engine time (task waiting)"),
+    SqlRunnerMetrics.MEAN_RUNNING_BATCH -> SQLMetrics.createAverageMetric(sparkContext, "mean running batch"),
+    // their ratio is the prefix cache hit rate; what the sums mean with a shared engine: SqlRunnerMetrics
+    SqlRunnerMetrics.CACHED_PROMPT_TOKENS -> SQLMetrics.createMetric(sparkContext, "prompt tokens from prefix cache"),
+    SqlRunnerMetrics.LOOKED_UP_PROMPT_TOKENS ->
+      SQLMetrics.createMetric(sparkContext, "prompt tokens looked up in prefix cache"),
+    SqlRunnerMetrics.CACHED_PREFIX_TOKENS ->
+      SQLMetrics.createAverageMetric(sparkContext, "cached prefix tokens at task end"),
+    SqlRunnerMetrics.CACHED_PREFIX_EXTENTS ->
+      SQLMetrics.createAverageMetric(sparkContext, "cached prefix extents at task end"))
 
   override protected def doExecute(): RDD[InternalRow] = {
     val input = AttributeSeq.fromNormalOutput(child.output)
@@ -41,8 +49,7 @@ case class FloodEvalExec(calls: Seq[FloodCall], resultAttrs: Seq[Attribute], spe
       (call.arguments ++ call.key.map(k => Cast(k, StringType)))
         .map(a => BindReferences.bindReference[Expression](a, input)).asJava
     }
-    val sink = new SqlRunnerMetrics(metrics("numOutputRows"), metrics("promptTokens"), metrics("generatedTokens"),
-      metrics("engineTime"), metrics("meanRunningBatch"))
+    val sink = new SqlRunnerMetrics(metrics.asJava)
     val task = new CatalystPartitionTask(specs.asJava, arguments.asJava, output.map(_.dataType).asJava, sink)
     child.execute().mapPartitionsWithIndex((index, rows) => task.run(index, rows.asJava).asScala)
   }

@@ -87,6 +87,11 @@ class PartitionRunnerTest {
         public void meanRunningBatch(double requests) {
             meanRunningBatch = requests;
         }
+
+        @Override
+        public void prefixCache(long cachedPromptTokens, long lookedUpPromptTokens, int cachedPrefixTokens,
+                                int cachedPrefixExtents) {
+        }
     }
 
     @Test
