@@ -28,6 +28,18 @@ public final class FloodFunctions {
         return call(FloodFunction.GENERATE, options, prompt);
     }
 
+    /**
+     * The model's next (assistant) message of each conversation: {@code messages} is an
+     * {@code array<struct<role: string, content: string>>} column, rendered by the model's chat template.
+     */
+    public static Column flood_chat(Column messages) {
+        return call(FloodFunction.CHAT, Map.of(), messages);
+    }
+
+    public static Column flood_chat(Column messages, Map<String, String> options) {
+        return call(FloodFunction.CHAT, options, messages);
+    }
+
     public static Column flood_perplexity(Column text) {
         return call(FloodFunction.PERPLEXITY, Map.of(), text);
     }

@@ -60,14 +60,14 @@ public final class FloodOptions {
     public static final FloodOption SEED = sampling("seed", "0",
             "base of each row's sampling seed; a row's seed also hashes its prompt and sampling options");
     public static final FloodOption SYSTEM = sampling("system", null,
-            "flood_generate: a system message; each prompt is then sent as a user message through the model's "
-                    + "chat template");
+            "a system message: flood_generate sends each prompt as a user message after it through the model's "
+                    + "chat template; flood_chat puts it before each row's messages");
     public static final FloodOption JSON_SCHEMA = sampling("json_schema", null,
-            "flood_generate: outputs are JSON valid under this JSON schema (constrained decoding)");
+            "flood_generate, flood_chat: outputs are JSON valid under this JSON schema (constrained decoding)");
     public static final FloodOption REGEX = sampling("regex", null,
-            "flood_generate: outputs are texts the whole regular expression matches");
+            "flood_generate, flood_chat: outputs are texts the whole regular expression matches");
     public static final FloodOption CHOICE = sampling("choice", null,
-            "flood_generate: outputs are exactly one of these texts, a JSON array of strings");
+            "flood_generate, flood_chat: outputs are exactly one of these texts, a JSON array of strings");
 
     public static final FloodOption MAX_LENGTH = scoring("max_length", null,
             "flood_perplexity: tokens in one window; unset: the model's context. A longer text is scored in strided "
@@ -85,6 +85,9 @@ public final class FloodOptions {
             "a column of the call's input whose value names a failed row in on_error=fail messages");
     public static final FloodOption OUTPUT = new FloodOption("output", "plain", FloodOption.Scope.CALL_ONLY,
             "plain (string, or double for perplexity) or struct (with token counts, finish reason and error)");
+    public static final FloodOption OUTPUT_SCHEMA = new FloodOption("output_schema", null, FloodOption.Scope.CALL_ONLY,
+            "flood_generate, flood_chat: a Spark DDL schema ('name STRING, age INT') or a JSON schema; outputs are "
+                    + "JSON held to it, and the column is the typed value parsed from them");
 
     /** Every option, by key, in the order above. */
     public static final Map<String, FloodOption> ALL = index(List.of(MODEL, LOAD_FORMAT, BACKEND, DEVICES,
@@ -92,7 +95,7 @@ public final class FloodOptions {
             PREFIX_CACHING, THREADS, ENGINE_SEED, TEMPERATURE, TOP_K, TOP_P, MIN_P, REPETITION_PENALTY,
             PRESENCE_PENALTY, FREQUENCY_PENALTY, MAX_TOKENS, STOP, STOP_TOKEN_IDS, IGNORE_EOS, LOGPROBS, SEED, SYSTEM,
             JSON_SCHEMA, REGEX, CHOICE, MAX_LENGTH, STRIDE, SLIDING_WINDOW, ON_ERROR, MAX_IN_FLIGHT, KEY_COLUMN,
-            OUTPUT));
+            OUTPUT, OUTPUT_SCHEMA));
 
     private FloodOptions() {
     }

@@ -6,6 +6,7 @@ import dev.flood.api.EngineConfig;
 import dev.flood.api.ResponseFormat;
 import dev.flood.api.SamplingParams;
 import dev.flood.api.ScoreOptions;
+import dev.flood.spark.typed.OutputSchema;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,8 +26,8 @@ import java.util.TreeMap;
  *   <li>the default in {@link FloodOptions}.</li>
  * </ol>
  * For the GPU, the task's assigned {@code gpu} resource wins over {@code devices} (see
- * {@link #engineConfig(List)}). {@code output} fixes the column's type during analysis, so only the call may set
- * it. Built on the driver (which validates every value, so a bad option fails the query before any task runs)
+ * {@link #engineConfig(List)}). {@code output} and {@code output_schema} fix the column's type during analysis, so
+ * only the call may set them. Built on the driver (which validates every value, so a bad option fails the query before any task runs)
  * and shipped to executors.
  */
 public final class FloodSettings implements Serializable {
@@ -91,6 +92,12 @@ public final class FloodSettings implements Serializable {
             FloodOptions.byKey(key);
         }
         return parseOutput(callOptions.getOrDefault(FloodOptions.OUTPUT.key(), FloodOptions.OUTPUT.defaultValue()));
+    }
+
+    /** The output schema from the call's options alone (analysis time), or null without one. */
+    public static OutputSchema outputSchemaOf(Map<String, String> callOptions) {
+        String schema = callOptions.get(FloodOptions.OUTPUT_SCHEMA.key());
+        return schema == null ? null : OutputSchema.parse(schema);
     }
 
     /** The resolved value: explicit, else the default (null if the option has none). */
@@ -169,8 +176,21 @@ public final class FloodSettings implements Serializable {
         return value(FloodOptions.SYSTEM);
     }
 
-    /** The format flood_generate's outputs must take, or null; at most one of json_schema, regex and choice. */
+    /**
+     * The format generated outputs must take, or null; at most one of json_schema, regex and choice, and none of
+     * them with output_schema (whose JSON schema is the format then).
+     */
     public ResponseFormat responseFormat() {
+        OutputSchema outputSchema = outputSchema();
+        if (outputSchema != null) {
+            for (FloodOption other : List.of(FloodOptions.JSON_SCHEMA, FloodOptions.REGEX, FloodOptions.CHOICE)) {
+                if (value(other) != null) {
+                    throw new IllegalArgumentException("the Flood option output_schema cannot be combined with "
+                            + other.key() + ": output_schema already holds the output to its JSON schema");
+                }
+            }
+            return ResponseFormat.jsonSchema(outputSchema.jsonSchema());
+        }
         List<ResponseFormat> formats = new ArrayList<>();
         if (value(FloodOptions.JSON_SCHEMA) != null) {
             formats.add(ResponseFormat.jsonSchema(value(FloodOptions.JSON_SCHEMA)));
@@ -213,6 +233,12 @@ public final class FloodSettings implements Serializable {
 
     public Output output() {
         return parseOutput(value(FloodOptions.OUTPUT));
+    }
+
+    /** The typed value each generated row is parsed into, or null for text. */
+    public OutputSchema outputSchema() {
+        String schema = value(FloodOptions.OUTPUT_SCHEMA);
+        return schema == null ? null : OutputSchema.parse(schema);
     }
 
     public OnError onError() {

@@ -16,8 +16,8 @@ import scala.runtime.BoxedUnit;
 
 /**
  * Adds Flood to a Spark session: set {@code spark.sql.extensions=dev.flood.spark.FloodSparkExtensions}. SQL,
- * PySpark and DataFrame users then call {@code flood_generate}, {@code flood_perplexity} and {@code flood_score}
- * by name.
+ * PySpark and DataFrame users then call {@code flood_generate}, {@code flood_chat}, {@code flood_perplexity} and
+ * {@code flood_score} by name.
  */
 public final class FloodSparkExtensions implements SparkSessionExtensionsProvider {
 

@@ -3,6 +3,7 @@ package dev.flood.spark;
 import dev.flood.spark.runtime.CallSpec;
 import dev.flood.spark.runtime.FloodFunction;
 import dev.flood.spark.runtime.FloodSchemas;
+import dev.flood.spark.runtime.MessagesColumn;
 import dev.flood.spark.runtime.RowPartitionTask;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
@@ -31,6 +32,12 @@ public final class FloodTransforms {
     public static Function1<Dataset<Row>, Dataset<Row>> generate(String promptColumn, String outputColumn,
                                                                  Map<String, String> options) {
         return df -> apply(df, FloodFunction.GENERATE, new String[] {promptColumn}, outputColumn, options);
+    }
+
+    /** {@code messagesColumn} holds an {@code array<struct<role: string, content: string>>} per row. */
+    public static Function1<Dataset<Row>, Dataset<Row>> chat(String messagesColumn, String outputColumn,
+                                                             Map<String, String> options) {
+        return df -> apply(df, FloodFunction.CHAT, new String[] {messagesColumn}, outputColumn, options);
     }
 
     public static Function1<Dataset<Row>, Dataset<Row>> perplexity(String textColumn, String outputColumn,
@@ -67,14 +74,21 @@ public final class FloodTransforms {
             throw new IllegalArgumentException(function.sqlName() + ": " + FloodOptions.KEY_COLUMN.key() + " '"
                     + keyColumn + "' names no column of the input (" + String.join(", ", schema.fieldNames()) + ")");
         }
-        StructType output = schema.add(outputColumn, FloodSchemas.dataType(function, settings.output()), true);
-        RowPartitionTask task = new RowPartitionTask(new CallSpec(function, settings), indexes,
+        StructType output = schema.add(outputColumn, FloodSchemas.dataType(function, settings.output(),
+                settings.outputSchema()), true);
+        RowPartitionTask task = new RowPartitionTask(new CallSpec(function, settings), schema, indexes,
                 keyColumn == null ? -1 : schema.fieldIndex(keyColumn));
         return df.mapPartitions(task, Encoders.row(output));
     }
 
-    /** Column 0 is the prompt or text (flood_generate's may be token ids); flood_score's column 1 its choices. */
+    /**
+     * Column 0 is the prompt or text (flood_generate's may be token ids), or flood_chat's messages; flood_score's
+     * column 1 its choices.
+     */
     private static boolean accepts(FloodFunction function, int column, DataType actual) {
+        if (function == FloodFunction.CHAT) {
+            return MessagesColumn.problem(actual).isEmpty();
+        }
         if (column == 1) {
             return actual instanceof ArrayType array && array.elementType().equals(DataTypes.StringType);
         }
@@ -83,6 +97,9 @@ public final class FloodTransforms {
     }
 
     private static String expected(FloodFunction function, int column) {
+        if (function == FloodFunction.CHAT) {
+            return MessagesColumn.TYPE;
+        }
         if (column == 1) {
             return "array<string>";
         }

@@ -1,5 +1,6 @@
 package dev.flood.spark;
 
+import dev.flood.api.ChatMessage;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -8,8 +9,8 @@ import java.util.List;
 
 /**
  * Each generated row's sampling seed: the first 8 bytes of SHA-256 over the call's base {@code seed}, its sampling
- * options (every {@link FloodOption.Scope#SAMPLING} option's resolved value, by key) and the prompt (its text, or
- * its token ids). A retried or speculative task therefore samples exactly what the first attempt did, whatever
+ * options (every {@link FloodOption.Scope#SAMPLING} option's resolved value, by key) and the prompt (its text, its
+ * token ids, or flood_chat's messages). A retried or speculative task therefore samples exactly what the first attempt did, whatever
  * the partitioning or batch. Rows with the same prompt and options get the same seed (and so the same text); vary
  * {@code seed} per call for independent samples.
  */
@@ -28,6 +29,17 @@ public final class RowSeeds {
         StringBuilder ids = new StringBuilder("\u0003");
         promptTokenIds.forEach(id -> ids.append(id).append(','));
         return hash(settings, ids);
+    }
+
+    /** The seed of a conversation: hashed apart from every text and token-id prompt. */
+    public static long seedOfMessages(FloodSettings settings, List<ChatMessage> messages) {
+        // each part length-prefixed, so that no two conversations hash the same text
+        StringBuilder text = new StringBuilder("\u0004");
+        for (ChatMessage message : messages) {
+            text.append(message.role().length()).append(':').append(message.role())
+                    .append(message.content().length()).append(':').append(message.content());
+        }
+        return hash(settings, text);
     }
 
     private static long hash(FloodSettings settings, CharSequence prompt) {

@@ -143,7 +143,9 @@ class FloodFunctionsIT {
         Map<String, String> options = Map.of("max_tokens", "3", "logprobs", "2", "output", "struct");
         List<GenerationResult> expected = direct(options);
         List<Row> rows = frame.select(flood_generate(col("prompt"), options)).collectAsList();
+        List<Row> transformed = frame.transform(FloodTransforms.generate("prompt", "out", options)).collectAsList();
         for (int i = 0; i < prompts.size(); i++) {
+            assertEquals(rows.get(i).getStruct(0), transformed.get(i).getStruct(2), "the transform helper's struct");
             List<Row> logprobs = rows.get(i).getStruct(0).getList(4);
             assertEquals(expected.get(i).logprobs().size(), logprobs.size());
             for (int t = 0; t < logprobs.size(); t++) {
@@ -161,6 +163,8 @@ class FloodFunctionsIT {
         List<Row> dataFrame = frame.select(flood_perplexity(col("prompt"))).collectAsList();
         List<Row> sql = spark.sql("SELECT flood_perplexity(prompt, named_struct('output', 'struct')) FROM prompts")
                 .collectAsList();
+        List<Row> transformedStructs = frame.transform(FloodTransforms.perplexity("prompt", "ppl",
+                Map.of("output", "struct"))).collectAsList();
         List<Row> transformed = frame.transform(FloodTransforms.perplexity("prompt", "ppl", Map.of())).collectAsList();
         for (int i = 0; i < prompts.size(); i++) {
             ScoreResult e = expected.get(i);
@@ -172,6 +176,7 @@ class FloodFunctionsIT {
             assertEquals(e.meanNll(), struct.getDouble(1), 1e-6 * Math.abs(e.meanNll()));
             assertEquals(e.tokens(), struct.getInt(2));
             assertEquals(e.tokenLogprobs().size(), struct.getList(3).size());
+            assertEquals(e.tokenLogprobs().size(), transformedStructs.get(i).getStruct(2).getList(3).size());
         }
     }
 

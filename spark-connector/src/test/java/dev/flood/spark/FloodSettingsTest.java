@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flood.api.ChatMessage;
 import dev.flood.api.EngineConfig;
 import dev.flood.api.ResponseFormat;
 import dev.flood.api.SamplingParams;
@@ -84,7 +85,8 @@ class FloodSettingsTest {
         all.put("key_column", "id");
         all.put("output", "struct");
         Set<String> covered = new HashSet<>(all.keySet());
-        covered.addAll(List.of("regex", "choice"));   // one format per call: aResponseFormatAndASystemMessage
+        // one format per call: aResponseFormatAndASystemMessage, anOutputSchemaIsTheCallsFormat
+        covered.addAll(List.of("regex", "choice", "output_schema"));
         assertEquals(FloodOptions.ALL.keySet(), covered, "the test sets every option");
         FloodSettings settings = FloodSettings.resolve(Map.of(), all);
         EngineConfig engine = settings.engineConfig(List.of());
@@ -131,6 +133,25 @@ class FloodSettingsTest {
         long plain = RowSeeds.seed(FloodSettings.resolve(CONF, Map.of()), "p");
         assertNotEquals(plain, RowSeeds.seed(FloodSettings.resolve(CONF, Map.of("system", "s")), "p"),
                 "the system message is a sampling option: it changes the row's seed");
+    }
+
+    @Test
+    void anOutputSchemaIsTheCallsFormat() {
+        FloodSettings typed = FloodSettings.resolve(CONF, Map.of("output_schema", "name STRING, age INT"));
+        assertEquals(ResponseFormat.jsonSchema("{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},"
+                + "\"age\":{\"type\":\"integer\",\"minimum\":-2147483648,\"maximum\":2147483647}},"
+                + "\"required\":[\"name\",\"age\"],\"additionalProperties\":false}"), typed.responseFormat());
+        assertEquals(typed.outputSchema().valueType(),
+                FloodSettings.outputSchemaOf(Map.of("output_schema", "name STRING, age INT")).valueType());
+        assertNull(FloodSettings.outputSchemaOf(Map.of()));
+        for (String other : List.of("json_schema", "regex", "choice")) {
+            assertMessage(() -> FloodSettings.resolve(CONF, Map.of("output_schema", "a INT", other, "[\"x\"]")),
+                    "the Flood option output_schema cannot be combined with " + other);
+        }
+        assertMessage(() -> FloodSettings.resolve(Map.of("spark.flood.output_schema", "a INT"), Map.of()),
+                "spark.flood.output_schema cannot be set in the conf");
+        assertMessage(() -> FloodSettings.resolve(CONF, Map.of("output_schema", "a DATE")),
+                "output_schema: field 'a': type DATE cannot be generated as JSON");
     }
 
     @Test
@@ -214,6 +235,13 @@ class FloodSettingsTest {
         assertNotEquals(RowSeeds.seedOfTokenIds(base, ids), RowSeeds.seed(base, ids.get(0) + "," + ids.get(1) + ","),
                 "token ids hash apart from any text");
         assertNotEquals(RowSeeds.seedOfTokenIds(base, ids), RowSeeds.seedOfTokenIds(base, List.of(ids.get(1), ids.get(0))));
+        List<ChatMessage> chat = List.of(ChatMessage.user(prompt));
+        assertEquals(RowSeeds.seedOfMessages(base, chat), RowSeeds.seedOfMessages(base, List.of(ChatMessage.user(prompt))));
+        assertNotEquals(RowSeeds.seedOfMessages(base, chat), RowSeeds.seed(base, prompt), "messages hash apart from text");
+        assertNotEquals(RowSeeds.seedOfMessages(base, List.of(new ChatMessage("ab", "c"))),
+                RowSeeds.seedOfMessages(base, List.of(new ChatMessage("a", "bc"))), "roles and contents hash apart");
+        assertNotEquals(RowSeeds.seedOfMessages(base, chat), RowSeeds.seedOfMessages(base,
+                List.of(ChatMessage.system(prompt))));
     }
 
     private static void assertMessage(Executable action, String message) {

@@ -26,11 +26,17 @@ import java.util.stream.LongStream;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.source.legacy.RichSourceFunction;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -43,9 +49,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * (checked against the engine run outside Flink).
  *
  * <p>Nothing here depends on speed: the engine hands back no result until a checkpoint has completed (its gate
- * opens in the failing map's checkpoint notification), and the async operator's capacity holds every record, so
- * the source finishes, checkpoints go on with all requests in flight, and the records reach the failing map only
- * after a completed checkpoint.
+ * opens in the failing map's checkpoint notification), the async operator's capacity holds every record, and the
+ * source stays open until the gate has opened, so checkpoints go on with all requests in flight and the records
+ * reach the failing map only after a completed checkpoint. (A source that finished first would end the async
+ * operator's input, which then waits for its requests before it takes another barrier: no checkpoint could
+ * complete and the gate would never open.)
  */
 class ExactlyOnceIT {
 
@@ -76,8 +84,8 @@ class ExactlyOnceIT {
         env.setParallelism(2);
         env.enableCheckpointing(50);
         FloodAsync.generate(
-                        env.fromSequence(0, count - 1).map(i -> new Event(i, prompts.get((int) (long) i)))
-                                .returns(Event.class),
+                        env.addSource(new HeldSequence(name, count), TypeInformation.of(Long.class))
+                                .map(i -> new Event(i, prompts.get((int) (long) i))).returns(Event.class),
                         Event::prompt, Enriched::of, TypeInformation.of(Enriched.class))
                 .options(Configuration.fromMap(options))
                 .engineFactory(new ControlledEngine.Factory(name, ControlledEngine.UNTIL_OPENED))
@@ -98,6 +106,54 @@ class ExactlyOnceIT {
         }
         int submits = ControlledEngine.stats(name).submits();
         assertTrue(submits > count, "requests after the checkpoint are issued again after the restore: " + submits);
+    }
+
+    /**
+     * The ids 0 to count - 1, its position in operator state so a restore does not repeat them; then it stays open
+     * until the engine's gate has opened (polling the flag; only the order of events matters).
+     */
+    static final class HeldSequence extends RichSourceFunction<Long> implements CheckpointedFunction {
+        private final String name;
+        private final long count;
+        private transient ListState<Long> position;
+        private transient long next;
+        private volatile boolean running = true;
+
+        HeldSequence(String name, long count) {
+            this.name = name;
+            this.count = count;
+        }
+
+        @Override
+        public void run(SourceContext<Long> context) throws InterruptedException {
+            while (running && next < count) {
+                synchronized (context.getCheckpointLock()) {
+                    context.collect(next);
+                    next++;
+                }
+            }
+            while (running && !ControlledEngine.stats(name).gateOpen()) {
+                Thread.sleep(10);
+            }
+        }
+
+        @Override
+        public void cancel() {
+            running = false;
+        }
+
+        @Override
+        public void snapshotState(FunctionSnapshotContext context) throws Exception {
+            position.update(List.of(next));
+        }
+
+        @Override
+        public void initializeState(FunctionInitializationContext context) throws Exception {
+            position = context.getOperatorStateStore().getListState(new ListStateDescriptor<>("next", Long.class));
+            for (Long restored : position.get()) {
+                next = restored;
+            }
+        }
     }
 
     /**

@@ -2,16 +2,17 @@ package dev.flood.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flood.api.EngineConfig;
 import dev.flood.api.EngineConfig.CudaGraphs;
 import dev.flood.api.FloodEngine;
+import dev.flood.api.FloodException;
 import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
 import dev.flood.api.TokenLogprobs;
-import dev.flood.config.ModelConfig;
 import dev.flood.config.ModelConfigReader;
 import dev.flood.testing.Fixtures;
 import java.nio.file.Path;
@@ -34,11 +35,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * of {@link #NEAR_TIE} nats (engines grouping these fixtures differently parted at gaps up to 0.003 nats on the
  * H200, above the 1e-3 this test asked before), each token's log-probability before that within
  * {@link #LOGPROB_TOLERANCE} (float32 reordering), and at most half the requests may part at all (a wrong token
- * fed, a stale graph argument or a graph run out of order parts nearly every request). On a mixture-of-experts
- * fixture that noise may tip a router near-tie and send a token to another expert (see {@link CudaEngineTest}):
- * a token or log-probability that moves beyond the tolerances there counts as the request parting, within the
- * same half. How many log-probabilities were bit for bit equal is printed. Both engines must finish every request
+ * fed, a stale graph argument or a graph run out of order parts nearly every request). How many log-probabilities were bit for bit equal is printed. Both engines must finish every request
  * and give back every cache token.
+ *
+ * <p>Mixture-of-experts models are refused with graphs on: with 2 steps in flight, tiny-qwen3-moe parted in 24 of
+ * 36 requests at tokens 12 to 14 on the H200 (2026-12-03), a fault rather than noise, while {@link CudaGraphsTest}
+ * held its decode logits bit for bit equal on equal batches; the engine-level cause is not found yet.
  */
 @Tag("gpu")
 class CudaGraphsEngineTest {
@@ -47,8 +49,22 @@ class CudaGraphsEngineTest {
     private static final double NEAR_TIE = 1e-2;
     private static final double LOGPROB_TOLERANCE = 1e-3;
 
+    /** The dense fixtures and the demo model: graphs refuse mixture-of-experts models. */
     static Stream<Path> models() {
-        return Stream.concat(Fixtures.MODELS.stream().map(Fixtures::model), Stream.of(Fixtures.demoModel()));
+        return Stream.concat(Fixtures.MODELS.stream().map(Fixtures::model), Stream.of(Fixtures.demoModel()))
+                .filter(model -> ModelConfigReader.read(model).moe() == null);
+    }
+
+    static Stream<Path> sparseModels() {
+        return Fixtures.MODELS.stream().map(Fixtures::model).filter(model -> ModelConfigReader.read(model).moe() != null);
+    }
+
+    @ParameterizedTest
+    @MethodSource("sparseModels")
+    void aMixtureOfExpertsModelIsRefusedWithGraphsOn(Path model) {
+        FloodException e = assertThrows(FloodException.class, () -> FloodEngine.open(
+                EngineConfig.builder(model).backend("cuda").cudaGraphs(CudaGraphs.ON).build()).close());
+        assertTrue(e.getMessage().startsWith("CUDA graphs do not run mixture-of-experts models yet"), e.getMessage());
     }
 
     private static List<GenerateRequest> requests() {
@@ -74,8 +90,6 @@ class CudaGraphsEngineTest {
     @ParameterizedTest
     @MethodSource("models")
     void graphsGenerateTheSameTokensAndLogprobs(Path model) {
-        ModelConfig modelConfig = ModelConfigReader.read(model);
-        boolean sparse = modelConfig.moe() != null && modelConfig.moe().numExperts() > 0;
         for (int stepsInFlight : new int[] {1, 0}) {
             EngineConfig.Builder config = EngineConfig.builder(model).backend("cuda").stepsInFlight(stepsInFlight);
             List<GenerationResult> eager = generate(config.cudaGraphs(CudaGraphs.OFF).build());
@@ -95,19 +109,14 @@ class CudaGraphsEngineTest {
                             + graphed.get(i).tokenIds().get(partedAt) + ", eager "
                             + eager.get(i).tokenIds().get(partedAt) + " at a top-2 gap of " + gap + " nats";
                     System.out.println(message);
-                    assertTrue(gap < NEAR_TIE || sparse, message + ", not a near-tie");
+                    assertTrue(gap < NEAR_TIE, message + ", not a near-tie");
                 }
                 int agreed = partedAt < 0 ? eager.get(i).tokenIds().size() : partedAt;
                 for (int step = 0; step < agreed; step++) {
                     double expected = eager.get(i).logprobs().get(step).logprob();
                     double actual = graphed.get(i).logprobs().get(step).logprob();
-                    if (Math.abs(expected - actual) > LOGPROB_TOLERANCE) {
-                        String message = request + " token " + step + ": logprob " + actual + ", eager " + expected;
-                        assertTrue(sparse, message);
-                        partedAt = step;
-                        System.out.printf("%s (a routing flip)%n", message);
-                        break;
-                    }
+                    assertTrue(Math.abs(expected - actual) <= LOGPROB_TOLERANCE,
+                            request + " token " + step + ": logprob " + actual + ", eager " + expected);
                     compared++;
                     identical += expected == actual ? 1 : 0;
                 }

@@ -32,8 +32,10 @@ public final class CatalystPartitionTask implements Serializable {
     /** The child's column types, then one per call. */
     private final DataType[] outputTypes;
     private final RunnerMetrics metrics;
-    /** Per call, whether its prompt is given as token ids (an array argument) rather than text. */
+    /** Per call, whether its prompt is given as token ids (flood_generate's array argument) rather than text. */
     private final boolean[] tokenPrompts;
+    /** Per call, flood_chat's reader of its messages argument; null for the other functions. */
+    private final MessagesColumn[] messageReaders;
 
     public CatalystPartitionTask(List<CallSpec> calls, List<List<Expression>> arguments, List<DataType> outputTypes,
                                  RunnerMetrics metrics) {
@@ -48,8 +50,14 @@ public final class CatalystPartitionTask implements Serializable {
         this.outputTypes = outputTypes.toArray(new DataType[0]);
         this.metrics = metrics;
         this.tokenPrompts = new boolean[arguments.size()];
+        this.messageReaders = new MessagesColumn[arguments.size()];
         for (int c = 0; c < tokenPrompts.length; c++) {
-            tokenPrompts[c] = arguments.get(c).get(0).dataType() instanceof ArrayType;
+            DataType promptType = arguments.get(c).get(0).dataType();
+            if (calls.get(c).function() == FloodFunction.CHAT) {
+                messageReaders[c] = MessagesColumn.of(promptType);
+            } else {
+                tokenPrompts[c] = promptType instanceof ArrayType;
+            }
         }
     }
 
@@ -65,8 +73,8 @@ public final class CatalystPartitionTask implements Serializable {
         for (int c = 0; c < calls.size(); c++) {
             toCatalyst.add(CatalystTypeConverters.createToCatalystConverter(outputTypes[numChildColumns + c]));
         }
-        PartitionRunner.InputReader<InternalRow> reader = (row, call) -> read(calls.get(call).function(),
-                tokenPrompts[call], argumentProjections.get(call).apply(row));
+        PartitionRunner.InputReader<InternalRow> reader = (row, call) -> read(call,
+                argumentProjections.get(call).apply(row));
         // the child may reuse its row objects, and the window holds rows until their results come back
         Iterator<InternalRow> copies = new Iterator<>() {
             @Override
@@ -101,15 +109,19 @@ public final class CatalystPartitionTask implements Serializable {
     }
 
     /**
-     * Argument 0 is the prompt or text (a string, or flood_generate's token ids as an array of ints); flood_score's
-     * argument 1 is its choices (an array of strings); a last argument beyond the function's data arguments is the
-     * key column, cast to a string.
+     * Argument 0 is the prompt or text (a string, flood_generate's token ids as an array of ints, or flood_chat's
+     * messages); flood_score's argument 1 is its choices (an array of strings); a last argument beyond the
+     * function's data arguments is the key column, cast to a string.
      */
-    private static CallInput read(FloodFunction function, boolean tokenPrompt, InternalRow arguments) {
+    private CallInput read(int call, InternalRow arguments) {
+        FloodFunction function = calls.get(call).function();
         String text = null;
         List<Integer> tokenIds = null;
+        List<CallInput.Message> messages = null;
         if (!arguments.isNullAt(0)) {
-            if (tokenPrompt) {
+            if (messageReaders[call] != null) {
+                messages = messageReaders[call].read(arguments.getArray(0));
+            } else if (tokenPrompts[call]) {
                 tokenIds = tokenIds(arguments.getArray(0));
             } else {
                 text = arguments.getUTF8String(0).toString();
@@ -128,7 +140,7 @@ public final class CatalystPartitionTask implements Serializable {
         if (arguments.numFields() > keyIndex && !arguments.isNullAt(keyIndex)) {
             key = arguments.getUTF8String(keyIndex).toString();
         }
-        return new CallInput(text, tokenIds, choices, key);
+        return new CallInput(text, tokenIds, messages, choices, key);
     }
 
     /** A null element is kept as null: the engine rejects the request, naming it. */

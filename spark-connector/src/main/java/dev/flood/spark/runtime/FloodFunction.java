@@ -7,6 +7,9 @@ package dev.flood.spark.runtime;
 public enum FloodFunction {
     GENERATE("flood_generate", 1,
             "_FUNC_(prompt[, options]) - Generates a completion of each prompt with the Flood engine."),
+    CHAT("flood_chat", 1,
+            "_FUNC_(messages[, options]) - Generates the next (assistant) message of each conversation, an "
+                    + "array<struct<role: string, content: string>> rendered by the model's chat template."),
     PERPLEXITY("flood_perplexity", 1,
             "_FUNC_(text[, options]) - Perplexity of each text under the model (exp of the mean NLL per token)."),
     SCORE("flood_score", 2,

@@ -1,6 +1,7 @@
 package dev.flood.spark.runtime;
 
 import dev.flood.spark.FloodSettings;
+import dev.flood.spark.typed.OutputSchema;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -22,7 +23,7 @@ public final class FloodSchemas {
             field("logprob", DataTypes.DoubleType),
             field("top", array(TOP_LOGPROB)));
 
-    /** flood_generate with output=struct; {@code logprobs} is null unless the logprobs option is > 0. */
+    /** flood_generate and flood_chat with output=struct; {@code logprobs} is null unless the logprobs option is > 0. */
     public static final StructType GENERATION = struct(
             field("text", DataTypes.StringType),
             field("finish_reason", DataTypes.StringType),
@@ -51,11 +52,34 @@ public final class FloodSchemas {
     private FloodSchemas() {
     }
 
-    /** Plain: the text (generate), the perplexity (perplexity) or the best choice (score). */
-    public static DataType dataType(FloodFunction function, FloodSettings.Output output) {
+    /**
+     * flood_generate or flood_chat with output_schema and output=struct: the typed value, then the fields of
+     * {@link #GENERATION}.
+     */
+    public static StructType typedGeneration(DataType value) {
+        StructField[] fields = new StructField[GENERATION.fields().length + 1];
+        fields[0] = field("value", value);
+        System.arraycopy(GENERATION.fields(), 0, fields, 1, GENERATION.fields().length);
+        return struct(fields);
+    }
+
+    /**
+     * Plain: the text (generate, chat), the perplexity (perplexity) or the best choice (score); with an output
+     * schema (generate and chat only) the typed value, plain or in {@link #typedGeneration}.
+     *
+     * @param outputSchema null without one
+     */
+    public static DataType dataType(FloodFunction function, FloodSettings.Output output, OutputSchema outputSchema) {
         boolean plain = output == FloodSettings.Output.PLAIN;
+        if (outputSchema != null) {
+            if (function != FloodFunction.GENERATE && function != FloodFunction.CHAT) {
+                throw new IllegalArgumentException(function.sqlName() + ": output_schema applies to flood_generate "
+                        + "and flood_chat only");
+            }
+            return plain ? outputSchema.valueType() : typedGeneration(outputSchema.valueType());
+        }
         return switch (function) {
-            case GENERATE -> plain ? DataTypes.StringType : GENERATION;
+            case GENERATE, CHAT -> plain ? DataTypes.StringType : GENERATION;
             case PERPLEXITY -> plain ? DataTypes.DoubleType : PERPLEXITY;
             case SCORE -> plain ? DataTypes.StringType : SCORE;
         };

@@ -9,10 +9,12 @@ import dev.flood.spark.FloodSettings;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
- * Engine results as Spark external values (String, Double, Integer, java.util.List, Row) in the layout of
- * {@link FloodSchemas}. A failed row is null in plain output and a struct whose only non-null field (besides
+ * Engine results as Spark external values (String, Double, Integer, scala.collection.Seq, Row) in the layout of
+ * {@link FloodSchemas}. Arrays are Scala sequences: the physical operator's Catalyst converters take them, and so
+ * does the Row encoder of the transform helpers, which refuses java.util.List. A failed row is null in plain output and a struct whose only non-null field (besides
  * generation's finish reason and prompt tokens) is {@code error} in struct output.
  */
 final class ResultValues {
@@ -34,10 +36,27 @@ final class ResultValues {
     static Object of(FloodFunction function, FloodSettings.Output output, CallInput input, Object raw) {
         boolean plain = output == FloodSettings.Output.PLAIN;
         return switch (function) {
-            case GENERATE -> plain ? plainText((GenerationResult) raw) : generation((GenerationResult) raw);
+            case GENERATE, CHAT -> plain ? plainText((GenerationResult) raw) : generation((GenerationResult) raw);
             case PERPLEXITY -> plain ? plainPerplexity((ScoreResult) raw) : perplexity((ScoreResult) raw);
             case SCORE -> plain ? bestChoice((OptionScores) raw, input.choices()) : score((OptionScores) raw, input.choices());
         };
+    }
+
+    /**
+     * A generation with output_schema: the typed value alone (plain), or the value before the generation's fields
+     * ({@link FloodSchemas#typedGeneration}). {@code value} is null when the row failed or was cut off.
+     */
+    static Object typed(FloodSettings.Output output, GenerationResult r, Object value) {
+        if (output == FloodSettings.Output.PLAIN) {
+            return value;
+        }
+        Row generation = generation(r);
+        Object[] fields = new Object[generation.length() + 1];
+        fields[0] = value;
+        for (int i = 0; i < generation.length(); i++) {
+            fields[i + 1] = generation.get(i);
+        }
+        return RowFactory.create(fields);
     }
 
     private static String plainText(GenerationResult r) {
@@ -45,13 +64,14 @@ final class ResultValues {
     }
 
     private static Row generation(GenerationResult r) {
-        List<Row> logprobs = r.logprobs().isEmpty() ? null : r.logprobs().stream().map(ResultValues::tokenLogprobs).toList();
+        Object logprobs = r.logprobs().isEmpty() ? null
+                : seq(r.logprobs().stream().map(ResultValues::tokenLogprobs).toList());
         return RowFactory.create(r.isError() ? null : r.text(), r.finishReason().wireName(), r.promptTokens(),
                 r.completionTokens(), logprobs, r.error());
     }
 
     private static Row tokenLogprobs(TokenLogprobs t) {
-        List<Row> top = t.top().stream().map(ResultValues::topLogprob).toList();
+        Object top = seq(t.top().stream().map(ResultValues::topLogprob).toList());
         return RowFactory.create(t.tokenId(), t.logprob(), top);
     }
 
@@ -67,7 +87,7 @@ final class ResultValues {
         if (r.isError()) {
             return RowFactory.create(null, null, null, null, null, r.error());
         }
-        return RowFactory.create(r.perplexity(), r.meanNll(), r.tokens(), r.tokenLogprobs(), r.windows(), null);
+        return RowFactory.create(r.perplexity(), r.meanNll(), r.tokens(), seq(r.tokenLogprobs()), r.windows(), null);
     }
 
     private static String bestChoice(OptionScores s, List<String> choices) {
@@ -78,6 +98,10 @@ final class ResultValues {
         if (s.isError()) {
             return RowFactory.create(null, null, null, null, s.error());
         }
-        return RowFactory.create(s.best(), choices.get(s.best()), s.logLikelihoods(), s.optionTokens(), null);
+        return RowFactory.create(s.best(), choices.get(s.best()), seq(s.logLikelihoods()), seq(s.optionTokens()), null);
+    }
+
+    private static scala.collection.immutable.Seq<?> seq(List<?> elements) {
+        return CollectionConverters.asScala(elements).toSeq();
     }
 }

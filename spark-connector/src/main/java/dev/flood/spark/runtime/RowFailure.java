@@ -1,6 +1,7 @@
 package dev.flood.spark.runtime;
 
 import dev.flood.api.FloodException;
+import java.util.List;
 
 /**
  * A row that failed under {@code on_error=fail}. The same row fails the same way on every attempt, so the task
@@ -21,7 +22,8 @@ public final class RowFailure extends FloodException {
 
     /**
      * "flood_generate failed (on_error=fail) on the row with id=17, prompt 'The quick brown…' (row 3 of partition
-     * 2): why"; the key part only when {@code key_column} names a column.
+     * 2): why"; the key part only when {@code key_column} names a column; flood_chat describes its messages
+     * instead ("messages [user: 'Hi', …] (3 messages)").
      *
      * @param keyColumn the column named by key_column, or null
      */
@@ -31,7 +33,8 @@ public final class RowFailure extends FloodException {
             message.append(" with ").append(keyColumn).append('=').append(input.key() == null ? "NULL" : input.key())
                     .append(',');
         }
-        message.append(' ').append(describePrompt(input)).append(" (").append(position).append("): ").append(error);
+        String prompt = function == FloodFunction.CHAT ? describeMessages(input.messages()) : describePrompt(input);
+        message.append(' ').append(prompt).append(" (").append(position).append("): ").append(error);
         return new RowFailure(message.toString());
     }
 
@@ -46,9 +49,28 @@ public final class RowFailure extends FloodException {
         if (input.text() == null) {
             return "prompt NULL";
         }
-        String text = input.text();
+        return "prompt " + quoted(input.text());
+    }
+
+    /** flood_chat's messages: the first message's role and first characters, and how many there are. */
+    static String describeMessages(List<CallInput.Message> messages) {
+        if (messages == null) {
+            return "messages NULL";
+        }
+        if (messages.isEmpty()) {
+            return "messages [] (0 messages)";
+        }
+        CallInput.Message first = messages.get(0);
+        String shown = first == null ? "NULL" : (first.role() == null ? "NULL" : first.role()) + ": "
+                + (first.content() == null ? "NULL" : quoted(first.content()));
+        return "messages [" + shown + (messages.size() > 1 ? ", …]" : "]") + " (" + messages.size()
+                + (messages.size() == 1 ? " message)" : " messages)");
+    }
+
+    /** The text's first {@link #PROMPT_CHARS} code points, quoted. */
+    private static String quoted(String text) {
         int end = text.offsetByCodePoints(0, Math.min(PROMPT_CHARS, text.codePointCount(0, text.length())));
-        return "prompt '" + text.substring(0, end) + (end < text.length() ? "…'" : "'");
+        return "'" + text.substring(0, end) + (end < text.length() ? "…'" : "'");
     }
 
     /** Where a row sits: its 0-based position in its task's partition. */

@@ -5,6 +5,7 @@ import java.util.List;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * The {@code transform} helpers' work on one partition: the same {@link PartitionRunner} as the physical
@@ -19,9 +20,14 @@ public final class RowPartitionTask implements MapPartitionsFunction<Row, Row> {
     private final int[] argumentColumns;
     /** Index of the column that key_column names, or -1. */
     private final int keyColumn;
+    /** flood_chat's reader of its messages column; null for the other functions. */
+    private final MessagesColumn messages;
 
-    /** @param keyColumn the index of the column that key_column names, or -1 */
-    public RowPartitionTask(CallSpec call, int[] argumentColumns, int keyColumn) {
+    /**
+     * @param schema    the input rows' schema
+     * @param keyColumn the index of the column that key_column names, or -1
+     */
+    public RowPartitionTask(CallSpec call, StructType schema, int[] argumentColumns, int keyColumn) {
         if (argumentColumns.length != call.function().numArguments()) {
             throw new IllegalArgumentException(call.function().sqlName() + " takes " + call.function().numArguments()
                     + " data columns, got " + argumentColumns.length);
@@ -29,6 +35,8 @@ public final class RowPartitionTask implements MapPartitionsFunction<Row, Row> {
         this.call = call;
         this.argumentColumns = argumentColumns.clone();
         this.keyColumn = keyColumn;
+        this.messages = call.function() == FloodFunction.CHAT
+                ? MessagesColumn.of(schema.fields()[argumentColumns[0]].dataType()) : null;
     }
 
     @Override
@@ -54,15 +62,19 @@ public final class RowPartitionTask implements MapPartitionsFunction<Row, Row> {
         };
     }
 
-    /** The prompt (text, or a list of token ids) and flood_score's choices, by the columns given. */
+    /** The prompt (text, token ids or messages) and flood_score's choices, by the columns given. */
     private CallInput read(Row row) {
         Object prompt = row.get(argumentColumns[0]);
         List<String> choices = argumentColumns.length > 1 && !row.isNullAt(argumentColumns[1])
                 ? row.getList(argumentColumns[1]) : null;
         String key = keyColumn < 0 || row.isNullAt(keyColumn) ? null : String.valueOf(row.get(keyColumn));
-        if (prompt instanceof scala.collection.Seq<?> || prompt instanceof List<?>) {
-            return new CallInput(null, row.getList(argumentColumns[0]), choices, key);
+        if (messages != null) {
+            List<CallInput.Message> read = prompt == null ? null : messages.read(row.<Row>getList(argumentColumns[0]));
+            return new CallInput(null, null, read, null, key);
         }
-        return new CallInput((String) prompt, null, choices, key);
+        if (prompt instanceof scala.collection.Seq<?> || prompt instanceof List<?>) {
+            return new CallInput(null, row.getList(argumentColumns[0]), null, choices, key);
+        }
+        return new CallInput((String) prompt, null, null, choices, key);
     }
 }

@@ -1,17 +1,17 @@
 package dev.flood.spark.catalyst
 
 import dev.flood.spark.{FloodOptions, FloodSettings}
-import dev.flood.spark.runtime.{CallOptions, FloodFunction, FloodSchemas}
+import dev.flood.spark.runtime.{CallOptions, FloodFunction, FloodSchemas, MessagesColumn}
 import org.apache.spark.sql.catalyst.analysis.TypeCheckResult
 import org.apache.spark.sql.catalyst.expressions.{Cast, Expression, Unevaluable}
 import org.apache.spark.sql.types.{ArrayType, ByteType, DataType, IntegerType, LongType, ShortType, StringType}
 
 /**
- * A call of flood_generate, flood_perplexity or flood_score. Children: the data `arguments` (prompt or text, and
- * flood_score's choices), then the optional `options` argument (a constant read once here), then the optional
- * `key`: the column that `key_column` names, resolved by [[ExtractFloodCalls]] against the call's input so that
- * an on_error=fail message can name the row. Never evaluated row by row: [[ExtractFloodCalls]] moves every call
- * into a [[FloodEval]] node, which runs rows in batches.
+ * A call of flood_generate, flood_chat, flood_perplexity or flood_score. Children: the data `arguments` (prompt,
+ * messages or text, and flood_score's choices), then the optional `options` argument (a constant read once
+ * here), then the optional `key`: the column that `key_column` names, resolved by [[ExtractFloodCalls]] against
+ * the call's input so that an on_error=fail message can name the row. Never evaluated row by row:
+ * [[ExtractFloodCalls]] moves every call into a [[FloodEval]] node, which runs rows in batches.
  */
 case class FloodCall(function: FloodFunction, arguments: Seq[Expression], options: Option[Expression],
                      key: Option[Expression]) extends Expression with Unevaluable {
@@ -28,14 +28,18 @@ case class FloodCall(function: FloodFunction, arguments: Seq[Expression], option
   def keyColumnName: Option[String] = Option(callOptions.get(FloodOptions.KEY_COLUMN.key))
 
   override def checkInputDataTypes(): TypeCheckResult = {
-    val mismatch = arguments.zip(FloodCall.argumentTypes(function)).find { case (a, t) => !t.contains(a.dataType) }
-    mismatch.map { case (a, t) =>
-      TypeCheckResult.TypeCheckFailure(s"$prettyName needs ${t.map(_.simpleString).mkString(" or ")} for " +
-        s"${a.sql}, got ${a.dataType.simpleString}")
-    }.getOrElse(TypeCheckResult.TypeCheckSuccess)
+    val problem = if (function == FloodFunction.CHAT) {
+      Option(MessagesColumn.problem(arguments.head.dataType).orElse(null))
+    } else {
+      arguments.zip(FloodCall.argumentTypes(function)).find { case (a, t) => !t.contains(a.dataType) }.map {
+        case (a, t) => s"needs ${t.map(_.simpleString).mkString(" or ")} for ${a.sql}, got ${a.dataType.simpleString}"
+      }
+    }
+    problem.map(p => TypeCheckResult.TypeCheckFailure(s"$prettyName $p")).getOrElse(TypeCheckResult.TypeCheckSuccess)
   }
 
-  override lazy val dataType: DataType = FloodSchemas.dataType(function, FloodSettings.outputOf(callOptions))
+  override lazy val dataType: DataType = FloodSchemas.dataType(function, FloodSettings.outputOf(callOptions),
+    FloodSettings.outputSchemaOf(callOptions))
 
   override def nullable: Boolean = true
 
@@ -59,6 +63,7 @@ object FloodCall {
   /**
    * The types each data argument accepts: flood_generate's prompt is text or token ids, flood_perplexity's text
    * a string, flood_score's prompt a string and its choices an array of strings (arrays may hold nulls).
+   * flood_chat's messages are checked by [[MessagesColumn]] instead.
    */
   def argumentTypes(function: FloodFunction): Seq[Seq[DataType]] = function match {
     case FloodFunction.GENERATE => Seq(Seq(StringType, TokenIds, ArrayType(IntegerType, containsNull = false)))
@@ -78,7 +83,14 @@ object FloodCall {
       throw new IllegalArgumentException(s"${function.sqlName} takes $expected data argument(s) and an optional " +
         s"options map or struct, got ${children.length} argument(s)")
     }
-    val cast = children.take(expected).zip(argumentTypes(function)).map {
+    // flood_chat's messages are never cast: a struct cast goes by position, and the fields may come in either order
+    if (function == FloodFunction.CHAT) {
+      MessagesColumn.problem(children.head.dataType).ifPresent { problem =>
+        throw new IllegalArgumentException(s"${function.sqlName}: $problem for ${children.head.sql}")
+      }
+    }
+    val cast = if (function == FloodFunction.CHAT) children.take(expected)
+    else children.take(expected).zip(argumentTypes(function)).map {
       case (argument, types) if types.contains(argument.dataType) => argument
       case (argument, types) if types.contains(TokenIds) => argument.dataType match {
         case ArrayType(ByteType | ShortType | LongType, _) => Cast(argument, TokenIds)

@@ -145,7 +145,7 @@ class PartitionRunnerTest {
                 "key_column", "id"));
         PartitionRunner<String> runner = new PartitionRunner<>(
                 List.of(new CallRunner(FloodFunction.GENERATE, failing, engine)),
-                (row, call) -> new CallInput(row.substring(2), null, null, row.substring(0, 1)), 4,
+                (row, call) -> new CallInput(row.substring(2), null, null, null, row.substring(0, 1)), 4,
                 RunnerMetrics.NONE, 3);
         String overLong = "x:" + "a very long prompt ".repeat(200);
         Iterator<PartitionRunner.Evaluated<String>> out = runner.run(List.of("a:fine", "b:also fine", overLong).iterator());
@@ -164,9 +164,19 @@ class PartitionRunnerTest {
         assertEquals("prompt '" + "\uD83D\uDE80".repeat(40) + "…'",
                 RowFailure.describePrompt(CallInput.of("\uD83D\uDE80".repeat(41))), "40 code points, not chars");
         assertEquals("prompt [1, 2, 3] (3 token ids)",
-                RowFailure.describePrompt(new CallInput(null, List.of(1, 2, 3), null, null)));
+                RowFailure.describePrompt(new CallInput(null, List.of(1, 2, 3), null, null, null)));
         assertEquals("prompt [0, 1, 2, 3, 4, 5, 6, 7, …] (12 token ids)", RowFailure.describePrompt(
-                new CallInput(null, java.util.stream.IntStream.range(0, 12).boxed().toList(), null, null)));
+                new CallInput(null, java.util.stream.IntStream.range(0, 12).boxed().toList(), null, null, null)));
+        assertEquals("messages NULL", RowFailure.describeMessages(null));
+        assertEquals("messages [] (0 messages)", RowFailure.describeMessages(List.of()));
+        assertEquals("messages [user: 'Hi'] (1 message)", RowFailure.describeMessages(
+                List.of(new CallInput.Message("user", "Hi"))));
+        assertEquals("messages [system: '" + "x".repeat(40) + "…', …] (2 messages)", RowFailure.describeMessages(
+                List.of(new CallInput.Message("system", "x".repeat(41)), new CallInput.Message("user", "Hi"))));
+        assertEquals("messages [NULL, …] (2 messages)", RowFailure.describeMessages(
+                java.util.Arrays.asList(null, new CallInput.Message("user", "Hi"))));
+        assertEquals("messages [NULL: NULL] (1 message)", RowFailure.describeMessages(
+                List.of(new CallInput.Message(null, null))));
     }
 
     @Test
