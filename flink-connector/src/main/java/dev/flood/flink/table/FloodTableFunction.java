@@ -17,10 +17,11 @@ import org.apache.flink.table.functions.AsyncScalarFunction;
 import org.apache.flink.table.functions.FunctionContext;
 
 /**
- * What {@link FloodGenerate}, {@link FloodChat} and {@link FloodPerplexity} share: options resolved against the job's parameters in
- * {@code open}, a lease on the TaskManager's engine, metrics, and the error policy. Flink's async scalar operator
- * around them bounds the calls in flight ({@code table.exec.async-scalar.max-concurrent-operations}), applies
- * the timeout and retries ({@code table.exec.async-scalar.*}) and checkpoints the rows in flight.
+ * What {@link FloodGenerate}, {@link FloodChat} and {@link FloodPerplexity} share: options resolved against the
+ * job's parameters in {@code open}, a lease on the TaskManager's engine, metrics, and the error policy. Flink's
+ * async scalar operator around them bounds the calls in flight
+ * ({@code table.exec.async-scalar.max-concurrent-operations}), applies the timeout and retries
+ * ({@code table.exec.async-scalar.*}) and checkpoints the rows in flight.
  */
 @Internal
 abstract class FloodTableFunction extends AsyncScalarFunction {
