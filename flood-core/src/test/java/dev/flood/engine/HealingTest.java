@@ -259,7 +259,9 @@ class HealingTest {
 
     @Test
     void aLostDeviceIsNotReopenedAndFailsEveryRequestWithTheReason() {
-        List<GenerateRequest> requests = requests(8, 23);
+        // 40 tokens each: no request can finish before the fault at the second step call, whenever it arrives
+        List<GenerateRequest> requests = requests(8, 23).stream().map(r -> GenerateRequest.ofTokens(
+                r.promptTokenIds(), SamplingParams.greedy(40))).toList();
         EngineConfig config = config().stepsInFlight(1).build();
         FaultyBackends backends = new FaultyBackends(Map.of(2L, Fault.DEVICE_LOST));
         try (FloodEngine engine = Engine.open(config, backends, manyRestarts())) {
