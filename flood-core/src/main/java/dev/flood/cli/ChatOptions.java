@@ -28,6 +28,8 @@ record ChatOptions(boolean chat, String system, ResponseFormat format) {
             Option.flag(SECTION, "chat", "send each prompt as a user message through the model's chat template "
                     + "(JSONL lines with a 'messages' array of {role, content}, and Parquet rows with a 'messages'"
                     + " list<struct<role, content>> column and no prompt column, are always chat)"),
+            Option.value(SECTION, "messages-column", "NAME", "the column (JSON field) holding a row's chat messages,"
+                    + " read where the row has no prompt column (default messages)"),
             Option.value(SECTION, "system", "TEXT", "a system message before each prompt (implies --chat)"),
             Option.value(SECTION, "json-schema", "FILE", "outputs are JSON valid under the JSON schema in FILE"),
             Option.value(SECTION, "regex", "PATTERN", "outputs are texts the whole regular expression matches"),

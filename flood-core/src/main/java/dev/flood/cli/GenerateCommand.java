@@ -64,7 +64,13 @@ final class GenerateCommand implements Command {
         SamplingOptions sampling = SamplingOptions.from(args);
         Shape shape = new Shape(sampling, ChatOptions.from(args));
         RecordSink.Target target = RecordSink.Target.from(args);
-        TextColumn column = new TextColumn(args.string("prompt-column", "prompt"));
+        String promptColumn = args.string("prompt-column", "prompt");
+        String messagesColumn = args.string("messages-column", TextColumn.MESSAGES);
+        if (promptColumn.equals(messagesColumn)) {
+            throw new UsageException("--prompt-column and --messages-column must differ, both are '" + promptColumn
+                    + "'");
+        }
+        TextColumn column = new TextColumn(promptColumn, messagesColumn);
         OutputColumns output = new OutputColumns(GenerationRecords.SCHEMA, args.string("result-prefix", ""));
         Counts counts = new Counts();
         RowOutcomes outcomes = new RowOutcomes();

@@ -16,18 +16,31 @@ import org.apache.parquet.schema.Type;
  * The column each row's prompt ({@code generate --prompt-column}) or text ({@code score --text-column}) is read
  * from. An input whose columns are known before reading (Parquet, CSV) is checked once, up front; a JSON Lines
  * row is checked as it is read, and a row without a usable string becomes a row with an error. A row without the
- * column but with {@code messages} is a chat row: a JSON Lines array of {@code {role, content}} objects, or a
- * Parquet column {@code list<struct<role: string, content: string>>} (as Spark writes
- * {@code array<struct<role, content>>}).
+ * column but with a messages column ({@code messages}, or {@code generate --messages-column}) is a chat row: a JSON
+ * Lines array of {@code {role, content}} objects, or a Parquet column {@code list<struct<role: string, content:
+ * string>>} (as Spark writes {@code array<struct<role, content>>}).
  */
 final class TextColumn {
 
     static final String MESSAGES = "messages";
 
     private final String name;
+    private final String messagesName;
+
+    /**
+     * @param name         the text's column
+     * @param messagesName the column read as chat messages in rows without {@code name}
+     */
+    TextColumn(String name, String messagesName) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.messagesName = Objects.requireNonNull(messagesName, "messagesName");
+        if (name.equals(messagesName)) {
+            throw new FloodException("the text column and the messages column must differ, both are '" + name + "'");
+        }
+    }
 
     TextColumn(String name) {
-        this.name = Objects.requireNonNull(name, "name");
+        this(name, MESSAGES);
     }
 
     String name() {
@@ -45,8 +58,8 @@ final class TextColumn {
         if (schema == null) {
             return;
         }
-        if (!schema.containsField(name) && schema.containsField(MESSAGES)) {
-            checkMessages(schema.getType(MESSAGES), input);
+        if (!schema.containsField(name) && schema.containsField(messagesName)) {
+            checkMessages(schema.getType(messagesName), input);
             return;
         }
         if (!schema.containsField(name)) {
@@ -69,7 +82,7 @@ final class TextColumn {
         boolean isMessages = element != null && !element.isPrimitive()
                 && isString(element.asGroupType(), "role") && isString(element.asGroupType(), "content");
         if (!isMessages) {
-            throw new FloodException(input + " has no column '" + name + "', and its column '" + MESSAGES
+            throw new FloodException(input + " has no column '" + name + "', and its column '" + messagesName
                     + "' is not a list of {role, content} string structs to read as chat: "
                     + column.toString().strip());
         }
@@ -105,7 +118,7 @@ final class TextColumn {
             return RowPrompt.failed(row, row.error());
         }
         JsonNode value = row.columns().get(name);
-        if (value.isMissingNode() && !row.columns().get(MESSAGES).isMissingNode()) {
+        if (value.isMissingNode() && !row.columns().get(messagesName).isMissingNode()) {
             return messages(row);
         }
         if (value.isMissingNode()) {
@@ -124,10 +137,10 @@ final class TextColumn {
      * A chat row, or the reason its {@code messages} are not an array of {@code {role, content}} strings (a
      * Parquet list reads as the same JSON: a null list, element or field as JSON null).
      */
-    private static RowPrompt messages(InputRow row) {
-        JsonNode array = row.columns().get(MESSAGES);
+    private RowPrompt messages(InputRow row) {
+        JsonNode array = row.columns().get(messagesName);
         if (!array.isArray() || array.isEmpty()) {
-            return RowPrompt.failed(row, "'" + MESSAGES + "' must be a non-empty array of {role, content} objects");
+            return RowPrompt.failed(row, "'" + messagesName + "' must be a non-empty array of {role, content} objects");
         }
         List<ChatMessage> messages = new ArrayList<>();
         for (int i = 0; i < array.size(); i++) {
@@ -135,7 +148,7 @@ final class TextColumn {
             JsonNode role = message.get("role");
             JsonNode content = message.get("content");
             if (role == null || !role.isTextual() || content == null || !content.isTextual()) {
-                return RowPrompt.failed(row, "'" + MESSAGES + "'[" + i + "] must be an object with string "
+                return RowPrompt.failed(row, "'" + messagesName + "'[" + i + "] must be an object with string "
                         + "'role' and 'content', got " + message);
             }
             messages.add(new ChatMessage(role.textValue(), content.textValue()));

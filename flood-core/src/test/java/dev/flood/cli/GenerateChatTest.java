@@ -79,6 +79,37 @@ class GenerateChatTest {
     }
 
     /**
+     * {@code --messages-column} names the column chat rows are read from: a JSONL field {@code conversation} renders
+     * as {@code messages} would, a {@code messages} field is then only an input column kept in the output, and a
+     * messages column named like the prompt column is refused up front.
+     */
+    @Test
+    void messagesColumnPicksTheChatColumn() throws IOException {
+        String model = chatModel();
+        String conversation = "[{\"role\": \"system\", \"content\": \"Be brief.\"}, {\"role\": \"user\", "
+                + "\"content\": \"Hello\"}]";
+        Path input = temp.resolve("conversations.jsonl");
+        Files.write(input, List.of("{\"id\": 7, \"conversation\": " + conversation + "}",
+                "{\"id\": 8, \"messages\": " + conversation + "}"), StandardCharsets.UTF_8);
+        Cli run = Cli.run("generate", "--model", model, "--input", input.toString(), "--messages-column",
+                "conversation", "--json", "--max-tokens", "5", "--ignore-eos", "--threads", "2");
+        Cli reference = Cli.run("generate", "--model", model, "--prompt", "Hello", "--system", "Be brief.", "--json",
+                "--max-tokens", "5", "--ignore-eos", "--threads", "2");
+        assertEquals(0, run.exitCode(), run.describe());
+        List<JsonNode> lines = run.jsonLines();
+        assertEquals(2, lines.size(), run.describe());
+        assertFalse(lines.get(0).has("error"), lines.get(0).toString());
+        assertEquals(7, lines.get(0).get("id").asInt());
+        assertEquals(reference.jsonLines().get(0).get("token_ids"), lines.get(0).get("token_ids"));
+        assertTrue(lines.get(1).get("error").asText().startsWith("line 2: no 'prompt' field"),
+                lines.get(1).toString());
+
+        Cli same = Cli.run("generate", "--model", model, "--input", input.toString(), "--messages-column", "prompt");
+        assertEquals(2, same.exitCode(), same.describe());
+        assertTrue(same.describe().contains("--prompt-column and --messages-column must differ"), same.describe());
+    }
+
+    /**
      * A Parquet column {@code list<struct<role, content>>} (as Spark writes {@code array<struct<role, content>>})
      * is read as JSON Lines' {@code messages}: a chat renders as the same conversation given with --system; a
      * NULL list or a message with a NULL content fails its row alone; Parquet output keeps the column's type.
