@@ -1,18 +1,13 @@
 package dev.flood.flink.testing;
 
 import dev.flood.api.EngineConfig;
-import dev.flood.api.EngineMetrics;
 import dev.flood.api.FloodEngine;
 import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationHandle;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
-import dev.flood.api.OptionScores;
-import dev.flood.api.ScoreRequest;
-import dev.flood.api.ScoreResult;
-import dev.flood.config.ModelConfig;
 import dev.flood.flink.EngineFactory;
-import dev.flood.tokenizer.Tokenizer;
+import dev.flood.testing.ForwardingEngine;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -35,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       at once, or until {@link #openGate}; the gate then stays open for the factory's name.</li>
  * </ul>
  */
-public final class ControlledEngine implements FloodEngine {
+public final class ControlledEngine extends ForwardingEngine {
 
     public static final String LATE = "late ";
     public static final String HELD = "held ";
@@ -188,12 +183,11 @@ public final class ControlledEngine implements FloodEngine {
         DISPATCHER.execute(stats::releaseHeld);
     }
 
-    private final FloodEngine delegate;
     private final Factory factory;
     private final Stats stats;
 
     private ControlledEngine(FloodEngine delegate, Factory factory) {
-        this.delegate = delegate;
+        super(delegate);
         this.factory = factory;
         this.stats = stats(factory.name());
     }
@@ -232,36 +226,6 @@ public final class ControlledEngine implements FloodEngine {
     public List<GenerationResult> generate(List<GenerateRequest> requests) {
         return requests.stream().map(r -> submit(r, GenerationListener.NONE)).toList()
                 .stream().map(CompletableFuture::join).toList();
-    }
-
-    @Override
-    public CompletableFuture<ScoreResult> submitScore(ScoreRequest request) {
-        return delegate.submitScore(request);
-    }
-
-    @Override
-    public CompletableFuture<OptionScores> submitOptions(String prompt, List<String> options) {
-        return delegate.submitOptions(prompt, options);
-    }
-
-    @Override
-    public EngineMetrics metrics() {
-        return delegate.metrics();
-    }
-
-    @Override
-    public ModelConfig modelConfig() {
-        return delegate.modelConfig();
-    }
-
-    @Override
-    public EngineConfig config() {
-        return delegate.config();
-    }
-
-    @Override
-    public Tokenizer tokenizer() {
-        return delegate.tokenizer();
     }
 
     @Override

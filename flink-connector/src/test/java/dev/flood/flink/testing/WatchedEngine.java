@@ -8,12 +8,8 @@ import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationHandle;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
-import dev.flood.api.OptionScores;
-import dev.flood.api.ScoreRequest;
-import dev.flood.api.ScoreResult;
-import dev.flood.config.ModelConfig;
 import dev.flood.flink.EngineFactory;
-import dev.flood.tokenizer.Tokenizer;
+import dev.flood.testing.ForwardingEngine;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -31,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>The connector gets a future of this class's own, whose cancel is passed on to the engine's request before
  * {@link Watch#cancelledByCaller} counts it: once the count is seen, the engine has the cancel queued.
  */
-public final class WatchedEngine implements FloodEngine {
+public final class WatchedEngine extends ForwardingEngine {
 
     /** Opens a {@link WatchedEngine}; a record, so equal factories share one engine as the registry expects. */
     public record Factory(String name) implements EngineFactory {
@@ -66,11 +62,10 @@ public final class WatchedEngine implements FloodEngine {
         return WATCHES.computeIfAbsent(name, n -> new Watch());
     }
 
-    private final FloodEngine delegate;
     private final Watch watch;
 
     private WatchedEngine(FloodEngine delegate, Watch watch) {
-        this.delegate = delegate;
+        super(delegate);
         this.watch = watch;
     }
 
@@ -123,38 +118,10 @@ public final class WatchedEngine implements FloodEngine {
                 .stream().map(CompletableFuture::join).toList();
     }
 
-    @Override
-    public CompletableFuture<ScoreResult> submitScore(ScoreRequest request) {
-        return delegate.submitScore(request);
-    }
 
-    @Override
-    public CompletableFuture<OptionScores> submitOptions(String prompt, List<String> options) {
-        return delegate.submitOptions(prompt, options);
-    }
 
-    @Override
-    public EngineMetrics metrics() {
-        return delegate.metrics();
-    }
 
-    @Override
-    public ModelConfig modelConfig() {
-        return delegate.modelConfig();
-    }
 
-    @Override
-    public EngineConfig config() {
-        return delegate.config();
-    }
 
-    @Override
-    public Tokenizer tokenizer() {
-        return delegate.tokenizer();
-    }
 
-    @Override
-    public void close() {
-        delegate.close();
-    }
 }
