@@ -37,7 +37,8 @@ final class EngineOptions {
                     "auto (default: the checkpoint's own, FP8 where it is stored so and the GPU has FP8), none (bf16),"
                             + " or fp8 (FP8 weights and products; backend cuda on a Hopper GPU)"),
             Option.value(SECTION, "cuda-graphs", "on|off",
-                    "run decode-only steps as CUDA graphs on the cuda backend (default off; --profile runs eager)"),
+                    "run decode-only steps as CUDA graphs on the cuda backend (default off; --profile runs eager;"
+                            + " dense models only)"),
             Option.value(SECTION, "max-running", "N",
                     "most requests in the running batch (default: cpu " + EngineConfig.CPU_MAX_RUNNING_REQUESTS
                             + ", cuda chosen from the model and GPU memory)"),
