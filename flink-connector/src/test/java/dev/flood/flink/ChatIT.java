@@ -15,6 +15,7 @@ import dev.flood.flink.testing.ChatModels;
 import dev.flood.flink.testing.JobMetrics;
 import dev.flood.flink.testing.TestPrompts;
 import dev.flood.testing.Fixtures;
+import dev.flood.flink.testing.TableRows;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Path;
@@ -137,17 +138,6 @@ class ChatIT {
         tableEnv.createTemporaryView("chats", tableEnv.fromDataStream(stream));
     }
 
-    @SuppressWarnings("try") // Flink's CloseableIterator.close declares Exception
-    private static Map<Integer, Row> rowsById(TableResult result) throws Exception {
-        Map<Integer, Row> rows = new HashMap<>();
-        try (CloseableIterator<Row> it = result.collect()) {
-            while (it.hasNext()) {
-                Row row = it.next();
-                assertNull(rows.put((Integer) row.getField(0), row), "two rows for id " + row.getField(0));
-            }
-        }
-        return rows;
-    }
 
     @Test
     void floodChatInSqlGivesTheEnginesTextsAndFailsBadRowsAlone() throws Exception {
@@ -158,7 +148,7 @@ class ChatIT {
 
         TableResult result = tableEnv.executeSql("SELECT id, FLOOD_CHAT(messages) FROM chats");
         JobID job = result.getJobClient().orElseThrow().getJobID();
-        Map<Integer, Row> rows = rowsById(result);
+        Map<Integer, Row> rows = TableRows.byId(result);
 
         assertEquals(conversations.size(), rows.size(), "one row per input row");
         for (int i = 0; i < numGood(); i++) {
@@ -186,7 +176,7 @@ class ChatIT {
         FloodFunctions.register(tableEnv, options);
         chatsView(List.of(cases.get(0).rows(), new Row[] {Row.of("tool", "{}")}));
         Exception e = assertThrows(Exception.class,
-                () -> rowsById(tableEnv.executeSql("SELECT id, FLOOD_CHAT(messages) FROM chats")));
+                () -> TableRows.byId(tableEnv.executeSql("SELECT id, FLOOD_CHAT(messages) FROM chats")));
         assertTrue(ExceptionUtils.findThrowableWithMessage(e, "FLOOD_CHAT failed: chat template "
                 + chatModel.resolve("chat_template.jinja") + ": it raised: unknown role tool").isPresent(),
                 () -> ExceptionUtils.stringifyException(e));
@@ -201,7 +191,7 @@ class ChatIT {
         createModel("assistant", chatModel);
         createModel("no_template", Fixtures.model("tiny-llama").toAbsolutePath());
 
-        Map<Integer, Row> rows = rowsById(tableEnv.executeSql("SELECT id, name, text, finish_reason, error FROM "
+        Map<Integer, Row> rows = TableRows.byId(tableEnv.executeSql("SELECT id, name, text, finish_reason, error FROM "
                 + "ML_PREDICT(TABLE chats, MODEL assistant, DESCRIPTOR(messages))"));
         assertEquals(conversations.size(), rows.size());
         for (int i = 0; i < conversations.size(); i++) {
@@ -223,7 +213,7 @@ class ChatIT {
             assertEquals(errors.get(i), bad.getField(4), "row " + (n + i));
         }
 
-        Map<Integer, Row> noTemplate = rowsById(tableEnv.executeSql("SELECT id, error FROM "
+        Map<Integer, Row> noTemplate = TableRows.byId(tableEnv.executeSql("SELECT id, error FROM "
                 + "ML_PREDICT(TABLE chats, MODEL no_template, DESCRIPTOR(messages))"));
         assertTrue(Objects.toString(noTemplate.get(0).getField(1)).startsWith("this model has no chat template: "),
                 String.valueOf(noTemplate.get(0)));

@@ -3,7 +3,6 @@ package dev.flood.flink;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +12,7 @@ import dev.flood.flink.table.FloodGenerate;
 import dev.flood.flink.testing.ChatModels;
 import dev.flood.structured.SchemaCheck;
 import dev.flood.testing.Fixtures;
+import dev.flood.flink.testing.TableRows;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,12 +23,10 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.table.api.TableResult;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.types.Row;
-import org.apache.flink.util.CloseableIterator;
 import org.apache.flink.util.ExceptionUtils;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -98,17 +96,6 @@ class TypedOutputIT {
                 + " age INT, tags ARRAY<VARCHAR(12)>, finish_reason STRING, error STRING, text STRING) WITH (" + with + ")");
     }
 
-    @SuppressWarnings("try") // Flink's CloseableIterator.close declares Exception
-    private static Map<Integer, Row> rowsById(TableResult result) throws Exception {
-        Map<Integer, Row> rows = new HashMap<>();
-        try (CloseableIterator<Row> it = result.collect()) {
-            while (it.hasNext()) {
-                Row row = it.next();
-                assertNull(rows.put((Integer) row.getField(0), row), "two rows for id " + row.getField(0));
-            }
-        }
-        return rows;
-    }
 
     /**
      * ML_PREDICT's text column holds the JSON the typed columns come from; FLOOD_GENERATE with the literal schema
@@ -121,9 +108,9 @@ class TypedOutputIT {
         createModel("extractor", 64);
         tableEnv.createTemporarySystemFunction("PERSON", new FloodGenerate(options(64)));
 
-        Map<Integer, Row> model = rowsById(tableEnv.executeSql("SELECT id, name, age, tags, finish_reason, error, "
+        Map<Integer, Row> model = TableRows.byId(tableEnv.executeSql("SELECT id, name, age, tags, finish_reason, error, "
                 + "text FROM ML_PREDICT(TABLE prompts, MODEL extractor, DESCRIPTOR(prompt))"));
-        Map<Integer, Row> literal = rowsById(tableEnv.executeSql("SELECT id, PERSON(prompt, '" + SCHEMA + "') "
+        Map<Integer, Row> literal = TableRows.byId(tableEnv.executeSql("SELECT id, PERSON(prompt, '" + SCHEMA + "') "
                 + "FROM prompts"));
 
         OutputSchema schema = OutputSchema.parse(SCHEMA);
@@ -176,7 +163,7 @@ class TypedOutputIT {
         List<String> prompts = prompts().subList(0, 7);
         promptsView(prompts);
         createModel("cut", 3);
-        Map<Integer, Row> rows = rowsById(tableEnv.executeSql("SELECT id, name, age, tags, finish_reason, error "
+        Map<Integer, Row> rows = TableRows.byId(tableEnv.executeSql("SELECT id, name, age, tags, finish_reason, error "
                 + "FROM ML_PREDICT(TABLE prompts, MODEL cut, DESCRIPTOR(prompt))"));
         assertEquals(prompts.size(), rows.size());
         for (Row row : rows.values()) {
@@ -188,14 +175,14 @@ class TypedOutputIT {
         Map<String, String> typed = new HashMap<>(options(3));
         typed.put(FloodOptions.OUTPUT_SCHEMA.key(), SCHEMA);
         tableEnv.createTemporarySystemFunction("PERSON_OF", new FloodGenerate(typed));
-        Map<Integer, Row> nulls = rowsById(tableEnv.executeSql("SELECT id, PERSON_OF(prompt).age FROM prompts"));
+        Map<Integer, Row> nulls = TableRows.byId(tableEnv.executeSql("SELECT id, PERSON_OF(prompt).age FROM prompts"));
         assertEquals(prompts.size(), nulls.size(), "a ROW type from the constructor's options");
         nulls.values().forEach(row -> assertNull(row.getField(1), row.toString()));
 
         Map<String, String> failing = new HashMap<>(options(3));
         failing.put(FloodOptions.ON_ERROR.key(), "FAIL");
         tableEnv.createTemporarySystemFunction("PERSON", new FloodGenerate(failing));
-        Exception e = assertThrows(Exception.class, () -> rowsById(tableEnv.executeSql(
+        Exception e = assertThrows(Exception.class, () -> TableRows.byId(tableEnv.executeSql(
                 "SELECT id, PERSON(prompt, '" + SCHEMA + "') FROM prompts")));
         assertTrue(ExceptionUtils.findThrowableWithMessage(e, "FLOOD_GENERATE failed: the output reached 3 tokens")
                 .isPresent() && ExceptionUtils.stringifyException(e).contains("(finish_reason length)"),
@@ -214,7 +201,7 @@ class TypedOutputIT {
         options.put(FloodOptions.MODEL_PATH.key(), chatModel.toString());
         tableEnv.createTemporarySystemFunction("FLOOD_CHAT", new FloodChat(options));
         promptsView(prompts().subList(0, 19));
-        Map<Integer, Row> rows = rowsById(tableEnv.executeSql("SELECT id, FLOOD_CHAT(ARRAY[ROW('system', 'Reply in "
+        Map<Integer, Row> rows = TableRows.byId(tableEnv.executeSql("SELECT id, FLOOD_CHAT(ARRAY[ROW('system', 'Reply in "
                 + "JSON.'), ROW('user', prompt)], 'name VARCHAR(6), age TINYINT, ok BOOLEAN') AS person FROM prompts"));
         assertEquals(19, rows.size());
         for (Row row : rows.values()) {
@@ -246,7 +233,7 @@ class TypedOutputIT {
         Map<String, String> options = new HashMap<>(options(8));
         options.put(FloodOptions.REGEX.key(), "[a-z]+");
         tableEnv.createTemporarySystemFunction("PERSON", new FloodGenerate(options));
-        Exception e = assertThrows(Exception.class, () -> rowsById(tableEnv.executeSql(
+        Exception e = assertThrows(Exception.class, () -> TableRows.byId(tableEnv.executeSql(
                 "SELECT id, PERSON(prompt, '" + SCHEMA + "') FROM prompts")));
         assertTrue(ExceptionUtils.findThrowableWithMessage(e, "FLOOD_GENERATE has an output schema argument, and its "
                 + "options set another format").isPresent(), () -> ExceptionUtils.stringifyException(e));

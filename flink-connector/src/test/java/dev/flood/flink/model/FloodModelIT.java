@@ -14,6 +14,7 @@ import dev.flood.flink.internal.FloodMetrics;
 import dev.flood.flink.testing.JobMetrics;
 import dev.flood.flink.testing.TestPrompts;
 import dev.flood.testing.Fixtures;
+import dev.flood.flink.testing.TableRows;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -31,7 +32,6 @@ import org.apache.flink.table.api.TableResult;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.types.Row;
-import org.apache.flink.util.CloseableIterator;
 import org.apache.flink.util.ExceptionUtils;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -85,17 +85,6 @@ class FloodModelIT {
         tableEnv.createTemporaryView("events", tableEnv.fromDataStream(stream));
     }
 
-    @SuppressWarnings("try") // Flink's CloseableIterator.close declares Exception
-    private static Map<Integer, Row> rowsById(TableResult result) throws Exception {
-        Map<Integer, Row> rows = new HashMap<>();
-        try (CloseableIterator<Row> it = result.collect()) {
-            while (it.hasNext()) {
-                Row row = it.next();
-                assertNull(rows.put((Integer) row.getField(0), row), "two rows for id " + row.getField(0));
-            }
-        }
-        return rows;
-    }
 
     private FloodSettings settings() {
         return FloodSettings.resolve(Map.of("flood.model.path", Fixtures.model("tiny-llama").toString(),
@@ -119,7 +108,7 @@ class FloodModelIT {
         TableResult result = tableEnv.executeSql(
                 "SELECT id, name, prompt, completion FROM ML_PREDICT(TABLE events, MODEL writer, DESCRIPTOR(prompt))");
         JobID job = result.getJobClient().orElseThrow().getJobID();
-        Map<Integer, Row> rows = rowsById(result);
+        Map<Integer, Row> rows = TableRows.byId(result);
 
         assertEquals(prompts.size(), rows.size(), "one row out per row in");
         for (int i = 0; i < prompts.size(); i++) {
@@ -145,7 +134,7 @@ class FloodModelIT {
         List<String> prompts = TestPrompts.random(new Random(seed), 5);
         eventsView(Arrays.asList(null, "b", null, "d", "e"), prompts);
         Map<String, GenerationResult> reference = TestPrompts.reference(prompts, settings());
-        Map<Integer, Row> rows = rowsById(tableEnv.executeSql("SELECT id, name, completion FROM ML_PREDICT(TABLE "
+        Map<Integer, Row> rows = TableRows.byId(tableEnv.executeSql("SELECT id, name, completion FROM ML_PREDICT(TABLE "
                 + "events, MODEL sync_writer, DESCRIPTOR(prompt), MAP['async', 'false'])"));
         assertEquals(prompts.size(), rows.size());
         for (int i = 0; i < prompts.size(); i++) {
@@ -183,7 +172,7 @@ class FloodModelIT {
                     .map(ids -> GenerateRequest.ofTokens(ids, settings.samplingForTokens(ids))).toList());
         }
 
-        Map<Integer, Row> out = rowsById(tableEnv.executeSql("SELECT id, text, finish_reason, completion_tokens, "
+        Map<Integer, Row> out = TableRows.byId(tableEnv.executeSql("SELECT id, text, finish_reason, completion_tokens, "
                 + "error FROM ML_PREDICT(TABLE token_prompts, MODEL detailed, DESCRIPTOR(ids))"));
         assertEquals(rows.size(), out.size());
         for (int i = 0; i < prompts.size(); i++) {

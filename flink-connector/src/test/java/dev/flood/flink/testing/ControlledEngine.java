@@ -3,11 +3,9 @@ package dev.flood.flink.testing;
 import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodEngine;
 import dev.flood.api.GenerateRequest;
-import dev.flood.api.GenerationHandle;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.flink.EngineFactory;
-import dev.flood.testing.ForwardingEngine;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -30,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       at once, or until {@link #openGate}; the gate then stays open for the factory's name.</li>
  * </ul>
  */
-public final class ControlledEngine extends ForwardingEngine {
+public final class ControlledEngine extends InterceptingEngine {
 
     public static final String LATE = "late ";
     public static final String HELD = "held ";
@@ -215,18 +213,6 @@ public final class ControlledEngine extends ForwardingEngine {
         return handedBack;
     }
 
-    /** As {@link #submit}; the handle cancels the handed-back future (and through it the real request). */
-    @Override
-    public GenerationHandle stream(GenerateRequest request, GenerationListener listener) {
-        CompletableFuture<GenerationResult> result = submit(request, listener);
-        return new GenerationHandle(result, () -> result.cancel(false));
-    }
-
-    @Override
-    public List<GenerationResult> generate(List<GenerateRequest> requests) {
-        return requests.stream().map(r -> submit(r, GenerationListener.NONE)).toList()
-                .stream().map(CompletableFuture::join).toList();
-    }
 
     @Override
     public void close() {

@@ -5,11 +5,9 @@ import dev.flood.api.EngineMetrics;
 import dev.flood.api.FinishReason;
 import dev.flood.api.FloodEngine;
 import dev.flood.api.GenerateRequest;
-import dev.flood.api.GenerationHandle;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.flink.EngineFactory;
-import dev.flood.testing.ForwardingEngine;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -27,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>The connector gets a future of this class's own, whose cancel is passed on to the engine's request before
  * {@link Watch#cancelledByCaller} counts it: once the count is seen, the engine has the cancel queued.
  */
-public final class WatchedEngine extends ForwardingEngine {
+public final class WatchedEngine extends InterceptingEngine {
 
     /** Opens a {@link WatchedEngine}; a record, so equal factories share one engine as the registry expects. */
     public record Factory(String name) implements EngineFactory {
@@ -105,18 +103,6 @@ public final class WatchedEngine extends ForwardingEngine {
         return handedOut;
     }
 
-    /** As {@link #submit}; the handle cancels the handed-out future (and through it the engine's request). */
-    @Override
-    public GenerationHandle stream(GenerateRequest request, GenerationListener listener) {
-        CompletableFuture<GenerationResult> result = submit(request, listener);
-        return new GenerationHandle(result, () -> result.cancel(false));
-    }
-
-    @Override
-    public List<GenerationResult> generate(List<GenerateRequest> requests) {
-        return requests.stream().map(r -> submit(r, GenerationListener.NONE)).toList()
-                .stream().map(CompletableFuture::join).toList();
-    }
 
 
 
