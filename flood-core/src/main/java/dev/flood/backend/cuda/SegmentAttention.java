@@ -21,12 +21,18 @@ final class SegmentAttention {
     private StepSlot slot;                  // the step's buffers, from beginStep
     private final Map<PlanKey, UploadedPlan> plans = new HashMap<>();
 
-    /** What a plan depends on besides the step. */
-    private record PlanKey(int group, int headDim, int slidingWindow) {
+    /** What a plan and its partial buffers depend on besides the step. */
+    private record PlanKey(int group, int headDim, int numKvHeads, int slidingWindow) {
     }
 
-    /** A plan and its device copy in the step's buffers: decode work, prefill work, merges. */
-    private record UploadedPlan(AttentionPlan plan, DeviceSlice[] slices) {
+    /**
+     * A plan, its device copy in the step's buffers (decode work, prefill work, merges) and the float32 partial
+     * results its split work items write ({@code [partialRows * numKvHeads, headDim]} outputs and
+     * {@code [partialRows * numKvHeads, 2]} running max and sum; 0 when nothing is split). Taken once per step:
+     * every layer of the plan reuses them, since the layers run one after another on the stage's stream and each
+     * layer's merge reads its partials before the next layer's attention writes them.
+     */
+    private record UploadedPlan(AttentionPlan plan, DeviceSlice[] slices, long partialOut, long partialMaxSum) {
     }
 
     /** One layer's call: the packed float32 qkv, the step's metadata, and the bf16 output. */
@@ -56,22 +62,13 @@ final class SegmentAttention {
                     + Arrays.toString(Kernels.HEAD_DIMS) + ", not " + shape.headDim());
         }
         int group = shape.queriesPerKvHead();
-        UploadedPlan uploaded = plans.computeIfAbsent(new PlanKey(group, shape.headDim(), shape.slidingWindow()),
-                key -> {
-                    AttentionPlan plan = AttentionPlan.of(call.step().batch(), group, key.slidingWindow(),
-                            prefillVariant(key.headDim()));
-                    return new UploadedPlan(plan, slot.staging.upload(slot.workspace, plan.decodeWork(),
-                            plan.prefillWork(), plan.merges()));
-                });
+        UploadedPlan uploaded = plans.computeIfAbsent(
+                new PlanKey(group, shape.headDim(), shape.numKvHeads(), shape.slidingWindow()),
+                key -> upload(call.step(), key));
         AttentionPlan plan = uploaded.plan();
         DeviceSlice[] planSlices = uploaded.slices();
-        long partialOut = 0;
-        long partialMaxSum = 0;
-        if (plan.partialRows() > 0) {
-            long rows = (long) plan.partialRows() * shape.numKvHeads();
-            partialOut = slot.workspace.take(rows * shape.headDim() * Float.BYTES, "attention partials").address();
-            partialMaxSum = slot.workspace.take(rows * 2 * Float.BYTES, "attention partial sums").address();
-        }
+        long partialOut = uploaded.partialOut();
+        long partialMaxSum = uploaded.partialMaxSum();
         AttentionLaunch launch = new AttentionLaunch(shape.headDim(), shape.numKvHeads(), group,
                 (float) (shape.scale() * LOG2_E), call.qkv().address(), call.qkv().cols(), cache.keys(call.layer()),
                 cache.values(call.layer()), shape.kvSize(), call.step(), call.out().address(), call.out().cols(),
@@ -79,5 +76,19 @@ final class SegmentAttention {
         kernels.attention(AttentionVariant.DECODE, launch, planSlices[0].address(), plan.numDecodeWork());
         kernels.attention(plan.prefillVariant(), launch, planSlices[1].address(), plan.numPrefillWork());
         kernels.attentionMerge(launch, planSlices[2].address(), plan.numMerges());
+    }
+
+    private UploadedPlan upload(StepMetadata step, PlanKey key) {
+        AttentionPlan plan = AttentionPlan.of(step.batch(), key.group(), key.slidingWindow(),
+                prefillVariant(key.headDim()));
+        DeviceSlice[] slices = slot.staging.upload(slot.workspace, plan.decodeWork(), plan.prefillWork(),
+                plan.merges());
+        if (plan.partialRows() == 0) {
+            return new UploadedPlan(plan, slices, 0, 0);
+        }
+        long rows = (long) plan.partialRows() * key.numKvHeads();
+        long partialOut = slot.workspace.take(rows * key.headDim() * Float.BYTES, "attention partials").address();
+        long partialMaxSum = slot.workspace.take(rows * 2 * Float.BYTES, "attention partial sums").address();
+        return new UploadedPlan(plan, slices, partialOut, partialMaxSum);
     }
 }

@@ -40,8 +40,9 @@ final class Workspace implements AutoCloseable {
     DeviceSlice take(long bytes, String what) {
         long aligned = roundUp(Math.max(bytes, 1), ALIGNMENT);
         if (blocks.isEmpty() || usedInLast + aligned > blocks.get(blocks.size() - 1).bytes()) {
-            long size = Math.max(aligned, blocks.isEmpty() ? MIN_BLOCK_BYTES
-                    : Math.max(MIN_BLOCK_BYTES, blocks.get(blocks.size() - 1).bytes()));
+            // only what this take needs (at least 64 MiB): the GPU memory beside the KV cache is a few GiB, and
+            // a block the size of the last (the whole step's reserve) would not fit there
+            long size = Math.max(aligned, MIN_BLOCK_BYTES);
             blocks.add(device.allocate(size, "the step workspace (" + what + ")"));
             usedInLast = 0;
         }

@@ -218,6 +218,68 @@ class CudaAttentionTest {
         }
     }
 
+    /**
+     * Every layer of a step attends with the same plan, and they share its split partials: a step of four layers
+     * over the scenario above (decode at context 2000 and appends at 4400 and 4200 split and merge) takes no more
+     * workspace than the same step attending in one layer, and each layer's output matches the reference computed
+     * from that layer's own keys and values (a layer reading another's partials would not). On 2026-12-03 the
+     * partials were taken per layer and a step of two 8,192-token documents on the 8B shape (32 layers) ran out of
+     * memory.
+     */
+    @Test
+    void layersOfAStepShareTheSplitPartials() {
+        try (BackendPair pair = new BackendPair(SEED, PrefillKernel.FASTEST)) {   // its own: the peak is this test's
+            layersShareTheSplitPartials(pair);
+        }
+    }
+
+    private static void layersShareTheSplitPartials(BackendPair pair) {
+        AttentionShape shape = AttentionShape.of(32, 8, 128);
+        int layers = 4;
+        SegmentScenario scenario = SegmentScenario.of(pair.random, CONTEXT_LENS, QUERY_LENS);
+        pair.cpu.allocateCache(layers, scenario.capacityTokens(), shape.kvSize());
+        pair.cuda.allocateCache(layers, scenario.capacityTokens(), shape.kvSize());
+        ForwardBatch step = scenario.step();
+        long[] peaks = new long[2];
+        for (int run = 0; run < 2; run++) {
+            int attending = run == 0 ? 1 : layers;
+            if (scenario.prefix() != null) {
+                for (int layer = 0; layer < layers; layer++) {
+                    writeLayerPrefix(pair, scenario.prefix(), shape, layer);
+                }
+            }
+            pair.beginStep(step);
+            List<Pair<Tensor>> qkv = new java.util.ArrayList<>();
+            List<Pair<Tensor>> out = new java.util.ArrayList<>();
+            for (int layer = 0; layer < layers; layer++) {
+                qkv.add(pair.randomActivation(step.numTokens(), shape.qkvWidth(), 2f, step));
+                out.add(pair.allocate(step.numTokens(), shape.qSize()));
+            }
+            for (int layer = 0; layer < attending; layer++) {
+                pair.cpu.writeCache(layer, qkv.get(layer).cpu(), shape, step);
+                pair.cuda.writeCache(layer, qkv.get(layer).cuda(), shape, step);
+                pair.cpu.attention(layer, qkv.get(layer).cpu(), shape, step, out.get(layer).cpu());
+                pair.cuda.attention(layer, qkv.get(layer).cuda(), shape, step, out.get(layer).cuda());
+            }
+            for (int layer = 0; layer < attending; layer++) {
+                double error = BackendPair.relativeError(pair.cuda.toHost(out.get(layer).cuda()),
+                        pair.cpu.toHost(out.get(layer).cpu()));
+                assertTrue(error <= TOLERANCE, "layer " + layer + " of " + attending + ": relative error " + error
+                        + " (seed " + SEED + ")");
+            }
+            peaks[run] = pair.cuda.memory().workspacePeakBytes();
+        }
+        assertEquals(peaks[0], peaks[1], "the step's workspace peak with 1 and with " + layers + " layers attending");
+    }
+
+    /** {@link #writePrefix} for one layer of a cache of several. */
+    private static void writeLayerPrefix(BackendPair pair, ForwardBatch prefix, AttentionShape shape, int layer) {
+        pair.beginStep(prefix);
+        Pair<Tensor> qkv = pair.randomActivation(prefix.numTokens(), shape.qkvWidth(), 2f, prefix);
+        pair.cpu.writeCache(layer, qkv.cpu(), shape, prefix);
+        pair.cuda.writeCache(layer, qkv.cuda(), shape, prefix);
+    }
+
     /** Writes the requests' earlier context tokens to both caches (attention over them is not needed). */
     private static void writePrefix(BackendPair pair, ForwardBatch prefix, AttentionShape shape) {
         if (prefix == null) {
