@@ -304,6 +304,7 @@ final class BenchCommand implements Command {
         report.put("cache_capacity_tokens", run.after().cache().capacityTokens());
         report.put("peak_gpu_memory_gib", run.after().peakDeviceMemoryBytes() / (double) (1L << 30));
         report.put("preemptions", run.after().preemptions() - run.before().preemptions());
+        report.put("engine_restarts", run.after().engineRestarts() - run.before().engineRestarts());
         putPrefixCache(report, config, run.before(), run.after());
         putStages(report, run.before().stages(), run.after().stages());
         report.put("steps_in_flight", config.maxStepsInFlight());

@@ -30,6 +30,9 @@ final class BenchReport {
                 100 * r.get("mean_cache_use").asDouble(), 100 * r.get("peak_cache_use").asDouble(),
                 r.get("cache_capacity_tokens").asLong()));
         row(t, "preemptions", "%d", r.get("preemptions").asLong());
+        long restarts = r.get("engine_restarts").asLong();
+        row(t, "engine restarts", "%s", restarts + (restarts > 0 ? " (a step failed: these figures include the recovery)"
+                : ""));
         row(t, "prompt tokens computed", "%d", r.get("prompt_tokens_computed").asLong());
         row(t, "prefix cache", "%s", String.format(Locale.ROOT,
                 "%s: %d prompt tokens read (%.1f%% of those looked up); cached now %d tokens in %d extents",

@@ -31,6 +31,7 @@ class BenchCommandTest {
         assertEquals(32, report.get("generated_tokens").asLong());
         assertEquals(firstLengths(8), report.get("prompt_tokens").asLong(), "no prompt of the first 8 needs clamping");
         assertEquals(0, report.get("clamped_prompts").asInt());
+        assertEquals(0, report.get("engine_restarts").asLong(), "no step failed");
         assertTrue(report.get("output_tokens_per_second").asDouble() > 0, report.toString());
         assertTrue(report.get("total_tokens_per_second").asDouble() > report.get("output_tokens_per_second").asDouble());
         assertTrue(report.get("seconds").asDouble() > 0);

@@ -157,6 +157,7 @@ class ScoreCommandTest {
         assertEquals(workload, report.get("workload").asText());
         assertEquals(texts, report.get("texts").asInt());
         assertEquals(0, report.get("failed").asInt());
+        assertEquals(0, report.get("engine_restarts").asLong(), "no step failed");
         assertEquals(tokens, report.get("text_tokens").asLong());
         assertEquals(tokens - texts, report.get("scored_tokens").asLong());
         assertTrue(report.get("tokens_per_second").asDouble() > 0, report.toString());
