@@ -1,7 +1,6 @@
 package dev.flood.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flood.api.EngineConfig;
 import dev.flood.api.FloodEngine;
@@ -23,9 +22,12 @@ import org.junit.jupiter.api.Test;
  * at a time. Tokens must agree until a near-tie (other micro-batches, other GEMM shapes; see
  * {@code CudaPipelineTest}). The near-tie here is 0.1 nats, wider than on the 3-layer fixtures: float32
  * reordering noise that flips a bf16 rounding grows over 32 layers, and random weights give flat distributions
- * (on the H200, 11 prompts of 64 parted, at gaps up to 0.061). A wrong token fed or drawn shows at any gap and
- * in nearly every request, so at most half the requests may part. Prints each engine's wall time and idle share,
- * and how many requests parted. Selected by class on the GPU machine (it loads the 8B shape three times).
+ * (on the H200, 11 prompts of 64 parted on 2026-12-02 and 77 of 128 on 2026-12-03, every one at a gap under
+ * 0.061). How many part depends on which near-ties the run meets, so the test does not bound it: it checks each
+ * parting instead, where the token drawn must be one of the reference's five best within the near-tie of its
+ * best (rounding reorders close candidates; a wrong token fed or drawn gives one from anywhere in a 128,256-token
+ * vocabulary). Prints each engine's wall time and idle share, and how many requests parted. Selected by class on
+ * the GPU machine (it loads the 8B shape three times).
  */
 @Tag("gpu")
 class PipelineWorkloadTest {
@@ -53,16 +55,15 @@ class PipelineWorkloadTest {
             String what = config.numStages() + " stage(s), " + config.maxStepsInFlight() + " in flight";
             List<GenerationResult> results = run(config, what);
             for (int i = 0; i < PROMPTS; i++) {
-                parted += NearTies.assertSameUntilNearTie(reference.get(i), results.get(i), NEAR_TIE,
+                parted += NearTies.assertSameUntilSwapAtNearTie(reference.get(i), results.get(i), NEAR_TIE,
                         what + " prompt " + i) >= 0 ? 1 : 0;
             }
         }
         System.out.printf("requests that parted at a near-tie: %d of %d%n", parted, 2 * PROMPTS);
-        assertTrue(parted <= PROMPTS, parted + " of " + 2 * PROMPTS + " requests parted from the reference");
     }
 
     private static List<GenerationResult> run(EngineConfig config, String what) {
-        SamplingParams params = SamplingParams.builder().maxNewTokens(OUTPUT_TOKENS).ignoreEos().logprobs(2).build();
+        SamplingParams params = SamplingParams.builder().maxNewTokens(OUTPUT_TOKENS).ignoreEos().logprobs(5).build();
         try (FloodEngine engine = FloodEngine.open(config)) {
             int vocab = engine.modelConfig().vocabSize();
             List<GenerateRequest> requests = new ArrayList<>();

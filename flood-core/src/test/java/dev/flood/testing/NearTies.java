@@ -38,4 +38,24 @@ public final class NearTies {
         }
         return -1;
     }
+
+    /**
+     * As {@link #assertSameUntilNearTie}, and where the two part, the token drawn instead must be one of the
+     * reference's top log-probabilities within {@code nearTie} of its best: rounding can only reorder candidates
+     * that close, while a wrong token fed or drawn gives one from anywhere in the vocabulary. The reference must
+     * have asked for several log-probabilities (5 covers three- and four-way ties of flat distributions).
+     */
+    public static int assertSameUntilSwapAtNearTie(GenerationResult reference, GenerationResult actual, double nearTie,
+                                                   String what) {
+        int step = assertSameUntilNearTie(reference, actual, nearTie, what);
+        if (step >= 0) {
+            TokenLogprobs at = reference.logprobs().get(step);
+            int drawn = actual.tokenIds().get(step);
+            double best = at.top().get(0).logprob();
+            boolean close = at.top().stream().anyMatch(t -> t.tokenId() == drawn && best - t.logprob() < nearTie);
+            assertTrue(close, what + ": at step " + step + " drew token " + drawn + ", which is not among the "
+                    + "reference's candidates within " + nearTie + " nats of its best: " + at.top());
+        }
+        return step;
+    }
 }
