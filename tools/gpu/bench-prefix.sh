@@ -34,7 +34,7 @@ for f in "$out/prefix-$workload"-*.json; do
   python3 -c "import json,sys; t=open(sys.argv[1]).read(); r=json.loads(t[t.index('{'):]); print(sys.argv[1].rsplit('/',1)[-1],
     'output tok/s %.0f' % r['output_tokens_per_second'], 'prompt tokens %d' % r['prompt_tokens'],
     'computed %d' % r['prompt_tokens_computed'], 'from cache %d' % r['prompt_tokens_from_cache'],
-    'hit rate %.3f' % r['prefix_cache_hit_rate'], 'preemptions', r['preemptions'],
+    'hit rate %.3f' % r['prefix_cache_hit_rate'], 'preemptions', r['preemptions'], 'restarts', r.get('engine_restarts'),
     'running', r['max_running'], 'budget', r['max_batch_tokens'])" "$f" 2>/dev/null || echo "$f: no report"
 done
 python3 - "$out" "$workload" <<'PY'

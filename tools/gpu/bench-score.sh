@@ -31,7 +31,7 @@ try:
     r = json.loads(text[text.index('{'):])
     print(f"{r['workload']:7s} budget {r['max_batch_tokens']:6d}: {r['tokens_per_second']:10.1f} tokens/s, "
           f"{r['text_tokens']} tokens in {r['seconds']:.2f} s, {r['failed']} failed, {r['windows']} windows, "
-          f"{r['steps']} steps, peak {r['peak_gpu_memory_gib']:.2f} GiB, cache {r['cache_capacity_tokens']} slots"
+          f"{r['steps']} steps, {r.get('engine_restarts', '?')} restarts, peak {r['peak_gpu_memory_gib']:.2f} GiB, cache {r['cache_capacity_tokens']} slots"
           + (f", first error: {r['first_error']}" if 'first_error' in r else ""))
 except Exception as e:
     print(f"no report (exit code {sys.argv[2]}): {e}")
