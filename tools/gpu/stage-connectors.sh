@@ -31,6 +31,20 @@ if ! grep -q dev/flood/kernels/flood.fatbin <<<"$listing"; then
 fi
 # Parts of 40 MiB: the working tree (about 20 MiB with the demo model) travels with each part, 64 MiB in all.
 python3 "$shared/device/stage.py" --jre full --max-mb 40 "$classes" "$(cat "$classpath")"
+if [ "$which" = spark ]; then
+  # Spark's executor JVMs start with --add-modules=jdk.incubator.vector, which the full runtime (java.* modules)
+  # lacks: every executor exited at once and the job waited for resources. Replace the staged runtime with one
+  # that has it.
+  runtime=$(ls .device/part-*/jre.tgz | head -1)
+  jdk=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
+  tmp=$(mktemp -d)
+  "$jdk/bin/jlink" --add-modules java.se,jdk.unsupported,jdk.crypto.ec,jdk.security.auth,jdk.management,jdk.zipfs,\
+jdk.net,jdk.httpserver,jdk.naming.dns,jdk.incubator.vector --strip-debug --no-man-pages --no-header-files \
+    --compress=2 --output "$tmp/jre"
+  tar czf "$runtime" -C "$tmp" jre
+  rm -rf "$tmp"
+  echo "stage-connectors.sh: $runtime now has jdk.incubator.vector for Spark's executors"
+fi
 echo
 last=$(ls -d .device/part-* | sort -V | tail -1)
 echo "The last call runs tools/gpu/connectors-bench.sh instead of on-device.sh directly, e.g.:"
