@@ -6,7 +6,8 @@
 #     [--cache-tokens N] [--steps-in-flight N]
 # SHAPE is a folder under flood-core/src/test/resources/shapes. Results under $OUT: bench-SHAPE.json,
 # WHICH-SHAPE.json and their stderr; prints both JSON lines, the executors' (TaskManager's) engine lines and the
-# connector's output tok/s over the bench's, last.
+# connector's output tok/s over the bench's, last. FLOOD_CONNECTOR_TIMEOUT (seconds, default 300) bounds the
+# connector's run: a Spark job whose executors never start waits for resources until killed.
 set -uo pipefail
 part=${1:?usage: connectors-bench.sh .device/part-N spark|flink SHAPE PROMPTS [engine options]}
 which=${2:?spark or flink}
@@ -40,12 +41,12 @@ case "$which" in
       --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED
       --add-opens=java.base/sun.security.action=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
       -Djdk.reflect.useDirectMethodHandle=false -Dio.netty.tryReflectionSetAccessible=true)
-    timeout 300 bash "$part/on-device.sh" -- "${opens[@]}" -Xmx8g -Dlog4j2.configurationFile=examples/spark-log4j2.properties \
+    timeout "${FLOOD_CONNECTOR_TIMEOUT:-300}" bash "$part/on-device.sh" -- "${opens[@]}" -Xmx8g -Dlog4j2.configurationFile=examples/spark-log4j2.properties \
       -cp "/tmp/flood/lib/*" dev.flood.examples.spark.WorkloadBenchmark --model "$model" --load-format dummy \
       --backend cuda --gpus 1 --discovery-script examples/gpu-discovery.sh --executor-memory-mb 32768 \
       --prompts "$prompts" "$@" > "$out/spark-$shape.json" 2> "$out/spark-$shape.err" ;;
   flink)
-    timeout 300 bash "$part/on-device.sh" -- -Xmx48g -XX:+UseParallelGC -cp "/tmp/flood/lib/*" \
+    timeout "${FLOOD_CONNECTOR_TIMEOUT:-300}" bash "$part/on-device.sh" -- -Xmx48g -XX:+UseParallelGC -cp "/tmp/flood/lib/*" \
       dev.flood.examples.flink.WorkloadBenchmark --model "$model" --load-format DUMMY --backend cuda --devices 0 \
       --prompts "$prompts" "$@" > "$out/flink-$shape.json" 2> "$out/flink-$shape.err" ;;
   *) echo "spark or flink, got $which" >&2; exit 2 ;;
