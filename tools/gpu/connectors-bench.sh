@@ -18,6 +18,13 @@ out=${OUT:-/tmp/flood-out}
 mkdir -p "$out"
 model="$PWD/flood-core/src/test/resources/shapes/$shape"
 bash "$part/on-device.sh" >/dev/null
+# jars staged in chunks (over one part's size; stage-connectors.sh) are joined once every part has been copied
+for first in /tmp/flood/lib/*.chunk-00; do
+  [ -e "$first" ] || continue
+  jar=${first%.chunk-00}
+  cat $(ls "$jar".chunk-* | sort) > "$jar" && rm -f "$jar".chunk-*
+  echo "joined $(basename "$jar") from its chunks"
+done
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 
 echo "== flood bench $shape ($prompts prompts)"

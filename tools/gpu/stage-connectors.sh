@@ -29,8 +29,47 @@ if ! grep -q dev/flood/kernels/flood.fatbin <<<"$listing"; then
   echo "stage-connectors.sh: flood-kernels has no flood.fatbin (nvcc missing?); the GPU run would have no kernels" >&2
   exit 1
 fi
-# Parts of 40 MiB: the working tree (about 20 MiB with the demo model) travels with each part, 64 MiB in all.
-python3 "$shared/device/stage.py" --jre full --max-mb 40 "$classes" "$(cat "$classpath")"
+# Parts of 38 MiB: the working tree (about 25 MiB with the demo model and fixtures) travels with each part, 64 MiB
+# in all. A jar larger than a part (Flink's table planner loader, 40.1 MiB) cannot travel whole: it is left out
+# of stage.py's parts and split into 4 MiB chunks added to the parts with room, or to new last parts
+# (lib/NAME.chunk-NN, which a classpath wildcard ignores); connectors-bench.sh joins them on the device.
+max_mb=38
+cp_file=$(mktemp)
+big=()
+for entry in $(tr ':' ' ' < "$classpath"); do
+  if [ -f "$entry" ] && [ "$(stat -c %s "$entry")" -gt $((max_mb * 1024 * 1024 - 1048576)) ]; then
+    big+=("$entry")
+  else
+    printf '%s:' "$entry" >> "$cp_file"
+  fi
+done
+python3 "$shared/device/stage.py" --jre full --max-mb "$max_mb" "$classes" "$(sed 's/:$//' "$cp_file")"
+rm -f "$cp_file"
+for jar in "${big[@]}"; do
+  python3 - "$jar" "$max_mb" <<'PY'
+import glob, os, shutil, sys
+jar, max_mb = sys.argv[1], int(sys.argv[2])
+chunk = 4 << 20
+parts = sorted(glob.glob('.device/part-*'), key=lambda p: int(p.rsplit('-', 1)[1]))
+def size(part):
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(part) for f in fs)
+data = open(jar, 'rb').read()
+name = os.path.basename(jar)
+for i in range(0, len(data), chunk):
+    piece = data[i:i + chunk]
+    part = min(parts, key=size)
+    if size(part) + len(piece) > max_mb << 20:
+        # a new last part: its on-device.sh (the same script in every part) copies its lib/ like the others
+        part = f'.device/part-{len(parts) + 1}'
+        os.makedirs(os.path.join(part, 'lib'))
+        shutil.copy('.device/part-1/on-device.sh', part)
+        parts.append(part)
+    os.makedirs(os.path.join(part, 'lib'), exist_ok=True)
+    with open(os.path.join(part, 'lib', f'{name}.chunk-{i // chunk:02d}'), 'wb') as out:
+        out.write(piece)
+print(f'stage-connectors.sh: {name} ({len(data) / 2**20:.1f} MiB) travels in {-(-len(data) // chunk)} chunks')
+PY
+done
 if [ "$which" = spark ]; then
   # Spark's executor JVMs start with --add-modules=jdk.incubator.vector, which the full runtime (java.* modules)
   # lacks: every executor exited at once and the job waited for resources. Replace the staged runtime with one

@@ -69,6 +69,11 @@ import jcuda.Pointer;
  *
  * <p>Threads: one thread at a time runs steps (each call makes the context current on its thread); a pending
  * output's {@code await} runs on the engine thread and only waits on the slot's end event and reads its readback.
+ *
+ * <p>Why this file is long (over 600 lines): it is the one place that implements {@link Backend}'s forty-odd ops
+ * for the GPU, and each is a few lines that bind the device, check shapes and hand over to the component that owns
+ * the work (kernels, cuBLAS, attention, MoE, outputs, graphs, FP8). Splitting the ops over several classes would
+ * split one interface's implementation, not two concepts.
  */
 public final class CudaBackend implements Backend {
 

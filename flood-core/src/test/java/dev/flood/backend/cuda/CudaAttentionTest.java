@@ -77,31 +77,11 @@ class CudaAttentionTest {
     }
 
     private static void matchesReference(BackendPair pair, AttentionShape shape) {
-        AttentionVariant variant = pair.cuda.prefillVariant(shape.headDim());
         SegmentScenario scenario = SegmentScenario.of(pair.random, CONTEXT_LENS, QUERY_LENS);
         pair.cpu.allocateCache(1, scenario.capacityTokens(), shape.kvSize());
         pair.cuda.allocateCache(1, scenario.capacityTokens(), shape.kvSize());
         writePrefix(pair, scenario.prefix(), shape);
-
-        ForwardBatch step = scenario.step();
-        pair.beginStep(step);
-        Pair<Tensor> qkv = pair.randomActivation(step.numTokens(), shape.qkvWidth(), 2f, step);
-        pair.cpu.writeCache(0, qkv.cpu(), shape, step);
-        pair.cuda.writeCache(0, qkv.cuda(), shape, step);
-        Pair<Tensor> out = pair.allocate(step.numTokens(), shape.qSize());
-        pair.cpu.attention(0, qkv.cpu(), shape, step, out.cpu());
-        pair.cuda.attention(0, qkv.cuda(), shape, step, out.cuda());
-        float[] expected = pair.cpu.toHost(out.cpu());
-        float[] actual = pair.cuda.toHost(out.cuda());
-        double error = BackendPair.relativeError(actual, expected);
-        assertTrue(error <= TOLERANCE, "attention " + shape + ", " + variant + ": relative error " + error + " (seed "
-                + SEED + ")");
-        for (int seq = 0; seq < step.numSeqs(); seq++) {
-            double seqError = BackendPair.relativeError(rows(actual, step, seq, shape), rows(expected, step, seq, shape));
-            assertTrue(seqError <= TOLERANCE, "attention " + shape + ", " + variant + ", request " + seq + " (context "
-                    + step.contextLens()[seq] + ", " + step.queryLen(seq) + " query tokens): relative error " + seqError
-                    + " (seed " + SEED + ")");
-        }
+        assertStepMatches(pair, scenario.step(), shape, "mixed step");
     }
 
     /**
@@ -149,7 +129,10 @@ class CudaAttentionTest {
         }
     }
 
-    /** One step on both backends: fresh q, k, v, the cache write, attention; each request within the tolerance. */
+    /**
+     * One step on both backends: fresh q, k, v, the cache write, attention; the whole step and each request within
+     * the tolerance.
+     */
     private static void assertStepMatches(BackendPair pair, ForwardBatch step, AttentionShape shape, String what) {
         AttentionVariant variant = pair.cuda.prefillVariant(shape.headDim());
         pair.beginStep(step);
@@ -161,6 +144,9 @@ class CudaAttentionTest {
         pair.cuda.attention(0, qkv.cuda(), shape, step, out.cuda());
         float[] expected = pair.cpu.toHost(out.cpu());
         float[] actual = pair.cuda.toHost(out.cuda());
+        double error = BackendPair.relativeError(actual, expected);
+        assertTrue(error <= TOLERANCE, what + ": attention " + shape + ", " + variant + ": relative error " + error
+                + " (seed " + SEED + ")");
         for (int seq = 0; seq < step.numSeqs(); seq++) {
             double seqError = BackendPair.relativeError(rows(actual, step, seq, shape), rows(expected, step, seq, shape));
             int numExtents = step.cuExtents()[seq + 1] - step.cuExtents()[seq];
@@ -202,20 +188,7 @@ class CudaAttentionTest {
         pair.cpu.allocateCache(1, scenario.capacityTokens(), shape.kvSize());
         pair.cuda.allocateCache(1, scenario.capacityTokens(), shape.kvSize());
         writePrefix(pair, scenario.prefix(), shape);
-        pair.beginStep(step);
-        Pair<Tensor> qkv = pair.randomActivation(step.numTokens(), shape.qkvWidth(), 2f, step);
-        pair.cpu.writeCache(0, qkv.cpu(), shape, step);
-        pair.cuda.writeCache(0, qkv.cuda(), shape, step);
-        Pair<Tensor> out = pair.allocate(step.numTokens(), shape.qSize());
-        pair.cpu.attention(0, qkv.cpu(), shape, step, out.cpu());
-        pair.cuda.attention(0, qkv.cuda(), shape, step, out.cuda());
-        float[] expected = pair.cpu.toHost(out.cpu());
-        float[] actual = pair.cuda.toHost(out.cuda());
-        for (int seq = 0; seq < step.numSeqs(); seq++) {
-            double seqError = BackendPair.relativeError(rows(actual, step, seq, shape), rows(expected, step, seq, shape));
-            assertTrue(seqError <= TOLERANCE, "attention " + shape + ", " + variant + ", request " + seq + " over "
-                    + items + " items: relative error " + seqError + " (seed " + SEED + ")");
-        }
+        assertStepMatches(pair, step, shape, items + " items");
     }
 
     /**
@@ -243,10 +216,8 @@ class CudaAttentionTest {
         long[] peaks = new long[2];
         for (int run = 0; run < 2; run++) {
             int attending = run == 0 ? 1 : layers;
-            if (scenario.prefix() != null) {
-                for (int layer = 0; layer < layers; layer++) {
-                    writeLayerPrefix(pair, scenario.prefix(), shape, layer);
-                }
+            for (int layer = 0; layer < layers; layer++) {
+                writePrefix(pair, scenario.prefix(), shape, layer);
             }
             pair.beginStep(step);
             List<Pair<Tensor>> qkv = new java.util.ArrayList<>();
@@ -272,23 +243,20 @@ class CudaAttentionTest {
         assertEquals(peaks[0], peaks[1], "the step's workspace peak with 1 and with " + layers + " layers attending");
     }
 
-    /** {@link #writePrefix} for one layer of a cache of several. */
-    private static void writeLayerPrefix(BackendPair pair, ForwardBatch prefix, AttentionShape shape, int layer) {
-        pair.beginStep(prefix);
-        Pair<Tensor> qkv = pair.randomActivation(prefix.numTokens(), shape.qkvWidth(), 2f, prefix);
-        pair.cpu.writeCache(layer, qkv.cpu(), shape, prefix);
-        pair.cuda.writeCache(layer, qkv.cuda(), shape, prefix);
+    /** Writes the requests' earlier context tokens to layer 0 of both caches. */
+    private static void writePrefix(BackendPair pair, ForwardBatch prefix, AttentionShape shape) {
+        writePrefix(pair, prefix, shape, 0);
     }
 
-    /** Writes the requests' earlier context tokens to both caches (attention over them is not needed). */
-    private static void writePrefix(BackendPair pair, ForwardBatch prefix, AttentionShape shape) {
+    /** Writes the requests' earlier context tokens to both caches' layer (attention over them is not needed). */
+    private static void writePrefix(BackendPair pair, ForwardBatch prefix, AttentionShape shape, int layer) {
         if (prefix == null) {
             return;
         }
         pair.beginStep(prefix);
         Pair<Tensor> qkv = pair.randomActivation(prefix.numTokens(), shape.qkvWidth(), 2f, prefix);
-        pair.cpu.writeCache(0, qkv.cpu(), shape, prefix);
-        pair.cuda.writeCache(0, qkv.cuda(), shape, prefix);
+        pair.cpu.writeCache(layer, qkv.cpu(), shape, prefix);
+        pair.cuda.writeCache(layer, qkv.cuda(), shape, prefix);
     }
 
     private static float[] rows(float[] values, ForwardBatch batch, int seq, AttentionShape shape) {

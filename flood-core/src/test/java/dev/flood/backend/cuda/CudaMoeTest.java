@@ -101,18 +101,7 @@ class CudaMoeTest {
         Pair<Weight> gateUp = pair.matrix(numExperts * 2 * intermediate, hidden, 0.2f);
         Pair<Weight> down = pair.matrix(numExperts * hidden, intermediate, 0.2f);
         Pair<Tensor> x = pair.randomActivation(numTokens, hidden, 1f, batch);
-        Pair<Tensor> gateUpOut = pair.allocate(numTokens * topK, 2 * intermediate);
-        Pair<Tensor> activated = pair.allocate(numTokens * topK, intermediate);
-        Pair<Tensor> expertOut = pair.allocate(numTokens * topK, hidden);
-        Pair<Tensor> out = pair.allocate(numTokens, hidden);
-        pair.cpu.expertLinear(x.cpu(), routing.cpu(), gateUp.cpu(), gateUpOut.cpu());
-        pair.cuda.expertLinear(x.cuda(), routing.cuda(), gateUp.cuda(), gateUpOut.cuda());
-        pair.cpu.siluMul(gateUpOut.cpu(), activated.cpu());
-        pair.cuda.siluMul(gateUpOut.cuda(), activated.cuda());
-        pair.cpu.expertLinear(activated.cpu(), routing.cpu(), down.cpu(), expertOut.cpu());
-        pair.cuda.expertLinear(activated.cuda(), routing.cuda(), down.cuda(), expertOut.cuda());
-        pair.cpu.combineExperts(expertOut.cpu(), routing.cpu(), out.cpu());
-        pair.cuda.combineExperts(expertOut.cuda(), routing.cuda(), out.cuda());
+        Pair<Tensor> out = expertMlp(x, routing, gateUp, down, numTokens * topK, intermediate, hidden);
         double error = pair.relativeError(out);
         assertTrue(error <= EXPERT_MLP, context("expert MLP", numTokens, numExperts) + ": " + error);
     }
@@ -159,18 +148,7 @@ class CudaMoeTest {
                 pair.cuda.linear(x.cuda(), router.cuda(), null, logits.cuda());
                 Pair<ExpertRouting> routing = new Pair<>(pair.cpu.routeExperts(logits.cpu(), spec),
                         pair.cuda.routeExperts(logits.cuda(), spec));
-                Pair<Tensor> gateUpOut = pair.allocate(numTokens * spec.topK(), 2 * width);
-                Pair<Tensor> activated = pair.allocate(numTokens * spec.topK(), width);
-                Pair<Tensor> expertOut = pair.allocate(numTokens * spec.topK(), hidden);
-                Pair<Tensor> out = pair.allocate(numTokens, hidden);
-                pair.cpu.expertLinear(x.cpu(), routing.cpu(), gateUp.cpu(), gateUpOut.cpu());
-                pair.cuda.expertLinear(x.cuda(), routing.cuda(), gateUp.cuda(), gateUpOut.cuda());
-                pair.cpu.siluMul(gateUpOut.cpu(), activated.cpu());
-                pair.cuda.siluMul(gateUpOut.cuda(), activated.cuda());
-                pair.cpu.expertLinear(activated.cpu(), routing.cpu(), down.cpu(), expertOut.cpu());
-                pair.cuda.expertLinear(activated.cuda(), routing.cuda(), down.cuda(), expertOut.cuda());
-                pair.cpu.combineExperts(expertOut.cpu(), routing.cpu(), out.cpu());
-                pair.cuda.combineExperts(expertOut.cuda(), routing.cuda(), out.cuda());
+                Pair<Tensor> out = expertMlp(x, routing, gateUp, down, numTokens * spec.topK(), width, hidden);
                 double error = pair.relativeError(out);
                 double margin = smallestRouterMargin(pair.cpu.toHost(logits.cpu()), numExperts, spec.topK());
                 String what = name + " layer " + layer + ": sparse layer relative error " + error
@@ -239,5 +217,26 @@ class CudaMoeTest {
 
     private static String context(String op, int numTokens, int numExperts) {
         return op + " with " + numTokens + " tokens over " + numExperts + " experts (seed " + SEED + ")";
+    }
+
+    /**
+     * A sparse layer's experts on both backends: every chosen (token, expert) pair's gate/up product, SiLU-gated
+     * product and down product, combined per token with the routing weights. {@code pairs} = tokens x top-k.
+     */
+    private static Pair<Tensor> expertMlp(Pair<Tensor> x, Pair<ExpertRouting> routing, Pair<Weight> gateUp,
+                                          Pair<Weight> down, int pairs, int intermediate, int hidden) {
+        Pair<Tensor> gateUpOut = pair.allocate(pairs, 2 * intermediate);
+        Pair<Tensor> activated = pair.allocate(pairs, intermediate);
+        Pair<Tensor> expertOut = pair.allocate(pairs, hidden);
+        Pair<Tensor> out = pair.allocate(x.cpu().rows(), hidden);
+        pair.cpu.expertLinear(x.cpu(), routing.cpu(), gateUp.cpu(), gateUpOut.cpu());
+        pair.cuda.expertLinear(x.cuda(), routing.cuda(), gateUp.cuda(), gateUpOut.cuda());
+        pair.cpu.siluMul(gateUpOut.cpu(), activated.cpu());
+        pair.cuda.siluMul(gateUpOut.cuda(), activated.cuda());
+        pair.cpu.expertLinear(activated.cpu(), routing.cpu(), down.cpu(), expertOut.cpu());
+        pair.cuda.expertLinear(activated.cuda(), routing.cuda(), down.cuda(), expertOut.cuda());
+        pair.cpu.combineExperts(expertOut.cpu(), routing.cpu(), out.cpu());
+        pair.cuda.combineExperts(expertOut.cuda(), routing.cuda(), out.cuda());
+        return out;
     }
 }
