@@ -85,4 +85,24 @@ public record ForwardBatch(int[] tokenIds, int[] positions, int[] slotMapping, i
     public int queryLen(int seq) {
         return cuSeqlensQ[seq + 1] - cuSeqlensQ[seq];
     }
+
+    /**
+     * The cache slot of each of request {@code seq}'s context tokens, in order: its extents walked in order, token j
+     * at the j-th slot. Fails if the extents hold fewer slots than its context.
+     */
+    public int[] contextSlots(int seq) {
+        int[] slots = new int[contextLens[seq]];
+        int filled = 0;
+        for (int e = cuExtents[seq]; e < cuExtents[seq + 1] && filled < slots.length; e++) {
+            int take = Math.min(extentLengths[e], slots.length - filled);
+            for (int i = 0; i < take; i++) {
+                slots[filled++] = extentStarts[e] + i;
+            }
+        }
+        if (filled < slots.length) {
+            throw new IllegalStateException("request " + seq + " has " + filled + " cache slots for a context of "
+                    + slots.length + " tokens");
+        }
+        return slots;
+    }
 }

@@ -79,7 +79,7 @@ public final class SlotLineage extends ForwardingBackend {
             return;
         }
         for (int seq = 0; seq < batch.numSeqs(); seq++) {
-            int[] context = contextSlots(batch, seq);
+            int[] context = batch.contextSlots(seq);
             for (int t = batch.cuSeqlensQ()[seq]; t < batch.cuSeqlensQ()[seq + 1]; t++) {
                 int position = batch.positions()[t];
                 Written before = position == 0 ? null : slots.get(context[position - 1]);
@@ -90,7 +90,7 @@ public final class SlotLineage extends ForwardingBackend {
 
     private synchronized void check(ForwardBatch batch) {
         for (int seq = 0; seq < batch.numSeqs(); seq++) {
-            int[] context = contextSlots(batch, seq);
+            int[] context = batch.contextSlots(seq);
             long previous = -1;
             for (int j = 0; j < context.length; j++) {
                 Written w = slots.get(context[j]);
@@ -109,16 +109,5 @@ public final class SlotLineage extends ForwardingBackend {
                 previous = w.id();
             }
         }
-    }
-
-    private static int[] contextSlots(ForwardBatch batch, int seq) {
-        int[] slots = new int[batch.contextLens()[seq]];
-        int filled = 0;
-        for (int e = batch.cuExtents()[seq]; e < batch.cuExtents()[seq + 1] && filled < slots.length; e++) {
-            for (int i = 0; i < batch.extentLengths()[e] && filled < slots.length; i++) {
-                slots[filled++] = batch.extentStarts()[e] + i;
-            }
-        }
-        return slots;
     }
 }

@@ -59,23 +59,11 @@ final class CpuAttention {
         });
     }
 
-    /** For each request, the cache slot of each of its context tokens, found by walking its extents in order. */
+    /** For each request, the cache slot of each of its context tokens ({@link ForwardBatch#contextSlots}). */
     static int[][] contextSlots(ForwardBatch batch) {
         int[][] slots = new int[batch.numSeqs()][];
         for (int r = 0; r < batch.numSeqs(); r++) {
-            int[] s = new int[batch.contextLens()[r]];
-            int filled = 0;
-            for (int e = batch.cuExtents()[r]; e < batch.cuExtents()[r + 1] && filled < s.length; e++) {
-                int take = Math.min(batch.extentLengths()[e], s.length - filled);
-                for (int i = 0; i < take; i++) {
-                    s[filled++] = batch.extentStarts()[e] + i;
-                }
-            }
-            if (filled < s.length) {
-                throw new IllegalStateException("request " + r + " has " + filled + " cache slots for a context of "
-                        + s.length + " tokens");
-            }
-            slots[r] = s;
+            slots[r] = batch.contextSlots(r);
         }
         return slots;
     }

@@ -28,7 +28,7 @@ final class KernelReads {
         replay(batch, plan.decodeWork(), AttentionVariant.DECODE, group, window, taken, problems);
         replay(batch, plan.prefillWork(), plan.prefillVariant(), group, window, taken, problems);
         for (int seq = 0; seq < batch.numSeqs() && problems.size() < 20; seq++) {
-            int[] slots = referenceSlots(batch, seq);
+            int[] slots = batch.contextSlots(seq);
             int firstPosition = batch.contextLens()[seq] - batch.queryLen(seq);
             for (int row = 0; row < taken[seq].length && problems.size() < 20; row++) {
                 int position = firstPosition + row / group;
@@ -222,17 +222,5 @@ final class KernelReads {
 
     private static boolean outsideWindow(int position, int key, int window) {
         return window > 0 && position - key >= window;
-    }
-
-    /** What the CPU reference reads: token j of the request at the j-th slot of its extents in order. */
-    private static int[] referenceSlots(ForwardBatch batch, int seq) {
-        int[] slots = new int[batch.contextLens()[seq]];
-        int filled = 0;
-        for (int e = batch.cuExtents()[seq]; e < batch.cuExtents()[seq + 1] && filled < slots.length; e++) {
-            for (int i = 0; i < batch.extentLengths()[e] && filled < slots.length; i++) {
-                slots[filled++] = batch.extentStarts()[e] + i;
-            }
-        }
-        return slots;
     }
 }
