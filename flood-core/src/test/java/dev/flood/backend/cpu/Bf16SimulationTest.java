@@ -9,6 +9,7 @@ import dev.flood.config.ModelConfig;
 import dev.flood.config.ModelConfigReader;
 import dev.flood.model.CausalLM;
 import dev.flood.testing.Fixtures;
+import dev.flood.testing.PromptLogprobs;
 import dev.flood.weights.SafetensorsCheckpoint;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -83,24 +84,7 @@ class Bf16SimulationTest {
             CausalLM lm = CausalLM.load(config, weights, backend);
             backend.allocateCache(config.numLayers(), config.maxPositions(), config.kvSize());
             for (Fixtures.Case c : Fixtures.cases(name)) {
-                int[] ids = c.inputIds();
-                int n = ids.length;
-                int[] positions = IntStream.range(0, n).toArray();
-                float[] logits = backend.toHost(lm.forward(new ForwardBatch(ids, positions, positions.clone(),
-                        new int[] {0, n}, new int[] {n}, new int[] {0, 1}, new int[] {0}, new int[] {n},
-                        IntStream.range(0, n - 1).toArray())));
-                double[] logprobs = new double[n - 1];
-                for (int r = 0; r < n - 1; r++) {
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int v = 0; v < vocab; v++) {
-                        max = Math.max(max, logits[r * vocab + v]);
-                    }
-                    double sum = 0;
-                    for (int v = 0; v < vocab; v++) {
-                        sum += Math.exp(logits[r * vocab + v] - max);
-                    }
-                    logprobs[r] = logits[r * vocab + ids[r + 1]] - max - Math.log(sum);
-                }
+                double[] logprobs = PromptLogprobs.of(lm, backend, vocab, c.inputIds());
                 double error = Fixtures.relativeError(logprobs, c.tokenLogprobs());
                 System.out.printf("%s '%s': simulated bf16 prompt logprobs relative error %.2e%n", name, c.prompt(),
                         error);

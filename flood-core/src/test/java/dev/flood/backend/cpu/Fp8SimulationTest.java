@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flood.backend.Backend;
-import dev.flood.backend.ForwardBatch;
 import dev.flood.config.ModelConfig;
 import dev.flood.config.ModelConfigReader;
 import dev.flood.model.CausalLM;
 import dev.flood.testing.Fixtures;
+import dev.flood.testing.PromptLogprobs;
 import dev.flood.weights.SafetensorsCheckpoint;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -40,23 +40,9 @@ class Fp8SimulationTest {
             long count = 0;
             for (int c = 0; c < chunks; c++) {
                 JsonNode tokens = eval.get("chunks").get(c).get("tokens");
-                int n = tokens.size();
-                int[] ids = IntStream.range(0, n).map(i -> tokens.get(i).asInt()).toArray();
-                int[] positions = IntStream.range(0, n).toArray();
-                int[] rows = IntStream.range(0, n - 1).toArray();
-                float[] logits = backend.toHost(lm.forward(new ForwardBatch(ids, positions, positions.clone(),
-                        new int[] {0, n}, new int[] {n}, new int[] {0, 1}, new int[] {0}, new int[] {n}, rows)));
-                int vocab = config.vocabSize();
-                for (int r = 0; r < n - 1; r++) {
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int v = 0; v < vocab; v++) {
-                        max = Math.max(max, logits[r * vocab + v]);
-                    }
-                    double sum = 0;
-                    for (int v = 0; v < vocab; v++) {
-                        sum += Math.exp(logits[r * vocab + v] - max);
-                    }
-                    nll -= logits[r * vocab + ids[r + 1]] - max - Math.log(sum);
+                int[] ids = IntStream.range(0, tokens.size()).map(i -> tokens.get(i).asInt()).toArray();
+                for (double logprob : PromptLogprobs.of(lm, backend, config.vocabSize(), ids)) {
+                    nll -= logprob;
                     count++;
                 }
             }
