@@ -11,10 +11,10 @@ import dev.flood.flink.FloodSettings;
 import dev.flood.flink.TaskManagerSlots;
 import dev.flood.flink.internal.FloodMetrics;
 import dev.flood.flink.testing.JobMetrics;
+import dev.flood.flink.testing.TableRows;
 import dev.flood.flink.testing.TestPrompts;
 import dev.flood.testing.Fixtures;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -30,7 +30,6 @@ import org.apache.flink.table.api.TableResult;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.types.Row;
-import org.apache.flink.util.CloseableIterator;
 import org.apache.flink.util.ExceptionUtils;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -75,20 +74,6 @@ class FloodSqlIT {
         tableEnv.createTemporaryView("prompts", tableEnv.fromDataStream(stream));
     }
 
-    /** Rows of a query, by their first column (an INT id). */
-    @SuppressWarnings("try") // Flink's CloseableIterator.close declares Exception
-    private static Map<Integer, Row> rowsById(TableResult result) throws Exception {
-        Map<Integer, Row> rows = new HashMap<>();
-        try (CloseableIterator<Row> it = result.collect()) {
-            while (it.hasNext()) {
-                Row row = it.next();
-                Row previous = rows.put((Integer) row.getField(0), row);
-                assertNull(previous, "two rows for id " + row.getField(0));
-            }
-        }
-        return rows;
-    }
-
     @Test
     void sqlFunctionsMatchTransformersAndKeepBadRows() throws Exception {
         tableEnv.executeSql("CREATE TEMPORARY FUNCTION FLOOD_GENERATE AS 'dev.flood.flink.table.FloodGenerate'");
@@ -106,10 +91,10 @@ class FloodSqlIT {
         // first async operator to the second as '' (seen with any AsyncScalarFunction; see the module README)
         TableResult generated = tableEnv.executeSql("SELECT id, FLOOD_GENERATE(prompt) FROM prompts");
         JobID generateJob = generated.getJobClient().orElseThrow().getJobID();
-        Map<Integer, Row> texts = rowsById(generated);
+        Map<Integer, Row> texts = TableRows.byId(generated);
         TableResult scored = tableEnv.executeSql("SELECT id, FLOOD_PERPLEXITY(prompt) FROM prompts");
         JobID scoreJob = scored.getJobClient().orElseThrow().getJobID();
-        Map<Integer, Row> perplexities = rowsById(scored);
+        Map<Integer, Row> perplexities = TableRows.byId(scored);
 
         assertEquals(prompts.size(), texts.size(), "one row per input row");
         assertEquals(prompts.size(), perplexities.size(), "one row per input row");
@@ -154,7 +139,7 @@ class FloodSqlIT {
                 FloodSettings.resolve(options, k -> null, TaskManagerSlots.UNKNOWN));
         promptsView(prompts);
 
-        Map<Integer, Row> rows = rowsById(tableEnv.executeSql("SELECT id, FLOOD_GENERATE(prompt) FROM prompts"));
+        Map<Integer, Row> rows = TableRows.byId(tableEnv.executeSql("SELECT id, FLOOD_GENERATE(prompt) FROM prompts"));
         assertEquals(prompts.size(), rows.size());
         for (int i = 0; i < prompts.size(); i++) {
             assertEquals(reference.get(prompts.get(i)).text(), rows.get(i).getField(1),
@@ -176,7 +161,7 @@ class FloodSqlIT {
                 FloodSettings.resolve(options, k -> null, TaskManagerSlots.UNKNOWN));
         promptsView(prompts);
 
-        Map<Integer, Row> rows = rowsById(tableEnv.executeSql("SELECT id, FLOOD_GENERATE(prompt) FROM prompts"));
+        Map<Integer, Row> rows = TableRows.byId(tableEnv.executeSql("SELECT id, FLOOD_GENERATE(prompt) FROM prompts"));
         for (int i = 0; i < prompts.size(); i++) {
             String message = "text of '" + prompts.get(i) + "' (seed " + seed + ")";
             assertEquals(reference.get(prompts.get(i)).text(), rows.get(i).getField(1), message);
@@ -196,7 +181,7 @@ class FloodSqlIT {
         promptsView(prompts);
 
         Exception e = assertThrows(Exception.class,
-                () -> rowsById(tableEnv.executeSql("SELECT id, FLOOD_GENERATE(prompt) FROM prompts")));
+                () -> TableRows.byId(tableEnv.executeSql("SELECT id, FLOOD_GENERATE(prompt) FROM prompts")));
         assertTrue(ExceptionUtils.findThrowableWithMessage(e, "FLOOD_GENERATE failed: ").isPresent()
                         && ExceptionUtils.stringifyException(e).contains("but the model's context is 512 tokens"),
                 () -> ExceptionUtils.stringifyException(e));
@@ -207,7 +192,7 @@ class FloodSqlIT {
         FloodFunctions.register(tableEnv, Map.of());
         promptsView(List.of("a prompt"));
         Exception e = assertThrows(Exception.class,
-                () -> rowsById(tableEnv.executeSql("SELECT id, FLOOD_GENERATE(prompt) FROM prompts")));
+                () -> TableRows.byId(tableEnv.executeSql("SELECT id, FLOOD_GENERATE(prompt) FROM prompts")));
         assertTrue(ExceptionUtils.findThrowableWithMessage(e,
                 "flood.model.path is not set: give it to the function or set it on the job").isPresent(),
                 () -> ExceptionUtils.stringifyException(e));
