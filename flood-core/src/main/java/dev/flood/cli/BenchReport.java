@@ -30,9 +30,7 @@ final class BenchReport {
                 100 * r.get("mean_cache_use").asDouble(), 100 * r.get("peak_cache_use").asDouble(),
                 r.get("cache_capacity_tokens").asLong()));
         row(t, "preemptions", "%d", r.get("preemptions").asLong());
-        long restarts = r.get("engine_restarts").asLong();
-        row(t, "engine restarts", "%s", restarts + (restarts > 0 ? " (a step failed: these figures include the recovery)"
-                : ""));
+        row(t, "engine restarts", "%s", restarts(r));
         row(t, "prompt tokens computed", "%d", r.get("prompt_tokens_computed").asLong());
         row(t, "prefix cache", "%s", String.format(Locale.ROOT,
                 "%s: %d prompt tokens read (%.1f%% of those looked up); cached now %d tokens in %d extents",
@@ -50,6 +48,12 @@ final class BenchReport {
                     stage.get("layers").asText()));
         }
         return t.toString().stripTrailing();
+    }
+
+    /** A report's {@code engine_restarts}, saying when the figures include a recovery (flood bench and score). */
+    static String restarts(JsonNode r) {
+        long restarts = r.get("engine_restarts").asLong();
+        return restarts + (restarts > 0 ? " (a step failed: these figures include the recovery)" : "");
     }
 
     private static void row(StringBuilder table, String label, String format, Object value) {

@@ -124,8 +124,7 @@ record ScoreBench(Workload workload, int numTexts, ScoreOptions options) {
         row(t, "steps", String.format(Locale.ROOT, "%d (budget %d tokens, %d running at most)",
                 r.get("steps").asLong(), r.get("max_batch_tokens").asInt(), r.get("max_running").asInt()));
         row(t, "preemptions", String.valueOf(r.get("preemptions").asLong()));
-        row(t, "engine restarts", r.get("engine_restarts").asLong()
-                + (r.get("engine_restarts").asLong() > 0 ? " (a step failed: these figures include the recovery)" : ""));
+        row(t, "engine restarts", BenchReport.restarts(r));
         row(t, "KV cache", r.get("cache_capacity_tokens").asLong() + " token slots");
         row(t, "peak GPU memory", String.format(Locale.ROOT, "%.2f GiB", r.get("peak_gpu_memory_gib").asDouble()));
         return t.toString().stripTrailing();
