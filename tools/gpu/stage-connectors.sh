@@ -34,17 +34,21 @@ fi
 # of stage.py's parts and split into 4 MiB chunks added to the parts with room, or to new last parts
 # (lib/NAME.chunk-NN, which a classpath wildcard ignores); connectors-bench.sh joins them on the device.
 max_mb=38
-cp_file=$(mktemp)
+# stage.py slims jars (other platforms' natives) before it measures them, so a jar is left out only when stage.py
+# finds it over one part, and staging runs again without it
+cp_entries=$(cat "$classpath")
 big=()
-for entry in $(tr ':' ' ' < "$classpath"); do
-  if [ -f "$entry" ] && [ "$(stat -c %s "$entry")" -gt $((max_mb * 1024 * 1024 - 1048576)) ]; then
-    big+=("$entry")
-  else
-    printf '%s:' "$entry" >> "$cp_file"
+while ! log=$(python3 "$shared/device/stage.py" --jre full --max-mb "$max_mb" "$classes" "$cp_entries" 2>&1); do
+  name=$(sed -n 's/^stage.py: \(.*\) is [0-9.]* MiB, over one part$/\1/p' <<<"$log")
+  jar=$(tr ':' '\n' <<<"$cp_entries" | grep -m1 "/$name\$" || true)
+  if [ -z "$name" ] || [ -z "$jar" ]; then
+    echo "$log" >&2
+    exit 1
   fi
+  big+=("$jar")
+  cp_entries=$(tr ':' '\n' <<<"$cp_entries" | grep -v -x -F "$jar" | paste -sd:)
 done
-python3 "$shared/device/stage.py" --jre full --max-mb "$max_mb" "$classes" "$(sed 's/:$//' "$cp_file")"
-rm -f "$cp_file"
+echo "$log"
 for jar in "${big[@]}"; do
   python3 - "$jar" "$max_mb" <<'PY'
 import glob, os, shutil, sys
@@ -77,8 +81,10 @@ if [ "$which" = spark ]; then
   runtime=$(ls .device/part-*/jre.tgz | head -1)
   jdk=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
   tmp=$(mktemp -d)
-  "$jdk/bin/jlink" --add-modules java.se,jdk.unsupported,jdk.crypto.ec,jdk.security.auth,jdk.management,jdk.zipfs,\
-jdk.net,jdk.httpserver,jdk.naming.dns,jdk.incubator.vector --strip-debug --no-man-pages --no-header-files \
+  # stage.py's own list for the full runtime, plus the module
+  modules=$(python3 -B -c "import sys; sys.path.insert(0, sys.argv[1]); import stage; print(stage.MODULES['full'])" \
+    "$shared/device")
+  "$jdk/bin/jlink" --add-modules "$modules,jdk.incubator.vector" --strip-debug --no-man-pages --no-header-files \
     --compress=2 --output "$tmp/jre"
   tar czf "$runtime" -C "$tmp" jre
   rm -rf "$tmp"
