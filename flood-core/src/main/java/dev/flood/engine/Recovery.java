@@ -7,8 +7,10 @@ import dev.flood.backend.OutOfDeviceMemoryException;
 import dev.flood.engine.pipeline.BackendFactory;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.function.LongSupplier;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -147,27 +149,19 @@ final class Recovery {
 
     /** The lost device among {@code fault}, its causes and what it suppressed, or null. */
     static DeviceLostException deviceLost(Throwable fault) {
-        for (Throwable t = fault; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof DeviceLostException lost) {
-                return lost;
-            }
-            for (Throwable suppressed : t.getSuppressed()) {
-                if (suppressed instanceof DeviceLostException lost) {
-                    return lost;
-                }
-            }
-        }
-        return null;
+        return causes(fault).flatMap(t -> Stream.concat(Stream.of(t), Arrays.stream(t.getSuppressed())))
+                .filter(DeviceLostException.class::isInstance).map(DeviceLostException.class::cast)
+                .findFirst().orElse(null);
     }
 
     /** Whether {@code fault} or one of its causes is running out of memory. */
     static boolean outOfMemory(Throwable fault) {
-        for (Throwable t = fault; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof OutOfDeviceMemoryException || t instanceof OutOfMemoryError) {
-                return true;
-            }
-        }
-        return false;
+        return causes(fault).anyMatch(t -> t instanceof OutOfDeviceMemoryException || t instanceof OutOfMemoryError);
+    }
+
+    /** {@code fault} and its chain of causes, outermost first. */
+    private static Stream<Throwable> causes(Throwable fault) {
+        return Stream.iterate(fault, t -> t != null, t -> t.getCause() == t ? null : t.getCause());
     }
 
     /** A fault as a request's error: Flood's own message, or the exception's class and message. */
