@@ -7,7 +7,9 @@
 # SHAPE is a folder under flood-core/src/test/resources/shapes. Results under $OUT: bench-SHAPE.json,
 # WHICH-SHAPE.json and their stderr; prints both JSON lines, the executors' (TaskManager's) engine lines and the
 # connector's output tok/s over the bench's, last. FLOOD_CONNECTOR_TIMEOUT (seconds, default 300) bounds the
-# connector's run: a Spark job whose executors never start waits for resources until killed.
+# connector's run: a Spark job whose executors never start waits for resources until killed. FLOOD_SPARK_ROUNDS=N
+# (Spark only) times N-1 more jobs after the reported one, with prefix caching off, and prints them (what of the
+# first job is a first job's cost).
 set -uo pipefail
 part=${1:?usage: connectors-bench.sh .device/part-N spark|flink SHAPE PROMPTS [engine options]}
 which=${2:?spark or flink}
@@ -38,6 +40,8 @@ echo "== $which $shape ($prompts prompts)"
 case "$which" in
   spark)
     # local-cluster mode (local mode gives tasks no GPU): its executor JVM needs SPARK_HOME with a jars/ folder
+    rounds=()
+    [ "${FLOOD_SPARK_ROUNDS:-1}" -gt 1 ] && rounds=(--rounds "$FLOOD_SPARK_ROUNDS" --prefix-caching off)
     export SPARK_HOME=/tmp/spark-home SPARK_SCALA_VERSION=2.13 SPARK_LOCAL_IP=127.0.0.1
     rm -rf "$SPARK_HOME" && mkdir -p "$SPARK_HOME/jars"
     opens=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
@@ -51,7 +55,8 @@ case "$which" in
     timeout "${FLOOD_CONNECTOR_TIMEOUT:-300}" bash "$part/on-device.sh" -- "${opens[@]}" -Xmx8g -Dlog4j2.configurationFile=examples/spark-log4j2.properties \
       -cp "/tmp/flood/lib/*" dev.flood.examples.spark.WorkloadBenchmark --model "$model" --load-format dummy \
       --backend cuda --gpus 1 --discovery-script examples/gpu-discovery.sh --executor-memory-mb 32768 \
-      --prompts "$prompts" "$@" > "$out/spark-$shape.json" 2> "$out/spark-$shape.err" ;;
+      --prompts "$prompts" "${rounds[@]}" "$@" > "$out/spark-$shape.json" 2> "$out/spark-$shape.err"
+    grep -h "^round" "$out/spark-$shape.err" ;;
   flink)
     timeout "${FLOOD_CONNECTOR_TIMEOUT:-300}" bash "$part/on-device.sh" -- -Xmx48g -XX:+UseParallelGC -cp "/tmp/flood/lib/*" \
       dev.flood.examples.flink.WorkloadBenchmark --model "$model" --load-format DUMMY --backend cuda --devices 0 \

@@ -29,14 +29,30 @@ final class WorkloadPrompts {
         JsonNode workload = resource();
         List<List<Integer>> prompts = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            int length = workload.get("input_lengths").get(i).intValue();
-            List<Integer> ids = new ArrayList<>(length);
-            for (int j = 0; j < length; j++) {
-                ids.add((int) (FIRST_ID + ((long) i * 7919 + (long) j * 104729) % (vocabSize - 2 * FIRST_ID)));
-            }
-            prompts.add(ids);
+            prompts.add(prompt(i, workload.get("input_lengths").get(i).intValue(), vocabSize));
         }
         return prompts;
+    }
+
+    /**
+     * {@code count} warm-up prompts of 16 tokens, by the same rule from prompt index 2^20 on, as {@code ./flood bench}
+     * warms up: none shares a prefix with W's prompts, so none leaves them a prefix-cache hit.
+     */
+    static List<List<Integer>> warmUp(int count, Path modelDir) {
+        int vocabSize = read(modelDir.resolve("config.json")).get("vocab_size").intValue();
+        List<List<Integer>> prompts = new ArrayList<>();
+        for (int i = (1 << 20); i < (1 << 20) + count; i++) {
+            prompts.add(prompt(i, 16, vocabSize));
+        }
+        return prompts;
+    }
+
+    private static List<Integer> prompt(int index, int length, int vocabSize) {
+        List<Integer> ids = new ArrayList<>(length);
+        for (int j = 0; j < length; j++) {
+            ids.add((int) (FIRST_ID + ((long) index * 7919 + (long) j * 104729) % (vocabSize - 2 * FIRST_ID)));
+        }
+        return ids;
     }
 
     /** Tokens each prompt generates in workload W. */
