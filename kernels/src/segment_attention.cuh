@@ -9,8 +9,10 @@
 //
 // A block runs one work item (grid.x) for one KV head (grid.y): 16 * kWarps packed rows of one request against
 // the context tokens [kv_begin, kv_end). Each warp owns 16 rows. K/V tiles of kBlockN tokens stream through
-// shared memory (two stages, cp.async) while the warps compute S = Q Kᵀ and O += P V with mma.sync and an online
-// softmax in float32 (scores in log2 units: s * scale * log2(e), so exp2 replaces exp).
+// kStages shared-memory stages (cp.async; tiles t+1 .. t+kStages-1 in flight while tile t is computed) while the
+// warps compute S = Q Kᵀ and O += P V with mma.sync and an online softmax in float32 (scores in log2 units:
+// s * scale * log2(e), so exp2 replaces exp). Decode blocks are one warp over a few short tiles: what limits them
+// is bytes in flight per SM, hence their four stages (kernels/NOTES.md, version 7).
 //
 // Context token j of a request lives at the slot found by walking its extents in order; a K/V row is then
 // key_cache[slot * kv_size + kv_head * kHeadDim .. + kHeadDim).
@@ -71,15 +73,16 @@ __device__ __forceinline__ bool outside_window(int position, int key, int window
     return window > 0 && position - key >= window;
 }
 
-template <int kHeadDim, int kWarps, int kBlockN>
+template <int kHeadDim, int kWarps, int kBlockN, int kStages>
 struct AttentionTile {
     static_assert(kHeadDim % 16 == 0 && kBlockN % 16 == 0, "mma tiles are 16 wide");
+    static_assert(kStages >= 2, "a tile in flight while one is computed");
     static constexpr int kRows = 16 * kWarps;
     static constexpr int kThreads = 32 * kWarps;
     // Shared-memory row stride in bf16: 16 bytes of padding put the 8 rows one ldmatrix reads in 8 different
     // 16-byte bank groups.
     static constexpr int kStride = kHeadDim + 8;
-    static constexpr int kSharedBytes = (kRows + 4 * kBlockN) * kStride * 2;  // Q, then K and V in two stages
+    static constexpr int kSharedBytes = (kRows + 2 * kStages * kBlockN) * kStride * 2;  // Q, then K and V stages
 };
 
 __device__ __forceinline__ int extent_slot(int token, int num_extents, const int* starts, const int* first_tokens) {
@@ -90,9 +93,9 @@ __device__ __forceinline__ int extent_slot(int token, int num_extents, const int
     return starts[e] + (token - first_tokens[e]);
 }
 
-template <int kHeadDim, int kWarps, int kBlockN>
+template <int kHeadDim, int kWarps, int kBlockN, int kStages>
 __device__ void segment_attention(const AttentionArgs& a) {
-    using Tile = AttentionTile<kHeadDim, kWarps, kBlockN>;
+    using Tile = AttentionTile<kHeadDim, kWarps, kBlockN, kStages>;
     constexpr int kStride = Tile::kStride;
     constexpr int kKSteps = kHeadDim / 16;   // k-steps of Q Kᵀ
     constexpr int kDTiles = kHeadDim / 8;    // n-tiles of O
@@ -101,8 +104,8 @@ __device__ void segment_attention(const AttentionArgs& a) {
 
     extern __shared__ __align__(16) unsigned char shared_raw[];
     bf16* q_s = reinterpret_cast<bf16*>(shared_raw);   // [kRows][kStride]
-    bf16* k_s = q_s + Tile::kRows * kStride;           // [2][kBlockN][kStride]
-    bf16* v_s = k_s + 2 * kBlockN * kStride;           // [2][kBlockN][kStride]
+    bf16* k_s = q_s + Tile::kRows * kStride;           // [kStages][kBlockN][kStride]
+    bf16* v_s = k_s + kStages * kBlockN * kStride;     // [kStages][kBlockN][kStride]
     __shared__ int extent_starts[kMaxExtents];
     __shared__ int extent_first_tokens[kMaxExtents];   // context index of each extent's first slot
 
@@ -114,12 +117,20 @@ __device__ void segment_attention(const AttentionArgs& a) {
     const int first_extent = a.cu_extents[work.seq];
     const int num_extents = a.cu_extents[work.seq + 1] - first_extent;
 
-    if (threadIdx.x == 0) {
-        int first_token = 0;
-        for (int e = 0; e < num_extents; ++e) {
+    // The first warp reads the extents, a lane each (one round trip, not one per extent), and scans their lengths.
+    static_assert(kMaxExtents <= kWarpSize, "a lane per extent");
+    if (threadIdx.x < kWarpSize) {
+        const int e = threadIdx.x;
+        const int length = e < num_extents ? a.extent_lengths[first_extent + e] : 0;
+        int end = length;  // inclusive scan: the context index one past extent e
+#pragma unroll
+        for (int offset = 1; offset < kWarpSize; offset *= 2) {
+            const int before = __shfl_up_sync(kFullMask, end, offset);
+            end += e >= offset ? before : 0;
+        }
+        if (e < num_extents) {
             extent_starts[e] = a.extent_starts[first_extent + e];
-            extent_first_tokens[e] = first_token;
-            first_token += a.extent_lengths[first_extent + e];
+            extent_first_tokens[e] = end - length;
         }
     }
     // Q tile: packed row r is query token (row_start + r) / G, head kv_head * G + (row_start + r) % G.
@@ -164,7 +175,17 @@ __device__ void segment_attention(const AttentionArgs& a) {
         }
         cp_async_commit();
     };
-    load_tile(0, kv_begin);
+    const int num_tiles = (kv_end - kv_begin + kBlockN - 1) / kBlockN;
+    // Tiles 0 .. kStages-2 in flight before the loop; every iteration commits one group (empty past the last
+    // tile), so "all but the newest kStages-1 groups landed" always means tile t landed.
+#pragma unroll
+    for (int stage = 0; stage < kStages - 1; ++stage) {
+        if (stage < num_tiles) {
+            load_tile(stage, kv_begin + stage * kBlockN);
+        } else {
+            cp_async_commit();
+        }
+    }
 
     const int warp = threadIdx.x / kWarpSize;
     const int lane = threadIdx.x % kWarpSize;
@@ -202,19 +223,18 @@ __device__ void segment_attention(const AttentionArgs& a) {
     float row_max[2] = {-INFINITY, -INFINITY};
     float row_sum[2] = {0.f, 0.f};  // this thread's columns only; summed over the quad at the end
 
-    const int num_tiles = (kv_end - kv_begin + kBlockN - 1) / kBlockN;
     for (int t = 0; t < num_tiles; ++t) {
         const int tile_start = kv_begin + t * kBlockN;
-        if (t + 1 < num_tiles) {
-            load_tile((t + 1) & 1, tile_start + kBlockN);
-            cp_async_wait<1>();
+        if (t + kStages - 1 < num_tiles) {
+            load_tile((t + kStages - 1) % kStages, tile_start + (kStages - 1) * kBlockN);
         } else {
-            cp_async_wait<0>();
+            cp_async_commit();
         }
+        cp_async_wait<kStages - 1>();
         __syncthreads();
         if (warp_active && tile_start <= warp_max_position && tile_start + kBlockN - 1 >= warp_window_start) {
-            const bf16* k_tile = k_s + (t & 1) * kBlockN * kStride;
-            const bf16* v_tile = v_s + (t & 1) * kBlockN * kStride;
+            const bf16* k_tile = k_s + (t % kStages) * kBlockN * kStride;
+            const bf16* v_tile = v_s + (t % kStages) * kBlockN * kStride;
             float s[kNTiles][4];
 #pragma unroll
             for (int nt = 0; nt < kNTiles; ++nt) {
@@ -295,7 +315,7 @@ __device__ void segment_attention(const AttentionArgs& a) {
                 }
             }
         }
-        __syncthreads();  // every warp is done with this stage before the next iteration refills it
+        __syncthreads();  // every warp is done with this stage before a later iteration refills it
     }
 
     if (!warp_active) {

@@ -10,18 +10,23 @@ package dev.flood.backend.cuda;
  * @param rows           packed rows per block (per work item)
  * @param threads        threads per block
  * @param blockTokens    K/V tokens per shared-memory tile
+ * @param stages         K/V tiles in shared memory at once (the kernel's stages)
  * @param minSplitTokens context tokens per work item at least; longer contexts are split and merged
  * @param maxSplitTokens context tokens per work item at most
  */
 enum AttentionVariant {
     /**
-     * Decode and short appends: one warp, 16 rows, 32-token tiles; a context is cut into about 8 splits of 256 to
-     * 2048 tokens, enough blocks to fill the GPU at small batches and few enough that each block streams a long
-     * run of tiles after its start-up loads.
+     * Decode and short appends: one warp, 16 rows, 32-token tiles in four stages (three in flight while one is
+     * computed: a decode block is short, and bytes in flight per SM are what it is limited by); a context is cut
+     * into about 8 splits of 256 to 2048 tokens, enough blocks to fill the GPU at small batches and few enough that
+     * each block streams a long run of tiles after its start-up loads.
      */
-    DECODE(16, 32, 32, 256, 2048),
-    /** Prefill and long appends (mma.sync, any GPU): four warps, 64 rows, 64-token tiles, splits of 4096 tokens. */
-    PREFILL(64, 128, 64, 4096, 4096),
+    DECODE(16, 32, 32, 4, 256, 2048),
+    /**
+     * Prefill and long appends (mma.sync, any GPU): four warps, 64 rows, 64-token tiles in two stages, splits of
+     * 4096 tokens.
+     */
+    PREFILL(64, 128, 64, 2, 4096, 4096),
     /**
      * Prefill and long appends on Hopper (wgmma, sm_90a; head dims 64 and 128), warp-specialized: a producer
      * warpgroup streams 128-token K/V tiles into three stages signalled by mbarriers as their copies land, while two
@@ -29,20 +34,22 @@ enum AttentionVariant {
      * products; a persistent grid of at most one block per SM loops over the work items, so one item's output store
      * and Q load overlap the next item's first tiles. Splits of 4096 tokens.
      */
-    PREFILL_SM90(128, 384, 128, 4096, 4096);
+    PREFILL_SM90(128, 384, 128, 3, 4096, 4096);
 
     private static final int TARGET_SPLITS = 8;
 
     private final int rows;
     private final int threads;
     private final int blockTokens;
+    private final int stages;
     private final int minSplitTokens;
     private final int maxSplitTokens;
 
-    AttentionVariant(int rows, int threads, int blockTokens, int minSplitTokens, int maxSplitTokens) {
+    AttentionVariant(int rows, int threads, int blockTokens, int stages, int minSplitTokens, int maxSplitTokens) {
         this.rows = rows;
         this.threads = threads;
         this.blockTokens = blockTokens;
+        this.stages = stages;
         this.minSplitTokens = minSplitTokens;
         this.maxSplitTokens = maxSplitTokens;
     }
@@ -72,14 +79,14 @@ enum AttentionVariant {
     }
 
     /**
-     * Dynamic shared memory. DECODE, PREFILL: Q rows and two stages of K and V tiles, rows padded by 8 bf16
-     * (AttentionTile). PREFILL_SM90: Q rows and three stages of K and V tiles, unpadded (swizzled), and 1024 bytes to
-     * align the start (HopperAttentionTile).
+     * Dynamic shared memory. DECODE, PREFILL: Q rows and the stages of K and V tiles, rows padded by 8 bf16
+     * (AttentionTile; decode d128: 74 KB, three blocks per SM). PREFILL_SM90: Q rows and the stages of K and V
+     * tiles, unpadded (swizzled), and 1024 bytes to align the start (HopperAttentionTile).
      */
     int sharedBytes(int headDim) {
         return switch (this) {
-            case DECODE, PREFILL -> (rows() + 4 * blockTokens) * (headDim + 8) * 2;
-            case PREFILL_SM90 -> (rows() + 6 * blockTokens) * headDim * 2 + 1024;
+            case DECODE, PREFILL -> (rows() + 2 * stages * blockTokens) * (headDim + 8) * 2;
+            case PREFILL_SM90 -> (rows() + 2 * stages * blockTokens) * headDim * 2 + 1024;
         };
     }
 
