@@ -108,7 +108,7 @@ extern "C" __global__ void flood_fill_uniform_f32(float* out, long long count, u
 }
 
 // Segment attention, one entry point per (variant, head dim). "prefill": 4 warps, 64 packed rows, 64-token K/V
-// tiles in two stages; "decode": 1 warp, 16 packed rows, 32-token tiles in four stages. Parameters as
+// tiles; "decode": 1 warp, 16 packed rows, 32-token tiles; both in two stages. Parameters as
 // AttentionArgs, in order (the sliding window last).
 #define FLOOD_ATTENTION(NAME, HEAD_DIM, WARPS, BLOCK_N, STAGES)                                                     \
     extern "C" __global__ void __launch_bounds__(32 * WARPS) NAME(                                                  \
@@ -126,10 +126,10 @@ FLOOD_ATTENTION(flood_attention_prefill_d16, 16, 4, 64, 2)
 FLOOD_ATTENTION(flood_attention_prefill_d32, 32, 4, 64, 2)
 FLOOD_ATTENTION(flood_attention_prefill_d64, 64, 4, 64, 2)
 FLOOD_ATTENTION(flood_attention_prefill_d128, 128, 4, 64, 2)
-FLOOD_ATTENTION(flood_attention_decode_d16, 16, 1, 32, 4)
-FLOOD_ATTENTION(flood_attention_decode_d32, 32, 1, 32, 4)
-FLOOD_ATTENTION(flood_attention_decode_d64, 64, 1, 32, 4)
-FLOOD_ATTENTION(flood_attention_decode_d128, 128, 1, 32, 4)
+FLOOD_ATTENTION(flood_attention_decode_d16, 16, 1, 32, 2)
+FLOOD_ATTENTION(flood_attention_decode_d32, 32, 1, 32, 2)
+FLOOD_ATTENTION(flood_attention_decode_d64, 64, 1, 32, 2)
+FLOOD_ATTENTION(flood_attention_decode_d128, 128, 1, 32, 2)
 
 // Hopper prefill (segment_attention_sm90.cuh): a persistent, warp-specialized wgmma kernel (a producer and 2 consumer
 // warpgroups, 384 threads, 128 packed rows, 128-token K/V tiles, one block per SM for its registers and 225 KB of

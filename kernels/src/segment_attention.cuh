@@ -11,8 +11,8 @@
 // the context tokens [kv_begin, kv_end). Each warp owns 16 rows. K/V tiles of kBlockN tokens stream through
 // kStages shared-memory stages (cp.async; tiles t+1 .. t+kStages-1 in flight while tile t is computed) while the
 // warps compute S = Q Kᵀ and O += P V with mma.sync and an online softmax in float32 (scores in log2 units:
-// s * scale * log2(e), so exp2 replaces exp). Decode blocks are one warp over a few short tiles: what limits them
-// is bytes in flight per SM, hence their four stages (kernels/NOTES.md, version 7).
+// s * scale * log2(e), so exp2 replaces exp). Both variants take two stages: four stages for decode (three blocks
+// per SM instead of five) read 25-40% slower on an H200 (kernels/NOTES.md, version 7).
 //
 // Context token j of a request lives at the slot found by walking its extents in order; a K/V row is then
 // key_cache[slot * kv_size + kv_head * kHeadDim .. + kHeadDim).
