@@ -5,25 +5,18 @@ import static jcuda.driver.JCudaDriver.cuGraphDestroy;
 import static jcuda.driver.JCudaDriver.cuGraphExecDestroy;
 import static jcuda.driver.JCudaDriver.cuGraphGetNodes;
 import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
-import static jcuda.driver.JCudaDriver.cuGraphKernelNodeGetParams;
 import static jcuda.driver.JCudaDriver.cuGraphLaunch;
-import static jcuda.driver.JCudaDriver.cuGraphNodeGetType;
 import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
 import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
 
 import dev.flood.api.EngineConfig.CudaGraphs;
 import dev.flood.api.FloodException;
 import dev.flood.backend.ForwardBatch;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import jcuda.driver.CUDA_KERNEL_NODE_PARAMS;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
-import jcuda.driver.CUgraphNode;
-import jcuda.driver.CUgraphNodeType;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstreamCaptureMode;
 import org.bytedeco.cuda.cudart.CUgraphExecUpdateResultInfo_v1;
@@ -41,11 +34,11 @@ import org.bytedeco.cuda.global.cudart;
  * <p>Each step is captured afresh, so every kernel keeps the arguments and grid it has eagerly (the step's own
  * metadata, attention plan and partials wherever the workspace put them, attention grids sized for the step's
  * work items): results are bit for bit those of the eager step, and no row is padded. What is reused is the
- * instantiated graph, the expensive part: one per {@link GraphKey} (batch-size bucket and every node's kernel),
- * made on the first capture of its key and updated in place ({@code cuGraphExecUpdate}) from every later one, which
- * only rewrites the nodes' arguments and grids (why the kernels are in the key: {@link GraphKey}). At most
- * {@link #MAX_GRAPHS} are kept ({@link GraphExecCache}), which bounds their memory. The first decode step of each
- * bucket runs eagerly, so lazily loaded kernels and cuBLAS's first use of a shape are done before any capture.
+ * instantiated graph, the expensive part: one per {@link GraphKey} (batch-size bucket and node count), made on
+ * the first capture of its key and updated in place ({@code cuGraphExecUpdate}) from every later one, which only
+ * rewrites the nodes' arguments. At most {@link #MAX_GRAPHS} are kept ({@link GraphExecCache}), which bounds their
+ * memory. The first decode step of each bucket runs eagerly, so lazily loaded kernels and cuBLAS's first use of
+ * a shape are done before any capture.
  *
  * <p>What a captured step must not do (none of the backend's forward ops does): synchronize, wait on an event of
  * another stream, read device memory on the host, or free memory. Copies from pinned staging are captured and
@@ -152,45 +145,22 @@ final class DecodeGraphs implements AutoCloseable {
     }
 
     private void launch(Graph graph) {
-        List<Object> nodes = nodeKernels(graph);
-        if (nodes.isEmpty()) {
+        long[] numNodes = new long[1];
+        check(cuGraphGetNodes(graph, null, numNodes), "cuGraphGetNodes");
+        if (numNodes[0] == 0) {
             return;
         }
-        GraphKey key = new GraphKey(GraphKey.bucket(capturedRows), nodes);
+        GraphKey key = new GraphKey(GraphKey.bucket(capturedRows), numNodes[0]);
         Exec exec = execs.get(key);
         if (exec == null || !update(exec, graph)) {
             exec = new Exec();
             check(cuGraphInstantiate(exec, graph, 0), "cuGraphInstantiate of a decode step of " + capturedRows
-                    + " rows (" + nodes.size() + " nodes)");
+                    + " rows (" + numNodes[0] + " nodes)");
             execs.put(key, exec);
             instantiated++;
         }
         check(cuGraphLaunch(exec, device.stream()), "cuGraphLaunch");
         graphSteps++;
-    }
-
-    /** Per node of {@code graph}, in node order: its kernel, or its node type where it is not a kernel. */
-    private static List<Object> nodeKernels(Graph graph) {
-        long[] count = new long[1];
-        check(cuGraphGetNodes(graph, null, count), "cuGraphGetNodes");
-        CUgraphNode[] nodes = new CUgraphNode[Math.toIntExact(count[0])];
-        for (int i = 0; i < nodes.length; i++) {
-            nodes[i] = new CUgraphNode();
-        }
-        check(cuGraphGetNodes(graph, nodes, count), "cuGraphGetNodes");
-        List<Object> kernels = new ArrayList<>(nodes.length);
-        int[] type = new int[1];
-        for (CUgraphNode node : nodes) {
-            check(cuGraphNodeGetType(node, type), "cuGraphNodeGetType");
-            if (type[0] == CUgraphNodeType.CU_GRAPH_NODE_TYPE_KERNEL) {
-                CUDA_KERNEL_NODE_PARAMS params = new CUDA_KERNEL_NODE_PARAMS();
-                check(cuGraphKernelNodeGetParams(node, params), "cuGraphKernelNodeGetParams");
-                kernels.add(params.func);
-            } else {
-                kernels.add(type[0]);
-            }
-        }
-        return kernels;
     }
 
     /**

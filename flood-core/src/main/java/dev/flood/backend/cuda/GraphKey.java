@@ -1,28 +1,19 @@
 package dev.flood.backend.cuda;
 
 import dev.flood.backend.ForwardBatch;
-import java.util.List;
 
 /**
  * Which instantiated graph a captured decode step runs with ({@link DecodeGraphs}): the step's batch-size bucket
- * and what each of its graph's nodes runs, in node order (a kernel node's function, else the node's type). A graph
- * instantiated for a key is updated in place from each later capture with the same key, so an update only ever
- * changes the nodes' arguments and grids, never a node's kernel.
+ * and its graph's node count. A graph instantiated for a key is updated in place from each later capture with the
+ * same key, which succeeds when the two have the same topology (the same nodes in the same order, kernels free to
+ * take other arguments and grids). Steps of one bucket launch the same kernels as a rule, so updates mostly
+ * succeed; the node count tells apart the few shapes a bucket's steps take (with or without the merge of split
+ * attention, with or without deferred tokens to resolve), so these do not keep replacing each other.
  *
- * <p>Why the kernels are part of the key: cuBLAS picks its kernels by the row count, so two steps of one bucket may
- * run different GEMM kernels at the same node, and {@code cuGraphExecUpdate} accepts such a change; but launch
- * attributes such as thread block cluster dimensions (cuBLAS's Hopper kernels launch in clusters) are not carried
- * by an update, so a node moved to another kernel may run it with the old kernel's. With graphs updated across
- * kernels, CudaPrefixCachingTest's warm round parted from eager steps at top-2 gaps of 0.14-0.74 nats, on a
- * different dense fixture from run to run. Keyed by kernels too, a bucket holds one graph per kernel sequence its
- * steps take (a few: with or without the merge of split attention, with or without deferred tokens, one or two
- * GEMM kernel choices).
- *
- * @param bucket {@link #bucket} of the step's rows
- * @param nodes  per node of the captured graph, in node order: its kernel ({@code CUfunction}, equal by handle) or,
- *               for a node that is not a kernel (a copy, a memset), its {@code CUgraphNodeType}
+ * @param bucket   {@link #bucket} of the step's rows
+ * @param numNodes nodes of the captured graph (kernels, copies and cuBLAS's own)
  */
-record GraphKey(int bucket, List<Object> nodes) {
+record GraphKey(int bucket, long numNodes) {
 
     /** Buckets grow in powers of two up to this many rows, ... */
     static final int SMALL_ROWS = 32;
@@ -31,20 +22,14 @@ record GraphKey(int bucket, List<Object> nodes) {
     static final int LARGE_STEP = 64;
 
     GraphKey {
-        if (bucket < 1) {
-            throw new IllegalArgumentException("graph key of bucket " + bucket);
+        if (bucket < 1 || numNodes < 0) {
+            throw new IllegalArgumentException("graph key of bucket " + bucket + " and " + numNodes + " nodes");
         }
-        nodes = List.copyOf(nodes);
-    }
-
-    /** Nodes of the captured graph (kernels, copies and cuBLAS's own). */
-    int numNodes() {
-        return nodes.size();
     }
 
     /**
      * The bucket of a step of {@code rows} rows: the smallest of 1, 2, 4, .., 32, 64, 96, .., 256, 320, 384, ..
-     * that holds them. cuBLAS picks its kernels by the row count, so nearby counts mostly share kernels and their
+     * that holds them. cuBLAS picks its kernels by the row count, so nearby counts share kernels and their
      * captures update one another's graph.
      */
     static int bucket(int rows) {

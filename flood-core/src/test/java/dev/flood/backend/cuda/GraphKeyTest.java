@@ -40,7 +40,8 @@ class GraphKeyTest {
     void aStepWithoutRowsHasNoBucket() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GraphKey.bucket(0));
         assertEquals("a step of 0 rows has no bucket", e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new GraphKey(0, java.util.List.of("kernel")));
+        assertThrows(IllegalArgumentException.class, () -> new GraphKey(0, 5));
+        assertThrows(IllegalArgumentException.class, () -> new GraphKey(4, -1));
     }
 
     @Test
