@@ -34,10 +34,10 @@ import org.bytedeco.cuda.global.cudart;
  * <p>Each step is captured afresh, so every kernel keeps the arguments and grid it has eagerly (the step's own
  * metadata, attention plan and partials wherever the workspace put them, attention grids sized for the step's
  * work items): results are bit for bit those of the eager step, and no row is padded. What is reused is the
- * instantiated graph, the expensive part: one per {@link GraphKey} (batch-size bucket and node count), made on
+ * instantiated graph, the expensive part: one per {@link GraphKey} (row count and node count), made on
  * the first capture of its key and updated in place ({@code cuGraphExecUpdate}) from every later one, which only
  * rewrites the nodes' arguments. At most {@link #MAX_GRAPHS} are kept ({@link GraphExecCache}), which bounds their
- * memory. The first decode step of each bucket runs eagerly, so lazily loaded kernels and cuBLAS's first use of
+ * memory. The first decode step of each row count runs eagerly, so lazily loaded kernels and cuBLAS's first use of
  * a shape are done before any capture.
  *
  * <p>What a captured step must not do (none of the backend's forward ops does): synchronize, wait on an event of
@@ -75,7 +75,7 @@ final class DecodeGraphs implements AutoCloseable {
 
     /**
      * What graphs have done so far: decode steps launched as graphs, graphs instantiated, instantiated graphs
-     * updated from a new capture, and decode steps run eagerly as their bucket's first.
+     * updated from a new capture, and decode steps run eagerly as their row count's first.
      */
     record Stats(long graphSteps, long instantiated, long updated, long warmUpSteps) {
     }
@@ -83,7 +83,7 @@ final class DecodeGraphs implements AutoCloseable {
     private final CudaDevice device;
     private final GraphExecCache<Exec> execs = new GraphExecCache<>(MAX_GRAPHS,
             exec -> check(cuGraphExecDestroy(exec), "cuGraphExecDestroy"));
-    private final Set<Integer> warmBuckets = new HashSet<>();
+    private final Set<Integer> warmRowCounts = new HashSet<>();
     private boolean enabled;
     private boolean capturing;
     private int capturedRows;
@@ -98,14 +98,14 @@ final class DecodeGraphs implements AutoCloseable {
     }
 
     /**
-     * Starts capturing the step of {@code batch} if it is decode-only and not its bucket's first. Should the
+     * Starts capturing the step of {@code batch} if it is decode-only and not its row count's first. Should the
      * capture not start, the step runs eagerly and so do all later ones (logged once).
      */
     void begin(ForwardBatch batch) {
         if (!enabled || capturing || !GraphKey.isDecodeOnly(batch)) {
             return;
         }
-        if (warmBuckets.add(GraphKey.bucket(batch.numTokens()))) {
+        if (warmRowCounts.add(batch.numTokens())) {
             warmUpSteps++;
             return;
         }
@@ -150,7 +150,7 @@ final class DecodeGraphs implements AutoCloseable {
         if (numNodes[0] == 0) {
             return;
         }
-        GraphKey key = new GraphKey(GraphKey.bucket(capturedRows), numNodes[0]);
+        GraphKey key = new GraphKey(capturedRows, numNodes[0]);
         Exec exec = execs.get(key);
         if (exec == null || !update(exec, graph)) {
             exec = new Exec();
@@ -193,7 +193,7 @@ final class DecodeGraphs implements AutoCloseable {
     public void close() {
         if (graphSteps + warmUpSteps > 0) {
             LOG.log(System.Logger.Level.INFO, () -> String.format(Locale.ROOT, "flood: %s: %,d decode steps ran as"
-                    + " CUDA graphs (%,d graphs instantiated, %,d updated in place), %,d eagerly as their bucket's"
+                    + " CUDA graphs (%,d graphs instantiated, %,d updated in place), %,d eagerly as their row count's"
                     + " first%s", device.name(), graphSteps, instantiated, updated, warmUpSteps,
                     enabled ? "" : "; graphs were turned off after a failed capture"));
         }

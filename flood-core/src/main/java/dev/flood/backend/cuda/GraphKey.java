@@ -3,44 +3,30 @@ package dev.flood.backend.cuda;
 import dev.flood.backend.ForwardBatch;
 
 /**
- * Which instantiated graph a captured decode step runs with ({@link DecodeGraphs}): the step's batch-size bucket
- * and its graph's node count. A graph instantiated for a key is updated in place from each later capture with the
- * same key, which succeeds when the two have the same topology (the same nodes in the same order, kernels free to
- * take other arguments and grids). Steps of one bucket launch the same kernels as a rule, so updates mostly
- * succeed; the node count tells apart the few shapes a bucket's steps take (with or without the merge of split
- * attention, with or without deferred tokens to resolve), so these do not keep replacing each other.
+ * Which instantiated graph a captured decode step runs with ({@link DecodeGraphs}): the step's row count and its
+ * graph's node count. A graph instantiated for a key is updated in place from each later capture with the same key,
+ * which then has the same kernels in every node (only arguments and grids differ): cuBLAS picks its GEMM kernels
+ * by the shape, so the same rows give the same kernels, and the node count tells apart the few shapes such steps
+ * take (with or without the merge of split attention, with or without deferred tokens to resolve).
  *
- * @param bucket   {@link #bucket} of the step's rows
+ * <p>Why not a bucket of nearby row counts (as until 2026-12-03): steps of one bucket may run different cuBLAS
+ * kernels at the same node, and {@code cuGraphExecUpdate} accepts that, but launch attributes such as thread block
+ * cluster dimensions (cuBLAS's Hopper kernels launch in clusters) may not follow an update, so a node moved to
+ * another kernel could run with the old kernel's. With bucketed graphs, CudaPrefixCachingTest's warm round (steps
+ * of 8 requests after steps of 16 and 24) parted from eager steps at top-2 gaps of 0.14-0.74 nats, on a different
+ * dense fixture from run to run. The cost: a row count's first decode step runs eagerly, and each count has a graph
+ * of its own (at most {@link DecodeGraphs#MAX_GRAPHS} kept), so the tail of a job, whose row count falls step by
+ * step, runs eagerly.
+ *
+ * @param rows     the step's rows (one token per request)
  * @param numNodes nodes of the captured graph (kernels, copies and cuBLAS's own)
  */
-record GraphKey(int bucket, long numNodes) {
-
-    /** Buckets grow in powers of two up to this many rows, ... */
-    static final int SMALL_ROWS = 32;
-    /** ... then in steps of {@link #SMALL_ROWS} up to this many, then in steps of {@link #LARGE_STEP}. */
-    static final int MEDIUM_ROWS = 256;
-    static final int LARGE_STEP = 64;
+record GraphKey(int rows, long numNodes) {
 
     GraphKey {
-        if (bucket < 1 || numNodes < 0) {
-            throw new IllegalArgumentException("graph key of bucket " + bucket + " and " + numNodes + " nodes");
+        if (rows < 1 || numNodes < 0) {
+            throw new IllegalArgumentException("graph key of " + rows + " rows and " + numNodes + " nodes");
         }
-    }
-
-    /**
-     * The bucket of a step of {@code rows} rows: the smallest of 1, 2, 4, .., 32, 64, 96, .., 256, 320, 384, ..
-     * that holds them. cuBLAS picks its kernels by the row count, so nearby counts share kernels and their
-     * captures update one another's graph.
-     */
-    static int bucket(int rows) {
-        if (rows < 1) {
-            throw new IllegalArgumentException("a step of " + rows + " rows has no bucket");
-        }
-        if (rows <= SMALL_ROWS) {
-            return rows == 1 ? 1 : Integer.highestOneBit(rows - 1) << 1;
-        }
-        int step = rows <= MEDIUM_ROWS ? SMALL_ROWS : LARGE_STEP;
-        return Math.toIntExact(((long) rows + step - 1) / step * step);
     }
 
     /**

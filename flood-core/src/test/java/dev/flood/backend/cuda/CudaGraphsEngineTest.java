@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Generation with CUDA graphs against the same engine without them, on the fixture checkpoints and the demo model,
  * one step at a time and with steps in flight (deferred tokens resolved on the device inside the graph): 36 greedy
- * requests finishing after 2 to 38 tokens, so the decode steps shrink through the buckets 64, 32, 16, 8, 4, 2, 1.
+ * requests finishing after 2 to 38 tokens, so the decode steps shrink from 36 rows to 1.
  *
  * <p>Tolerance: the engines run the same kernels, and {@link CudaGraphsTest} holds decode logits bit for bit equal
  * on equal batches; but requests reach the engine thread while it already schedules, so two runs may group the

@@ -20,8 +20,8 @@ import org.junit.jupiter.params.provider.FieldSource;
 /**
  * Decode steps as CUDA graphs ({@link DecodeGraphs}) against the same steps launched kernel by kernel, on two
  * backends fed the same batches ({@link DecodeStepBatches}): a prefill of {@link #SEQS} requests, then decode
- * steps of the first k requests for each k of {@link #DECODE_ROWS}, which cross the buckets 64, 32, 8, 4, 2 and 1
- * and come back to a bucket seen before. Request 0's context starts at {@link #LONG_PROMPT} tokens and passes 256
+ * steps of the first k requests for each k of {@link #DECODE_ROWS}, whose row counts repeat, and come back to a
+ * count seen several steps before. Request 0's context starts at {@link #LONG_PROMPT} tokens and passes 256
  * during the run, where its decode attention is first split in two and merged: the step's graph gains a node and
  * takes a graph of its own.
  *
@@ -36,8 +36,10 @@ class CudaGraphsTest {
     private static final int SLOTS_PER_SEQ = 300;
     private static final int LONG_PROMPT = 250;
     private static final int[] DECODE_ROWS = {40, 40, 33, 33, 19, 19, 19, 19, 8, 5, 5, 3, 2, 1, 1, 2, 40, 33};
-    /** Buckets of {@link #DECODE_ROWS}: 64, 32, 8, 4, 2, 1; the first step of each runs eagerly. */
-    private static final int BUCKETS = 6;
+    /** Distinct row counts of {@link #DECODE_ROWS}; the first step of each runs eagerly. */
+    private static final int ROW_COUNTS = 8;
+    /** Row counts of {@link #DECODE_ROWS} that come again after their first step, so have a graph: 40, 33, 19, 5, 2, 1. */
+    private static final int REPEATED_ROW_COUNTS = 6;
 
     private static CudaBackend open(CudaGraphs graphs) {
         return CudaBackend.open(0, new CudaBackend.Options(LaunchChecking.ASYNC, PrefillKernel.FASTEST,
@@ -78,11 +80,12 @@ class CudaGraphsTest {
             DecodeGraphs.Stats stats = graphed.graphStats();
             System.out.printf("%s: %s%n", name, stats);
             assertEquals(new DecodeGraphs.Stats(0, 0, 0, 0), eager.graphStats());
-            assertEquals(BUCKETS, stats.warmUpSteps(), stats.toString());
-            assertEquals(DECODE_ROWS.length - BUCKETS, stats.graphSteps(), stats.toString());
+            assertEquals(ROW_COUNTS, stats.warmUpSteps(), stats.toString());
+            assertEquals(DECODE_ROWS.length - ROW_COUNTS, stats.graphSteps(), stats.toString());
             assertEquals(stats.graphSteps(), stats.instantiated() + stats.updated(), stats.toString());
             assertTrue(stats.updated() >= 3, "repeated shapes update their graph (33, 19 twice, 40): " + stats);
-            assertTrue(stats.instantiated() >= BUCKETS - 1, "one graph per bucket at least: " + stats);
+            assertTrue(stats.instantiated() >= REPEATED_ROW_COUNTS, "one graph per repeated row count at least: "
+                    + stats);
         }
     }
 }

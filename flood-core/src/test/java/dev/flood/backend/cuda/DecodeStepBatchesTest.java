@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The batches of {@link CudaGraphsTest}, checked without a GPU: every decode step is a valid batch of exactly its
- * rows' requests (so {@link GraphKey#isDecodeOnly} holds and the step falls in the bucket of its rows), and each
+ * rows' requests (so {@link GraphKey#isDecodeOnly} holds), and each
  * request's context grows by one per step it is in.
  */
 class DecodeStepBatchesTest {
