@@ -83,7 +83,11 @@ class CudaGraphsTest {
             assertEquals(ROW_COUNTS, stats.warmUpSteps(), stats.toString());
             assertEquals(DECODE_ROWS.length - ROW_COUNTS, stats.graphSteps(), stats.toString());
             assertEquals(stats.graphSteps(), stats.instantiated() + stats.updated(), stats.toString());
-            assertTrue(stats.updated() >= 3, "repeated shapes update their graph (33, 19 twice, 40): " + stats);
+            // 19 rows at steps 6 and 7 share a graph; the other repeats differ in nodes, as request 0's context
+            // passes 256 between them (its attention split gains a merge): 1 update, 9 graphs on the H200
+            // (2026-12-03), 4 and 6 on tiny-mistral-sw, whose window never splits
+            assertTrue(stats.updated() >= 1, "a repeated shape updates its graph (19 rows at steps 6 and 7): "
+                    + stats);
             assertTrue(stats.instantiated() >= REPEATED_ROW_COUNTS, "one graph per repeated row count at least: "
                     + stats);
         }
