@@ -40,7 +40,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>Mixture-of-experts models are refused with graphs on: with 2 steps in flight, tiny-qwen3-moe parted in 24 of
  * 36 requests at tokens 12 to 14 on the H200 (2026-12-03), a fault rather than noise, while {@link CudaGraphsTest}
- * held its decode logits bit for bit equal on equal batches; the engine-level cause is not found yet.
+ * held its decode logits bit for bit equal on equal batches. That was with graphs shared by a bucket of nearby row
+ * counts, updated across cuBLAS kernels, which also parted dense fixtures in CudaPrefixCachingTest and is fixed
+ * ({@link GraphKey}); MoE with graphs has not run since, so the refusal stands until it has.
  */
 @Tag("gpu")
 class CudaGraphsEngineTest {
