@@ -38,7 +38,6 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> p
     static LoadedModel load(EngineConfig config, BackendFactory backends) {
         ModelConfig modelConfig = ModelConfigReader.read(config.modelPath());
         ModelRegistry.requireSupported(modelConfig, config.modelPath().resolve("config.json").toString());
-        requireGraphsSupported(config, modelConfig);
         Tokenizer tokenizer = null;
         if (Files.exists(config.modelPath().resolve("tokenizer.json"))) {
             tokenizer = Tokenizer.load(config.modelPath());
@@ -57,19 +56,6 @@ record LoadedModel(ModelConfig config, Tokenizer tokenizer, Pipeline<StepPlan> p
                 tokenizer.close();
             }
             throw e;
-        }
-    }
-
-    /**
-     * CUDA graphs replay decode steps of dense models only: with 2 steps in flight, a Qwen3-MoE model gave other
-     * greedy tokens with graphs than without on the H200 (CudaGraphsEngineTest, 2026-12-03), so a mixture-of-experts
-     * model with graphs asked for is refused rather than computed wrongly.
-     */
-    static void requireGraphsSupported(EngineConfig config, ModelConfig model) {
-        if (config.backend().equals("cuda") && config.cudaGraphs() == EngineConfig.CudaGraphs.ON
-                && model.moe() != null) {
-            throw new FloodException("CUDA graphs do not run mixture-of-experts models yet (" + model.architecture()
-                    + " in " + config.modelPath() + "): leave CUDA graphs off (the default; --cuda-graphs off)");
         }
     }
 

@@ -2,18 +2,15 @@ package dev.flood.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flood.api.EngineConfig;
 import dev.flood.api.EngineConfig.CudaGraphs;
 import dev.flood.api.FloodEngine;
-import dev.flood.api.FloodException;
 import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
 import dev.flood.api.TokenLogprobs;
-import dev.flood.config.ModelConfigReader;
 import dev.flood.testing.Fixtures;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,11 +35,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * fed, a stale graph argument or a graph run out of order parts nearly every request). How many log-probabilities were bit for bit equal is printed. Both engines must finish every request
  * and give back every cache token.
  *
- * <p>Mixture-of-experts models are refused with graphs on: with 2 steps in flight, tiny-qwen3-moe parted in 24 of
- * 36 requests at tokens 12 to 14 on the H200 (2026-12-03), a fault rather than noise, while {@link CudaGraphsTest}
- * held its decode logits bit for bit equal on equal batches. That was with graphs shared by a bucket of nearby row
- * counts, updated across cuBLAS kernels, which also parted dense fixtures in CudaPrefixCachingTest and is fixed
- * ({@link GraphKey}); MoE with graphs has not run since, so the refusal stands until it has.
+ * <p>Mixture-of-experts models included: they were refused with graphs on after tiny-qwen3-moe parted in 24 of 36
+ * requests at tokens 12 to 14 with 2 steps in flight (H200, 2026-12-03), while {@link CudaGraphsTest} held its
+ * decode logits bit for bit equal on equal batches. The cause was graphs shared by a bucket of nearby row counts and
+ * updated across cuBLAS kernels, which also parted dense fixtures in CudaPrefixCachingTest ({@link GraphKey}).
  */
 @Tag("gpu")
 class CudaGraphsEngineTest {
@@ -51,22 +47,9 @@ class CudaGraphsEngineTest {
     private static final double NEAR_TIE = 1e-2;
     private static final double LOGPROB_TOLERANCE = 1e-3;
 
-    /** The dense fixtures and the demo model: graphs refuse mixture-of-experts models. */
+    /** Every fixture (dense and mixture-of-experts) and the demo model. */
     static Stream<Path> models() {
-        return Stream.concat(Fixtures.MODELS.stream().map(Fixtures::model), Stream.of(Fixtures.demoModel()))
-                .filter(model -> ModelConfigReader.read(model).moe() == null);
-    }
-
-    static Stream<Path> sparseModels() {
-        return Fixtures.MODELS.stream().map(Fixtures::model).filter(model -> ModelConfigReader.read(model).moe() != null);
-    }
-
-    @ParameterizedTest
-    @MethodSource("sparseModels")
-    void aMixtureOfExpertsModelIsRefusedWithGraphsOn(Path model) {
-        FloodException e = assertThrows(FloodException.class, () -> FloodEngine.open(
-                EngineConfig.builder(model).backend("cuda").cudaGraphs(CudaGraphs.ON).build()).close());
-        assertTrue(e.getMessage().startsWith("CUDA graphs do not run mixture-of-experts models yet"), e.getMessage());
+        return Stream.concat(Fixtures.MODELS.stream().map(Fixtures::model), Stream.of(Fixtures.demoModel()));
     }
 
     private static List<GenerateRequest> requests() {
