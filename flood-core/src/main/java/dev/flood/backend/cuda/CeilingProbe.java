@@ -76,6 +76,14 @@ final class CeilingProbe {
 
     /** The median time of {@code work} (queued on the stream), in seconds. */
     double medianSeconds(Runnable work) {
+        return medianSeconds(device, work);
+    }
+
+    /**
+     * The median time of {@code work} (queued on {@code device}'s stream), in seconds: {@value #REPS} runs timed with
+     * CUDA events after at least 300 ms of warm-up runs.
+     */
+    static double medianSeconds(CudaDevice device, Runnable work) {
         try (CudaEventClock clock = new CudaEventClock(device)) {
             long warmupEnd = System.nanoTime() + WARMUP_NANOS;
             while (System.nanoTime() < warmupEnd) {

@@ -3,7 +3,6 @@ package dev.flood.backend.cuda;
 import static dev.flood.backend.cuda.CudaErrors.checkBlas;
 
 import dev.flood.weights.DType;
-import java.util.Arrays;
 import java.util.Locale;
 import org.bytedeco.cuda.cublas.cublasContext;
 import org.bytedeco.cuda.cudart.CUstream_st;
@@ -14,8 +13,8 @@ import org.bytedeco.javacpp.FloatPointer;
 /**
  * What the output type costs a linear layer's GEMM (a benchmark, not a test; the GPU machine): the Llama-3.1-8B
  * projections at 256, 1,024 and 16,384 rows through {@code cublasGemmEx} as {@link Blas#matmul} calls it (bf16 in,
- * float32 accumulation and output), and the same product writing bf16. Prints TFLOP/s of each (median of 10 after
- * a warm-up), so that whether bf16 outputs would speed up the GEMM-bound steps (scoring, prefill) is measured, not
+ * float32 accumulation and output), and the same product writing bf16. Prints TFLOP/s of each (timed as the
+ * ceiling probe times: {@link CeilingProbe#medianSeconds(CudaDevice, Runnable)}), so that whether bf16 outputs would speed up the GEMM-bound steps (scoring, prefill) is measured, not
  * guessed. Run: {@code java -cp <tests>:<jars> dev.flood.backend.cuda.GemmBenchmark}.
  */
 public final class GemmBenchmark {
@@ -25,8 +24,6 @@ public final class GemmBenchmark {
         {"qkv", 6144, 4096}, {"o", 4096, 4096}, {"gate_up", 28672, 4096}, {"down", 4096, 14336},
         {"lm_head", 128256, 4096}};
     private static final int[] ROWS = {256, 1024, 16384};
-    private static final int REPS = 10;
-    private static final long WARMUP_NANOS = 100_000_000L;
 
     private GemmBenchmark() {
     }
@@ -64,7 +61,7 @@ public final class GemmBenchmark {
                                 new Blas.Address(x.address()), cudart.CUDA_R_16BF, k, zero,
                                 new Blas.Address(out.address()), outType, n, cublas.CUBLAS_COMPUTE_32F,
                                 cublas.CUBLAS_GEMM_DEFAULT), "cublasGemmEx");
-                        rates[variant] = 2.0 * m * n * k / medianSeconds(device, gemm) / 1e12;
+                        rates[variant] = 2.0 * m * n * k / CeilingProbe.medianSeconds(device, gemm) / 1e12;
                     }
                     System.out.printf(Locale.ROOT, "%-8s %6d   %20.1f   %16.1f   %14.3f%n", product[0], m, rates[0],
                             rates[1], rates[1] / rates[0]);
@@ -75,25 +72,6 @@ public final class GemmBenchmark {
             device.free(w);
             device.free(out);
             device.free(workspace);
-        }
-    }
-
-    private static double medianSeconds(CudaDevice device, Runnable work) {
-        try (CudaEventClock clock = new CudaEventClock(device)) {
-            long warmupEnd = System.nanoTime() + WARMUP_NANOS;
-            while (System.nanoTime() < warmupEnd) {
-                work.run();
-                device.synchronize("GEMM warm-up");
-            }
-            double[] times = new double[REPS];
-            for (int i = 0; i < REPS; i++) {
-                clock.reset();
-                int start = clock.mark();
-                work.run();
-                times[i] = clock.millis(start, clock.mark()) / 1e3;
-            }
-            Arrays.sort(times);
-            return (times[REPS / 2 - 1] + times[REPS / 2]) / 2;
         }
     }
 }
