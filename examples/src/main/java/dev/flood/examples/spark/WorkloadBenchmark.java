@@ -40,8 +40,8 @@ public final class WorkloadBenchmark {
 
     private static final String USAGE = "WorkloadBenchmark --model DIR [--load-format dummy] [--backend cuda] "
             + "[--prompts 1024] [--output-tokens 256] [--gpus 1 --discovery-script FILE] [--executor-memory-mb 65536] "
-            + "[--max-batch-tokens N] [--max-running N] [--cache-tokens N] [--steps-in-flight N] [--stage-layers L,M] [--prefix-caching on|off] "
-            + "[--master local[1]] [--rounds 1]";
+            + "[--max-batch-tokens N] [--max-running N] [--cache-tokens N] [--steps-in-flight N] [--stage-layers L,M] "
+            + "[--prefix-caching on|off] [--master local[1]] [--rounds 1]";
 
     private WorkloadBenchmark() {
     }

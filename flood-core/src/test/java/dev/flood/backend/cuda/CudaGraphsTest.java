@@ -38,7 +38,7 @@ class CudaGraphsTest {
     private static final int[] DECODE_ROWS = {40, 40, 33, 33, 19, 19, 19, 19, 8, 5, 5, 3, 2, 1, 1, 2, 40, 33};
     /** Distinct row counts of {@link #DECODE_ROWS}; the first step of each runs eagerly. */
     private static final int ROW_COUNTS = 8;
-    /** Row counts of {@link #DECODE_ROWS} that come again after their first step, so have a graph: 40, 33, 19, 5, 2, 1. */
+    /** Row counts of {@link #DECODE_ROWS} seen again after their first step (so with a graph): 40, 33, 19, 5, 2, 1. */
     private static final int REPEATED_ROW_COUNTS = 6;
 
     private static CudaBackend open(CudaGraphs graphs) {

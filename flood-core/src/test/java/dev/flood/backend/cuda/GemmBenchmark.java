@@ -14,8 +14,9 @@ import org.bytedeco.javacpp.FloatPointer;
  * What the output type costs a linear layer's GEMM (a benchmark, not a test; the GPU machine): the Llama-3.1-8B
  * projections at 256, 1,024 and 16,384 rows through {@code cublasGemmEx} as {@link Blas#matmul} calls it (bf16 in,
  * float32 accumulation and output), and the same product writing bf16. Prints TFLOP/s of each (timed as the
- * ceiling probe times: {@link CeilingProbe#medianSeconds(CudaDevice, Runnable)}), so that whether bf16 outputs would speed up the GEMM-bound steps (scoring, prefill) is measured, not
- * guessed. Run: {@code java -cp <tests>:<jars> dev.flood.backend.cuda.GemmBenchmark}.
+ * ceiling probe times: {@link CeilingProbe#medianSeconds(CudaDevice, Runnable)}), so that whether bf16 outputs
+ * would speed up the GEMM-bound steps (scoring, prefill) is measured, not guessed. Run:
+ * {@code java -cp <tests>:<jars> dev.flood.backend.cuda.GemmBenchmark}.
  */
 public final class GemmBenchmark {
 
