@@ -101,6 +101,17 @@ class SessionClusterIT {
             String taskManagerLog = Files.readString(jvms.log("taskmanager"));
             assertTrue(taskManagerLog.contains("Flood engine open: model " + Fixtures.model("tiny-llama")
                     + " (LlamaForCausalLM, 3 layers), cpu backend on " + SLOTS + " threads"), taskManagerLog);
+            // the last subtask to release the engine closes it as the job's tasks finish, which may be just after
+            // the client has read the last row: awaited, 2 minutes at most (a bound against a hang only)
+            String closed = "Flood engine closed: model " + Fixtures.model("tiny-llama") + ", " + prompts.size()
+                    + " requests completed (0 failed, 0 cancelled)";
+            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            while (!Files.readString(jvms.log("taskmanager")).contains(closed) && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            assertTrue(Files.readString(jvms.log("taskmanager")).contains(closed),
+                    () -> "no line '" + closed + "' in the TaskManager log:\n"
+                            + Jvms.tail(jvms.log("taskmanager"), 40));
         }
     }
 
