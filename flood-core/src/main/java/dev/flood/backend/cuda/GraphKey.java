@@ -12,9 +12,9 @@ import dev.flood.backend.ForwardBatch;
  * <p>Why not a bucket of nearby row counts (as until 2026-12-03): steps of one bucket may run different cuBLAS
  * kernels at the same node, and {@code cuGraphExecUpdate} accepts that, but launch attributes such as thread block
  * cluster dimensions (cuBLAS's Hopper kernels launch in clusters) may not follow an update, so a node moved to
- * another kernel could run with the old kernel's. With bucketed graphs, CudaPrefixCachingTest's warm round (steps
- * of 8 requests after steps of 16 and 24) parted from eager steps at top-2 gaps of 0.14-0.74 nats, on a different
- * dense fixture from run to run. The cost: a row count's first decode step runs eagerly, and each count has a graph
+ * another kernel could run with the old kernel's. With bucketed graphs, CudaPrefixCachingTest's warm round parted
+ * from eager steps at top-2 gaps of 0.14-0.74 nats, on a different dense fixture from run to run, and a MoE fixture
+ * parted in 24 of 36 requests; keyed by row count, every case of both passed on the H200 (2026-12-03). The cost: a row count's first decode step runs eagerly, and each count has a graph
  * of its own (at most {@link DecodeGraphs#MAX_GRAPHS} kept), so the tail of a job, whose row count falls step by
  * step, runs eagerly.
  *
