@@ -27,6 +27,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.api.TableResult;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.CloseableIterator;
@@ -101,21 +102,18 @@ class SessionClusterIT {
             String taskManagerLog = Files.readString(jvms.log("taskmanager"));
             assertTrue(taskManagerLog.contains("Flood engine open: model " + Fixtures.model("tiny-llama")
                     + " (LlamaForCausalLM, 3 layers), cpu backend on " + SLOTS + " threads"), taskManagerLog);
-            // the last subtask to release the engine closes it as the job's tasks finish, which may be just after
-            // the client has read the last row: awaited, 2 minutes at most (a bound against a hang only)
+            // the last subtask to release the engine closes it while the job's tasks finish, which runJob awaited
             String closed = "Flood engine closed: model " + Fixtures.model("tiny-llama") + ", " + prompts.size()
                     + " requests completed (0 failed, 0 cancelled)";
-            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-            while (!Files.readString(jvms.log("taskmanager")).contains(closed) && System.nanoTime() < deadline) {
-                Thread.sleep(200);
-            }
-            assertTrue(Files.readString(jvms.log("taskmanager")).contains(closed),
-                    () -> "no line '" + closed + "' in the TaskManager log:\n"
-                            + Jvms.tail(jvms.log("taskmanager"), 40));
+            assertTrue(taskManagerLog.contains(closed), () -> "no line '" + closed + "' in the TaskManager log:\n"
+                    + Jvms.tail(jvms.log("taskmanager"), 40));
         }
     }
 
-    /** ML_PREDICT over (id, name, prompt) rows, planned here and run on the cluster; rows by id. */
+    /**
+     * ML_PREDICT over (id, name, prompt) rows, planned here and run on the cluster; rows by id. Returns once the job
+     * has finished, not just once its last row arrived: its operators (and the engine lease) are closed by then.
+     */
     @SuppressWarnings("try") // Flink's CloseableIterator.close declares Exception
     private static Map<Integer, Row> runJob(Configuration clientConfig, List<String> names, List<String> prompts)
             throws Exception {
@@ -133,13 +131,15 @@ class SessionClusterIT {
                 + "'provider' = 'flood', 'model.path' = '" + Fixtures.model("tiny-llama") + "', "
                 + "'max-new-tokens' = '5')");
         Map<Integer, Row> rows = new HashMap<>();
-        try (CloseableIterator<Row> it = tableEnv.executeSql("SELECT id, name, completion FROM "
-                + "ML_PREDICT(TABLE events, MODEL writer, DESCRIPTOR(prompt))").collect()) {
+        TableResult result = tableEnv.executeSql("SELECT id, name, completion FROM "
+                + "ML_PREDICT(TABLE events, MODEL writer, DESCRIPTOR(prompt))");
+        try (CloseableIterator<Row> it = result.collect()) {
             while (it.hasNext()) {
                 Row row = it.next();
                 assertNull(rows.put((Integer) row.getField(0), row), "row " + row.getField(0) + " twice");
             }
         }
+        result.getJobClient().orElseThrow().getJobExecutionResult().get();
         return rows;
     }
 
