@@ -16,6 +16,7 @@
 
 #include "block_select.cuh"
 #include "counter_rng.cuh"
+#include "vector_access.cuh"
 
 namespace flood {
 
@@ -210,6 +211,46 @@ __device__ __forceinline__ bool allowed(const unsigned* mask, int i) {
     return mask == nullptr || ((mask[i >> 5] >> (i & 31)) & 1u) != 0;
 }
 
+// A greedy row without a mask, in one pass: check_row's statuses and the argmax (ties to the lowest id) together,
+// kWidth values per load, and no working scores written. The general path below reads such a row twice and writes
+// it once (its scores are the logits divided by 1), which made sampling about 9x its memory floor in the engine's
+// decode steps (docs/performance.md, "Where a step's time goes"). Same statuses and token: +inf is a bad logit here
+// as in check_row, so the argmax is never +inf. Every thread calls it (block-wide reductions inside).
+template <int kWidth>
+__device__ void greedy_row(const float* in, int vocab, int* token, int* status, SelectScratch& select) {
+    bool bad = false;
+    bool finite = false;
+    float best = -INFINITY;
+    int best_id = INT_MAX;
+    auto visit = [&](float x, int i) {
+        bad |= isnan(x) || x == INFINITY;
+        finite |= x != -INFINITY;
+        if (outranks(x, i, best, best_id)) {
+            best = x;
+            best_id = i;
+        }
+    };
+    const int groups = vocab / kWidth;
+    for (int g = threadIdx.x; g < groups; g += blockDim.x) {
+        const Floats<kWidth> f = load_floats<kWidth>(in + static_cast<size_t>(g) * kWidth);
+#pragma unroll
+        for (int j = 0; j < kWidth; ++j) {
+            visit(f.v[j], g * kWidth + j);
+        }
+    }
+    for (int i = groups * kWidth + threadIdx.x; i < vocab; i += blockDim.x) {
+        visit(in[i], i);
+    }
+    const int bad_count = block_count(bad);
+    const int finite_count = block_count(finite);
+    block_argmax(best, best_id, select);
+    if (threadIdx.x == 0) {
+        const int row_status = bad_count > 0 ? kSampleBadLogit : finite_count > 0 ? kSampleOk : kSampleAllMasked;
+        *status = row_status;
+        *token = row_status == kSampleOk ? best_id : -1;
+    }
+}
+
 // grid: [rows], block: 512. logits [rows, vocab] float32; params [rows]; masks [numMasks, mask_words] uint32
 // (null when no row has one); scratch [rows, vocab] float32 (the working scores); tokens [rows] and status [rows]
 // out.
@@ -220,6 +261,15 @@ __device__ void sample_rows(const float* logits, int vocab, const SamplingRow* p
     const float* in = logits + static_cast<size_t>(row) * vocab;
     float* s = scratch + static_cast<size_t>(row) * vocab;
     const SamplingRow p = params[row];
+    if (p.greedy && p.mask_row < 0) {
+        // 16-byte loads when every row starts 16-byte aligned (vector_access.cuh)
+        if (vocab % 4 == 0 && (reinterpret_cast<uintptr_t>(logits) & 15) == 0) {
+            greedy_row<4>(in, vocab, tokens + row, status + row, select);
+        } else {
+            greedy_row<1>(in, vocab, tokens + row, status + row, select);
+        }
+        return;
+    }
     const int check = check_row(in, vocab);
     if (check != kSampleOk) {
         if (threadIdx.x == 0) {
