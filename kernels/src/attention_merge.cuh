@@ -21,35 +21,45 @@ struct AttentionMerge {
     int unused2;
 };
 
-// grid: [num_merges, num_kv_heads], block: any multiple of 32.
+// grid: [num_merges, num_kv_heads], block: any multiple of 32. A thread combines 4 adjacent dims of a row (head_dim
+// is a multiple of 4), so each split's weight is computed once per 4 outputs and the partials are read 16 bytes at a
+// time.
 __device__ void attention_merge(const AttentionMerge* merges, const int* cu_seqlens_q, int group, int head_dim,
                                 const float* partial_out, const float* partial_max_sum, bf16* out, int out_stride) {
     const AttentionMerge merge = merges[blockIdx.x];
     const int kv_head = blockIdx.y;
     const int num_kv_heads = gridDim.y;
     const int q_start = cu_seqlens_q[merge.seq];
-    for (int item = threadIdx.x; item < merge.num_rows * head_dim; item += blockDim.x) {
-        const int r = item / head_dim;
-        const int d = item % head_dim;
+    const int quads = head_dim / 4;
+    for (int item = threadIdx.x; item < merge.num_rows * quads; item += blockDim.x) {
+        const int r = item / quads;
+        const int d = (item % quads) * 4;
         float max_all = -INFINITY;
         for (int s = 0; s < merge.num_splits; ++s) {
             const size_t partial = static_cast<size_t>(merge.first_partial_row + s * merge.num_rows + r) * num_kv_heads
                                    + kv_head;
             max_all = fmaxf(max_all, partial_max_sum[2 * partial]);
         }
-        float numerator = 0.f;
+        float4 numerator = make_float4(0.f, 0.f, 0.f, 0.f);
         float denominator = 0.f;
         for (int s = 0; s < merge.num_splits; ++s) {
             const size_t partial = static_cast<size_t>(merge.first_partial_row + s * merge.num_rows + r) * num_kv_heads
                                    + kv_head;
             const float weight = exp2f(partial_max_sum[2 * partial] - max_all);
-            numerator += weight * partial_out[partial * head_dim + d];
+            const float4 o = *reinterpret_cast<const float4*>(partial_out + partial * head_dim + d);
+            numerator.x += weight * o.x;
+            numerator.y += weight * o.y;
+            numerator.z += weight * o.z;
+            numerator.w += weight * o.w;
             denominator += weight * partial_max_sum[2 * partial + 1];
         }
         const int packed = merge.row_start + r;
         const int head = kv_head * group + packed % group;
-        out[static_cast<size_t>(q_start + packed / group) * out_stride + head * head_dim + d] =
-            __float2bfloat16(numerator / denominator);
+        uint2 values;
+        values.x = pack_bf16x2(numerator.x / denominator, numerator.y / denominator);
+        values.y = pack_bf16x2(numerator.z / denominator, numerator.w / denominator);
+        *reinterpret_cast<uint2*>(out + static_cast<size_t>(q_start + packed / group) * out_stride + head * head_dim + d) =
+            values;
     }
 }
 
