@@ -2,6 +2,7 @@
 // The Java side (dev.flood.backend.cuda.Kernels) is the one place that knows these names, their parameters and
 // their launch shapes; keep the two in step.
 #include "attention_merge.cuh"
+#include "decode_attention.cuh"
 #include "cache_write.cuh"
 #include "deferred_tokens.cuh"
 #include "elementwise.cuh"
@@ -108,10 +109,11 @@ extern "C" __global__ void flood_fill_uniform_f32(float* out, long long count, u
 }
 
 // Segment attention, one entry point per (variant, head dim). "prefill": 4 warps, 64 packed rows, 64-token K/V
-// tiles; "decode": 1 warp, 16 packed rows, 32-token tiles; both in two stages. Parameters as
-// AttentionArgs, in order (the sliding window last).
-#define FLOOD_ATTENTION(NAME, HEAD_DIM, WARPS, BLOCK_N, STAGES)                                                     \
-    extern "C" __global__ void __launch_bounds__(32 * WARPS) NAME(                                                  \
+// tiles in two stages (segment_attention.cuh); "decode": 2 warps, up to 16 packed rows, 32-token tiles in two
+// stages (decode_attention.cuh), at most 170 registers so that six blocks fit an SM. Parameters as AttentionArgs,
+// in order (the sliding window last).
+#define FLOOD_ATTENTION_ENTRY(NAME, BOUNDS, BODY)                                                                   \
+    extern "C" __global__ void BOUNDS NAME(                                                                         \
         const float* qkv, int qkv_stride, const bf16* key_cache, const bf16* value_cache, int kv_size, int group,  \
         float scale_log2, const int* cu_seqlens_q, const int* context_lens, const int* cu_extents,                 \
         const int* extent_starts, const int* extent_lengths, const flood::AttentionWork* work, bf16* out,          \
@@ -119,17 +121,21 @@ extern "C" __global__ void flood_fill_uniform_f32(float* out, long long count, u
         const flood::AttentionArgs args{qkv, qkv_stride, key_cache, value_cache, kv_size, group, scale_log2,        \
                                         cu_seqlens_q, context_lens, cu_extents, extent_starts, extent_lengths,     \
                                         work, out, out_stride, partial_out, partial_max_sum, window};              \
-        flood::segment_attention<HEAD_DIM, WARPS, BLOCK_N, STAGES>(args);                                           \
+        BODY(args);                                                                                                 \
     }
+#define FLOOD_ATTENTION(NAME, HEAD_DIM) \
+    FLOOD_ATTENTION_ENTRY(NAME, __launch_bounds__(128), (flood::segment_attention<HEAD_DIM, 4, 64, 2>))
+#define FLOOD_DECODE_ATTENTION(NAME, HEAD_DIM) \
+    FLOOD_ATTENTION_ENTRY(NAME, __launch_bounds__(64, 6), flood::decode_attention<HEAD_DIM>)
 
-FLOOD_ATTENTION(flood_attention_prefill_d16, 16, 4, 64, 2)
-FLOOD_ATTENTION(flood_attention_prefill_d32, 32, 4, 64, 2)
-FLOOD_ATTENTION(flood_attention_prefill_d64, 64, 4, 64, 2)
-FLOOD_ATTENTION(flood_attention_prefill_d128, 128, 4, 64, 2)
-FLOOD_ATTENTION(flood_attention_decode_d16, 16, 1, 32, 2)
-FLOOD_ATTENTION(flood_attention_decode_d32, 32, 1, 32, 2)
-FLOOD_ATTENTION(flood_attention_decode_d64, 64, 1, 32, 2)
-FLOOD_ATTENTION(flood_attention_decode_d128, 128, 1, 32, 2)
+FLOOD_ATTENTION(flood_attention_prefill_d16, 16)
+FLOOD_ATTENTION(flood_attention_prefill_d32, 32)
+FLOOD_ATTENTION(flood_attention_prefill_d64, 64)
+FLOOD_ATTENTION(flood_attention_prefill_d128, 128)
+FLOOD_DECODE_ATTENTION(flood_attention_decode_d16, 16)
+FLOOD_DECODE_ATTENTION(flood_attention_decode_d32, 32)
+FLOOD_DECODE_ATTENTION(flood_attention_decode_d64, 64)
+FLOOD_DECODE_ATTENTION(flood_attention_decode_d128, 128)
 
 // Hopper prefill (segment_attention_sm90.cuh): a persistent, warp-specialized wgmma kernel (a producer and 2 consumer
 // warpgroups, 384 threads, 128 packed rows, 128-token K/V tiles, one block per SM for its registers and 225 KB of

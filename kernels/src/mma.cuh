@@ -51,6 +51,14 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const bf16* 
                  : "r"(shared_address(row_address)));
 }
 
+// The transpose of an 8x8 b16 matrix held one register per lane, lane l holding (row l / 4, columns 2 (l % 4) and
+// 2 (l % 4) + 1): lane l receives (row l / 4, columns 2 (l % 4), 2 (l % 4) + 1) of the transposed matrix.
+__device__ __forceinline__ uint32_t movmatrix_trans(uint32_t x) {
+    uint32_t y;
+    asm volatile("movmatrix.sync.aligned.m8n8.trans.b16 %0, %1;\n" : "=r"(y) : "r"(x));
+    return y;
+}
+
 // c += a * b for one m16n8k16 tile.
 __device__ __forceinline__ void mma_bf16_16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
     asm volatile(

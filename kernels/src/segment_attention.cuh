@@ -1,18 +1,19 @@
-// Causal attention over the segment KV cache on tensor cores, for prefill, append and decode alike.
+// Causal attention over the segment KV cache on tensor cores (mma.sync): the portable prefill and long-append
+// kernel, and the pieces decode_attention.cuh shares (work items, arguments, extents, K/V tile copies).
 //
 // Packed rows: for one request and one KV head, the G = num_heads / num_kv_heads query heads that share it are
 // packed into rows, row = token * G + head_in_group (token = the request's query token, 0-based). A request
 // with q query tokens has q * G rows per KV head; its token i sits at position context_len - q + i and attends
 // to context tokens 0 .. position (causal, aligned bottom-right), or with a sliding window of W tokens to
 // position - W + 1 .. position only (window 0: none). Packing the group into rows reads each K/V
-// tile once for all G heads, and lets a decode step (q = 1) fill a tensor-core tile with G rows.
+// tile once for all G heads.
 //
 // A block runs one work item (grid.x) for one KV head (grid.y): 16 * kWarps packed rows of one request against
 // the context tokens [kv_begin, kv_end). Each warp owns 16 rows. K/V tiles of kBlockN tokens stream through
 // kStages shared-memory stages (cp.async; tiles t+1 .. t+kStages-1 in flight while tile t is computed) while the
 // warps compute S = Q Kᵀ and O += P V with mma.sync and an online softmax in float32 (scores in log2 units:
-// s * scale * log2(e), so exp2 replaces exp). Both variants take two stages: four stages for decode (three blocks
-// per SM instead of five) read 25-40% slower on an H200 (kernels/NOTES.md, version 7).
+// s * scale * log2(e), so exp2 replaces exp). The prefill variant takes two stages. (Until version 9 of
+// kernels/NOTES.md this kernel also ran decode with one warp; four stages there read 25-40% slower, version 7.)
 //
 // Context token j of a request lives at the slot found by walking its extents in order; a K/V row is then
 // key_cache[slot * kv_size + kv_head * kHeadDim .. + kHeadDim).
@@ -93,6 +94,71 @@ __device__ __forceinline__ int extent_slot(int token, int num_extents, const int
     return starts[e] + (token - first_tokens[e]);
 }
 
+// The slots of a tile's tokens: most tiles lie in one extent, where token t sits at slot base + t for t < end;
+// past end, slot() walks the extents.
+struct ExtentRun {
+    int end;
+    int base;
+
+    __device__ __forceinline__ int slot(int token, int num_extents, const int* starts, const int* first_tokens) const {
+        return token < end ? base + token : extent_slot(token, num_extents, starts, first_tokens);
+    }
+};
+
+// The run of the extent holding context token tile_start.
+__device__ __forceinline__ ExtentRun extent_run(int tile_start, int num_extents, const int* starts,
+                                                const int* first_tokens) {
+    int extent = 0;
+    while (extent + 1 < num_extents && tile_start >= first_tokens[extent + 1]) {
+        ++extent;
+    }
+    return ExtentRun{extent + 1 < num_extents ? first_tokens[extent + 1] : INT_MAX,
+                     starts[extent] - first_tokens[extent]};
+}
+
+// The first warp reads a request's extents into shared memory, a lane each (one round trip, not one per extent),
+// and scans their lengths into each extent's first context index. The caller synchronizes the block after.
+__device__ __forceinline__ void read_extents(const AttentionArgs& a, int first_extent, int num_extents,
+                                             int* extent_starts, int* extent_first_tokens) {
+    static_assert(kMaxExtents <= kWarpSize, "a lane per extent");
+    if (threadIdx.x < kWarpSize) {
+        const int e = threadIdx.x;
+        const int length = e < num_extents ? a.extent_lengths[first_extent + e] : 0;
+        int end = length;  // inclusive scan: the context index one past extent e
+#pragma unroll
+        for (int offset = 1; offset < kWarpSize; offset *= 2) {
+            const int before = __shfl_up_sync(kFullMask, end, offset);
+            end += e >= offset ? before : 0;
+        }
+        if (e < num_extents) {
+            extent_starts[e] = a.extent_starts[first_extent + e];
+            extent_first_tokens[e] = end - length;
+        }
+    }
+}
+
+// Copies the K and V rows of context tokens [tile_start, tile_start + kBlockN) of one KV head (head_offset =
+// kv_head * kHeadDim) into shared rows of kStride bf16, zeros for tokens at or past kv_end, as one committed
+// cp.async group per thread.
+template <int kHeadDim, int kBlockN, int kStride, int kThreads>
+__device__ __forceinline__ void copy_kv_tile(const AttentionArgs& a, size_t head_offset, int tile_start, int kv_end,
+                                             int num_extents, const int* extent_starts,
+                                             const int* extent_first_tokens, bf16* k_dst, bf16* v_dst) {
+    constexpr int kChunks = kHeadDim / 8;  // 16-byte chunks per K/V row
+    const ExtentRun run = extent_run(tile_start, num_extents, extent_starts, extent_first_tokens);
+    for (int c = threadIdx.x; c < kBlockN * kChunks; c += kThreads) {
+        const int row = c / kChunks;
+        const int column = (c % kChunks) * 8;
+        const int token = tile_start + row;
+        const bool valid = token < kv_end;
+        const int slot = run.slot(token, num_extents, extent_starts, extent_first_tokens);
+        const size_t source = valid ? static_cast<size_t>(slot) * a.kv_size + head_offset + column : 0;
+        cp_async_16(k_dst + row * kStride + column, a.key_cache + source, valid);
+        cp_async_16(v_dst + row * kStride + column, a.value_cache + source, valid);
+    }
+    cp_async_commit();
+}
+
 template <int kHeadDim, int kWarps, int kBlockN, int kStages>
 __device__ void segment_attention(const AttentionArgs& a) {
     using Tile = AttentionTile<kHeadDim, kWarps, kBlockN, kStages>;
@@ -100,7 +166,6 @@ __device__ void segment_attention(const AttentionArgs& a) {
     constexpr int kKSteps = kHeadDim / 16;   // k-steps of Q Kᵀ
     constexpr int kDTiles = kHeadDim / 8;    // n-tiles of O
     constexpr int kNTiles = kBlockN / 8;     // n-tiles of S
-    constexpr int kChunks = kHeadDim / 8;    // 16-byte chunks per K/V row
 
     extern __shared__ __align__(16) unsigned char shared_raw[];
     bf16* q_s = reinterpret_cast<bf16*>(shared_raw);   // [kRows][kStride]
@@ -117,22 +182,7 @@ __device__ void segment_attention(const AttentionArgs& a) {
     const int first_extent = a.cu_extents[work.seq];
     const int num_extents = a.cu_extents[work.seq + 1] - first_extent;
 
-    // The first warp reads the extents, a lane each (one round trip, not one per extent), and scans their lengths.
-    static_assert(kMaxExtents <= kWarpSize, "a lane per extent");
-    if (threadIdx.x < kWarpSize) {
-        const int e = threadIdx.x;
-        const int length = e < num_extents ? a.extent_lengths[first_extent + e] : 0;
-        int end = length;  // inclusive scan: the context index one past extent e
-#pragma unroll
-        for (int offset = 1; offset < kWarpSize; offset *= 2) {
-            const int before = __shfl_up_sync(kFullMask, end, offset);
-            end += e >= offset ? before : 0;
-        }
-        if (e < num_extents) {
-            extent_starts[e] = a.extent_starts[first_extent + e];
-            extent_first_tokens[e] = end - length;
-        }
-    }
+    read_extents(a, first_extent, num_extents, extent_starts, extent_first_tokens);
     // Q tile: packed row r is query token (row_start + r) / G, head kv_head * G + (row_start + r) % G.
     for (int c = threadIdx.x; c < Tile::kRows * (kHeadDim / 4); c += Tile::kThreads) {
         const int r = c / (kHeadDim / 4);
@@ -154,26 +204,10 @@ __device__ void segment_attention(const AttentionArgs& a) {
     const int kv_end = work.kv_end;
     const size_t head_offset = static_cast<size_t>(kv_head) * kHeadDim;
     auto load_tile = [&](int stage, int tile_start) {
-        // Most tiles lie in one extent: slots there are run_base + token; past run_end, walk the extents.
-        int extent = 0;
-        while (extent + 1 < num_extents && tile_start >= extent_first_tokens[extent + 1]) {
-            ++extent;
-        }
-        const int run_end = extent + 1 < num_extents ? extent_first_tokens[extent + 1] : INT_MAX;
-        const int run_base = extent_starts[extent] - extent_first_tokens[extent];
-        for (int c = threadIdx.x; c < kBlockN * kChunks; c += Tile::kThreads) {
-            const int row = c / kChunks;
-            const int column = (c % kChunks) * 8;
-            const int token = tile_start + row;
-            const bool valid = token < kv_end;
-            const int slot = token < run_end ? run_base + token
-                                             : extent_slot(token, num_extents, extent_starts, extent_first_tokens);
-            const size_t source = valid ? static_cast<size_t>(slot) * a.kv_size + head_offset + column : 0;
-            const int target = (stage * kBlockN + row) * kStride + column;
-            cp_async_16(k_s + target, a.key_cache + source, valid);
-            cp_async_16(v_s + target, a.value_cache + source, valid);
-        }
-        cp_async_commit();
+        copy_kv_tile<kHeadDim, kBlockN, kStride, Tile::kThreads>(a, head_offset, tile_start, kv_end, num_extents,
+                                                                  extent_starts, extent_first_tokens,
+                                                                  k_s + stage * kBlockN * kStride,
+                                                                  v_s + stage * kBlockN * kStride);
     };
     const int num_tiles = (kv_end - kv_begin + kBlockN - 1) / kBlockN;
     // Tiles 0 .. kStages-2 in flight before the loop; every iteration commits one group (empty past the last

@@ -34,20 +34,14 @@ struct KvTileSource {
     __device__ void copy(const AttentionArgs& a, int tile_start, unsigned char* k_stage, unsigned char* v_stage,
                          int thread) const {
         constexpr int kChunks = kHeadDim / 8;  // 16-byte chunks per K/V row
-        int extent = 0;
-        while (extent + 1 < num_extents && tile_start >= extent_first_tokens[extent + 1]) {
-            ++extent;
-        }
-        const int run_end = extent + 1 < num_extents ? extent_first_tokens[extent + 1] : INT_MAX;
-        const int run_base = extent_starts[extent] - extent_first_tokens[extent];
+        const ExtentRun run = extent_run(tile_start, num_extents, extent_starts, extent_first_tokens);
 #pragma unroll 4
         for (int c = thread; c < kBlockN * kChunks; c += WarpSpecializedLayout::kProducerThreads) {
             const int row = c / kChunks;
             const int column = (c % kChunks) * 8;
             const int token = tile_start + row;
             const bool valid = token < kv_end;
-            const int slot = token < run_end ? run_base + token
-                                             : extent_slot(token, num_extents, extent_starts, extent_first_tokens);
+            const int slot = run.slot(token, num_extents, extent_starts, extent_first_tokens);
             const size_t source = valid ? static_cast<size_t>(slot) * a.kv_size + head_offset + column : 0;
             const uint32_t target = swizzled_offset<kBlockN>(row, column);
             cp_async_16(k_stage + target, a.key_cache + source, valid);

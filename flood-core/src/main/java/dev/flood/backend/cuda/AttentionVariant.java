@@ -16,12 +16,12 @@ package dev.flood.backend.cuda;
  */
 enum AttentionVariant {
     /**
-     * Decode and short appends: one warp, 16 rows, 32-token tiles in two stages (39 KB, five blocks per SM: four
-     * stages, three blocks per SM, read 25-40% slower; kernels/NOTES.md, version 7); a context is cut into about 8
-     * splits of 256 to 2048 tokens, enough blocks to fill the GPU at small batches and few enough that each block
-     * streams a long run of tiles after its start-up loads.
+     * Decode and short appends (kernels/src/decode_attention.cuh): up to 16 packed rows as the 8-wide side of
+     * each tensor-core product (16 context tokens the other), two warps sharing 32-token tiles in two stages (34 KB,
+     * six blocks per SM); a context is cut into about 8 splits of 256 to 2048 tokens, enough blocks to fill the GPU
+     * at small batches and few enough that each block streams a long run of tiles after its start-up loads.
      */
-    DECODE(16, 32, 32, 2, 256, 2048),
+    DECODE(16, 64, 32, 2, 256, 2048),
     /**
      * Prefill and long appends (mma.sync, any GPU): four warps, 64 rows, 64-token tiles in two stages, splits of
      * 4096 tokens.
@@ -79,13 +79,15 @@ enum AttentionVariant {
     }
 
     /**
-     * Dynamic shared memory. DECODE, PREFILL: Q rows and the stages of K and V tiles, rows padded by 8 bf16
-     * (AttentionTile; decode d128: 39 KB, five blocks per SM). PREFILL_SM90: Q rows and the stages of K and V
-     * tiles, unpadded (swizzled), and 1024 bytes to align the start (HopperAttentionTile).
+     * Dynamic shared memory. DECODE: the stages of K and V tiles, rows padded by 8 bf16 (DecodeTile; d128:
+     * 34 KB, six blocks per SM). PREFILL: Q rows and the stages of K and V tiles, padded the same way
+     * (AttentionTile). PREFILL_SM90: Q rows and the stages of K and V tiles, unpadded (swizzled), and 1024 bytes to
+     * align the start (HopperAttentionTile).
      */
     int sharedBytes(int headDim) {
         return switch (this) {
-            case DECODE, PREFILL -> (rows() + 2 * stages * blockTokens) * (headDim + 8) * 2;
+            case DECODE -> 2 * stages * blockTokens * (headDim + 8) * 2;
+            case PREFILL -> (rows() + 2 * stages * blockTokens) * (headDim + 8) * 2;
             case PREFILL_SM90 -> (rows() + 2 * stages * blockTokens) * headDim * 2 + 1024;
         };
     }

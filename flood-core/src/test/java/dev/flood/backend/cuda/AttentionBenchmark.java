@@ -30,6 +30,9 @@ import jcuda.driver.CUevent;
  * </ul>
  * Inputs are random (never zeros); before timing, each case runs once into a NaN-poisoned output that must come
  * back fully written and finite. Median of 20 timed runs after at least 300 ms of warm-up runs. Not a JUnit test.
+ *
+ * <p>Arguments {@code BATCH CONTEXT[,CONTEXT...]} run decode alone at that batch and those contexts (e.g. under
+ * {@code ncu}, or at an engine's 1,024 running requests).
  */
 public final class AttentionBenchmark {
 
@@ -65,18 +68,27 @@ public final class AttentionBenchmark {
     }
 
     public static void main(String[] args) {
+        if (args.length != 0 && args.length != 2) {
+            throw new IllegalArgumentException("usage: AttentionBenchmark [BATCH CONTEXT[,CONTEXT...]]");
+        }
+        boolean decodeOnly = args.length == 2;
+        int batch = decodeOnly ? Integer.parseInt(args[0]) : DECODE_BATCH;
+        int[] contexts = decodeOnly ? Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray()
+                : DECODE_CONTEXTS;
         try (CudaDevice device = CudaDevice.open(0)) {
             AttentionBenchmark benchmark = new AttentionBenchmark(device);
             double copyBandwidth = benchmark.copyBandwidth();
-            long capacity = (long) DECODE_BATCH * DECODE_CONTEXTS[DECODE_CONTEXTS.length - 1];
+            long capacity = (long) batch * Arrays.stream(contexts).max().orElseThrow();
             DeviceAllocation keys = device.allocate(capacity * KV_SIZE * 2, "benchmark keys");
             DeviceAllocation values = device.allocate(capacity * KV_SIZE * 2, "benchmark values");
             benchmark.kernels.fillUniform(keys.address(), capacity * KV_SIZE, DType.BF16, 11, -2f, 2f);
             benchmark.kernels.fillUniform(values.address(), capacity * KV_SIZE, DType.BF16, 12, -1f, 1f);
-            for (int context : DECODE_CONTEXTS) {
-                benchmark.decode(context, keys, values, copyBandwidth);
+            for (int context : contexts) {
+                benchmark.decode(batch, context, keys, values, copyBandwidth);
             }
-            benchmark.prefill(keys, values);
+            if (!decodeOnly) {
+                benchmark.prefill(keys, values);
+            }
             System.out.println();
             System.out.println("GPU: " + device.name() + ", " + device.multiprocessors() + " SMs, compute capability "
                     + device.computeCapability() / 10 + "." + device.computeCapability() % 10);
@@ -99,9 +111,8 @@ public final class AttentionBenchmark {
         return bandwidth;
     }
 
-    /** 128 requests, one query token each, context in two extents (second half first) of a per-request region. */
-    private void decode(int context, DeviceAllocation keys, DeviceAllocation values, double copyBandwidth) {
-        int n = DECODE_BATCH;
+    /** Requests of one query token each, context in two extents (second half first) of a per-request region. */
+    private void decode(int n, int context, DeviceAllocation keys, DeviceAllocation values, double copyBandwidth) {
         int half = context / 2;
         int[] cuSeqlensQ = new int[n + 1];
         int[] cuExtents = new int[n + 1];

@@ -95,11 +95,12 @@ class AttentionPlanTest {
     }
 
     @Test
-    void decodeBlocksFitFivePerSm() {
-        // two stages of 32-token K and V tiles and 16 Q rows, rows of 136 bf16; H100/H200 have 228 KB per SM, of
-        // which each block also takes 1 KB reserved and 128 bytes of static extents
-        assertEquals(39_168, AttentionVariant.DECODE.sharedBytes(128));
-        assertTrue(5 * (AttentionVariant.DECODE.sharedBytes(128) + 1024 + 128) <= 228 * 1024);
+    void decodeBlocksFitSixPerSm() {
+        // two stages of 32-token K and V tiles, rows of 136 bf16; H100/H200 have 228 KB per SM, of which each block
+        // also takes 1 KB reserved and 128 bytes of static extents
+        assertEquals(34_816, AttentionVariant.DECODE.sharedBytes(128));
+        assertTrue(6 * (AttentionVariant.DECODE.sharedBytes(128) + 1024 + 128) <= 228 * 1024);
+        assertEquals(64, AttentionVariant.DECODE.threads(), "two warps");
         assertEquals(87_040, AttentionVariant.PREFILL.sharedBytes(128), "two stages of 64-token tiles, as before");
     }
 

@@ -76,6 +76,32 @@ class CudaAttentionTest {
         matchesReference(pair(kernel), AttentionShape.of(numHeads, numKvHeads, headDim).withSlidingWindow(window));
     }
 
+    /**
+     * The decode kernel on what chunked prefill with small step budgets and steps in flight hand it: 48 requests of
+     * 1 to 16 / G query tokens (one or two 8-row halves of the kernel's row side) at contexts of 1 to 600 (splits
+     * past 256), each context in 1 to 4 extents.
+     */
+    @ParameterizedTest(name = "{0} heads, {1} kv heads, head dim {2}")
+    @CsvSource({"4, 2, 16", "4, 1, 16", "4, 2, 32", "32, 8, 128", "16, 2, 128", "8, 8, 64", "16, 1, 64"})
+    void manyShortAppendsMatchReference(int numHeads, int numKvHeads, int headDim) {
+        BackendPair pair = pair(PrefillKernel.FASTEST);
+        AttentionShape shape = AttentionShape.of(numHeads, numKvHeads, headDim);
+        int maxQuery = Math.max(1, 16 / shape.queriesPerKvHead());
+        int[] contexts = new int[48];
+        int[] queries = new int[48];
+        for (int r = 0; r < contexts.length; r++) {
+            contexts[r] = 1 + pair.random.nextInt(r % 3 == 0 ? 600 : 120);
+            queries[r] = 1 + pair.random.nextInt(Math.min(contexts[r], maxQuery));
+        }
+        SegmentScenario scenario = SegmentScenario.of(pair.random, contexts, queries);
+        assertEquals(0, AttentionPlan.of(scenario.step(), shape.queriesPerKvHead(),
+                pair.cuda.prefillVariant(headDim)).numPrefillWork(), "every request takes the decode kernel");
+        pair.cpu.allocateCache(1, scenario.capacityTokens(), shape.kvSize());
+        pair.cuda.allocateCache(1, scenario.capacityTokens(), shape.kvSize());
+        writePrefix(pair, scenario.prefix(), shape);
+        assertStepMatches(pair, scenario.step(), shape, "short appends");
+    }
+
     private static void matchesReference(BackendPair pair, AttentionShape shape) {
         SegmentScenario scenario = SegmentScenario.of(pair.random, CONTEXT_LENS, QUERY_LENS);
         pair.cpu.allocateCache(1, scenario.capacityTokens(), shape.kvSize());

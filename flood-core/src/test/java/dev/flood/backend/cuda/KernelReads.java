@@ -6,8 +6,9 @@ import java.util.List;
 
 /**
  * The segment attention kernels' indexing replayed on the host: for a plan and its batch, which cache slot each
- * packed row's softmax takes each key from, following kernels/src/segment_attention.cuh (DECODE, PREFILL: the tile
- * loop, a warp's tile skipping and masking, load_tile's extent walk) and segment_attention_sm90.cuh with
+ * packed row's softmax takes each key from, following kernels/src/segment_attention.cuh (PREFILL: the tile loop, a
+ * warp's tile skipping and masking, copy_kv_tile's extent walk), decode_attention.cuh (DECODE: each warp's 16 tokens
+ * of every tile, for every row, and its masking) and segment_attention_sm90.cuh with
  * warp_specialized_sm90.cuh (PREFILL_SM90: a consumer's my_tiles, unmasked_tiles, skip_tiles and
  * window_mask_tiles, KvTileSource's extent walk) line for line in integer arithmetic. {@link #check} holds the
  * result to what the CPU reference reads: row at position p takes keys windowStart(p) .. p, each once, key j from
@@ -67,9 +68,12 @@ final class KernelReads {
                 for (int consumer = 0; consumer < 2; consumer++) {
                     consumerTiles(item, consumer, numTiles, group, window, tileSlots, taken, problems);
                 }
+            } else if (variant == AttentionVariant.DECODE) {
+                for (int warp = 0; warp < 2; warp++) {
+                    decodeWarpTokens(item, warp, numTiles, group, window, tileSlots, taken, problems);
+                }
             } else {
-                int warps = variant == AttentionVariant.DECODE ? 1 : 4;
-                for (int warp = 0; warp < warps; warp++) {
+                for (int warp = 0; warp < 4; warp++) {
                     warpTiles(item, warp, numTiles, blockTokens, group, window, tileSlots, taken, problems);
                 }
             }
@@ -137,6 +141,22 @@ final class KernelReads {
             ++e;
         }
         return item.extentStarts[e] + (token - item.extentFirstTokens[e]);
+    }
+
+    /** decode_rows' tile loop for one warp: tokens 16 warp .. 16 warp + 15 of every tile, for all of the rows. */
+    private static void decodeWarpTokens(Item item, int warp, int numTiles, int group, int window, int[][] tileSlots,
+                                         int[][][] taken, List<String> problems) {
+        int minPosition = item.position(0, group);
+        int maxPosition = item.position(item.numRows - 1, group);
+        for (int t = 0; t < numTiles; t++) {
+            int warpStart = item.kvBegin + t * 32 + warp * 16;
+            boolean needsMask = warpStart + 15 > minPosition || warpStart + 16 > item.kvEnd
+                    || outsideWindow(maxPosition, warpStart, window);
+            int[] slots = java.util.Arrays.copyOfRange(tileSlots[t], warp * 16, warp * 16 + 16);
+            for (int r = 0; r < item.numRows; r++) {
+                take(item, r, item.position(r, group), warpStart, slots, needsMask, window, taken, problems);
+            }
+        }
     }
 
     /** segment_attention's main loop for one warp of 16 rows. */
