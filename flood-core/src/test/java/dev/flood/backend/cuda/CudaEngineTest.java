@@ -153,19 +153,7 @@ class CudaEngineTest {
      */
     static String partingBeyondNearTie(GenerationResult reference, GenerationResult actual, double nearTie,
                                        String what) {
-        assertFalse(actual.isError(), what + ": " + actual.error());
-        List<Integer> expected = reference.tokenIds();
-        List<Integer> tokens = actual.tokenIds();
-        assertEquals(expected.size(), tokens.size(), what + ": number of tokens");
-        for (int step = 0; step < expected.size(); step++) {
-            if (!expected.get(step).equals(tokens.get(step))) {
-                TokenLogprobs at = reference.logprobs().get(step);
-                double gap = at.top().get(0).logprob() - at.top().get(1).logprob();
-                System.out.printf("%s: parts at step %d (reference top-2 gap %.3g nats)%n", what, step, gap);
-                return gap < nearTie ? null : what + ": token " + step + " is " + tokens.get(step) + ", expected "
-                        + expected.get(step) + " with a top-2 gap of " + gap + " nats, not a near-tie";
-            }
-        }
-        return null;
+        NearTies.Parting parting = NearTies.parting(reference, actual, what);
+        return parting == null || parting.gap() < nearTie ? null : parting.description() + ", not a near-tie";
     }
 }
