@@ -2,6 +2,7 @@ package dev.flood.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.flood.config.ModelConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
@@ -21,6 +22,11 @@ public final class Fixtures {
     }
 
     private Fixtures() {
+    }
+
+    /** Whether a fixture's model routes tokens to experts (a mixture of experts, whose router may swap them). */
+    public static boolean mixtureOfExperts(ModelConfig config) {
+        return config.moe() != null && config.moe().numExperts() > 0;
     }
 
     /**

@@ -38,10 +38,6 @@ class Bf16SimulationTest {
     private static final double PROMPT_LOGPROBS_TOLERANCE = 1e-2;
     private static final int GREEDY_TOKENS = 24;
 
-    private static boolean sparse(ModelConfig config) {
-        return config.moe() != null && config.moe().numExperts() > 0;
-    }
-
     /** One request of {@code ids} from position 0, the last row's logits asked. */
     private static ForwardBatch onePrompt(int[] ids) {
         int n = ids.length;
@@ -67,11 +63,12 @@ class Bf16SimulationTest {
                 if (error > LOGITS_TOLERANCE) {
                     beyond.add(c.prompt() + ": " + error);
                 }
-                assertTrue(error <= (sparse(config) ? MOE_FLIP_BOUND : LOGITS_TOLERANCE), name + " '" + c.prompt()
-                        + "': " + error);
+                double bound = Fixtures.mixtureOfExperts(config) ? MOE_FLIP_BOUND : LOGITS_TOLERANCE;
+                assertTrue(error <= bound, name + " '" + c.prompt() + "': " + error);
             }
         }
-        assertTrue(beyond.size() <= (sparse(config) ? MOE_FLIPPED_PROMPTS : 0), name + ": " + beyond);
+        assertTrue(beyond.size() <= (Fixtures.mixtureOfExperts(config) ? MOE_FLIPPED_PROMPTS : 0),
+                name + ": " + beyond);
     }
 
     @ParameterizedTest
@@ -130,7 +127,7 @@ class Bf16SimulationTest {
                         name + " '" + c.prompt() + "': the float32 reference is transformers' greedy");
             }
         }
-        assertTrue(partedBeyondNearTie.size() <= (sparse(config) ? MOE_FLIPPED_PROMPTS : 0),
+        assertTrue(partedBeyondNearTie.size() <= (Fixtures.mixtureOfExperts(config) ? MOE_FLIPPED_PROMPTS : 0),
                 name + ": parted beyond a near-tie: " + partedBeyondNearTie);
     }
 

@@ -115,7 +115,7 @@ class CudaFp8ModelTest {
             CausalLM simulated = CausalLM.load(config, weights, simulation);
             cuda.allocateCache(config.numLayers(), config.maxPositions(), config.kvSize());
             simulation.allocateCache(config.numLayers(), config.maxPositions(), config.kvSize());
-            boolean sparse = config.moe() != null && config.moe().numExperts() > 0;
+            boolean sparse = Fixtures.mixtureOfExperts(config);
             for (Fixtures.Case c : Fixtures.cases(name)) {
                 float[] logits = cuda.toHost(lm.forward(onePrompt(c.inputIds())));
                 float[] predicted = simulation.toHost(simulated.forward(onePrompt(c.inputIds())));

@@ -67,7 +67,7 @@ class CudaModelTest {
             CausalLM onCpu = CausalLM.load(config, weights, cpu);
             cuda.allocateCache(config.numLayers(), config.maxPositions(), config.kvSize());
             cpu.allocateCache(config.numLayers(), config.maxPositions(), config.kvSize());
-            boolean sparse = config.moe() != null && config.moe().numExperts() > 0;
+            boolean sparse = Fixtures.mixtureOfExperts(config);
             List<String> beyond = new ArrayList<>();
             for (Fixtures.Case c : Fixtures.cases(name)) {
                 ForwardBatch batch = threeExtents(c.inputIds());

@@ -80,7 +80,7 @@ class CudaPipelineTest {
         List<GenerateRequest> requests = requests(cases);
         List<String> prompts = cases.stream().map(Fixtures.Case::prompt).toList();
         ModelConfig model = ModelConfigReader.read(Fixtures.model(name));
-        int allowedBeyond = model.moe() != null && model.moe().numExperts() > 0 ? MOE_PARTED_BEYOND_NEAR_TIE : 0;
+        int allowedBeyond = Fixtures.mixtureOfExperts(model) ? MOE_PARTED_BEYOND_NEAR_TIE : 0;
         List<GenerationResult> reference;
         List<ScoreResult> referenceScores;
         try (FloodEngine engine = FloodEngine.open(config(name).stepsInFlight(1).build())) {
@@ -102,8 +102,8 @@ class CudaPipelineTest {
                 }
                 assertTrue(2 * parted <= requests.size(), what + ": " + parted + " of " + requests.size()
                         + " requests parted from the reference");
-                assertTrue(beyond.size() <= allowedBeyond, beyond.size() + " requests parted beyond a near-tie (at most "
-                        + allowedBeyond + "): " + beyond);
+                assertTrue(beyond.size() <= allowedBeyond, beyond.size()
+                        + " requests parted beyond a near-tie (at most " + allowedBeyond + "): " + beyond);
                 List<ScoreResult> scores = engine.score(prompts);
                 for (int i = 0; i < prompts.size(); i++) {
                     assertFalse(scores.get(i).isError(), what + ": " + scores.get(i).error());
