@@ -68,6 +68,10 @@ extern "C" __global__ void flood_silu_mul(const float* gate_up, bf16* out, int r
     flood::silu_mul(gate_up, out, rows, width);
 }
 
+extern "C" __global__ void flood_silu_mul_bf16(const bf16* gate_up, bf16* out, int rows, int width) {
+    flood::silu_mul(gate_up, out, rows, width);
+}
+
 extern "C" __global__ void flood_add_bias(float* out, const float* bias, int cols) {
     flood::add_bias(out, bias, cols);
 }

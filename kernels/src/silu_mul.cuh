@@ -7,15 +7,16 @@ namespace flood {
 
 // One thread per kWidth outputs, over all rows at once (a grid of rows * width / kWidth threads): every thread
 // has its gate and up loads in flight at once, and the grid holds enough threads to cover memory latency.
-template <int kWidth>
-__device__ __forceinline__ void silu_mul_chunk(const float* __restrict__ gate_up, bf16* __restrict__ out,
+// T is the gate/up product's type: float32, or bf16 where the GEMM wrote it rounded (as a bf16 model does).
+template <int kWidth, typename T>
+__device__ __forceinline__ void silu_mul_chunk(const T* __restrict__ gate_up, bf16* __restrict__ out,
                                                long long chunk, int width) {
     const int chunks_per_row = width / kWidth;
     const long long row = chunk / chunks_per_row;
     const int column = static_cast<int>(chunk % chunks_per_row) * kWidth;
-    const float* src = gate_up + row * 2 * width;
-    const Floats<kWidth> gate = load_floats<kWidth>(src + column);
-    const Floats<kWidth> up = load_floats<kWidth>(src + width + column);
+    const T* src = gate_up + row * 2 * width;
+    const Floats<kWidth> gate = load_values<kWidth>(src + column);
+    const Floats<kWidth> up = load_values<kWidth>(src + width + column);
     Floats<kWidth> y;
 #pragma unroll
     for (int i = 0; i < kWidth; ++i) {
@@ -25,8 +26,9 @@ __device__ __forceinline__ void silu_mul_chunk(const float* __restrict__ gate_up
 }
 
 // grid: [ceil(rows * width / (kWidth * blockDim.x))] with kWidth 4 when width % 4 == 0, else 1.
-// gate_up [rows, 2 * width] float32 (gate columns, then up columns); out [rows, width] bf16.
-__device__ void silu_mul(const float* __restrict__ gate_up, bf16* __restrict__ out, int rows, int width) {
+// gate_up [rows, 2 * width] float32 or bf16 (gate columns, then up columns); out [rows, width] bf16.
+template <typename T>
+__device__ void silu_mul(const T* __restrict__ gate_up, bf16* __restrict__ out, int rows, int width) {
     const long long thread = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (width % 4 == 0) {
         if (thread < static_cast<long long>(rows) * (width / 4)) {

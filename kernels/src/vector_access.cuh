@@ -31,6 +31,38 @@ __device__ __forceinline__ Floats<kWidth> load_floats(const float* __restrict__ 
     return f;
 }
 
+// kWidth bf16 values widened to float32: one 8-byte load when kWidth is 4 (8-byte aligned, see above).
+template <int kWidth>
+__device__ __forceinline__ Floats<kWidth> load_bf16(const bf16* __restrict__ p) {
+    Floats<kWidth> f;
+    if constexpr (kWidth == 4) {
+        const uint2 bits = *reinterpret_cast<const uint2*>(p);
+        const float2 low = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&bits.x));
+        const float2 high = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&bits.y));
+        f.v[0] = low.x;
+        f.v[1] = low.y;
+        f.v[2] = high.x;
+        f.v[3] = high.y;
+    } else {
+#pragma unroll
+        for (int i = 0; i < kWidth; ++i) {
+            f.v[i] = __bfloat162float(p[i]);
+        }
+    }
+    return f;
+}
+
+// load_floats or load_bf16, by the pointer's type.
+template <int kWidth>
+__device__ __forceinline__ Floats<kWidth> load_values(const float* __restrict__ p) {
+    return load_floats<kWidth>(p);
+}
+
+template <int kWidth>
+__device__ __forceinline__ Floats<kWidth> load_values(const bf16* __restrict__ p) {
+    return load_bf16<kWidth>(p);
+}
+
 template <int kWidth>
 __device__ __forceinline__ void store_floats(float* __restrict__ p, const Floats<kWidth>& f) {
     if constexpr (kWidth == 4) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # Runs ON THE GPU MACHINE (its python3 has PyTorch): python3 tools/gpu/torch-gemm.py. PyTorch's bf16 matmul on the
-# 8B shape's products, to compare with GemmBenchmark (docs/performance.md, "The GEMM rate").
+# 8B shape's products, to compare with GemmInvarianceBenchmark (docs/performance.md, "The GEMM rate").
 import torch
 print("torch", torch.__version__, "cuda", torch.version.cuda)
 print("preferred blas", torch.backends.cuda.preferred_blas_library())

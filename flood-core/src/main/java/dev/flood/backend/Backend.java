@@ -113,6 +113,15 @@ public interface Backend extends AutoCloseable {
     void linear(Tensor x, Weight weight, Weight bias, Tensor out);
 
     /**
+     * {@link #linear} for a product whose one reader is {@link #siluMul} (the gated MLP's gate and up): a backend
+     * may write it in the precision its GEMMs read, as a bf16 model does (the CUDA backend writes bf16, half the
+     * bytes); the float32 reference keeps float32.
+     */
+    default void linearForActivation(Tensor x, Weight weight, Tensor out) {
+        linear(x, weight, null, out);
+    }
+
+    /**
      * In place, RMSNorm over each head of {@code heads}, all sharing {@code weight [headDim]} (Qwen3's q_norm and
      * k_norm).
      */

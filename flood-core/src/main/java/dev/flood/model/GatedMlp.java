@@ -33,7 +33,7 @@ final class GatedMlp implements FeedForward {
     public void forward(Backend backend, Tensor normed, Tensor out, DecoderLayer.Scratch scratch) {
         int numTokens = normed.rows();
         Tensor gateUpOut = scratch.tensor("gateUp", numTokens, 2 * intermediateSize);
-        backend.linear(normed, gateUp, null, gateUpOut);
+        backend.linearForActivation(normed, gateUp, gateUpOut);
         Tensor activated = scratch.tensor("activated", numTokens, intermediateSize);
         backend.siluMul(gateUpOut, activated);
         backend.linear(activated, down, null, out);

@@ -113,6 +113,11 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public void linearForActivation(Tensor x, Weight weight, Tensor out) {
+        inner.linearForActivation(x, weight, out);
+    }
+
+    @Override
     public void headRmsNorm(Tensor x, HeadSpan heads, Weight weight, float eps) {
         inner.headRmsNorm(x, heads, weight, eps);
     }

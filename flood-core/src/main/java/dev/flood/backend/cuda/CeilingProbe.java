@@ -65,7 +65,7 @@ final class CeilingProbe {
             kernels.fillUniform(a.address(), n * n, DType.BF16, 8, -1f, 1f);
             kernels.fillUniform(b.address(), n * n, DType.BF16, 9, -1f, 1f);
             double seconds = medianSeconds(() -> blas.matmul(a.address(), b.address(), c.address(), GEMM_SIZE,
-                    GEMM_SIZE, GEMM_SIZE));
+                    GEMM_SIZE, GEMM_SIZE, DType.F32));
             return 2.0 * n * n * n / seconds;
         } finally {
             device.free(a);

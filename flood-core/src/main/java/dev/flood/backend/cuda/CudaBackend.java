@@ -38,16 +38,17 @@ import jcuda.Pointer;
  * backend per pipeline stage; two stages on one GPU are two backends, each with its own stream.
  *
  * <p>Precision: weights bf16 (matrices) and float32 (norm weights, biases); the KV cache bf16; GEMMs take bf16
- * and accumulate and write float32. With FP8 quantization ({@link Fp8Linear}) the linear layers' weights are
+ * and accumulate in float32, and write float32 but for the gated MLP's gate/up product, which they write in bf16 as
+ * a bf16 model does ({@link #linearForActivation}). Every GEMM is batch-invariant ({@link Blas}). With FP8 quantization ({@link Fp8Linear}) the linear layers' weights are
  * E4M3 with float32 scales and their inputs are quantized to E4M3 per token; they still accumulate and write
  * float32. Activations carry the type their producer writes:
  * <ul>
  *   <li>float32: the residual stream ({@link #embed}, {@link #addRmsNorm}: kept in float32 so 30-odd layers of
- *       adds do not round to bf16 each time), every {@link #linear} output (qkv, the projections, gate/up, logits,
+ *       adds do not round to bf16 each time), every {@link #linear} output (qkv, the projections, logits,
  *       and the chunked logits of {@link #lmHeadLogprobs}),
  *       and {@link #headRmsNorm} / {@link #rotary} in place on qkv;
  *   <li>bf16: what feeds a GEMM: {@link #rmsNorm} / {@link #addRmsNorm} outputs, {@link #attention} and
- *       {@link #siluMul} outputs. {@link #linear} rounds a float32 input to bf16 first.
+ *       {@link #siluMul} outputs, the gate/up product. {@link #linear} rounds a float32 input to bf16 first.
  * </ul>
  * So per layer the only roundings to bf16 are the GEMM inputs and the cache, as in a bf16 model with float32
  * accumulation. Compared with the float32 {@link dev.flood.backend.cpu.CpuBackend}, relative errors of about
@@ -362,9 +363,22 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void linear(Tensor x, Weight weight, Weight bias, Tensor out) {
+        linear(x, weight, bias, out, DType.F32);
+    }
+
+    /** The gate/up product in bf16, as a bf16 model rounds it (FP8 weights write float32, as in {@link #linear}). */
+    @Override
+    public void linearForActivation(Tensor x, Weight weight, Tensor out) {
+        linear(x, weight, null, out, DType.BF16);
+    }
+
+    private void linear(Tensor x, Weight weight, Weight bias, Tensor out, DType outType) {
         if (weight instanceof Fp8Weight quantized) {
             fp8.run(CudaTensor.of(x), quantized, bias == null ? null : CudaWeight.of(bias), CudaTensor.of(out));
             return;
+        }
+        if (bias != null && outType != DType.F32) {
+            throw new IllegalArgumentException("linear: a bias is added in float32, not to a " + outType + " output");
         }
         CudaTensor in = CudaTensor.of(x);
         CudaWeight w = CudaWeight.of(weight).require(DType.BF16, "linear");
@@ -381,13 +395,13 @@ public final class CudaBackend implements Backend {
         } else {
             in.require(DType.BF16, "linear");
         }
-        blas.matmul(input, w.address(), o.address(), in.rows(), in.cols(), w.rows());
+        blas.matmul(input, w.address(), o.address(), in.rows(), in.cols(), w.rows(), outType);
         if (bias != null) {
             CudaWeight b = CudaWeight.of(bias).require(DType.F32, "linear bias");
             StepChecks.vector("linear bias", b, w.rows());
             kernels.addBias(o.address(), b.address(), o.rows(), o.cols());
         }
-        o.written(DType.F32);
+        o.written(outType);
     }
 
     @Override
@@ -437,10 +451,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void siluMul(Tensor gateUp, Tensor out) {
-        CudaTensor in = CudaTensor.of(gateUp).require(DType.F32, "siluMul");
+        CudaTensor in = CudaTensor.of(gateUp);
+        if (in.dtype() != DType.BF16) {
+            in.require(DType.F32, "siluMul");
+        }
         CudaTensor o = CudaTensor.of(out);
         StepChecks.shape("siluMul", o, in.rows(), in.cols() / 2);
-        kernels.siluMul(in.address(), o.address(), in.rows(), o.cols());
+        kernels.siluMul(in.address(), in.dtype(), o.address(), in.rows(), o.cols());
         o.written(DType.BF16);
     }
 

@@ -158,9 +158,11 @@ final class Kernels implements AutoCloseable {
     }
 
     /** One thread per 4 outputs (1 when the width is not a multiple of 4) over all rows. */
-    void siluMul(long gateUp, long out, int rows, int width) {
+    /** {@code gateUp [rows, 2 * width]} float32 or bf16 ({@code gateUpType}); out {@code [rows, width]} bf16. */
+    void siluMul(long gateUp, DType gateUpType, long out, int rows, int width) {
         long threads = (long) rows * (width % 4 == 0 ? width / 4 : width);
-        launch("flood_silu_mul", blocks(threads), 1, ROW_BLOCK, 0, gateUp, out, rows, width);
+        launch(gateUpType == DType.BF16 ? "flood_silu_mul_bf16" : "flood_silu_mul", blocks(threads), 1, ROW_BLOCK, 0,
+                gateUp, out, rows, width);
     }
 
     /** One block per token: rotary on its query and key heads, keys and values to their cache slot. */

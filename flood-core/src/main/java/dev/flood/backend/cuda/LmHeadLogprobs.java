@@ -113,7 +113,8 @@ final class LmHeadLogprobs {
             if (fromFloat) {
                 kernels.toBf16(gathered.address(), input.address(), (long) count * hiddenSize);
             }
-            blas.matmul(input.address(), lmHead.address(), logits.address(), count, hiddenSize, vocab);
+            blas.matmul(input.address(), lmHead.address(), logits.address(), count, hiddenSize, vocab,
+                    DType.F32);
             kernels.logSoftmaxGather(logits.address(), vocab, lists[1].address() + (long) start * Integer.BYTES,
                     topN, new Kernels.LogprobOutputs(
                             out.chosenLogprob().address() + (long) start * Double.BYTES,

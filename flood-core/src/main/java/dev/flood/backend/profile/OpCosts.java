@@ -37,6 +37,19 @@ public final class OpCosts {
     }
 
     /**
+     * {@link dev.flood.backend.Backend#linearForActivation}: as {@link #linear} without a bias, the output in bf16
+     * where the weight is bf16 (the CUDA backend rounds the product as a bf16 model does), else float32.
+     */
+    public static OpCost linearForActivation(Tensor x, Weight weight) {
+        OpCost cost = linear(x, weight, null);
+        if (weight.storageType() != DType.BF16) {
+            return cost;
+        }
+        long saved = (long) x.rows() * weight.rows() * (F32 - BF16);
+        return new OpCost(cost.bytes() - saved, cost.bf16Flops(), cost.fp8Flops());
+    }
+
+    /**
      * Every expert's GEMM over its pairs: {@code out [numPairs, n] = x[row] · W_e [n, k]ᵀ}. Bytes: the weights of as
      * many experts as the pairs can reach (all of them once a step routes more pairs than there are experts, as
      * routing over many tokens does), x read once in bf16, out written in float32; FLOPs 2 · pairs · n · k.
@@ -120,9 +133,9 @@ public final class OpCosts {
         return new OpCost(bytes, 4.0 * shape.numHeads() * shape.headDim() * pairs, 0);
     }
 
-    /** Gate and up read (float32), the product written (bf16). */
-    public static OpCost siluMul(Tensor out) {
-        return OpCost.bytes((long) out.rows() * out.cols() * (2 * F32 + BF16));
+    /** Gate and up read (bf16 where {@code bf16Input}, else float32), the product written (bf16). */
+    public static OpCost siluMul(Tensor out, boolean bf16Input) {
+        return OpCost.bytes((long) out.rows() * out.cols() * (2 * (bf16Input ? BF16 : F32) + BF16));
     }
 
     /**

@@ -21,6 +21,7 @@ import dev.flood.config.ModelConfig;
 import dev.flood.sampling.RowLogprobs;
 import dev.flood.sampling.SamplingState;
 import dev.flood.weights.WeightSource;
+import dev.flood.weights.DType;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -51,6 +52,8 @@ public final class ProfilingBackend implements Backend {
     private final Ceilings ceilings;
     private Detail detail = Detail.OPS;
     private StepBreakdown.Builder step;
+    /** The product {@link #linearForActivation} last wrote in bf16 (its weight bf16), which siluMul then reads. */
+    private Tensor bf16Product;
     private int stepStart;
 
     public ProfilingBackend(Backend delegate, OpClock clock, Ceilings ceilings) {
@@ -186,6 +189,12 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void linearForActivation(Tensor x, Weight weight, Tensor out) {
+        bf16Product = weight.storageType() == DType.BF16 ? out : null;
+        timed(OpClass.GEMM, OpCosts.linearForActivation(x, weight), () -> delegate.linearForActivation(x, weight, out));
+    }
+
+    @Override
     public void headRmsNorm(Tensor x, HeadSpan heads, Weight weight, float eps) {
         timed(OpClass.NORM_ELEMENTWISE, OpCosts.headRmsNorm(x, heads.numHeads(), heads.headDim()),
                 () -> delegate.headRmsNorm(x, heads, weight, eps));
@@ -216,7 +225,8 @@ public final class ProfilingBackend implements Backend {
 
     @Override
     public void siluMul(Tensor gateUp, Tensor out) {
-        timed(OpClass.NORM_ELEMENTWISE, OpCosts.siluMul(out), () -> delegate.siluMul(gateUp, out));
+        timed(OpClass.NORM_ELEMENTWISE, OpCosts.siluMul(out, gateUp == bf16Product),
+                () -> delegate.siluMul(gateUp, out));
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.flood.backend.Backend;
 import dev.flood.backend.ForwardBatch;
 import dev.flood.backend.RotaryTable;
 import dev.flood.backend.Tensor;
+import dev.flood.backend.Weight;
 import dev.flood.weights.HalfFloats;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -14,7 +15,8 @@ import java.lang.reflect.Proxy;
  * sit from the float32 reference without a GPU: every input of {@link Backend#linear} and
  * {@link Backend#expertLinear} is rounded to bf16 (the GPU's GEMMs read bf16: the normed activations, the attention
  * output and the SiLU-gate output are stored bf16, a float32 input is rounded first), and the queries, keys and
- * values after rotary are rounded to bf16 (the KV cache is bf16 and attention reads bf16 queries). Products,
+ * values after rotary are rounded to bf16 (the KV cache is bf16 and attention reads bf16 queries), and so is the
+ * gated MLP's gate/up product ({@link Backend#linearForActivation}, which the GPU writes in bf16). Products,
  * norms, softmaxes and the residual stay float32, as on the GPU.
  */
 public final class Bf16Simulation {
@@ -30,6 +32,12 @@ public final class Bf16Simulation {
                     String name = method.getName();
                     if (name.equals("linear") || name.equals("expertLinear")) {
                         args[0] = rounded(CpuTensor.of(args[0]));
+                    }
+                    if (name.equals("linearForActivation")) {
+                        Tensor out = (Tensor) args[2];
+                        cpu.linear(rounded(CpuTensor.of(args[0])), (Weight) args[1], null, out);
+                        roundInPlace(CpuTensor.of(out).data());
+                        return null;
                     }
                     if (name.equals("rotaryWriteCache")) {
                         Tensor qkv = (Tensor) args[1];

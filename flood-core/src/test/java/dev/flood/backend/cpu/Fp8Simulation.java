@@ -40,7 +40,10 @@ public final class Fp8Simulation {
                         quantized.add(w);
                         return w;
                     }
-                    if (method.getName().equals("linear") && quantized.contains((Weight) args[1])) {
+                    String name = method.getName();
+                    if ((name.equals("linear") || name.equals("linearForActivation"))
+                            && quantized.contains((Weight) args[1])) {
+                        // FP8 products write float32, the gate/up one too (CudaBackend.linearForActivation).
                         args[0] = quantizedInput(CpuTensor.of(args[0]), layout);
                     }
                     try {

@@ -14,6 +14,7 @@ import dev.flood.backend.Weight;
 import dev.flood.backend.cuda.BackendPair.Pair;
 import dev.flood.config.RopeConfig;
 import dev.flood.weights.DType;
+import java.util.Arrays;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -157,6 +158,75 @@ class CudaOpsTest {
             pair.cuda.rotary(qkv.cuda(), shape, table, batch);
             double rotaryError = pair.relativeError(qkv);
             assertTrue(rotaryError <= FLOAT32, context("rotary d" + headDim, numTokens) + ": " + rotaryError);
+        }
+    }
+
+    /**
+     * The gated MLP's gate/up product written in bf16 ({@code linearForActivation}), then {@code siluMul} reading
+     * bf16: the product within a bf16 rounding of the float32 reference, the activation within two.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 19, 111})
+    void gateUpInBf16AndSiluMulMatchReference(int numTokens) {
+        for (int width : new int[] {301, 1024}) {
+            ForwardBatch batch = BackendPair.simpleBatch(numTokens);
+            pair.beginStep(batch);
+            Pair<Tensor> x = pair.randomActivation(numTokens, 256, 1f, batch);
+            Pair<Weight> gateUp = pair.matrix(2 * width, 256, 0.2f);
+            Pair<Tensor> product = pair.allocate(numTokens, 2 * width);
+            pair.cpu.linearForActivation(x.cpu(), gateUp.cpu(), product.cpu());
+            pair.cuda.linearForActivation(x.cuda(), gateUp.cuda(), product.cuda());
+            assertEquals(DType.BF16, CudaTensor.of(product.cuda()).dtype(), "the gate/up product is bf16");
+            double productError = pair.relativeError(product);
+            assertTrue(productError <= BF16_OUTPUT, context("gate/up width " + width, numTokens)
+                    + ": relative error " + productError);
+            Pair<Tensor> out = pair.allocate(numTokens, width);
+            pair.cpu.siluMul(product.cpu(), out.cpu());
+            pair.cuda.siluMul(product.cuda(), out.cuda());
+            double error = pair.relativeError(out);
+            assertTrue(error <= 2 * BF16_OUTPUT, context("siluMul of bf16, width " + width, numTokens)
+                    + ": relative error " + error);
+        }
+    }
+
+    /**
+     * Batch invariance ({@link Blas}): each row of a product is bit for bit the same whatever the number of rows
+     * beside it, in float32 ({@code linear}) and in bf16 ({@code linearForActivation}), at row counts where cuBLAS
+     * chooses different kernels; shapes of the tiny fixtures and of the 1B and 8B models' projections.
+     */
+    @Test
+    void aProductsRowsDoNotDependOnTheRowCount() {
+        int[][] shapes = {{128, 64}, {352, 64}, {1024, 64}, {3072, 2048}, {4096, 4096}, {2048, 8192}, {16384, 2048}};
+        int[] rowCounts = {1000, 1, 7, 64, 256};
+        for (int[] shape : shapes) {
+            int outFeatures = shape[0];
+            int inFeatures = shape[1];
+            float[] values = pair.uniform(rowCounts[0] * inFeatures, 1f);
+            Pair<Weight> weight = pair.matrix(outFeatures, inFeatures, 0.05f);
+            float[][] all = new float[2][];
+            for (int rows : rowCounts) {
+                ForwardBatch batch = BackendPair.simpleBatch(rows);
+                pair.beginStep(batch);
+                Tensor x = pair.activation(Arrays.copyOf(values, rows * inFeatures), rows, inFeatures,
+                        batch).cuda();
+                for (int bf16 = 0; bf16 < 2; bf16++) {
+                    Tensor out = pair.cuda.allocate(rows, outFeatures);
+                    if (bf16 == 1) {
+                        pair.cuda.linearForActivation(x, weight.cuda(), out);
+                    } else {
+                        pair.cuda.linear(x, weight.cuda(), null, out);
+                    }
+                    float[] host = pair.cuda.toHost(out);
+                    if (all[bf16] == null) {
+                        all[bf16] = host;
+                    } else {
+                        assertArrayEquals(Arrays.copyOf(all[bf16], host.length), host,
+                                "[" + outFeatures + " x " + inFeatures + "] " + (bf16 == 1 ? "bf16" : "float32")
+                                        + " product of " + rows + " rows against the same rows among "
+                                        + rowCounts[0] + " (seed " + SEED + ")");
+                    }
+                }
+            }
         }
     }
 

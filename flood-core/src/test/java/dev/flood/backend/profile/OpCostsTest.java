@@ -35,6 +35,21 @@ class OpCostsTest {
     }
 
     @Test
+    void theGateUpProductWrittenInBf16HalvesWhatItsReaderReads() {
+        // The 8B gate/up at 256 tokens: 28,672 x 4,096 bf16 weight, its product in bf16 for siluMul.
+        Shape x = new Shape(256, 4096);
+        Matrix gateUp = new Matrix(28672, 4096, DType.BF16);
+        OpCost product = OpCosts.linearForActivation(x, gateUp);
+        assertEquals(28672L * 4096 * 2 + 256L * 4096 * 2 + 256L * 28672 * 2, product.bytes());
+        assertEquals(OpCosts.linear(x, gateUp, null).bf16Flops(), product.bf16Flops());
+        Matrix fp8 = new Matrix(28672, 4096, DType.F8_E4M3);
+        assertEquals(OpCosts.linear(x, fp8, null), OpCosts.linearForActivation(x, fp8), "FP8 writes float32");
+        Shape activated = new Shape(256, 14336);
+        assertEquals(256L * 14336 * (2 * 2 + 2), OpCosts.siluMul(activated, true).bytes());
+        assertEquals(256L * 14336 * (2 * 4 + 2), OpCosts.siluMul(activated, false).bytes());
+    }
+
+    @Test
     void attentionCountsEachContextOnceAndTheCausalPairs() {
         AttentionShape shape = AttentionShape.of(32, 8, 128);
         // A decode of context 100 and a 3-token first chunk.
