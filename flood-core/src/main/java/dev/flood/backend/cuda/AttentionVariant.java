@@ -18,10 +18,12 @@ enum AttentionVariant {
     /**
      * Decode and short appends (kernels/src/decode_attention.cuh): up to 16 packed rows as the 8-wide side of
      * each tensor-core product (16 context tokens the other), two warps sharing 32-token tiles in two stages (34 KB,
-     * six blocks per SM); a context is cut into about 8 splits of 256 to 2048 tokens, enough blocks to fill the GPU
-     * at small batches and few enough that each block streams a long run of tiles after its start-up loads.
+     * six blocks per SM); a context is cut into about 8 splits of 512 to 2048 tokens, enough blocks to fill the GPU
+     * at small batches and few enough that each block streams a long run of tiles after its start-up loads. (With
+     * splits of at least 256 tokens, contexts of 257 to 512 took two blocks and a merge: 79.6% of the copy
+     * bandwidth at 1,024 requests of context 384 against 89.9% in one block; docs/performance.md.)
      */
-    DECODE(16, 64, 32, 2, 256, 2048),
+    DECODE(16, 64, 32, 2, 512, 2048),
     /**
      * Prefill and long appends (mma.sync, any GPU): four warps, 64 rows, 64-token tiles in two stages, splits of
      * 4096 tokens.

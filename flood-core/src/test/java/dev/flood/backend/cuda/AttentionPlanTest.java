@@ -76,9 +76,10 @@ class AttentionPlanTest {
 
     @Test
     void decodeSplitsAreAboutAnEighthOfTheContextWithinBounds() {
-        assertEquals(256, AttentionVariant.DECODE.splitTokens(700), "at least 256");
+        assertEquals(512, AttentionVariant.DECODE.splitTokens(700), "at least 512");
+        assertEquals(512, AttentionVariant.DECODE.splitTokens(384), "one split up to 512 tokens");
         assertEquals(1024, AttentionVariant.DECODE.splitTokens(8192));
-        assertEquals(288, AttentionVariant.DECODE.splitTokens(2049), "a multiple of the 32-token tile");
+        assertEquals(544, AttentionVariant.DECODE.splitTokens(4097), "a multiple of the 32-token tile");
         assertEquals(2048, AttentionVariant.DECODE.splitTokens(100_000), "at most 2048");
         assertEquals(4096, AttentionVariant.PREFILL.splitTokens(9000));
         assertEquals(4096, AttentionVariant.PREFILL_SM90.splitTokens(9000));
@@ -136,16 +137,19 @@ class AttentionPlanTest {
     }
 
     @Test
-    void decodeOfALongContextSplitsAt256Tokens() {
-        AttentionPlan plan = AttentionPlan.of(batch(new int[] {1}, new int[] {700}), 4, AttentionVariant.PREFILL);
+    void decodeOfALongContextSplitsAt512Tokens() {
+        AttentionPlan plan = AttentionPlan.of(batch(new int[] {1}, new int[] {1300}), 4, AttentionVariant.PREFILL);
         assertEquals(3, plan.numDecodeWork());
         assertEquals(0, plan.numPrefillWork());
         assertEquals(1, plan.numMerges());
         assertEquals(12, plan.partialRows(), "3 splits x 4 rows (one token, four heads per KV head)");
         int[] last = item(plan.decodeWork(), 2);
-        assertEquals(512, last[3]);
-        assertEquals(700, last[4]);
+        assertEquals(1024, last[3]);
+        assertEquals(1300, last[4]);
         assertEquals(8, last[5], "the third split's partial rows start at 2 x 4");
+        AttentionPlan short_ = AttentionPlan.of(batch(new int[] {1}, new int[] {512}), 4, AttentionVariant.PREFILL);
+        assertEquals(1, short_.numDecodeWork(), "a context of 512 in one block");
+        assertEquals(0, short_.numMerges());
     }
 
     @Test

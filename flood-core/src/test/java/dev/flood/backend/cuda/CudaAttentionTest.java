@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Cache writes and segment attention against the CPU reference, many requests of different lengths in one
- * launch: decode (1 query token) at contexts 1, 700 and 2000 (split over 256-token pieces and merged), a short
+ * launch: decode (1 query token) at contexts 1, 700 and 2000 (split over 512-token pieces and merged), a short
  * append that stays in one decode tile, prefills of 19, 111 and 333 tokens (333: many causal row tiles and K/V
  * tiles), an append of 40 tokens after 110, and a 111-token append at context 4400 (the prefill variant's split
  * and merge; 32 K/V tiles wrap the three-stage pipeline of the Hopper kernels many times), and a 200-token append
@@ -78,8 +78,8 @@ class CudaAttentionTest {
 
     /**
      * The decode kernel on what chunked prefill with small step budgets and steps in flight hand it: 48 requests of
-     * 1 to 16 / G query tokens (one or two 8-row halves of the kernel's row side) at contexts of 1 to 600 (splits
-     * past 256), each context in 1 to 4 extents.
+     * 1 to 16 / G query tokens (one or two 8-row halves of the kernel's row side) at contexts of 1 to 1200 (splits
+     * past 512), each context in 1 to 4 extents.
      */
     @ParameterizedTest(name = "{0} heads, {1} kv heads, head dim {2}")
     @CsvSource({"4, 2, 16", "4, 1, 16", "4, 2, 32", "32, 8, 128", "16, 2, 128", "8, 8, 64", "16, 1, 64"})
@@ -90,7 +90,7 @@ class CudaAttentionTest {
         int[] contexts = new int[48];
         int[] queries = new int[48];
         for (int r = 0; r < contexts.length; r++) {
-            contexts[r] = 1 + pair.random.nextInt(r % 3 == 0 ? 600 : 120);
+            contexts[r] = 1 + pair.random.nextInt(r % 3 == 0 ? 1200 : 120);
             queries[r] = 1 + pair.random.nextInt(Math.min(contexts[r], maxQuery));
         }
         SegmentScenario scenario = SegmentScenario.of(pair.random, contexts, queries);
