@@ -51,7 +51,6 @@ final class Blas implements AutoCloseable {
         }
     }
 
-
     /**
      * cuBLASLt's workspace, set once: 32 MiB is what cuBLAS documents for Hopper's kernels, and a workspace of our
      * own keeps cuBLAS from allocating during a captured CUDA graph.
@@ -164,7 +163,7 @@ final class Blas implements AutoCloseable {
     }
 
     private void launch(Plan plan, cublasLtMatmulAlgo_t algorithm, Shape shape, long x, long weight, long out) {
-        Blas.Address d = new Address(out);
+        Address d = new Address(out);
         checkBlas(cublas.cublasLtMatmul(handle, plan.desc, one, new Address(weight), plan.a,
                 new Address(x), plan.b, zero, d, plan.d, d, plan.d, algorithm,
                 new Address(workspace.address()), WORKSPACE_BYTES, stream), "cublasLtMatmul " + shape);

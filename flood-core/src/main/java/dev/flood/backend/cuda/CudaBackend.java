@@ -39,9 +39,10 @@ import jcuda.Pointer;
  *
  * <p>Precision: weights bf16 (matrices) and float32 (norm weights, biases); the KV cache bf16; GEMMs take bf16
  * and accumulate in float32, and write float32 but for the gated MLP's gate/up product, which they write in bf16 as
- * a bf16 model does ({@link #linearForActivation}). Every GEMM is batch-invariant ({@link Blas}). With FP8 quantization ({@link Fp8Linear}) the linear layers' weights are
- * E4M3 with float32 scales and their inputs are quantized to E4M3 per token; they still accumulate and write
- * float32. Activations carry the type their producer writes:
+ * a bf16 model does ({@link #linearForActivation}); a row's values never depend on the rest of the batch
+ * ({@link Blas}). With FP8 quantization ({@link Fp8Linear}) the linear layers' weights are E4M3 with float32 scales
+ * and their inputs are quantized to E4M3 per token; they still accumulate and write float32. Activations carry
+ * the type their producer writes:
  * <ul>
  *   <li>float32: the residual stream ({@link #embed}, {@link #addRmsNorm}: kept in float32 so 30-odd layers of
  *       adds do not round to bf16 each time), every {@link #linear} output (qkv, the projections, logits,
@@ -50,9 +51,9 @@ import jcuda.Pointer;
  *   <li>bf16: what feeds a GEMM: {@link #rmsNorm} / {@link #addRmsNorm} outputs, {@link #attention} and
  *       {@link #siluMul} outputs, the gate/up product. {@link #linear} rounds a float32 input to bf16 first.
  * </ul>
- * So per layer the only roundings to bf16 are the GEMM inputs and the cache, as in a bf16 model with float32
- * accumulation. Compared with the float32 {@link dev.flood.backend.cpu.CpuBackend}, relative errors of about
- * 1e-2 on logits are expected.
+ * So per layer the only roundings to bf16 are the GEMM inputs, the gate/up product and the cache, as in a bf16
+ * model with float32 accumulation. Compared with the float32 {@link dev.flood.backend.cpu.CpuBackend}, relative
+ * errors of about 1e-2 on logits are expected.
  *
  * <p>Per step: {@link #beginStep} takes the next of the step slots ({@link StepSlots}: workspace, pinned staging
  * and readback, drawn-token buffer, end event; {@link #prepareSteps} makes one per step in flight), waits only for
@@ -376,9 +377,6 @@ public final class CudaBackend implements Backend {
         if (weight instanceof Fp8Weight quantized) {
             fp8.run(CudaTensor.of(x), quantized, bias == null ? null : CudaWeight.of(bias), CudaTensor.of(out));
             return;
-        }
-        if (bias != null && outType != DType.F32) {
-            throw new IllegalArgumentException("linear: a bias is added in float32, not to a " + outType + " output");
         }
         CudaTensor in = CudaTensor.of(x);
         CudaWeight w = CudaWeight.of(weight).require(DType.BF16, "linear");
