@@ -3,6 +3,7 @@ package dev.flood.backend.cuda;
 import static dev.flood.backend.cuda.CudaErrors.checkBlas;
 
 import dev.flood.weights.DType;
+import java.util.Arrays;
 import java.util.Locale;
 import jcuda.Pointer;
 import org.bytedeco.cuda.cublas.cublasContext;
@@ -94,7 +95,7 @@ public final class GemmInvarianceBenchmark {
                                     out);
                         }
                         String rates = "";
-                        if ((Boolean) product[3] && contains(TIMED_ROWS, m)) {
+                        if ((Boolean) product[3] && Arrays.stream(TIMED_ROWS).anyMatch(r -> r == m)) {
                             StringBuilder r = new StringBuilder();
                             for (Way way : ways) {
                                 double seconds;
@@ -148,14 +149,5 @@ public final class GemmInvarianceBenchmark {
             }
         }
         return count + "/" + (bytes / size);
-    }
-
-    private static boolean contains(int[] values, int value) {
-        for (int v : values) {
-            if (v == value) {
-                return true;
-            }
-        }
-        return false;
     }
 }
