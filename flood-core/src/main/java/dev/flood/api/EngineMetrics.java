@@ -12,7 +12,8 @@ import java.util.List;
  * @param completedRequests     requests finished, successfully or not (cancelled ones included)
  * @param failedRequests        requests finished with an error
  * @param runningRequests       requests holding cache right now
- * @param waitingRequests       requests queued for admission right now
+ * @param waitingRequests       requests queued for admission right now, those submitted while the engine thread
+ *                              was busy included
  * @param meanRunningBatch      mean number of requests per step over all steps
  * @param busySeconds           wall time with at least one step in flight
  * @param generatedTokensPerSecond generated tokens over busy seconds

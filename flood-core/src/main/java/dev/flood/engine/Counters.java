@@ -64,17 +64,21 @@ final class Counters {
     void publish(int running, int waiting, long preemptions, long peakDeviceMemoryBytes, CacheStats cache,
                  PrefixCacheStats prefixCache, List<StageMetrics> stages) {
         double seconds = busyNanos / 1e9;
-        snapshot = new EngineMetrics(steps, promptTokens, generatedTokens, completedRequests.get(), failedRequests.get(), running,
-                waiting, steps == 0 ? 0 : (double) runningSum / steps, seconds,
+        snapshot = new EngineMetrics(steps, promptTokens, generatedTokens, completedRequests.get(), failedRequests.get(),
+                running, waiting, steps == 0 ? 0 : (double) runningSum / steps, seconds,
                 seconds == 0 ? 0 : generatedTokens / seconds, preemptions, cancelledRequests, restarts,
                 peakDeviceMemoryBytes, cache, prefixCache, stages);
     }
 
-    EngineMetrics snapshot() {
+    /**
+     * The last published counters with the request counts of now; {@code notYetTaken} requests were submitted
+     * since the engine thread last took its queue (it may be busy in a long step), and they wait too.
+     */
+    EngineMetrics snapshot(int notYetTaken) {
         EngineMetrics s = snapshot;
         return new EngineMetrics(s.steps(), s.promptTokens(), s.generatedTokens(), completedRequests.get(),
-                failedRequests.get(), s.runningRequests(), s.waitingRequests(), s.meanRunningBatch(), s.busySeconds(),
-                s.generatedTokensPerSecond(), s.preemptions(), s.cancelledRequests(), s.engineRestarts(),
-                s.peakDeviceMemoryBytes(), s.cache(), s.prefixCache(), s.stages());
+                failedRequests.get(), s.runningRequests(), s.waitingRequests() + notYetTaken, s.meanRunningBatch(),
+                s.busySeconds(), s.generatedTokensPerSecond(), s.preemptions(), s.cancelledRequests(),
+                s.engineRestarts(), s.peakDeviceMemoryBytes(), s.cache(), s.prefixCache(), s.stages());
     }
 }

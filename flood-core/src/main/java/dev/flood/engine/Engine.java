@@ -51,7 +51,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class Engine implements FloodEngine {
 
-    /** One line when an engine opens and one when it closes (the CLI, Spark executors and Flink TaskManagers log them). */
+    /**
+     * One line when an engine opens and one when it closes (the CLI, Spark executors and Flink TaskManagers log
+     * them).
+     */
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
 
     private final EngineConfig config;
@@ -439,7 +442,7 @@ public final class Engine implements FloodEngine {
 
     @Override
     public EngineMetrics metrics() {
-        return counters.snapshot();
+        return counters.snapshot(incoming.size());
     }
 
     @Override
@@ -469,10 +472,11 @@ public final class Engine implements FloodEngine {
             s.work.fail("the engine was closed before this request started", s);
         }
         loaded.close();
-        EngineMetrics metrics = counters.snapshot();
+        EngineMetrics metrics = counters.snapshot(0);
         LOG.info("Flood engine closed: model {}, {} requests completed ({} failed, {} cancelled), {} prompt and {}"
                 + " generated tokens in {} steps, {} restarts", config.modelPath(), metrics.completedRequests(),
-                metrics.failedRequests(), metrics.cancelledRequests(), metrics.promptTokens(), metrics.generatedTokens(),
+                metrics.failedRequests(), metrics.cancelledRequests(), metrics.promptTokens(),
+                metrics.generatedTokens(),
                 metrics.steps(), metrics.engineRestarts());
     }
 }

@@ -18,6 +18,7 @@ import dev.flood.api.SamplingParams;
 import dev.flood.api.ScoreOptions;
 import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
+import dev.flood.testing.EngineGate;
 import dev.flood.testing.Fixtures;
 import java.util.ArrayList;
 import java.util.List;
@@ -206,7 +207,8 @@ class CancellationTest {
                 assertThrows(CancellationException.class, () -> held.score(List.of(PROMPT)));
                 assertTrue(Thread.interrupted());
             });
-            assertFalse(engine.generate(List.of(GenerateRequest.of(PROMPT, SamplingParams.greedy(2)))).get(0).isError());
+            assertFalse(engine.generate(List.of(GenerateRequest.of(PROMPT, SamplingParams.greedy(2)))).get(0)
+                    .isError());
             EngineMetrics metrics = engine.metrics();
             assertEquals(3, metrics.cancelledRequests());
             assertEquals(0, metrics.failedRequests());

@@ -9,6 +9,7 @@ import dev.flood.api.FloodEngine;
 import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
+import dev.flood.testing.EngineGate;
 import dev.flood.testing.Fixtures;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +41,11 @@ class ScheduleSimulationTest {
         try (FloodEngine engine = FloodEngine.open(config)) {
             int cacheTokens = engine.metrics().cache().capacityTokens();
             List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
-            EngineGate.whileHeld(engine, held -> requests.forEach(r -> futures.add(held.submit(r, null))));
+            EngineGate.whileHeld(engine, held -> {
+                requests.forEach(r -> futures.add(held.submit(r, null)));
+                // queued while the engine thread is busy, and counted as waiting
+                assertEquals(requests.size(), held.metrics().waitingRequests(), "waiting while held");
+            });
             futures.forEach(f -> assertTrue(!f.join().isError(), f.join().error()));
             EngineMetrics metrics = engine.metrics();
             ScheduleSimulation.Totals simulated = ScheduleSimulation.run(engine.config(), MAX_POSITIONS, cacheTokens,

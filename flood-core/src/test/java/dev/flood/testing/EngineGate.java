@@ -1,4 +1,4 @@
-package dev.flood.engine;
+package dev.flood.testing;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -10,24 +10,31 @@ import dev.flood.api.SamplingParams;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
  * Holds the engine thread in a request's first {@code onTokens} while a test queues or cancels requests, so that
  * the engine takes all of it at once when released, however fast either thread runs. The held request is a
  * one-token prompt ({@code [0]}) that generates one token: it runs alone in the step before.
+ *
+ * <p>While held, {@link FloodEngine#metrics()} still counts what callers submit as waiting requests.
  */
-final class EngineGate implements GenerationListener {
+public final class EngineGate implements GenerationListener {
 
     private final CountDownLatch holding = new CountDownLatch(1);
     private final CountDownLatch opened = new CountDownLatch(1);
 
     /** Runs {@code action} while the engine thread is held; returns once the held request has completed. */
-    static void whileHeld(FloodEngine engine, Consumer<FloodEngine> action) throws InterruptedException {
+    public static void whileHeld(FloodEngine engine, Consumer<FloodEngine> action) throws InterruptedException {
         EngineGate gate = new EngineGate();
         CompletableFuture<GenerationResult> held = engine.submit(GenerateRequest.ofTokens(List.of(0),
                 SamplingParams.greedy(1)), gate);
-        gate.holding.await();
+        // a held request that fails never reaches onTokens: stop waiting then, rather than hang
+        while (!gate.holding.await(100, TimeUnit.MILLISECONDS)) {
+            assertFalse(held.isDone() && held.join().isError(),
+                    () -> "the held request failed: " + held.join().error());
+        }
         try {
             action.accept(engine);
         } finally {
