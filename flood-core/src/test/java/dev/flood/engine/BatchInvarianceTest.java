@@ -11,6 +11,7 @@ import dev.flood.api.GenerateRequest;
 import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
+import dev.flood.testing.EngineGate;
 import dev.flood.testing.Fixtures;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,9 +81,9 @@ class BatchInvarianceTest {
 
     @ParameterizedTest(name = "{0} stage(s)")
     @MethodSource("stages")
-    void togetherInOneBatch(int stages) {
+    void togetherInOneBatch(int stages) throws InterruptedException {
         try (FloodEngine engine = FloodEngine.open(config().stages(stages).maxBatchTokens(97).build())) {
-            check(engine.generate(requests), "one batch");
+            check(submitWhileHeld(engine), "one batch");
             // the running requests are shared among the stages + 1 micro-batches in flight
             double meanBatch = engine.metrics().meanRunningBatch();
             assertTrue(meanBatch > 16.0 / (stages + 1), "mean batch " + meanBatch);
@@ -110,17 +111,26 @@ class BatchInvarianceTest {
 
     @ParameterizedTest(name = "{0} stage(s)")
     @MethodSource("stages")
-    void throughPreemptionInASmallCache(int stages) {
+    void throughPreemptionInASmallCache(int stages) throws InterruptedException {
         // 330 slots: just above the largest request (299 prompt + 16 new + none spare), far below what 64 need
         EngineConfig small = config().stages(stages).maxBatchTokens(61).cacheTokens(330)
                 .reservation(CacheReservation.INCREMENTAL).build();
         try (FloodEngine engine = FloodEngine.open(small)) {
-            List<CompletableFuture<GenerationResult>> futures = requests.stream()
-                    .map(r -> engine.submit(r, GenerationListener.NONE)).toList();
-            check(futures.stream().map(CompletableFuture::join).toList(), "small cache");
+            check(submitWhileHeld(engine), "small cache");
             assertTrue(engine.metrics().preemptions() > 0, "the small cache should force preemptions");
             assertEquals(0, engine.metrics().cache().usedTokens(), "cache freed at the end");
         }
+    }
+
+    /**
+     * The results of every request, all queued while the engine thread is held: the engine takes them at once, so
+     * what the steps hold does not depend on how fast this thread submits.
+     */
+    private List<GenerationResult> submitWhileHeld(FloodEngine engine) throws InterruptedException {
+        List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+        EngineGate.whileHeld(engine, held -> requests.forEach(r -> futures.add(held.submit(r,
+                GenerationListener.NONE))));
+        return futures.stream().map(CompletableFuture::join).toList();
     }
 
     private void check(List<GenerationResult> results, String how) {

@@ -15,6 +15,7 @@ import dev.flood.api.SamplingParams;
 import dev.flood.api.ScoreOptions;
 import dev.flood.api.ScoreRequest;
 import dev.flood.api.ScoreResult;
+import dev.flood.testing.EngineGate;
 import dev.flood.testing.Fixtures;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,7 +103,7 @@ class SlidingWindowScoringTest {
      * log-probability it first got (identical on recomputation here).
      */
     @Test
-    void preemptedWindowsLoseAndRepeatNothing() {
+    void preemptedWindowsLoseAndRepeatNothing() throws InterruptedException {
         Random random = new Random(SEED);
         ScoreOptions options = ScoreOptions.DEFAULTS.withMaxLength(120).withStride(50);
         List<List<Integer>> texts = new ArrayList<>();
@@ -117,11 +118,14 @@ class SlidingWindowScoringTest {
         try (FloodEngine small = FloodEngine.open(tight)) {
             List<CompletableFuture<GenerationResult>> generations = new ArrayList<>();
             List<CompletableFuture<ScoreResult>> futures = new ArrayList<>();
-            for (List<Integer> ids : texts) {
-                generations.add(small.submit(GenerateRequest.ofTokens(randomTokens(random, 60), long40),
-                        GenerationListener.NONE));
-                futures.add(small.submitScore(ScoreRequest.ofTokens(ids, options)));
-            }
+            // all queued while the engine is held, so that they compete for the cache however fast this thread runs
+            EngineGate.whileHeld(small, held -> {
+                for (List<Integer> ids : texts) {
+                    generations.add(held.submit(GenerateRequest.ofTokens(randomTokens(random, 60), long40),
+                            GenerationListener.NONE));
+                    futures.add(held.submitScore(ScoreRequest.ofTokens(ids, options)));
+                }
+            });
             for (int i = 0; i < texts.size(); i++) {
                 ScoreResult result = futures.get(i).join();
                 assertFalse(result.isError(), result.error());
