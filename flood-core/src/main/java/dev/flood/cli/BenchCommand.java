@@ -42,8 +42,6 @@ final class BenchCommand implements Command {
     private static final Workload WORKLOAD = Workload.w();
     /** Warm-up requests (excluded from the measurement): short prompts, a few tokens each. */
     private static final int WARMUP_REQUESTS = 4;
-    /** Text index of the first warm-up prompt: past every workload's, so the prefix cache holds none of theirs. */
-    private static final int WARMUP_FIRST_TEXT = 1 << 20;
     private static final int WARMUP_PROMPT_TOKENS = 16;
     private static final int WARMUP_OUTPUT_TOKENS = 4;
     /** How often the cache's occupancy is sampled while the workload runs. */
@@ -207,8 +205,8 @@ final class BenchCommand implements Command {
     private static void warmUp(FloodEngine engine, int vocabSize, int promptTokens, BenchConstraint constraint) {
         Function<List<Integer>, GenerateRequest> request = request(WARMUP_OUTPUT_TOKENS, constraint);
         List<GenerateRequest> requests = new ArrayList<>();
-        for (int i = 0; i < WARMUP_REQUESTS; i++) {
-            requests.add(request.apply(Workload.promptTokens(WARMUP_FIRST_TEXT + i, promptTokens, vocabSize)));
+        for (List<Integer> prompt : Workload.warmUpPrompts(WARMUP_REQUESTS, promptTokens, vocabSize)) {
+            requests.add(request.apply(prompt));
         }
         String error = engine.generate(requests).stream().filter(GenerationResult::isError)
                 .map(GenerationResult::error).findFirst().orElse(null);

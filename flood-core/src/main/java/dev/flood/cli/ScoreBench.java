@@ -40,10 +40,7 @@ record ScoreBench(Workload workload, int numTexts, ScoreOptions options) {
     ObjectNode run(FloodEngine engine, Streams streams) {
         int vocab = engine.modelConfig().vocabSize();
         warmUp(engine, vocab);
-        List<List<Integer>> texts = new ArrayList<>();
-        for (int i = 0; i < numTexts; i++) {
-            texts.add(Workload.promptTokens(i, workload.inputLengths().get(i), vocab));
-        }
+        List<List<Integer>> texts = workload.prompts(numTexts, vocab);
         Progress progress = new Progress(streams, "score", numTexts);
         EngineMetrics before = engine.metrics();
         long start = System.nanoTime();

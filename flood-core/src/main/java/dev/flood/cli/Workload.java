@@ -22,13 +22,14 @@ import java.util.List;
  *   <li>S, bulk scoring: W's 1,024 prompts taken as texts to score, every position's next-token log-probability;
  *   <li>S-long, scoring long documents: 256 texts of 8,192 tokens each.
  * </ul>
- * docs/performance.md describes them and gives the figures.
+ * docs/performance.md describes them and gives the figures. Public so that the examples' connector benchmarks
+ * run the very prompts {@code flood bench} runs.
  *
  * @param inputLengths       prompt (or text) lengths in tokens, in order, not counting the system prompt
  * @param outputTokens       tokens generated per prompt; 0 for a scoring workload
  * @param systemPromptTokens tokens of the system prompt in front of every prompt; 0 for none
  */
-record Workload(String name, List<Integer> inputLengths, int outputTokens, int systemPromptTokens) {
+public record Workload(String name, List<Integer> inputLengths, int outputTokens, int systemPromptTokens) {
 
     /** The generation workloads by name, for {@code flood bench --workload}. */
     static final List<String> GENERATION = List.of("W", "W-shared");
@@ -38,11 +39,14 @@ record Workload(String name, List<Integer> inputLengths, int outputTokens, int s
     private static final int LONG_DOCUMENTS = 256;
     private static final int LONG_DOCUMENT_TOKENS = 8_192;
 
+    /** Text index of the first warm-up prompt: past every workload's, so the prefix cache holds none of theirs. */
+    private static final int WARM_UP_FIRST_TEXT = 1 << 20;
+
     private static final String RESOURCE = "workload-w.json";
     /** Ids below this are left out (special and byte tokens sit low in most vocabularies). */
     private static final int FIRST_ID = 100;
 
-    Workload {
+    public Workload {
         inputLengths = List.copyOf(inputLengths);
         if (inputLengths.isEmpty() || inputLengths.stream().anyMatch(n -> n < 1)) {
             throw new IllegalArgumentException("workload " + name + " needs prompt lengths >= 1");
@@ -57,7 +61,7 @@ record Workload(String name, List<Integer> inputLengths, int outputTokens, int s
     }
 
     /** Workload W as shipped with Flood. */
-    static Workload w() {
+    public static Workload w() {
         try (InputStream in = Workload.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
                 throw new IllegalStateException("resource " + RESOURCE + " is missing from the classpath");
@@ -105,6 +109,34 @@ record Workload(String name, List<Integer> inputLengths, int outputTokens, int s
             default -> throw new IllegalArgumentException("unknown scoring workload '" + name + "' (known: "
                     + String.join(", ", SCORING) + ")");
         };
+    }
+
+    /**
+     * The first {@code count} prompts (or texts), whole, system prompt included, for a model of {@code vocabSize}
+     * ids.
+     */
+    public List<List<Integer>> prompts(int count, int vocabSize) {
+        if (count < 0 || count > inputLengths.size()) {
+            throw new IllegalArgumentException("workload " + name + " has " + inputLengths.size() + " prompts, not "
+                    + count);
+        }
+        List<List<Integer>> prompts = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            prompts.add(prompt(i, inputLengths.get(i), vocabSize));
+        }
+        return prompts;
+    }
+
+    /**
+     * {@code count} warm-up prompts of {@code numTokens} ids each, built by the same rule from text index 2^20 on:
+     * none shares a prefix with a workload's texts, so none leaves them a prefix-cache hit.
+     */
+    public static List<List<Integer>> warmUpPrompts(int count, int numTokens, int vocabSize) {
+        List<List<Integer>> prompts = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            prompts.add(promptTokens(WARM_UP_FIRST_TEXT + i, numTokens, vocabSize));
+        }
+        return prompts;
     }
 
     /**

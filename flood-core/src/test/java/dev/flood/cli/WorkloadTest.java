@@ -74,6 +74,32 @@ class WorkloadTest {
     }
 
     @Test
+    void promptsAreTheFirstTextsWholeAndWarmUpPromptsShareNoPrefixWithThem() {
+        Workload shared = Workload.wShared();
+        List<List<Integer>> prompts = shared.prompts(3, 1024);
+        assertEquals(3, prompts.size());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(shared.prompt(i, shared.inputLengths().get(i), 1024), prompts.get(i), "prompt " + i);
+        }
+        assertEquals(1024, Workload.w().prompts(1024, 1024).size());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Workload.s().prompts(1025,
+                1024));
+        assertEquals("workload S has 1024 prompts, not 1025", e.getMessage());
+
+        List<List<Integer>> warmUp = Workload.warmUpPrompts(4, 16, 151_936);
+        assertEquals(4, warmUp.size());
+        for (int i = 0; i < 4; i++) {
+            assertEquals(Workload.promptTokens((1 << 20) + i, 16, 151_936), warmUp.get(i), "warm-up prompt " + i);
+            for (int text = 0; text <= 1024; text++) {
+                // text 1024 starts W-shared's system prompt
+                assertTrue(!warmUp.get(i).get(0).equals(Workload.promptTokens(text, 1, 151_936).get(0))
+                        || !warmUp.get(i).get(1).equals(Workload.promptTokens(text, 2, 151_936).get(1)),
+                        "warm-up prompt " + i + " and text " + text + " share their first two tokens");
+            }
+        }
+    }
+
+    @Test
     void tinyVocabularyIsRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Workload.promptTokens(0, 3, 150));
         assertEquals("workload W needs a vocabulary over 200 ids, got 150", e.getMessage());

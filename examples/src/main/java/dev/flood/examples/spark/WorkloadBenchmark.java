@@ -4,6 +4,8 @@ import static dev.flood.spark.FloodFunctions.flood_generate;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.sum;
 
+import dev.flood.cli.Workload;
+import dev.flood.config.ModelConfigReader;
 import dev.flood.spark.FloodSparkExtensions;
 import dev.flood.spark.FloodSparkPlugin;
 import java.io.IOException;
@@ -50,7 +52,7 @@ public final class WorkloadBenchmark {
         ExampleArgs options = ExampleArgs.parse(USAGE, args);
         Path model = Path.of(options.required("model")).toAbsolutePath();
         int numPrompts = options.integer("prompts", 1024);
-        String outputTokens = options.optional("output-tokens", String.valueOf(WorkloadPrompts.outputTokens()));
+        String outputTokens = options.optional("output-tokens", String.valueOf(Workload.w().outputTokens()));
         int gpus = options.integer("gpus", 0);
 
         SparkSession.Builder builder = SparkSession.builder().appName("flood-workload-w")
@@ -88,10 +90,11 @@ public final class WorkloadBenchmark {
         }
         SparkSession spark = builder.getOrCreate();
 
-        List<List<Integer>> prompts = WorkloadPrompts.first(numPrompts, model);
+        int vocabSize = ModelConfigReader.read(model).vocabSize();
+        List<List<Integer>> prompts = Workload.w().prompts(numPrompts, vocabSize);
         // the warm-up runs the timed job's plan (same schema and operators) on ./flood bench's four warm-up prompts,
         // so that Spark's code generation and the executor's first task of this shape happen outside the timing
-        run(workload(spark, WorkloadPrompts.warmUp(4, model)), "4");
+        run(workload(spark, Workload.warmUpPrompts(4, 16, vocabSize)), "4");
         Dataset<Row> workload = workload(spark, prompts);
         long start = System.nanoTime();
         Row totals = run(workload, outputTokens);

@@ -1,5 +1,7 @@
 package dev.flood.examples.flink;
 
+import dev.flood.cli.Workload;
+import dev.flood.config.ModelConfigReader;
 import dev.flood.flink.EngineFactory;
 import dev.flood.flink.FloodSettings;
 import dev.flood.flink.TaskManagerSlots;
@@ -48,7 +50,7 @@ public final class WorkloadBenchmark {
         Map<String, String> arguments = parse(args);
         Path model = Path.of(required(arguments, "model")).toAbsolutePath();
         int numPrompts = Integer.parseInt(arguments.getOrDefault("prompts", "1024"));
-        String outputTokens = arguments.getOrDefault("output-tokens", String.valueOf(WorkloadPrompts.outputTokens()));
+        String outputTokens = arguments.getOrDefault("output-tokens", String.valueOf(Workload.w().outputTokens()));
 
         // the model's options, by their keys in CREATE MODEL (Flood's options without the flood. prefix)
         Map<String, String> modelOptions = new LinkedHashMap<>();
@@ -79,7 +81,7 @@ public final class WorkloadBenchmark {
                 rest.getPort(), conf);
         env.setParallelism(1);
         StreamTableEnvironment tableEnv = StreamTableEnvironment.create(env);
-        List<List<Integer>> prompts = WorkloadPrompts.first(numPrompts, model);
+        List<List<Integer>> prompts = Workload.w().prompts(numPrompts, ModelConfigReader.read(model).vocabSize());
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
             rows.add(Row.of(i, prompts.get(i).toArray(Integer[]::new)));
