@@ -24,23 +24,39 @@ public final class EngineGate implements GenerationListener {
 
     private final CountDownLatch holding = new CountDownLatch(1);
     private final CountDownLatch opened = new CountDownLatch(1);
+    private CompletableFuture<GenerationResult> held;
+
+    private EngineGate() {
+    }
 
     /** Runs {@code action} while the engine thread is held; returns once the held request has completed. */
     public static void whileHeld(FloodEngine engine, Consumer<FloodEngine> action) throws InterruptedException {
+        EngineGate gate = hold(engine);
+        try {
+            action.accept(engine);
+        } finally {
+            gate.release();
+        }
+        assertFalse(gate.held.join().isError());
+    }
+
+    /** Holds {@code engine}'s thread; returns once it is held, until {@link #release}. */
+    public static EngineGate hold(FloodEngine engine) throws InterruptedException {
         EngineGate gate = new EngineGate();
         CompletableFuture<GenerationResult> held = engine.submit(GenerateRequest.ofTokens(List.of(0),
                 SamplingParams.greedy(1)), gate);
+        gate.held = held;
         // a held request that fails never reaches onTokens: stop waiting then, rather than hang
         while (!gate.holding.await(100, TimeUnit.MILLISECONDS)) {
             assertFalse(held.isDone() && held.join().isError(),
                     () -> "the held request failed: " + held.join().error());
         }
-        try {
-            action.accept(engine);
-        } finally {
-            gate.opened.countDown();
-        }
-        assertFalse(held.join().isError());
+        return gate;
+    }
+
+    /** Lets the engine go on; idempotent. */
+    public void release() {
+        opened.countDown();
     }
 
     @Override

@@ -16,6 +16,7 @@ import dev.flood.api.GenerationListener;
 import dev.flood.api.GenerationResult;
 import dev.flood.api.SamplingParams;
 import dev.flood.spark.runtime.EngineRegistry;
+import dev.flood.testing.EngineGate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -60,24 +61,8 @@ class CancellationIT {
     private static volatile EngineConfig engineConfig;
     private static volatile boolean armed;
     private static volatile long stepsAtCancel;
-    private static volatile CountDownLatch open;
-
-    /** Blocks the engine thread in its first token callback until {@link #open} counts down. */
-    private static final class Gate implements GenerationListener {
-        final CountDownLatch holding = new CountDownLatch(1);
-
-        @Override
-        public void onTokens(String textDelta, List<Integer> newTokenIds) {
-            if (holding.getCount() > 0) {
-                holding.countDown();
-                try {
-                    open.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
-    }
+    /** Holds the engine from row 0's UDF until the test has seen the task end. */
+    private static volatile EngineGate gate;
 
     /** Counts down when a task of a job in {@link #GROUP} has ended: its completion listeners have run. */
     private static final class TaskEnds extends SparkListener {
@@ -105,9 +90,7 @@ class CancellationIT {
         if (id == 0 && armed) {
             armed = false;
             try (EngineRegistry.Lease lease = EngineRegistry.shared().acquire(engineConfig)) {
-                Gate gate = new Gate();
-                lease.engine().submit(GenerateRequest.ofTokens(List.of(0), SamplingParams.greedy(1)), gate);
-                gate.holding.await();
+                gate = EngineGate.hold(lease.engine());
                 stepsAtCancel = lease.engine().metrics().steps();
             }
             SparkContext.getOrCreate().cancelJobGroup(GROUP);
@@ -147,7 +130,7 @@ class CancellationIT {
                     .withColumn("seen", udf((UDF2<Integer, String, String>) CancellationIT::holdEngineAndCancel,
                             DataTypes.StringType).apply(col("id"), col("out")));
             EngineMetrics before = engine.metrics();
-            open = new CountDownLatch(1);
+            gate = null;
             armed = true;
             TaskEnds taskEnds = new TaskEnds();
             spark.sparkContext().addSparkListener(taskEnds);
@@ -159,7 +142,9 @@ class CancellationIT {
             } finally {
                 spark.sparkContext().clearJobGroup();
                 spark.sparkContext().removeSparkListener(taskEnds);
-                open.countDown();
+                if (gate != null) {
+                    gate.release();
+                }
             }
             assertFalse(armed, "row 0 reached the UDF");
             // one more request: once it is done, the engine has taken every cancel and collected its steps in flight
