@@ -41,8 +41,9 @@ import jcuda.Pointer;
  * and accumulate in float32, and write float32 but for the gated MLP's gate/up product, which they write in bf16 as
  * a bf16 model does ({@link #linearForActivation}); a row's values never depend on the rest of the batch
  * ({@link Blas}). With FP8 quantization ({@link Fp8Linear}) the linear layers' weights are E4M3 with float32 scales
- * and their inputs are quantized to E4M3 per token; they still accumulate and write float32. Activations carry
- * the type their producer writes:
+ * and their inputs are quantized to E4M3 per token; they still accumulate and write float32, but {@link Fp8Gemm}
+ * takes cuBLASLt's own choice of algorithm per row count, so an FP8 row's values may depend on the batch.
+ * Activations carry the type their producer writes:
  * <ul>
  *   <li>float32: the residual stream ({@link #embed}, {@link #addRmsNorm}: kept in float32 so 30-odd layers of
  *       adds do not round to bf16 each time), every {@link #linear} output (qkv, the projections, logits,
