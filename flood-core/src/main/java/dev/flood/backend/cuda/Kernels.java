@@ -157,8 +157,10 @@ final class Kernels implements AutoCloseable {
                 keyCache, valueCache);
     }
 
-    /** One thread per 4 outputs (1 when the width is not a multiple of 4) over all rows. */
-    /** {@code gateUp [rows, 2 * width]} float32 or bf16 ({@code gateUpType}); out {@code [rows, width]} bf16. */
+    /**
+     * {@code gateUp [rows, 2 * width]} float32 or bf16 ({@code gateUpType}); out {@code [rows, width]} bf16. One
+     * thread per 4 outputs (1 when the width is not a multiple of 4) over all rows.
+     */
     void siluMul(long gateUp, DType gateUpType, long out, int rows, int width) {
         long threads = (long) rows * (width % 4 == 0 ? width / 4 : width);
         launch(gateUpType == DType.BF16 ? "flood_silu_mul_bf16" : "flood_silu_mul", blocks(threads), 1, ROW_BLOCK, 0,
