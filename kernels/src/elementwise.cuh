@@ -1,4 +1,4 @@
-// Small layout helpers around the GEMMs (bias add, float32 -> bf16, row gather) and random fills for
+// Small layout helpers around the GEMMs (bias add, float32 add, float32 -> bf16, row gather) and random fills for
 // benchmarks.
 #pragma once
 
@@ -12,6 +12,15 @@ __device__ void add_bias(float* out, const float* bias, int cols) {
     float* row = out + static_cast<size_t>(blockIdx.x) * cols;
     for (int c = threadIdx.x; c < cols; c += blockDim.x) {
         row[c] += bias[c];
+    }
+}
+
+// out[i] += in[i]: a product staged in float32 added to the float32 residual stream. Grid-stride loop over
+// [count] float32 (no alignment asked of the addresses).
+__device__ void add_f32(float* out, const float* in, long long count) {
+    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
+         i += static_cast<long long>(gridDim.x) * blockDim.x) {
+        out[i] += in[i];
     }
 }
 

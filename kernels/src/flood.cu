@@ -76,6 +76,10 @@ extern "C" __global__ void flood_add_bias(float* out, const float* bias, int col
     flood::add_bias(out, bias, cols);
 }
 
+extern "C" __global__ void flood_add_f32(float* out, const float* in, long long count) {
+    flood::add_f32(out, in, count);
+}
+
 extern "C" __global__ void flood_to_bf16(const float* in, bf16* out, long long count) {
     flood::to_bf16(in, out, count);
 }

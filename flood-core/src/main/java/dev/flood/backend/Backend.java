@@ -113,6 +113,14 @@ public interface Backend extends AutoCloseable {
     void linear(Tensor x, Weight weight, Weight bias, Tensor out);
 
     /**
+     * {@code residual += x · weightᵀ (+ bias)}: a sublayer's output projection added to the float32 residual stream
+     * ({@code [n, out]}). {@code scratch [n, out]} may hold the product on its way; its contents afterwards are
+     * undefined. The sum is the float32 {@code residual + product} that {@link #linear} then {@link #addRmsNorm}
+     * form; a backend may add the product as its GEMM writes it (CUDA: in the epilogue) instead.
+     */
+    void linearAdd(Tensor x, Weight weight, Weight bias, Tensor scratch, Tensor residual);
+
+    /**
      * {@link #linear} for a product whose one reader is {@link #siluMul} (the gated MLP's gate and up): a backend
      * may write it in the precision its GEMMs read, as a bf16 model does (the CUDA backend writes bf16, half the
      * bytes); the float32 reference keeps float32.

@@ -110,11 +110,9 @@ final class DecoderLayer {
         backend.rotaryWriteCache(cacheLayer, qkvOut, shape, rotary, batch);
         Tensor attention = scratch.tensor("attention", numTokens, shape.qSize());
         backend.attention(cacheLayer, qkvOut, shape, batch, attention);
-        Tensor projected = scratch.tensor("projected", numTokens, residual.cols());
-        backend.linear(attention, oProj, oBias, projected);
-        backend.addRmsNorm(residual, projected, postNorm, eps, normed);
+        backend.linearAdd(attention, oProj, oBias, scratch.tensor("projected", numTokens, residual.cols()), residual);
+        backend.rmsNorm(residual, postNorm, eps, normed);
 
-        feedForward.forward(backend, normed, projected, scratch);
-        backend.addRmsNorm(residual, projected, nextNorm, eps, normed);
+        feedForward.forward(backend, normed, new FeedForward.Residual(residual, nextNorm, eps), scratch);
     }
 }

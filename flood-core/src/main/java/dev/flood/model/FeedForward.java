@@ -2,20 +2,27 @@ package dev.flood.model;
 
 import dev.flood.backend.Backend;
 import dev.flood.backend.Tensor;
+import dev.flood.backend.Weight;
 import dev.flood.config.ModelConfig;
 import dev.flood.weights.WeightSource;
 
 /**
  * A decoder layer's feed-forward sublayer on a backend: a dense {@link GatedMlp} or a sparse {@link SparseMoe},
- * chosen per layer by {@link LayerOptions#feedForward()}. The decoder layer adds its output to the residual stream.
+ * chosen per layer by {@link LayerOptions#feedForward()}. It adds its output to the residual stream itself.
  */
 interface FeedForward {
 
     /**
-     * Reads {@code normed [numTokens, hidden]} (the post-attention norm of the residual) and writes the sublayer's
-     * output to {@code out [numTokens, hidden]}, float32; intermediate activations come from {@code scratch}.
+     * Reads {@code normed [numTokens, hidden]} (the post-attention norm of the residual), adds the sublayer's output
+     * to the residual stream and leaves the next norm of it in {@code normed} (bf16), each sublayer the way its last
+     * op allows (a GEMM adding into the residual, or an add fused with the norm); intermediate activations come
+     * from {@code scratch}, among them {@code "projected" [numTokens, hidden]}.
      */
-    void forward(Backend backend, Tensor normed, Tensor out, DecoderLayer.Scratch scratch);
+    void forward(Backend backend, Tensor normed, Residual residual, DecoderLayer.Scratch scratch);
+
+    /** The residual stream {@code [numTokens, hidden]} (float32) and the norm that follows this sublayer. */
+    record Residual(Tensor stream, Weight nextNorm, float eps) {
+    }
 
     /** Loads {@code layer}'s feed-forward sublayer of kind {@code spec}. */
     static FeedForward load(FeedForwardSpec spec, LayerSource layer, Backend backend) {

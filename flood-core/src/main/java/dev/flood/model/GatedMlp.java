@@ -30,12 +30,14 @@ final class GatedMlp implements FeedForward {
     }
 
     @Override
-    public void forward(Backend backend, Tensor normed, Tensor out, DecoderLayer.Scratch scratch) {
+    public void forward(Backend backend, Tensor normed, Residual residual, DecoderLayer.Scratch scratch) {
         int numTokens = normed.rows();
         Tensor gateUpOut = scratch.tensor("gateUp", numTokens, 2 * intermediateSize);
         backend.linearForActivation(normed, gateUp, gateUpOut);
         Tensor activated = scratch.tensor("activated", numTokens, intermediateSize);
         backend.siluMul(gateUpOut, activated);
-        backend.linear(activated, down, null, out);
+        Tensor stream = residual.stream();
+        backend.linearAdd(activated, down, null, scratch.tensor("projected", numTokens, stream.cols()), stream);
+        backend.rmsNorm(stream, residual.nextNorm(), residual.eps(), normed);
     }
 }

@@ -59,7 +59,7 @@ final class SparseMoe implements FeedForward {
     }
 
     @Override
-    public void forward(Backend backend, Tensor normed, Tensor out, DecoderLayer.Scratch scratch) {
+    public void forward(Backend backend, Tensor normed, Residual residual, DecoderLayer.Scratch scratch) {
         int numTokens = normed.rows();
         int numPairs = numTokens * routerSpec.topK();
         Tensor logits = scratch.tensor("routerLogits", numTokens, numExperts);
@@ -69,8 +69,11 @@ final class SparseMoe implements FeedForward {
         backend.expertLinear(normed, routing, gateUp, gateUpOut);
         Tensor activated = scratch.tensor("expertActivated", numPairs, intermediateSize);
         backend.siluMul(gateUpOut, activated);
-        Tensor expertOut = scratch.tensor("expertOut", numPairs, out.cols());
+        Tensor stream = residual.stream();
+        Tensor expertOut = scratch.tensor("expertOut", numPairs, stream.cols());
         backend.expertLinear(activated, routing, down, expertOut);
+        Tensor out = scratch.tensor("projected", numTokens, stream.cols());
         backend.combineExperts(expertOut, routing, out);
+        backend.addRmsNorm(stream, out, residual.nextNorm(), residual.eps(), normed);
     }
 }

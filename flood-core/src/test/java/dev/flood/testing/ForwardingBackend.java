@@ -108,6 +108,11 @@ public abstract class ForwardingBackend implements Backend {
     }
 
     @Override
+    public void linearAdd(Tensor x, Weight weight, Weight bias, Tensor scratch, Tensor residual) {
+        inner.linearAdd(x, weight, bias, scratch, residual);
+    }
+
+    @Override
     public void linear(Tensor x, Weight weight, Weight bias, Tensor out) {
         inner.linear(x, weight, bias, out);
     }

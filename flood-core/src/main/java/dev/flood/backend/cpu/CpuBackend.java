@@ -207,6 +207,20 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void linearAdd(Tensor x, Weight weight, Weight bias, Tensor scratch, Tensor residual) {
+        linear(x, weight, bias, scratch);
+        CpuTensor res = CpuTensor.of(residual);
+        float[] product = CpuTensor.of(scratch).data();
+        int width = res.cols();
+        parallel.forEach(res.rows(), row -> {
+            int base = row * width;
+            for (int i = 0; i < width; i++) {
+                res.data()[base + i] += product[base + i];
+            }
+        });
+    }
+
+    @Override
     public void linear(Tensor x, Weight weight, Weight bias, Tensor out) {
         CpuTensor in = CpuTensor.of(x);
         CpuTensor w = CpuTensor.of(weight);

@@ -106,10 +106,22 @@ final class Blas implements AutoCloseable {
         run(new Shape(numTokens, outFeatures, inFeatures, outType), x, weight, out);
     }
 
+    /**
+     * {@code out += x · weightᵀ}, out float32 {@code [numTokens, outFeatures]}: the product added in the GEMM's
+     * epilogue (beta = 1, C = D = out). Each value is the float32 sum {@code out + product} that adding the
+     * product afterwards would form (alpha and beta are 1, so the epilogue rounds once, as that add does), with
+     * the same algorithm and accumulation as {@link #matmul}; only the product's trip through memory is saved.
+     */
+    void matmulAdd(long x, long weight, long out, int numTokens, int inFeatures, int outFeatures) {
+        Shape shape = new Shape(numTokens, outFeatures, inFeatures, DType.F32);
+        Plan plan = plan(shape);
+        launch(plan, plan.algorithm(), shape, x, weight, out, one);
+    }
+
     /** {@code out = x · weightᵀ} with the plan of {@code shape}. */
     void run(Shape shape, long x, long weight, long out) {
         Plan plan = plan(shape);
-        launch(plan, plan.algorithm(), shape, x, weight, out);
+        launch(plan, plan.algorithm(), shape, x, weight, out, zero);
     }
 
     /**
@@ -129,7 +141,7 @@ final class Blas implements AutoCloseable {
         } finally {
             checked.close();
         }
-        launch(plan, algorithm, shape, x, weight, out);
+        launch(plan, algorithm, shape, x, weight, out, zero);
         return true;
     }
 
@@ -162,10 +174,12 @@ final class Blas implements AutoCloseable {
         }
     }
 
-    private void launch(Plan plan, cublasLtMatmulAlgo_t algorithm, Shape shape, long x, long weight, long out) {
+    /** {@code out = x · weightᵀ + beta · out}: beta 0 or 1 (C and D are both {@code out}, in place). */
+    private void launch(Plan plan, cublasLtMatmulAlgo_t algorithm, Shape shape, long x, long weight, long out,
+                        FloatPointer beta) {
         Address d = new Address(out);
         checkBlas(cublas.cublasLtMatmul(handle, plan.desc, one, new Address(weight), plan.a,
-                new Address(x), plan.b, zero, d, plan.d, d, plan.d, algorithm,
+                new Address(x), plan.b, beta, d, plan.d, d, plan.d, algorithm,
                 new Address(workspace.address()), WORKSPACE_BYTES, stream), "cublasLtMatmul " + shape);
     }
 

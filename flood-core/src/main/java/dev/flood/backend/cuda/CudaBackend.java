@@ -382,25 +382,58 @@ public final class CudaBackend implements Backend {
         CudaTensor in = CudaTensor.of(x);
         CudaWeight w = CudaWeight.of(weight).require(DType.BF16, "linear");
         CudaTensor o = CudaTensor.of(out);
-        if (w.cols() != in.cols() || o.cols() != w.rows() || o.rows() != in.rows()) {
-            throw new IllegalArgumentException("linear: x [" + in.rows() + ", " + in.cols() + "] weight [" + w.rows()
-                    + ", " + w.cols() + "] out [" + o.rows() + ", " + o.cols() + "]");
-        }
-        long input = in.address();
-        if (in.dtype() == DType.F32) {
-            long count = (long) in.rows() * in.cols();
-            input = slots.current().workspace.take(count * 2, "bf16 copy of a linear input").address();
-            kernels.toBf16(in.address(), input, count);
-        } else {
-            in.require(DType.BF16, "linear");
-        }
-        blas.matmul(input, w.address(), o.address(), in.rows(), in.cols(), w.rows(), outType);
+        checkLinear(in, w, o);
+        blas.matmul(bf16Input(in), w.address(), o.address(), in.rows(), in.cols(), w.rows(), outType);
         if (bias != null) {
             CudaWeight b = CudaWeight.of(bias).require(DType.F32, "linear bias");
             StepChecks.vector("linear bias", b, w.rows());
             kernels.addBias(o.address(), b.address(), o.rows(), o.cols());
         }
         o.written(outType);
+    }
+
+    /**
+     * Without a bias, the GEMM adds its product to the residual in its epilogue (beta = 1, C = D = residual; FP8
+     * where cuBLASLt allows it): the float32 sum a separate add would form, without writing the product out and
+     * reading it back. Otherwise the product goes to {@code scratch} and is added from there.
+     */
+    @Override
+    public void linearAdd(Tensor x, Weight weight, Weight bias, Tensor scratch, Tensor residual) {
+        CudaTensor in = CudaTensor.of(x);
+        CudaTensor res = CudaTensor.of(residual).require(DType.F32, "linearAdd residual");
+        if (bias == null && weight instanceof Fp8Weight quantized) {
+            if (fp8.runAdding(in, quantized, res)) {
+                return;
+            }
+        } else if (bias == null) {
+            CudaWeight w = CudaWeight.of(weight).require(DType.BF16, "linearAdd");
+            checkLinear(in, w, res);
+            blas.matmulAdd(bf16Input(in), w.address(), res.address(), in.rows(), in.cols(), w.rows());
+            return;
+        }
+        linear(x, weight, bias, scratch);
+        CudaTensor product = CudaTensor.of(scratch);
+        StepChecks.shape("linearAdd scratch", product, res.rows(), res.cols());
+        kernels.addF32(res.address(), product.address(), (long) res.rows() * res.cols());
+    }
+
+    private static void checkLinear(CudaTensor in, CudaWeight w, CudaTensor out) {
+        if (w.cols() != in.cols() || out.cols() != w.rows() || out.rows() != in.rows()) {
+            throw new IllegalArgumentException("linear: x [" + in.rows() + ", " + in.cols() + "] weight [" + w.rows()
+                    + ", " + w.cols() + "] out [" + out.rows() + ", " + out.cols() + "]");
+        }
+    }
+
+    /** The address of {@code in} in bf16: itself, or a rounded copy in the step's workspace if it is float32. */
+    private long bf16Input(CudaTensor in) {
+        if (in.dtype() != DType.F32) {
+            in.require(DType.BF16, "linear");
+            return in.address();
+        }
+        long count = (long) in.rows() * in.cols();
+        long input = slots.current().workspace.take(count * 2, "bf16 copy of a linear input").address();
+        kernels.toBf16(in.address(), input, count);
+        return input;
     }
 
     @Override

@@ -5,8 +5,10 @@ import static dev.flood.backend.cuda.CudaErrors.checkBlas;
 import dev.flood.api.FloodException;
 import dev.flood.weights.DType;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.bytedeco.cuda.cublas.cublasLtContext;
 import org.bytedeco.cuda.cublas.cublasLtMatmulDescOpaque_t;
 import org.bytedeco.cuda.cublas.cublasLtMatmulHeuristicResult_t;
@@ -60,6 +62,7 @@ final class Fp8Gemm implements AutoCloseable {
     private final FloatPointer zero = new FloatPointer(0f);
     private final Map<Shape, Plan> plans = new LinkedHashMap<>(16, 0.75f, true);
     private final Map<Shape, Integer> rowsToRun = new HashMap<>();
+    private final Set<Shape> refusesAdding = new HashSet<>();
 
     Fp8Gemm(CudaDevice device) {
         this.device = device;
@@ -80,13 +83,34 @@ final class Fp8Gemm implements AutoCloseable {
     }
 
     void run(Shape shape, Operands operands) {
+        checkBlas(launch(shape, operands, zero), "cublasLtMatmul FP8 " + shape);
+    }
+
+    /**
+     * {@code out += product} in the epilogue (beta = 1, C = D = out), where this shape's plan writes float32;
+     * false, with nothing launched, where it writes bf16 or cuBLASLt refuses beta = 1 for it (the caller then
+     * stages the product). The sum is the one float32 rounding a separate add would make.
+     */
+    boolean runAdding(Shape shape, Operands operands) {
+        if (plan(shape, operands).out != DType.F32 || refusesAdding.contains(shape)) {
+            return false;
+        }
+        int status = launch(shape, operands, one);
+        if (status == cublas.CUBLAS_STATUS_NOT_SUPPORTED) {
+            refusesAdding.add(shape);
+            return false;
+        }
+        checkBlas(status, "cublasLtMatmul FP8 (adding) " + shape);
+        return true;
+    }
+
+    private int launch(Shape shape, Operands operands, FloatPointer beta) {
         Plan plan = plan(shape, operands);
         plan.pointScales(operands);
         Blas.Address out = new Blas.Address(operands.out());
-        checkBlas(cublas.cublasLtMatmul(handle, plan.desc, one, new Blas.Address(operands.weightCodes()), plan.a,
-                new Blas.Address(operands.activationCodes()), plan.b, zero, out, plan.d, out, plan.d,
-                plan.heuristic.algo(), new Blas.Address(workspace.address()), WORKSPACE_BYTES, stream),
-                "cublasLtMatmul FP8 " + shape);
+        return cublas.cublasLtMatmul(handle, plan.desc, one, new Blas.Address(operands.weightCodes()), plan.a,
+                new Blas.Address(operands.activationCodes()), plan.b, beta, out, plan.d, out, plan.d,
+                plan.heuristic.algo(), new Blas.Address(workspace.address()), WORKSPACE_BYTES, stream);
     }
 
     /**

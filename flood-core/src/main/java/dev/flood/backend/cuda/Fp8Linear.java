@@ -109,6 +109,19 @@ final class Fp8Linear implements AutoCloseable {
      * {@code out [m, n] = x [m, k] · weightᵀ (+ bias)}: x bf16 (float32 is rounded first), out float32.
      */
     void run(CudaTensor x, Fp8Weight weight, CudaWeight bias, CudaTensor out) {
+        product(x, weight, bias, out, false);
+    }
+
+    /**
+     * {@code out += x · weightᵀ}, out float32, the product added in the GEMM's epilogue: true when done so;
+     * false where this product cannot be (its rows padded, its output bf16, or beta = 1 refused), and the caller
+     * stages it instead (it may find the activations quantized already; they are quantized again).
+     */
+    boolean runAdding(CudaTensor x, Fp8Weight weight, CudaTensor out) {
+        return product(x, weight, null, out, true);
+    }
+
+    private boolean product(CudaTensor x, Fp8Weight weight, CudaWeight bias, CudaTensor out, boolean adding) {
         int m = x.rows();
         int k = weight.cols();
         int n = weight.rows();
@@ -118,16 +131,8 @@ final class Fp8Linear implements AutoCloseable {
         }
         if (m == 0) {
             out.written(DType.F32);
-            return;
+            return true;
         }
-        DeviceSlice input = x.memory();
-        if (x.dtype() == DType.F32) {
-            input = workspace.take((long) m * k * 2, "bf16 copy of an FP8 linear input");
-            kernels.toBf16(x.address(), input.address(), (long) m * k);
-        } else {
-            x.require(DType.BF16, "linear");
-        }
-        boolean blocks = weight.layout() == Fp8Weight.Layout.BLOCK_128;
         int capacity = anyBlocks ? paddedRows(m) : m;
         if (scratch == null || scratch.bytes() < scratchBytes(m)) {
             scratch = workspace.take(scratchBytes(m), "FP8 activations");
@@ -139,17 +144,31 @@ final class Fp8Linear implements AutoCloseable {
         Fp8Gemm.Operands operands = new Fp8Gemm.Operands(weight.codes().address(), weight.scales().address(), codes,
                 scales, out.address());
         int rows = gemm.rowsToRun(new Fp8Gemm.Shape(m, n, k, weight.layout()), operands);
+        Fp8Gemm.Shape shape = new Fp8Gemm.Shape(rows, n, k, weight.layout());
+        DType type = gemm.outputType(shape, operands);
+        boolean direct = rows == m && type == DType.F32;
+        if (adding && !direct) {
+            return false;
+        }
+        DeviceSlice input = x.memory();
+        if (x.dtype() == DType.F32) {
+            input = workspace.take((long) m * k * 2, "bf16 copy of an FP8 linear input");
+            kernels.toBf16(x.address(), input.address(), (long) m * k);
+        } else {
+            x.require(DType.BF16, "linear");
+        }
         if (rows != m) {
             input = withZeroRows(input, m, rows, k, scratch.slice(layout.bytes(), (long) rows * k * 2));
         }
-        if (blocks) {
+        if (weight.layout() == Fp8Weight.Layout.BLOCK_128) {
             kernels.quantizeFp8Groups(input.address(), rows, k, codes, scales);
         } else {
             kernels.quantizeFp8Rows(input.address(), rows, k, codes, scales);
         }
-        Fp8Gemm.Shape shape = new Fp8Gemm.Shape(rows, n, k, weight.layout());
-        DType type = gemm.outputType(shape, operands);
-        if (rows == m && type == DType.F32) {
+        if (adding) {
+            return gemm.runAdding(shape, operands);
+        }
+        if (direct) {
             gemm.run(shape, operands);
         } else {
             // bf16, or a padded product [rows, n]: to the scratch area, whose first m rows are the answer.
@@ -168,6 +187,7 @@ final class Fp8Linear implements AutoCloseable {
             kernels.addBias(out.address(), b.address(), m, n);
         }
         out.written(DType.F32);
+        return true;
     }
 
     /**

@@ -183,6 +183,12 @@ final class Kernels implements AutoCloseable {
         launch("flood_add_bias", rows, 1, ROW_BLOCK, 0, out, bias, cols);
     }
 
+    /** {@code out += in}, both float32 {@code [count]}. */
+    void addF32(long out, long in, long count) {
+        launch("flood_add_f32", (int) Math.min(65_536, (count + ROW_BLOCK - 1) / ROW_BLOCK), 1, ROW_BLOCK, 0, out, in,
+                count);
+    }
+
     void toBf16(long in, long out, long count) {
         launch("flood_to_bf16", blocks(count), 1, ROW_BLOCK, 0, in, out, count);
     }

@@ -37,6 +37,15 @@ public final class OpCosts {
     }
 
     /**
+     * {@link dev.flood.backend.Backend#linearAdd}: as {@link #linear}, and the residual read (float32) for the
+     * add; the fewest bytes, as the CUDA backend moves them when the GEMM adds the product in its epilogue.
+     */
+    public static OpCost linearAdd(Tensor x, Weight weight, Weight bias) {
+        OpCost cost = linear(x, weight, bias);
+        return new OpCost(cost.bytes() + (long) x.rows() * weight.rows() * F32, cost.bf16Flops(), cost.fp8Flops());
+    }
+
+    /**
      * {@link dev.flood.backend.Backend#linearForActivation}: as {@link #linear} without a bias, the output in bf16
      * where the weight is bf16 (the CUDA backend rounds the product as a bf16 model does), else float32.
      */

@@ -184,6 +184,12 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void linearAdd(Tensor x, Weight weight, Weight bias, Tensor scratch, Tensor residual) {
+        timed(OpClass.GEMM, OpCosts.linearAdd(x, weight, bias),
+                () -> delegate.linearAdd(x, weight, bias, scratch, residual));
+    }
+
+    @Override
     public void linear(Tensor x, Weight weight, Weight bias, Tensor out) {
         timed(OpClass.GEMM, OpCosts.linear(x, weight, bias), () -> delegate.linear(x, weight, bias, out));
     }

@@ -10,6 +10,7 @@ import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 
 import dev.flood.backend.ForwardBatch;
+import dev.flood.cli.Workload;
 import dev.flood.weights.DType;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,9 +25,10 @@ import jcuda.driver.CUevent;
  *   <li>decode attention, 128 requests of one query token, contexts 512, 2048 and 8192 (each in two extents),
  *       32 query and 8 KV heads of dim 128: achieved bandwidth = the fewest bytes (K and V read once, queries
  *       read, outputs written) over time, as a fraction of the copy bandwidth;
- *   <li>prefill attention, one causal request of 4096 tokens, same heads: 4 · headDim · heads · n(n+1)/2 FLOPs
- *       over time, one line per prefill variant that runs on this GPU (PREFILL: mma.sync; PREFILL_SM90: the
- *       persistent warp-specialized wgmma kernel, on compute capability 9.x).
+ *   <li>prefill attention, causal, 32 query and 8 KV heads: 4 · headDim · heads · Σ n(n+1)/2 FLOPs over time. One
+ *       request of 4,096 tokens at d128, one line per prefill variant that runs on this GPU (PREFILL: mma.sync;
+ *       PREFILL_SM90: the persistent warp-specialized wgmma kernel, on compute capability 9.x); then, with the
+ *       engine's variant, 8,192 tokens at d128 and d64, and W's prompts filling a 16,384-token step at both.
  * </ul>
  * Inputs are random (never zeros); before timing, each case runs once into a NaN-poisoned output that must come
  * back fully written and finite. Median of 20 timed runs after at least 300 ms of warm-up runs. Not a JUnit test.
@@ -39,9 +41,7 @@ public final class AttentionBenchmark {
     private static final int NUM_HEADS = 32;
     private static final int NUM_KV_HEADS = 8;
     private static final int HEAD_DIM = 128;
-    private static final int GROUP = NUM_HEADS / NUM_KV_HEADS;
     private static final int KV_SIZE = NUM_KV_HEADS * HEAD_DIM;
-    private static final int QKV_WIDTH = (NUM_HEADS + 2 * NUM_KV_HEADS) * HEAD_DIM;
     private static final int Q_SIZE = NUM_HEADS * HEAD_DIM;
     private static final int DECODE_BATCH = 128;
     private static final int[] DECODE_CONTEXTS = {512, 2048, 8192};
@@ -134,38 +134,102 @@ public final class AttentionBenchmark {
         }
         ForwardBatch batch = new ForwardBatch(new int[n], positions, slots, cuSeqlensQ, contextLens, cuExtents, starts,
                 lengths, new int[0]);
-        double ms = time(batch, new Buffers(keys, values, AttentionVariant.PREFILL), "decode ctx " + context).ms();
+        double ms = time(batch, new Buffers(keys, values, AttentionVariant.PREFILL),
+                new Heads(NUM_HEADS, NUM_KV_HEADS, HEAD_DIM), "decode ctx " + context).ms();
         long bytes = 2L * n * context * KV_SIZE * 2 + (long) n * Q_SIZE * 4 + (long) n * Q_SIZE * 2;
         double bandwidth = bytes / (ms * 1e-3);
         table.add(String.format("decode  bs %d ctx %5d (32q/8kv, d128)  %8.3f ms  %8.1f GB/s  %5.1f%% of copy",
                 n, context, ms, bandwidth / 1e9, 100 * bandwidth / copyBandwidth));
     }
 
+    /**
+     * Causal prefill of whole texts: one text of 4,096 tokens at d128 (every variant, compared), one of 8,192 at
+     * d128 and d64 (S-long's documents on the 8B and 1B shapes), and workload W's first prompts filling a step of
+     * 16,384 tokens at d128 and d64 (a scoring step of workload S: texts of 8 to 1,500 tokens).
+     */
     private void prefill(DeviceAllocation keys, DeviceAllocation values) {
-        int n = PREFILL_TOKENS;
-        int[] positions = java.util.stream.IntStream.range(0, n).toArray();
-        ForwardBatch batch = new ForwardBatch(new int[n], positions, positions.clone(), new int[] {0, n}, new int[] {n},
-                new int[] {0, 1}, new int[] {0}, new int[] {n}, new int[0]);
+        prefill(keys, values, new int[] {PREFILL_TOKENS}, HEAD_DIM, "4096 tokens", true);
+        prefill(keys, values, new int[] {8192}, HEAD_DIM, "8192 tokens", false);
+        prefill(keys, values, new int[] {8192}, 64, "8192 tokens", false);
+        List<Integer> lengths = new ArrayList<>();
+        int left = 16_384;
+        for (int length : Workload.w().inputLengths()) {
+            lengths.add(Math.min(length, left));
+            left -= lengths.get(lengths.size() - 1);
+            if (left == 0) {
+                break;
+            }
+        }
+        int[] step = lengths.stream().mapToInt(Integer::intValue).toArray();
+        String name = "W's first " + step.length + " prompts, 16384 tokens";
+        prefill(keys, values, step, HEAD_DIM, name, false);
+        prefill(keys, values, step, 64, name, false);
+    }
+
+    /**
+     * Texts of {@code lengths} tokens, each a request's whole causal prefill in one extent, 32 query and 8 KV heads
+     * of {@code headDim}: 4 · headDim · heads · Σ n(n+1)/2 FLOPs over the time of the engine's prefill variant
+     * (and of every variant, compared with the first, where {@code allVariants}).
+     */
+    private void prefill(DeviceAllocation keys, DeviceAllocation values, int[] lengths, int headDim, String name,
+                         boolean allVariants) {
+        int texts = lengths.length;
+        int n = Arrays.stream(lengths).sum();
+        int[] positions = new int[n];
+        int[] cuSeqlens = new int[texts + 1];
+        int[] cuExtents = new int[texts + 1];
+        int[] starts = new int[texts];
+        double pairs = 0;
+        for (int t = 0; t < texts; t++) {
+            for (int j = 0; j < lengths[t]; j++) {
+                positions[cuSeqlens[t] + j] = j;
+            }
+            cuSeqlens[t + 1] = cuSeqlens[t] + lengths[t];
+            cuExtents[t + 1] = t + 1;
+            starts[t] = cuSeqlens[t];
+            pairs += (double) lengths[t] * (lengths[t] + 1) / 2;
+        }
+        int[] slots = java.util.stream.IntStream.range(0, n).toArray();
+        ForwardBatch batch = new ForwardBatch(new int[n], positions, slots, cuSeqlens, lengths.clone(), cuExtents,
+                starts, lengths.clone(), new int[0]);
+        Heads heads = new Heads(NUM_HEADS, NUM_KV_HEADS, headDim);
+        double flops = 4.0 * headDim * NUM_HEADS * pairs;
         Run portable = null;
-        for (AttentionVariant variant : new AttentionVariant[] {AttentionVariant.PREFILL, AttentionVariant.PREFILL_SM90}) {
-            if (!variant.runsOn(device.computeCapability(), HEAD_DIM)) {
+        for (AttentionVariant variant : new AttentionVariant[] {AttentionVariant.PREFILL_SM90, AttentionVariant.PREFILL}) {
+            if (!variant.runsOn(device.computeCapability(), headDim) || (portable != null && !allVariants)) {
                 continue;
             }
-            Run run = time(batch, new Buffers(keys, values, variant), "prefill " + n + " " + variant);
-            double flops = 4.0 * HEAD_DIM * NUM_HEADS * ((double) n * (n + 1) / 2);
-            table.add(String.format("prefill %d tokens causal (32q/8kv, d128) %8.3f ms  %8.1f TFLOP/s  %s", n, run.ms(),
-                    flops / (run.ms() * 1e-3) / 1e12, variant));
+            Run run = time(batch, new Buffers(keys, values, variant), heads, "prefill " + name + " " + variant);
+            table.add(String.format("prefill %s causal (32q/8kv, d%d) %8.3f ms  %8.1f TFLOP/s  %s", name, headDim,
+                    run.ms(), flops / (run.ms() * 1e-3) / 1e12, variant));
             if (portable == null) {
                 portable = run;
             } else {
                 // Same inputs (fixed seeds, same workspace layout): the variants differ only in summation order and
                 // where P is rounded to bf16, about 3e-3 relative (CudaAttentionTest's tolerance is 1e-2).
                 double difference = relativeDifference(run.out(), portable.out());
-                table.add(String.format("prefill %s vs PREFILL: relative difference %.2e", variant, difference));
+                table.add(String.format("prefill %s vs %s: relative difference %.2e", variant,
+                        AttentionVariant.PREFILL_SM90, difference));
                 if (!(difference <= 1e-2)) {
-                    throw new AssertionError("prefill " + variant + " differs from PREFILL by " + difference);
+                    throw new AssertionError("prefill " + variant + " differs from PREFILL_SM90 by " + difference);
                 }
             }
+        }
+    }
+
+    /** Query and KV heads of one case: a layer's attention shape. */
+    private record Heads(int numHeads, int numKvHeads, int headDim) {
+
+        int qSize() {
+            return numHeads * headDim;
+        }
+
+        int kvSize() {
+            return numKvHeads * headDim;
+        }
+
+        int qkvWidth() {
+            return qSize() + 2 * kvSize();
         }
     }
 
@@ -191,31 +255,33 @@ public final class AttentionBenchmark {
     }
 
     /** Plans, checks one run into a poisoned output, then times the attention launches of one layer. */
-    private Run time(ForwardBatch batch, Buffers buffers, String what) {
+    private Run time(ForwardBatch batch, Buffers buffers, Heads heads, String what) {
         DeviceAllocation keys = buffers.keys();
         DeviceAllocation values = buffers.values();
         device.synchronize("the previous case");
         workspace.reset();
         staging.reset();
         StepMetadata metadata = StepMetadata.upload(batch, staging, workspace);
-        AttentionPlan plan = AttentionPlan.of(batch, GROUP, buffers.prefill());
+        AttentionPlan plan = AttentionPlan.of(batch, heads.numHeads() / heads.numKvHeads(), buffers.prefill());
         DeviceSlice[] slices = staging.upload(workspace, plan.decodeWork(), plan.prefillWork(), plan.merges());
         int tokens = batch.numTokens();
-        DeviceSlice qkv = workspace.take((long) tokens * QKV_WIDTH * 4, "qkv");
-        kernels.fillUniform(qkv.address(), (long) tokens * QKV_WIDTH, DType.F32, 13, -2f, 2f);
-        DeviceSlice out = workspace.take((long) tokens * Q_SIZE * 2, "out");
-        long partialRows = (long) plan.partialRows() * NUM_KV_HEADS;
-        long partialOut = partialRows == 0 ? 0 : workspace.take(partialRows * HEAD_DIM * 4, "partials").address();
+        DeviceSlice qkv = workspace.take((long) tokens * heads.qkvWidth() * 4, "qkv");
+        kernels.fillUniform(qkv.address(), (long) tokens * heads.qkvWidth(), DType.F32, 13, -2f, 2f);
+        DeviceSlice out = workspace.take((long) tokens * heads.qSize() * 2, "out");
+        long partialRows = (long) plan.partialRows() * heads.numKvHeads();
+        long partialOut = partialRows == 0 ? 0
+                : workspace.take(partialRows * heads.headDim() * 4, "partials").address();
         long partialMaxSum = partialRows == 0 ? 0 : workspace.take(partialRows * 2 * 4, "partial sums").address();
-        AttentionLaunch launch = new AttentionLaunch(HEAD_DIM, NUM_KV_HEADS, GROUP,
-                (float) (1 / Math.sqrt(HEAD_DIM) * 1.4426950408889634), qkv.address(), QKV_WIDTH, keys.address(),
-                values.address(), KV_SIZE, metadata, out.address(), Q_SIZE, partialOut, partialMaxSum, 0);
+        AttentionLaunch launch = new AttentionLaunch(heads.headDim(), heads.numKvHeads(),
+                heads.numHeads() / heads.numKvHeads(), (float) (1 / Math.sqrt(heads.headDim()) * 1.4426950408889634),
+                qkv.address(), heads.qkvWidth(), keys.address(), values.address(), heads.kvSize(), metadata,
+                out.address(), heads.qSize(), partialOut, partialMaxSum, 0);
         Runnable layer = () -> {
             kernels.attention(AttentionVariant.DECODE, launch, slices[0].address(), plan.numDecodeWork());
             kernels.attention(plan.prefillVariant(), launch, slices[1].address(), plan.numPrefillWork());
             kernels.attentionMerge(launch, slices[2].address(), plan.numMerges());
         };
-        long outValues = (long) tokens * Q_SIZE;
+        long outValues = (long) tokens * heads.qSize();
         check(cuMemsetD32Async(out.pointer(), 0x7FC07FC0, outValues / 2, device.stream()), "poisoning the output");
         layer.run();
         short[] host = new short[(int) outValues];

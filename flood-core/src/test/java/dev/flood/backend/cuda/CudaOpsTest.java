@@ -134,6 +134,44 @@ class CudaOpsTest {
         assertEquals(DType.F32, CudaTensor.of(out.cuda()).dtype(), "linear writes float32");
     }
 
+    /**
+     * {@code linearAdd} (an output projection added to the residual) against the CPU reference, and bit for bit
+     * against the CUDA backend's own {@code linear} then {@code addRmsNorm}: without a bias the GEMM adds in its
+     * epilogue, with one the product is staged, and both must form the float32 sums of the separate add. The
+     * second shape is Llama-3.2-1B's o projection.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 19, 111})
+    void linearAddMatchesReferenceAndTheSeparateAdd(int numTokens) {
+        for (int[] shape : new int[][] {{333, 517}, {2048, 2048}}) {
+            for (boolean withBias : new boolean[] {false, true}) {
+                int k = shape[0];
+                int n = shape[1];
+                String what = "linearAdd " + k + " -> " + n + (withBias ? " with a bias" : "");
+                ForwardBatch batch = BackendPair.simpleBatch(numTokens);
+                pair.beginStep(batch);
+                float[] start = pair.uniform(numTokens * n, 2f);
+                Pair<Tensor> residual = pair.activation(start, numTokens, n, batch);
+                Pair<Tensor> separate = pair.activation(start, numTokens, n, batch);
+                Pair<Tensor> x = pair.randomActivation(numTokens, k, 1f, batch);
+                Pair<Weight> weight = pair.matrix(n, k, 0.05f);
+                Pair<Weight> bias = withBias ? pair.vector(n, -1f, 1f) : new Pair<>(null, null);
+                Pair<Tensor> scratch = pair.allocate(numTokens, n);
+                pair.cpu.linearAdd(x.cpu(), weight.cpu(), bias.cpu(), scratch.cpu(), residual.cpu());
+                pair.cuda.linearAdd(x.cuda(), weight.cuda(), bias.cuda(), scratch.cuda(), residual.cuda());
+                double error = pair.relativeError(residual);
+                assertTrue(error <= TENSOR_CORE_FLOAT32, context(what, numTokens) + ": relative error " + error);
+
+                Tensor product = pair.cuda.allocate(numTokens, n);
+                pair.cuda.linear(x.cuda(), weight.cuda(), bias.cuda(), product);
+                Weight norm = pair.vector(n, 0.5f, 1.5f).cuda();
+                pair.cuda.addRmsNorm(separate.cuda(), product, norm, 1e-6f, pair.cuda.allocate(numTokens, n));
+                assertArrayEquals(pair.cuda.toHost(separate.cuda()), pair.cuda.toHost(residual.cuda()),
+                        context(what + ": the same sums as linear then addRmsNorm", numTokens));
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 19, 111})
     void headNormAndRotaryMatchReference(int numTokens) {
