@@ -43,8 +43,8 @@ struct AttentionWork {
     int kv_begin;     // first context token of this split
     int kv_end;       // one past the last context token of this split (<= the rows' last position + 1)
     int partial_row;  // -1: write `out`; else the split's first row in the partial buffers
-    int unused0;
-    int unused1;
+    int q_start;      // cu_seqlens_q[seq]: the request's first query token in qkv / out
+    int first_position;  // context_lens[seq] - query length: the position of that token
 };
 
 // The step's layout and buffers; a kernel parameter (by value).

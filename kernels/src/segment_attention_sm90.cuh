@@ -30,19 +30,20 @@
 // Across items every counter continues: the producer and the consumers number the K/V tiles of all their items
 // 0, 1, 2, ... (`tile`), stage tile % kStages, mbarrier phase tile / kStages; the consumers' turns keep
 // alternating (consumer 0 first) from item to item, each consumer taking num_tiles + 1 turns per item. Only the
-// producer reads the extents, which it reloads per item between two producer-only named barriers.
+// producer reads the extents, which its first warp reloads per item between two producer-only named barriers. Each
+// consumer reads its next item's descriptor while it computes the current one (the item carries its request's
+// query start and position, so that is one load), and at d64 loads the next Q rows before storing its output.
 #pragma once
 
 #include "warp_specialized_sm90.cuh"
 
 namespace flood {
 
-// What a block needs of item `item`: its work item, KV head and query layout.
+// What a block needs of item `item`: its work item (which carries its request's query start and first position, so
+// one load of it is all the setup an item waits for) and KV head.
 struct PersistentItem {
     AttentionWork work;
     int kv_head;
-    int q_start;          // first query token of the request in qkv / out
-    int first_position;   // position of the request's query token 0
     int num_tiles;        // K/V tiles of kBlockN tokens in [kv_begin, kv_end)
 
     template <int kBlockN>
@@ -50,9 +51,6 @@ struct PersistentItem {
         PersistentItem p;
         p.work = a.work[item / num_kv_heads];
         p.kv_head = item % num_kv_heads;
-        p.q_start = a.cu_seqlens_q[p.work.seq];
-        const int q_len = a.cu_seqlens_q[p.work.seq + 1] - p.q_start;
-        p.first_position = a.context_lens[p.work.seq] - q_len;
         p.num_tiles = (p.work.kv_end - p.work.kv_begin + kBlockN - 1) / kBlockN;
         return p;
     }
@@ -87,7 +85,7 @@ struct ConsumerQ {
             if (r < item.work.num_rows) {
                 const int packed = item.work.row_start + r;
                 const int head = item.kv_head * a.group + packed % a.group;
-                q[i] = *reinterpret_cast<const float4*>(a.qkv + static_cast<size_t>(item.q_start + packed / a.group)
+                q[i] = *reinterpret_cast<const float4*>(a.qkv + static_cast<size_t>(item.work.q_start + packed / a.group)
                                                         * a.qkv_stride + head * kHeadDim + column);
             }
         }
@@ -151,14 +149,7 @@ __device__ void segment_attention_sm90(const AttentionArgs& a, int num_work, int
             const int first_extent = a.cu_extents[item.work.seq];
             const int num_extents = a.cu_extents[item.work.seq + 1] - first_extent;
             named_barrier_sync(kProducerBarrier, Layout::kProducerThreads);  // the last item's copies are issued
-            if (threadIdx.x == 0) {
-                int first_token = 0;
-                for (int e = 0; e < num_extents; ++e) {
-                    extent_starts[e] = a.extent_starts[first_extent + e];
-                    extent_first_tokens[e] = first_token;
-                    first_token += a.extent_lengths[first_extent + e];
-                }
-            }
+            read_extents(a, first_extent, num_extents, extent_starts, extent_first_tokens);  // one round trip
             named_barrier_sync(kProducerBarrier, Layout::kProducerThreads);
             // The consumers load this item's Q rows once they finish their previous item, while the tensor cores
             // wait for them; bring the rows into L2 now, while the stages ahead of them still fill.
@@ -168,7 +159,7 @@ __device__ void segment_attention_sm90(const AttentionArgs& a, int num_work, int
                 if (r < item.work.num_rows) {
                     const int packed = item.work.row_start + r;
                     const int head = item.kv_head * a.group + packed % a.group;
-                    prefetch_l2(a.qkv + static_cast<size_t>(item.q_start + packed / a.group) * a.qkv_stride
+                    prefetch_l2(a.qkv + static_cast<size_t>(item.work.q_start + packed / a.group) * a.qkv_stride
                                 + head * kHeadDim + (line % (kHeadDim / 32)) * 32);
                 }
             }
@@ -203,11 +194,11 @@ __device__ void segment_attention_sm90(const AttentionArgs& a, int num_work, int
     using Yes = std::true_type;
     using No = std::false_type;
 
-    int item_index = persistent_item(0, block, blocks, num_items);
-    if (item_index < 0) {
+    const int first_index = persistent_item(0, block, blocks, num_items);
+    if (first_index < 0) {
         return;
     }
-    PersistentItem item = PersistentItem::of<kBlockN>(a, item_index, num_kv_heads);
+    PersistentItem item = PersistentItem::of<kBlockN>(a, first_index, num_kv_heads);
     ConsumerQ<kHeadDim> q;
     q.load(a, item, consumer_row, consumer_thread);
     if (consumer == 1) {
@@ -220,6 +211,9 @@ __device__ void segment_attention_sm90(const AttentionArgs& a, int num_work, int
         q.template write<Tile::kRows>(q_s, consumer_row, consumer_thread);
         fence_proxy_async();
         named_barrier_sync(Layout::kQBarrier + consumer, 128);
+        // The next item's descriptor, read now so that its round trip is over by the time the item ends.
+        const int next_index = persistent_item(round + 1, block, blocks, num_items);
+        const PersistentItem next = next_index < 0 ? item : PersistentItem::of<kBlockN>(a, next_index, num_kv_heads);
 
         const AttentionWork& work = item.work;
         const int num_tiles = item.num_tiles;
@@ -227,14 +221,14 @@ __device__ void segment_attention_sm90(const AttentionArgs& a, int num_work, int
         const bool group_active = consumer_row < work.num_rows;
         const int group_last_row = min(consumer_row + 63, work.num_rows - 1);
         const int group_max_position =
-            group_active ? item.first_position + (work.row_start + group_last_row) / a.group : -1;
+            group_active ? item.work.first_position + (work.row_start + group_last_row) / a.group : -1;
         const int group_min_position = consumer_row + 64 <= work.num_rows
-            ? item.first_position + (work.row_start + consumer_row) / a.group : -1;
+            ? item.work.first_position + (work.row_start + consumer_row) / a.group : -1;
         // Padding rows (past num_rows) get position -1: every key is masked for them.
         int position[2];
         for (int i = 0; i < 2; ++i) {
             const int r = warp_row + (consumer_thread % kWarpSize) / 4 + 8 * i;
-            position[i] = r < work.num_rows ? item.first_position + (work.row_start + r) / a.group : -1;
+            position[i] = r < work.num_rows ? item.work.first_position + (work.row_start + r) / a.group : -1;
         }
         // Tiles 0 .. my_tiles - 1 hold keys of this consumer's rows; without a sliding window all are computed, the
         // first unmasked_tiles without a mask.
@@ -248,7 +242,7 @@ __device__ void segment_attention_sm90(const AttentionArgs& a, int num_work, int
         int skip_tiles = 0;
         int window_mask_tiles = 0;
         if (a.window > 0 && my_tiles > 0) {
-            const int first_start = item.first_position + (work.row_start + consumer_row) / a.group - a.window + 1;
+            const int first_start = item.work.first_position + (work.row_start + consumer_row) / a.group - a.window + 1;
             const int last_start = group_max_position - a.window + 1;
             skip_tiles = min(my_tiles - 1, max(0, first_start - work.kv_begin) / kBlockN);
             window_mask_tiles = min(my_tiles, max(0, last_start - work.kv_begin + kBlockN - 1) / kBlockN);
@@ -334,15 +328,23 @@ __device__ void segment_attention_sm90(const AttentionArgs& a, int num_work, int
         }
         tile_base += num_tiles;
 
-        if (group_active) {
-            state.store(a, work, item.kv_head, num_kv_heads, item.q_start, warp_row);
+        // At d64 the next item's Q rows are loaded before this one's output is stored, so both are in flight
+        // together; at d128 the Q rows (64 registers) beside the O accumulator would spill, so they follow the store.
+        constexpr bool kQBeforeStore = kHeadDim == 64;
+        if (kQBeforeStore && next_index >= 0) {
+            q.load(a, next, consumer_row, consumer_thread);
         }
-        item_index = persistent_item(++round, block, blocks, num_items);
-        if (item_index < 0) {
+        if (group_active) {
+            state.store(a, work, item.kv_head, num_kv_heads, item.work.q_start, warp_row);
+        }
+        if (next_index < 0) {
             break;
         }
-        item = PersistentItem::of<kBlockN>(a, item_index, num_kv_heads);
-        q.load(a, item, consumer_row, consumer_thread);
+        if (!kQBeforeStore) {
+            q.load(a, next, consumer_row, consumer_thread);
+        }
+        item = next;
+        ++round;
     }
     if (consumer == 0) {
         named_barrier_sync(Layout::kTurnBarrier, 256);  // consumer 1's last hand-over

@@ -14,7 +14,8 @@ import java.util.List;
  * one merge item combines. Each row sees its own position, so every row has keys in at least one split.
  *
  * <p>Layouts, int[8] per item (kernels/src/segment_attention.cuh and attention_merge.cuh):
- * work {@code (seq, rowStart, numRows, kvBegin, kvEnd, partialRow or -1, 0, 0)},
+ * work {@code (seq, rowStart, numRows, kvBegin, kvEnd, partialRow or -1, qStart, firstPosition)} (the
+ * request's first query row and that query's position, so a kernel starts without reading them per request),
  * merge {@code (seq, rowStart, numRows, firstPartialRow, numSplits, 0, 0, 0)}; split s of a merged tile writes
  * partial rows {@code firstPartialRow + s * numRows ..}. Prefill work is ordered longest first, so the long
  * causal tiles start early and the short ones fill in behind them.
@@ -61,7 +62,8 @@ record AttentionPlan(AttentionVariant prefillVariant, int[] decodeWork, int[] pr
                     int splitBegin = kvStart + split * splitTokens;
                     int splitEnd = Math.min(kvEnd, splitBegin + splitTokens);
                     int partialRow = numSplits > 1 ? firstPartialRow + split * numRows : -1;
-                    work.add(new int[] {seq, rowStart, numRows, splitBegin, splitEnd, partialRow, 0, 0});
+                    work.add(new int[] {seq, rowStart, numRows, splitBegin, splitEnd, partialRow,
+                        batch.cuSeqlensQ()[seq], firstPosition});
                 }
             }
         }

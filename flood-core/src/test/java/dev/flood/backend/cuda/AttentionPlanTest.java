@@ -279,6 +279,8 @@ class AttentionPlanTest {
                     "request " + seq + " of " + rows + " packed rows in the " + variant + " work");
             assertTrue(numRows >= 1 && numRows <= variant.rows() && rowStart % variant.rows() == 0);
             int firstPosition = batch.contextLens()[seq] - batch.queryLen(seq);
+            assertEquals(batch.cuSeqlensQ()[seq], item[6], "the item carries its request's first query row");
+            assertEquals(firstPosition, item[7], "the item carries the position of its request's first query");
             int lastPosition = firstPosition + (rowStart + numRows - 1) / group;
             int kvStart = heads.windowStart(firstPosition + rowStart / group);
             assertTrue(item[4] <= lastPosition + 1 && item[3] < item[4] && item[3] >= kvStart,
