@@ -34,7 +34,8 @@ import jcuda.driver.CUevent;
  * back fully written and finite. Median of 20 timed runs after at least 300 ms of warm-up runs. Not a JUnit test.
  *
  * <p>Arguments {@code BATCH CONTEXT[,CONTEXT...]} run decode alone at that batch and those contexts (e.g. under
- * {@code ncu}, or at an engine's 1,024 running requests).
+ * {@code ncu}, or at an engine's 1,024 running requests); {@code prefill HEAD_DIM LENGTH[,LENGTH...]} (or
+ * {@code prefill HEAD_DIM w} for W's prompts in a 16,384-token step) runs that prefill case alone.
  */
 public final class AttentionBenchmark {
 
@@ -68,8 +69,26 @@ public final class AttentionBenchmark {
     }
 
     public static void main(String[] args) {
-        if (args.length != 0 && args.length != 2) {
-            throw new IllegalArgumentException("usage: AttentionBenchmark [BATCH CONTEXT[,CONTEXT...]]");
+        boolean prefillOnly = args.length == 3 && args[0].equals("prefill");
+        if (args.length != 0 && args.length != 2 && !prefillOnly) {
+            throw new IllegalArgumentException("usage: AttentionBenchmark [BATCH CONTEXT[,CONTEXT...]]"
+                    + " | [prefill HEAD_DIM LENGTH[,LENGTH...]|w]");
+        }
+        if (prefillOnly) {
+            int headDim = Integer.parseInt(args[1]);
+            int[] lengths = args[2].equals("w") ? wStep() : Arrays.stream(args[2].split(","))
+                    .mapToInt(Integer::parseInt).toArray();
+            try (CudaDevice device = CudaDevice.open(0)) {
+                AttentionBenchmark benchmark = new AttentionBenchmark(device);
+                long capacity = Arrays.stream(lengths).sum();
+                DeviceAllocation keys = device.allocate(capacity * KV_SIZE * 2, "benchmark keys");
+                DeviceAllocation values = device.allocate(capacity * KV_SIZE * 2, "benchmark values");
+                benchmark.kernels.fillUniform(keys.address(), capacity * KV_SIZE, DType.BF16, 11, -2f, 2f);
+                benchmark.kernels.fillUniform(values.address(), capacity * KV_SIZE, DType.BF16, 12, -1f, 1f);
+                benchmark.prefill(keys, values, lengths, headDim, args[2], false);
+                benchmark.table.forEach(System.out::println);
+            }
+            return;
         }
         boolean decodeOnly = args.length == 2;
         int batch = decodeOnly ? Integer.parseInt(args[0]) : DECODE_BATCH;
@@ -151,6 +170,14 @@ public final class AttentionBenchmark {
         prefill(keys, values, new int[] {PREFILL_TOKENS}, HEAD_DIM, "4096 tokens", true);
         prefill(keys, values, new int[] {8192}, HEAD_DIM, "8192 tokens", false);
         prefill(keys, values, new int[] {8192}, 64, "8192 tokens", false);
+        int[] step = wStep();
+        String name = "W's first " + step.length + " prompts, 16384 tokens";
+        prefill(keys, values, step, HEAD_DIM, name, false);
+        prefill(keys, values, step, 64, name, false);
+    }
+
+    /** Workload W's first prompts filling a step of 16,384 tokens (the last one cut short). */
+    private static int[] wStep() {
         List<Integer> lengths = new ArrayList<>();
         int left = 16_384;
         for (int length : Workload.w().inputLengths()) {
@@ -160,10 +187,7 @@ public final class AttentionBenchmark {
                 break;
             }
         }
-        int[] step = lengths.stream().mapToInt(Integer::intValue).toArray();
-        String name = "W's first " + step.length + " prompts, 16384 tokens";
-        prefill(keys, values, step, HEAD_DIM, name, false);
-        prefill(keys, values, step, 64, name, false);
+        return lengths.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /**
