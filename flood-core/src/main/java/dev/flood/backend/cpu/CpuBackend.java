@@ -185,12 +185,16 @@ public final class CpuBackend implements Backend {
         float[] w = CpuTensor.of(weight).data();
         int width = res.cols();
         parallel.forEach(res.rows(), row -> {
-            int base = row * width;
-            for (int i = 0; i < width; i++) {
-                res.data()[base + i] += add[base + i];
-            }
-            normRow(res.data(), base, w, eps, o, base, width);
+            addRow(res.data(), add, row * width, width);
+            normRow(res.data(), row * width, w, eps, o, row * width, width);
         });
+    }
+
+    /** {@code target[base ..] += add[base ..]} over one row of {@code width}. */
+    private static void addRow(float[] target, float[] add, int base, int width) {
+        for (int i = 0; i < width; i++) {
+            target[base + i] += add[base + i];
+        }
     }
 
     /** RMSNorm of one row as transformers computes it: mean of squares, times rsqrt(mean + eps), then weight. */
@@ -212,12 +216,7 @@ public final class CpuBackend implements Backend {
         CpuTensor res = CpuTensor.of(residual);
         float[] product = CpuTensor.of(scratch).data();
         int width = res.cols();
-        parallel.forEach(res.rows(), row -> {
-            int base = row * width;
-            for (int i = 0; i < width; i++) {
-                res.data()[base + i] += product[base + i];
-            }
-        });
+        parallel.forEach(res.rows(), row -> addRow(res.data(), product, row * width, width));
     }
 
     @Override

@@ -93,6 +93,7 @@ public final class CudaBackend implements Backend {
     private KvCache cache;
     private final RotaryCache rotaryCache;
     private final Fp8Linear fp8;
+    private final LinearProducts linears;
     private final DecodeGraphs graphs;
     private StepMetadata step;
 
@@ -110,6 +111,7 @@ public final class CudaBackend implements Backend {
         this.moe = new CudaMoe(kernels);
         this.rotaryCache = new RotaryCache(kernels, weights);
         this.fp8 = new Fp8Linear(device, kernels, weights, options.quantization());
+        this.linears = new LinearProducts(kernels, blas, fp8, slots);
         this.graphs = new DecodeGraphs(device,
                 options.checking() == LaunchChecking.SYNCHRONOUS ? CudaGraphs.OFF : options.graphs());
     }
@@ -365,75 +367,19 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void linear(Tensor x, Weight weight, Weight bias, Tensor out) {
-        linear(x, weight, bias, out, DType.F32);
+        linears.run(CudaTensor.of(x), weight, bias, CudaTensor.of(out), DType.F32);
     }
 
     /** The gate/up product in bf16, as a bf16 model rounds it (FP8 weights write float32, as in {@link #linear}). */
     @Override
     public void linearForActivation(Tensor x, Weight weight, Tensor out) {
-        linear(x, weight, null, out, DType.BF16);
+        linears.run(CudaTensor.of(x), weight, null, CudaTensor.of(out), DType.BF16);
     }
 
-    private void linear(Tensor x, Weight weight, Weight bias, Tensor out, DType outType) {
-        if (weight instanceof Fp8Weight quantized) {
-            fp8.run(CudaTensor.of(x), quantized, bias == null ? null : CudaWeight.of(bias), CudaTensor.of(out));
-            return;
-        }
-        CudaTensor in = CudaTensor.of(x);
-        CudaWeight w = CudaWeight.of(weight).require(DType.BF16, "linear");
-        CudaTensor o = CudaTensor.of(out);
-        checkLinear(in, w, o);
-        blas.matmul(bf16Input(in), w.address(), o.address(), in.rows(), in.cols(), w.rows(), outType);
-        if (bias != null) {
-            CudaWeight b = CudaWeight.of(bias).require(DType.F32, "linear bias");
-            StepChecks.vector("linear bias", b, w.rows());
-            kernels.addBias(o.address(), b.address(), o.rows(), o.cols());
-        }
-        o.written(outType);
-    }
-
-    /**
-     * Without a bias, the GEMM adds its product to the residual in its epilogue (beta = 1, C = D = residual; FP8
-     * where cuBLASLt allows it): the float32 sum a separate add would form, without writing the product out and
-     * reading it back. Otherwise the product goes to {@code scratch} and is added from there.
-     */
+    /** See {@link LinearProducts#runAdding}: the product added in the GEMM's epilogue where it can be. */
     @Override
     public void linearAdd(Tensor x, Weight weight, Weight bias, Tensor scratch, Tensor residual) {
-        CudaTensor in = CudaTensor.of(x);
-        CudaTensor res = CudaTensor.of(residual).require(DType.F32, "linearAdd residual");
-        if (bias == null && weight instanceof Fp8Weight quantized) {
-            if (fp8.runAdding(in, quantized, res)) {
-                return;
-            }
-        } else if (bias == null) {
-            CudaWeight w = CudaWeight.of(weight).require(DType.BF16, "linearAdd");
-            checkLinear(in, w, res);
-            blas.matmulAdd(bf16Input(in), w.address(), res.address(), in.rows(), in.cols(), w.rows());
-            return;
-        }
-        linear(x, weight, bias, scratch);
-        CudaTensor product = CudaTensor.of(scratch);
-        StepChecks.shape("linearAdd scratch", product, res.rows(), res.cols());
-        kernels.addF32(res.address(), product.address(), (long) res.rows() * res.cols());
-    }
-
-    private static void checkLinear(CudaTensor in, CudaWeight w, CudaTensor out) {
-        if (w.cols() != in.cols() || out.cols() != w.rows() || out.rows() != in.rows()) {
-            throw new IllegalArgumentException("linear: x [" + in.rows() + ", " + in.cols() + "] weight [" + w.rows()
-                    + ", " + w.cols() + "] out [" + out.rows() + ", " + out.cols() + "]");
-        }
-    }
-
-    /** The address of {@code in} in bf16: itself, or a rounded copy in the step's workspace if it is float32. */
-    private long bf16Input(CudaTensor in) {
-        if (in.dtype() != DType.F32) {
-            in.require(DType.BF16, "linear");
-            return in.address();
-        }
-        long count = (long) in.rows() * in.cols();
-        long input = slots.current().workspace.take(count * 2, "bf16 copy of a linear input").address();
-        kernels.toBf16(in.address(), input, count);
-        return input;
+        linears.runAdding(CudaTensor.of(x), weight, bias, CudaTensor.of(scratch), CudaTensor.of(residual));
     }
 
     @Override
