@@ -85,8 +85,8 @@ struct ConsumerQ {
             if (r < item.work.num_rows) {
                 const int packed = item.work.row_start + r;
                 const int head = item.kv_head * a.group + packed % a.group;
-                q[i] = *reinterpret_cast<const float4*>(a.qkv + static_cast<size_t>(item.work.q_start + packed / a.group)
-                                                        * a.qkv_stride + head * kHeadDim + column);
+                const size_t token = static_cast<size_t>(item.work.q_start + packed / a.group);
+                q[i] = *reinterpret_cast<const float4*>(a.qkv + token * a.qkv_stride + head * kHeadDim + column);
             }
         }
     }
@@ -221,14 +221,14 @@ __device__ void segment_attention_sm90(const AttentionArgs& a, int num_work, int
         const bool group_active = consumer_row < work.num_rows;
         const int group_last_row = min(consumer_row + 63, work.num_rows - 1);
         const int group_max_position =
-            group_active ? item.work.first_position + (work.row_start + group_last_row) / a.group : -1;
+            group_active ? work.first_position + (work.row_start + group_last_row) / a.group : -1;
         const int group_min_position = consumer_row + 64 <= work.num_rows
-            ? item.work.first_position + (work.row_start + consumer_row) / a.group : -1;
+            ? work.first_position + (work.row_start + consumer_row) / a.group : -1;
         // Padding rows (past num_rows) get position -1: every key is masked for them.
         int position[2];
         for (int i = 0; i < 2; ++i) {
             const int r = warp_row + (consumer_thread % kWarpSize) / 4 + 8 * i;
-            position[i] = r < work.num_rows ? item.work.first_position + (work.row_start + r) / a.group : -1;
+            position[i] = r < work.num_rows ? work.first_position + (work.row_start + r) / a.group : -1;
         }
         // Tiles 0 .. my_tiles - 1 hold keys of this consumer's rows; without a sliding window all are computed, the
         // first unmasked_tiles without a mask.
@@ -242,7 +242,7 @@ __device__ void segment_attention_sm90(const AttentionArgs& a, int num_work, int
         int skip_tiles = 0;
         int window_mask_tiles = 0;
         if (a.window > 0 && my_tiles > 0) {
-            const int first_start = item.work.first_position + (work.row_start + consumer_row) / a.group - a.window + 1;
+            const int first_start = work.first_position + (work.row_start + consumer_row) / a.group - a.window + 1;
             const int last_start = group_max_position - a.window + 1;
             skip_tiles = min(my_tiles - 1, max(0, first_start - work.kv_begin) / kBlockN);
             window_mask_tiles = min(my_tiles, max(0, last_start - work.kv_begin + kBlockN - 1) / kBlockN);
@@ -335,7 +335,7 @@ __device__ void segment_attention_sm90(const AttentionArgs& a, int num_work, int
             q.load(a, next, consumer_row, consumer_thread);
         }
         if (group_active) {
-            state.store(a, work, item.kv_head, num_kv_heads, item.work.q_start, warp_row);
+            state.store(a, work, item.kv_head, num_kv_heads, work.q_start, warp_row);
         }
         if (next_index < 0) {
             break;
