@@ -185,8 +185,7 @@ final class Kernels implements AutoCloseable {
 
     /** {@code out += in}, both float32 {@code [count]}. */
     void addF32(long out, long in, long count) {
-        launch("flood_add_f32", (int) Math.min(65_536, (count + ROW_BLOCK - 1) / ROW_BLOCK), 1, ROW_BLOCK, 0, out, in,
-                count);
+        launch("flood_add_f32", gridStrideBlocks(count), 1, ROW_BLOCK, 0, out, in, count);
     }
 
     void toBf16(long in, long out, long count) {
@@ -200,6 +199,11 @@ final class Kernels implements AutoCloseable {
             throw new IllegalArgumentException(items + " items are too many for one launch");
         }
         return (int) blocks;
+    }
+
+    /** Blocks of {@link #ROW_BLOCK} threads for a grid-stride loop over {@code items}: one per item, at most 65,536. */
+    private static int gridStrideBlocks(long items) {
+        return (int) Math.min(65_536, (items + ROW_BLOCK - 1) / ROW_BLOCK);
     }
 
     /** Per-row FP8 quantization of bf16 {@code x [rows, cols]}: codes {@code [rows, cols]}, scales {@code [rows]}. */
@@ -224,8 +228,7 @@ final class Kernels implements AutoCloseable {
     }
 
     void widenBf16(long in, long out, long count) {
-        launch("flood_widen_bf16", (int) Math.min(65_536, (count + ROW_BLOCK - 1) / ROW_BLOCK), 1, ROW_BLOCK, 0, in,
-                out, count);
+        launch("flood_widen_bf16", gridStrideBlocks(count), 1, ROW_BLOCK, 0, in, out, count);
     }
 
     /** Rows of {@code rowUnits} 16-bit units: a bf16 row of n columns is n units, a float32 row 2n. */
@@ -238,13 +241,12 @@ final class Kernels implements AutoCloseable {
      * grid-stride loop: benchmark data that is never zeros.
      */
     void fillUniform(long out, long count, DType type, long seed, float low, float high) {
-        int blocks = (int) Math.min(65_536, (count + ROW_BLOCK - 1) / ROW_BLOCK);
         String name = switch (type) {
             case BF16 -> "flood_fill_uniform_bf16";
             case F32 -> "flood_fill_uniform_f32";
             case F16, F8_E4M3 -> throw new IllegalArgumentException("no " + type + " fill");
         };
-        launch(name, blocks, 1, ROW_BLOCK, 0, out, count, seed, low, high);
+        launch(name, gridStrideBlocks(count), 1, ROW_BLOCK, 0, out, count, seed, low, high);
     }
 
     /**
